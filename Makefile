@@ -1,0 +1,50 @@
+# idsvc: the README's two commands are `make dev` and `make test`.
+# Both create .venv on first use and install what they need into it.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP) ## create .venv and install idsvc with its dev tools
+
+.PHONY: dev
+dev: $(STAMP) ## run idsvc locally: embedded PostgreSQL, demo identity provider, http://127.0.0.1:8000
+	$(BIN)/idsvc dev
+
+.PHONY: test
+test: $(STAMP) ## run the whole test suite (uses IDSVC_TEST_DATABASE_URL or an embedded PostgreSQL)
+	$(BIN)/python -m pytest
+
+.PHONY: lint
+lint: $(STAMP) ## ruff, formatting, mypy --strict, import contracts, generated files current
+	$(BIN)/ruff check idsvc tests bench
+	$(BIN)/ruff format --check idsvc tests bench
+	$(BIN)/mypy --strict idsvc
+	$(BIN)/lint-imports
+	$(BIN)/idsvc schemas --check
+
+.PHONY: schemas
+schemas: $(STAMP) ## regenerate schemas/*.json from the code
+	$(BIN)/idsvc schemas
+
+.PHONY: bench
+bench: $(STAMP) ## run the benchmarks under bench/ (needs a PostgreSQL: IDSVC_TEST_DATABASE_URL or embedded)
+	$(BIN)/python bench/audit.py
+
+.PHONY: clean
+clean: ## remove the virtualenv and caches (keeps .idsvc data)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,103 @@
+"""``create_app(settings)``: wiring only. Features own their routes and their SQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from litestar import Litestar
+from litestar.di import Provide
+
+from idsvc import db
+from idsvc.audit import seal_pending
+from idsvc.background import PeriodicJobs
+from idsvc.clock import Clock, utc_now
+from idsvc.database import database_url
+from idsvc.http.health import healthz, metrics, readyz
+from idsvc.http.metrics import PoolCollector
+from idsvc.http.middleware import RequestObserver
+from idsvc.http.problems import exception_handlers
+from idsvc.migrate import apply_migrations
+from idsvc.runtime import Runtime
+from idsvc.settings import Settings
+
+__all__ = ["create_app"]
+
+_log = logging.getLogger("idsvc")
+_PARTITION_UPKEEP_INTERVAL = 3600.0
+
+
+def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
+    runtime = Runtime(settings=settings, clock=clock)
+    runtime.registry.register(PoolCollector(runtime.maybe_pool))
+
+    async def provide_runtime() -> Runtime:
+        return runtime
+
+    async def provide_transaction() -> AsyncGenerator[db.Connection, None]:
+        # A handler's exception is thrown into this generator, so the transaction rolls
+        # back and nothing of a failed request is kept.
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            yield conn
+
+    app = Litestar(
+        route_handlers=[healthz, readyz, metrics],
+        dependencies={
+            "runtime": Provide(provide_runtime),
+            "tx": Provide(provide_transaction),
+        },
+        lifespan=[lambda app: _lifespan(runtime)],
+        exception_handlers=exception_handlers,
+        request_max_body_size=settings.service.max_request_body,
+        openapi_config=None,
+        debug=False,
+    )
+    # Litestar's app-level middleware runs only for matched routes; wrapping the ASGI
+    # handler instead puts request ids, access logs and metrics on 404s and 405s too.
+    app.asgi_handler = RequestObserver(app.asgi_handler, metrics=runtime.metrics)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
+    settings = runtime.settings
+    async with AsyncExitStack() as stack:
+        dsn = await stack.enter_async_context(database_url(settings))
+        if settings.service.migrate_on_start:
+            conn = await db.connect(dsn)
+            try:
+                applied = await apply_migrations(conn)
+            finally:
+                await conn.close()
+            if applied:
+                _log.info("migrations applied", extra={"versions": [m.version for m in applied]})
+        pool = await db.create_pool(
+            dsn,
+            min_size=settings.config.database.pool_min_size,
+            max_size=settings.config.database.pool_max_size,
+            command_timeout=settings.config.database.command_timeout,
+        )
+        stack.push_async_callback(pool.close)
+        runtime.attach_pool(pool)
+        stack.callback(runtime.attach_pool, None)
+
+        jobs = PeriodicJobs()
+        stack.push_async_callback(jobs.stop)
+        audit = settings.config.audit
+
+        async def seal() -> None:
+            async with pool.acquire() as conn:
+                # Keep sealing while full batches come back, then wait for the next tick.
+                while (
+                    await seal_pending(conn, batch_size=audit.seal_batch_size)
+                    == audit.seal_batch_size
+                ):
+                    pass
+
+        async def upkeep_partitions() -> None:
+            await pool.execute("SELECT audit_ensure_partitions($1)", audit.partitions_ahead)
+
+        jobs.start("audit-sealer", audit.seal_interval, seal)
+        jobs.start("audit-partitions", _PARTITION_UPKEEP_INTERVAL, upkeep_partitions)
+        yield

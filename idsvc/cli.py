@@ -1,0 +1,129 @@
+"""The ``idsvc`` command line. Each command is small and documented by ``--help``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from idsvc.settings import ConfigError, Settings, load_settings
+
+__all__ = ["main"]
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(f"idsvc: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from idsvc.serve import serve
+
+    return serve(_settings(), host=args.host, port=args.port)
+
+
+def _cmd_dev(args: argparse.Namespace) -> int:
+    from idsvc.serve import serve_dev
+
+    return serve_dev(_settings(), port=args.port)
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from idsvc.commands import migrate
+
+    return asyncio.run(migrate(_settings()))
+
+
+def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    from idsvc.commands import audit_verify
+
+    return asyncio.run(audit_verify(_settings(), seal_first=args.seal))
+
+
+def _cmd_audit_export(args: argparse.Namespace) -> int:
+    from idsvc.commands import audit_export
+
+    return asyncio.run(audit_export(_settings(), since=args.since, output=args.output))
+
+
+def _cmd_schemas(args: argparse.Namespace) -> int:
+    from idsvc.schemas import generate_schemas, stale_schemas
+
+    if args.check:
+        stale = stale_schemas()
+        for name in stale:
+            print(f"schemas/{name} is out of date: run `idsvc schemas`", file=sys.stderr)
+        return 1 if stale else 0
+    for path in generate_schemas():
+        print(f"wrote {path}")
+    return 0
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a time zone, e.g. 2026-01-01T00:00:00Z")
+    return parsed
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="idsvc",
+        description="Identity and nationality verification service. Configuration comes from "
+        "IDSVC_CONFIG (TOML) and IDSVC_* environment variables; see the README.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the service (production)")
+    serve.add_argument("--host", help="listen address (default: service.listen_host)")
+    serve.add_argument("--port", type=int, help="listen port (default: service.listen_port)")
+    serve.set_defaults(run=_cmd_serve)
+
+    dev = commands.add_parser(
+        "dev",
+        help="run locally: embedded database, migrations, demo data; prints the URL",
+    )
+    dev.add_argument("--port", type=int, default=8000, help="listen port (default 8000)")
+    dev.set_defaults(run=_cmd_dev)
+
+    migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.set_defaults(run=_cmd_migrate)
+
+    audit = commands.add_parser("audit", help="verify or export the audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = audit_commands.add_parser(
+        "verify", help="recompute the hash chain; exit 1 naming the first broken event"
+    )
+    verify.add_argument(
+        "--seal", action="store_true", help="seal pending events first (writes to the database)"
+    )
+    verify.set_defaults(run=_cmd_audit_verify)
+    export = audit_commands.add_parser("export", help="write events as JSON lines")
+    export.add_argument("--since", type=_timestamp, required=True, help="ISO 8601 time with zone")
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.set_defaults(run=_cmd_audit_export)
+
+    schemas = commands.add_parser("schemas", help="regenerate schemas/*.json from the code")
+    schemas.add_argument("--check", action="store_true", help="exit 1 if a schema is stale")
+    schemas.set_defaults(run=_cmd_schemas)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Command = args.run
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

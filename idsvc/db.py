@@ -1,0 +1,89 @@
+"""PostgreSQL access: the pool, its codecs, and the one helper that turns rows into structs.
+
+SQL lives beside the function that runs it, as ``$n``-parameterised constants; callers own
+transactions. ``jsonb`` travels as msgspec-encoded bytes in binary format, so no JSON text
+is parsed twice.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+import asyncpg
+import asyncpg.pool
+import msgspec
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterable
+
+__all__ = ["Connection", "Pool", "connect", "create_pool", "row_to", "rows_to", "transaction"]
+
+# Pooled connections are proxies; both kinds offer the same query API. The stubs make
+# these generic for mypy, while Litestar evaluates annotations at run time, where the
+# classes are not subscriptable: hence two spellings of the same aliases.
+if TYPE_CHECKING:
+    Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
+    Connection: TypeAlias = (
+        asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+    )
+else:
+    Pool = asyncpg.Pool
+    Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+
+T = TypeVar("T")
+
+# jsonb's binary wire format is a version byte (1) followed by the JSON text.
+_JSONB_VERSION = b"\x01"
+
+
+def _encode_jsonb(value: object) -> bytes:
+    return _JSONB_VERSION + msgspec.json.encode(value)
+
+
+def _decode_jsonb(data: bytes) -> object:
+    return msgspec.json.decode(data[1:])
+
+
+async def init_connection(conn: Connection) -> None:
+    """Register codecs on every new connection."""
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=_encode_jsonb,
+        decoder=_decode_jsonb,
+        schema="pg_catalog",
+        format="binary",
+    )
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20, **kwargs: Any) -> Pool:
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=init_connection, **kwargs
+    )
+    assert pool is not None  # create_pool only returns None when awaited lazily
+    return pool
+
+
+async def connect(dsn: str) -> Connection:
+    """A single connection with the same codecs, for the CLI and migrations."""
+    conn: Connection = await asyncpg.connect(dsn)
+    await init_connection(conn)
+    return conn
+
+
+@asynccontextmanager
+async def transaction(pool: Pool) -> AsyncIterator[Connection]:
+    """A pooled connection inside a transaction: commit on success, roll back on error."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
+def row_to(struct_type: type[T], row: asyncpg.Record | None) -> T | None:
+    """Convert one record to a typed struct (by column name), or None."""
+    if row is None:
+        return None
+    return msgspec.convert(dict(row.items()), struct_type, from_attributes=False)
+
+
+def rows_to(struct_type: type[T], rows: Iterable[asyncpg.Record]) -> list[T]:
+    return [msgspec.convert(dict(row.items()), struct_type) for row in rows]

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every feature: problems, request ids, logs, metrics, health."""

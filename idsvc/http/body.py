@@ -1,0 +1,49 @@
+"""Strict JSON request bodies.
+
+Litestar converts bodies in lax mode (``"3"`` becomes ``3``); for an identity service a
+wrong type is a client bug we want reported, not guessed at, so handlers read their body
+through :func:`read_json`, which decodes straight into a bounded msgspec struct.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
+
+from idsvc.errors import BadRequest
+
+if TYPE_CHECKING:
+    from litestar import Request
+
+__all__ = ["read_json"]
+
+T = TypeVar("T")
+
+
+async def read_json(request: Request[Any, Any, Any], struct_type: type[T]) -> T:
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() not in {"application/json", ""}:
+        raise BadRequest("send the body as application/json", code="unsupported_media_type")
+    body = await request.body()  # bounded by the app's request_max_body_size (413)
+    try:
+        return msgspec.json.decode(body, type=struct_type, strict=True)
+    except msgspec.ValidationError as exc:
+        field = _field(str(exc))
+        raise BadRequest(
+            f"invalid request body: {exc}",
+            errors=[{"field": field, "message": str(exc).rpartition(" - at `")[0] or str(exc)}],
+        ) from None
+    except msgspec.DecodeError:
+        raise BadRequest("the request body is not valid JSON", code="malformed_json") from None
+
+
+def _field(message: str) -> str | None:
+    _, sep, path = message.rpartition(" - at `")
+    if sep:
+        return path.rstrip("`").removeprefix("$").lstrip(".") or None
+    if message.startswith("Object contains unknown field `"):
+        return message.split("`")[1]
+    if message.startswith("Object missing required field `"):
+        return message.split("`")[1]
+    return None

@@ -1,0 +1,78 @@
+"""One ASGI middleware for every HTTP request: request id, access log line, metrics.
+
+A plain ASGI callable wrapped around Litestar's ASGI handler (see ``create_app``), so it
+sees the router's own 404/405 answers too and measures the whole request.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from typing import TYPE_CHECKING
+
+from litestar.enums import ScopeType
+
+from idsvc.http.logs import REQUEST_ID
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+    from idsvc.http.metrics import HttpMetrics
+
+__all__ = ["RequestObserver"]
+
+_log = logging.getLogger("idsvc.access")
+# An incoming id is echoed into logs and headers, so only a short, plain token is trusted.
+_SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestObserver:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        request_id = _request_id(scope)
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            # The route template, never the raw path: paths can carry ids and codes.
+            route = scope.get("path_template") or "unmatched"
+            self.metrics.observe(method, route, status, elapsed)
+            _log.info(
+                "request",
+                extra={
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+            REQUEST_ID.reset(token)
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id" and _SAFE_REQUEST_ID.match(value):
+            return value.decode()
+    return secrets.token_hex(8)

@@ -1,0 +1,40 @@
+"""What a running app holds: settings, the clock, the pool (once the lifespan opened it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry
+
+from idsvc.clock import Clock
+from idsvc.db import Pool
+from idsvc.errors import Unavailable
+from idsvc.http.metrics import HttpMetrics
+from idsvc.settings import Settings
+
+__all__ = ["Runtime"]
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    clock: Clock
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    metrics: HttpMetrics = field(init=False)
+    _pool: Pool | None = None
+
+    def __post_init__(self) -> None:
+        self.metrics = HttpMetrics(self.registry)
+
+    @property
+    def pool(self) -> Pool:
+        # Fail closed: without a database there is no decision and no token.
+        if self._pool is None:
+            raise Unavailable("the database is not available")
+        return self._pool
+
+    def maybe_pool(self) -> Pool | None:
+        return self._pool
+
+    def attach_pool(self, pool: Pool | None) -> None:
+        self._pool = pool

@@ -1,0 +1,53 @@
+"""Generated JSON Schemas in ``schemas/``: one command writes them, CI checks they are current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from idsvc.settings import ConfigFile
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["SCHEMAS_DIR", "generate_schemas", "stale_schemas"]
+
+SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def _config_schema() -> dict[str, object]:
+    schema = msgspec.json.schema(ConfigFile)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "idsvc configuration file (IDSVC_CONFIG, TOML)"
+    return schema
+
+
+_GENERATORS: dict[str, Callable[[], dict[str, object]]] = {
+    "config.schema.json": _config_schema,
+}
+
+
+def _render(generator: Callable[[], dict[str, object]]) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(generator()), indent=2) + b"\n"
+
+
+def generate_schemas(directory: Path = SCHEMAS_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, generator in _GENERATORS.items():
+        path = directory / name
+        path.write_bytes(_render(generator))
+        written.append(path)
+    return written
+
+
+def stale_schemas(directory: Path = SCHEMAS_DIR) -> list[str]:
+    """Names of schema files that differ from what the code generates."""
+    stale = []
+    for name, generator in _GENERATORS.items():
+        path = directory / name
+        if not path.exists() or path.read_bytes() != _render(generator):
+            stale.append(name)
+    return stale

@@ -1,0 +1,48 @@
+"""Running the app under uvicorn, for production (``serve``) and locally (``dev``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgspec
+import uvicorn
+
+from idsvc.app import create_app
+from idsvc.http.logs import configure_logging
+
+if TYPE_CHECKING:
+    from idsvc.settings import Settings
+
+__all__ = ["serve", "serve_dev"]
+
+
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+    configure_logging(settings.service.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.service.listen_host,
+        port=port if port is not None else settings.service.listen_port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+    )
+    return 0
+
+
+def serve_dev(settings: Settings, *, port: int) -> int:
+    """Local development: plain http on loopback, so cookies cannot be Secure."""
+    issuer = f"http://127.0.0.1:{port}"
+    service = msgspec.structs.replace(
+        settings.config.service,
+        issuer=settings.config.service.issuer if settings.config_path else issuer,
+        cookie_secure=False,
+        listen_host="127.0.0.1",
+        listen_port=port,
+    )
+    settings = msgspec.structs.replace(
+        settings, config=msgspec.structs.replace(settings.config, service=service)
+    )
+    print(f"idsvc dev: data in {settings.data_dir}", flush=True)
+    print(f"idsvc dev: open {service.issuer}/ in your browser", flush=True)
+    return serve(settings)

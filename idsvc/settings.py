@@ -1,0 +1,172 @@
+"""Settings: environment variables for secrets and locations, a TOML file for the rest.
+
+Loaded once at start into frozen structs; nothing reads the environment afterwards. A bad
+file or value raises :class:`ConfigError` whose message names the key and what was
+expected, so an operator can fix it without reading code.
+
+Environment:
+
+- ``IDSVC_CONFIG``: path of the TOML file (optional; defaults apply without it).
+- ``IDSVC_DATABASE_URL``: a PostgreSQL URL; without it an embedded server runs in the
+  data folder.
+- ``IDSVC_KEY_ENCRYPTION_KEY`` or ``IDSVC_KEY_ENCRYPTION_KEY_FILE``: 32 bytes, base64url,
+  that encrypt private signing keys at rest.
+- ``IDSVC_SESSION_SECRET`` or ``IDSVC_SESSION_SECRET_FILE``: keys browser sessions and
+  pairwise subjects.
+- ``IDSVC_DATA_DIR``: overrides ``service.data_dir``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import msgspec
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = [
+    "AuditSettings",
+    "ConfigError",
+    "ConfigFile",
+    "DatabaseSettings",
+    "Secrets",
+    "ServiceSettings",
+    "Settings",
+    "load_settings",
+    "parse_config",
+]
+
+Seconds = Annotated[int, msgspec.Meta(ge=1, le=31_536_000)]
+HttpUrl = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$", max_length=512)]
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names the key."""
+
+
+class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[service]``: who the service is and how it listens."""
+
+    issuer: HttpUrl = "http://127.0.0.1:8000"
+    listen_host: str = "127.0.0.1"
+    listen_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
+    data_dir: str = ".idsvc"
+    # Bodies larger than this are refused with 413 before they are parsed.
+    max_request_body: Annotated[int, msgspec.Meta(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    # Secure cookies need HTTPS; only local development over http:// may switch them off.
+    cookie_secure: bool = True
+    migrate_on_start: bool = True
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[database]``: pool sizing."""
+
+    pool_min_size: Annotated[int, msgspec.Meta(ge=1, le=100)] = 2
+    pool_max_size: Annotated[int, msgspec.Meta(ge=1, le=500)] = 20
+    command_timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 30.0
+
+
+class AuditSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[audit]``: how often the sealer chains new events, and partitions kept ahead."""
+
+    seal_interval: Annotated[float, msgspec.Meta(gt=0, le=60)] = 0.5
+    seal_batch_size: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 5_000
+    partitions_ahead: Annotated[int, msgspec.Meta(ge=1, le=24)] = 2
+
+
+class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The whole TOML file. Its JSON Schema is ``schemas/config.schema.json``."""
+
+    service: ServiceSettings = msgspec.field(default_factory=ServiceSettings)
+    database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
+    audit: AuditSettings = msgspec.field(default_factory=AuditSettings)
+    # Subjects (``provider:subject`` of an upstream identity) that are operators.
+    operators: tuple[Annotated[str, msgspec.Meta(min_length=3, max_length=512)], ...] = ()
+
+
+class Secrets(msgspec.Struct, frozen=True, kw_only=True):
+    """Secret material from the environment; repr never shows it."""
+
+    key_encryption_key: bytes | None
+    session_secret: bytes | None
+
+    def __repr__(self) -> str:
+        return "Secrets(<redacted>)"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the service needs, resolved once at start."""
+
+    config: ConfigFile
+    database_url: str | None
+    secrets: Secrets
+    data_dir: Path
+    config_path: Path | None
+
+    @property
+    def service(self) -> ServiceSettings:
+        return self.config.service
+
+
+def parse_config(data: Mapping[str, object], *, source: str = "config") -> ConfigFile:
+    """Validate a decoded TOML document; the error names the offending key."""
+    try:
+        return msgspec.convert(data, ConfigFile, strict=True)
+    except msgspec.ValidationError as exc:
+        # msgspec says e.g. "Expected `int`, got `str` - at `$.service.listen_port`";
+        # rewrite the JSON path into the TOML key the operator wrote.
+        raise ConfigError(f"{source}: {_toml_key_message(str(exc))}") from None
+
+
+def _toml_key_message(message: str) -> str:
+    text, sep, path = message.rpartition(" - at `")
+    if not sep:
+        text, path = message, "$"
+    key = path.rstrip("`").removeprefix("$").lstrip(".")
+    unknown = re.fullmatch(r"Object contains unknown field `([^`]*)`", text)
+    if unknown:
+        return f"unknown key `{'.'.join(filter(None, (key, unknown.group(1))))}`"
+    return f"key `{key}`: {text}" if key else text
+
+
+def _secret(env: Mapping[str, str], name: str) -> bytes | None:
+    if value := env.get(name):
+        return value.encode()
+    if path := env.get(f"{name}_FILE"):
+        try:
+            return Path(path).read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the environment and the TOML file it names."""
+    env = os.environ if env is None else env
+    config_path = Path(env["IDSVC_CONFIG"]) if env.get("IDSVC_CONFIG") else None
+    document: dict[str, object] = {}
+    if config_path is not None:
+        try:
+            document = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"IDSVC_CONFIG: cannot read {config_path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_path}: not valid TOML: {exc}") from None
+    config = parse_config(document, source=str(config_path or "defaults"))
+    data_dir = Path(env.get("IDSVC_DATA_DIR") or config.service.data_dir).resolve()
+    return Settings(
+        config=config,
+        database_url=env.get("IDSVC_DATABASE_URL") or None,
+        secrets=Secrets(
+            key_encryption_key=_secret(env, "IDSVC_KEY_ENCRYPTION_KEY"),
+            session_secret=_secret(env, "IDSVC_SESSION_SECRET"),
+        ),
+        data_dir=data_dir,
+        config_path=config_path,
+    )

@@ -1,0 +1,54 @@
+"""`idsvc audit verify` and `idsvc audit export` as an operator runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from tests.audit.test_chain import seal_all, tamper, write_events
+
+if TYPE_CHECKING:
+    from idsvc import db
+
+
+async def idsvc(database_url: str, *args: str) -> tuple[int, str, str]:
+    env = {**os.environ, "IDSVC_DATABASE_URL": database_url}
+    env.pop("IDSVC_CONFIG", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "idsvc.cli", *args,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_verify_seals_and_passes_then_names_the_edited_event(
+    pool: db.Pool, database_url: str
+) -> None:
+    await write_events(pool, writers=3, per_writer=10)
+    code, out, _ = await idsvc(database_url, "audit", "verify", "--seal")
+    assert code == 0
+    assert "audit chain OK: 30 events verified" in out
+
+    await tamper(pool, "UPDATE audit_events SET target = 'forged' WHERE chain_pos = 17")
+    code, _, err = await idsvc(database_url, "audit", "verify")
+    assert code == 1
+    assert "position 17 was altered" in err
+
+
+async def test_export_since(pool: db.Pool, database_url: str) -> None:
+    await write_events(pool, writers=2, per_writer=5)
+    await seal_all(pool)
+    code, out, err = await idsvc(database_url, "audit", "export", "--since", "2026-01-01T00:00:00Z")
+    assert code == 0, err
+    lines = [msgspec.json.decode(line) for line in out.splitlines()]
+    assert len(lines) == 10
+    assert {line["action"] for line in lines} == {"test.event"}
+    code, _, err = await idsvc(database_url, "audit", "export", "--since", "yesterday")
+    assert code == 2
+    assert "ISO 8601" in err
