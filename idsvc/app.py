@@ -67,7 +67,7 @@ async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
         if settings.service.migrate_on_start:
             conn = await db.connect(dsn)
             try:
-                applied = await apply_migrations(conn)
+                applied = await apply_migrations(conn, settings.migrations_dir)
             finally:
                 await conn.close()
             if applied:

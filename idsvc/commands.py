@@ -23,7 +23,7 @@ async def migrate(settings: Settings) -> int:
     async with database_url(settings) as dsn:
         conn = await db.connect(dsn)
         try:
-            applied = await apply_migrations(conn)
+            applied = await apply_migrations(conn, settings.migrations_dir)
         except MigrationError as exc:
             print(f"idsvc migrate: {exc}", file=sys.stderr)
             return 1

@@ -8,10 +8,10 @@ external database.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from pathlib import Path
+import logging
+import os
+from pathlib import Path
+from typing import Any
 
 __all__ = ["EmbeddedPostgres"]
 

@@ -18,6 +18,7 @@ import msgspec
 
 if TYPE_CHECKING:
     from idsvc.db import Connection
+from idsvc.settings import MIGRATIONS_DIR
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -28,7 +29,6 @@ __all__ = [
     "pending_migrations",
 ]
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Any fixed 64-bit number works; it only has to be the same for every instance.
 _MIGRATION_LOCK_KEY = 0x1D5C_0001
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

@@ -14,6 +14,8 @@ Environment:
 - ``IDSVC_SESSION_SECRET`` or ``IDSVC_SESSION_SECRET_FILE``: keys browser sessions and
   pairwise subjects.
 - ``IDSVC_DATA_DIR``: overrides ``service.data_dir``.
+- ``IDSVC_MIGRATIONS_DIR``: where ``migrations/*.sql`` are when idsvc is installed from a
+  wheel (the container image); a source checkout finds its own.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
+
+# A source checkout keeps migrations beside the package.
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -108,6 +113,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secrets: Secrets
     data_dir: Path
     config_path: Path | None
+    migrations_dir: Path = MIGRATIONS_DIR
 
     @property
     def service(self) -> ServiceSettings:
@@ -169,4 +175,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         data_dir=data_dir,
         config_path=config_path,
+        migrations_dir=Path(env["IDSVC_MIGRATIONS_DIR"])
+        if env.get("IDSVC_MIGRATIONS_DIR")
+        else MIGRATIONS_DIR,
     )

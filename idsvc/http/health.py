@@ -27,7 +27,7 @@ async def readyz(runtime: Runtime) -> Response[dict[str, object]]:
     """Ready when the database answers and every migration this build knows is applied."""
     try:
         async with asyncio.timeout(_READY_TIMEOUT), runtime.pool.acquire() as conn:
-            pending = await pending_migrations(conn)
+            pending = await pending_migrations(conn, runtime.settings.migrations_dir)
     except (Unavailable, OSError, TimeoutError):
         raise Unavailable("the database is not reachable", code="database_unreachable") from None
     except MigrationError as exc:
