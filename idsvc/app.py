@@ -18,9 +18,12 @@ from idsvc.http.health import healthz, metrics, readyz
 from idsvc.http.metrics import PoolCollector
 from idsvc.http.middleware import RequestObserver
 from idsvc.http.problems import exception_handlers
+from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
+from idsvc.keys.routes import key_routes
+from idsvc.keys.service import KeyService
 from idsvc.migrate import apply_migrations
 from idsvc.runtime import Runtime
-from idsvc.settings import Settings
+from idsvc.settings import ConfigError, Settings
 
 __all__ = ["create_app"]
 
@@ -29,7 +32,20 @@ _PARTITION_UPKEEP_INTERVAL = 3600.0
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
-    runtime = Runtime(settings=settings, clock=clock)
+    """Raises ConfigError when a required secret is missing, before anything starts."""
+    if settings.secrets.key_encryption_key is None:
+        # Fail closed: without the KEK private keys can be neither stored nor used.
+        raise ConfigError(
+            "IDSVC_KEY_ENCRYPTION_KEY (or IDSVC_KEY_ENCRYPTION_KEY_FILE) is required: "
+            "32 random bytes, base64url; `idsvc dev` creates one in its data folder"
+        )
+    try:
+        kek = KeyEncryptionKey.from_text(settings.secrets.key_encryption_key)
+    except KeyEncryptionError as exc:
+        raise ConfigError(str(exc)) from None
+    runtime = Runtime(
+        settings=settings, clock=clock, keys=KeyService(settings.config.keys, kek, clock)
+    )
     runtime.registry.register(PoolCollector(runtime.maybe_pool))
 
     async def provide_runtime() -> Runtime:
@@ -42,7 +58,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             yield conn
 
     app = Litestar(
-        route_handlers=[healthz, readyz, metrics],
+        route_handlers=[healthz, readyz, metrics, *key_routes],
         dependencies={
             "runtime": Provide(provide_runtime),
             "tx": Provide(provide_transaction),
@@ -100,4 +116,6 @@ async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
 
         jobs.start("audit-sealer", audit.seal_interval, seal)
         jobs.start("audit-partitions", _PARTITION_UPKEEP_INTERVAL, upkeep_partitions)
+        await runtime.keys.start(pool, jobs)
+        stack.push_async_callback(runtime.keys.stop, pool)
         yield

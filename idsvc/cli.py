@@ -53,6 +53,23 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
     return asyncio.run(audit_export(_settings(), since=args.since, output=args.output))
 
 
+def _cmd_keys_list(args: argparse.Namespace) -> int:
+    from idsvc.keys.commands import keys_list
+
+    return asyncio.run(keys_list(_settings()))
+
+
+def _cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from idsvc.keys.commands import keys_rotate
+
+    if args.emergency and not args.reason:
+        print("idsvc keys rotate --emergency: give --reason", file=sys.stderr)
+        return 2
+    return asyncio.run(
+        keys_rotate(_settings(), alg=args.alg, emergency=args.emergency, reason=args.reason or "")
+    )
+
+
 def _cmd_schemas(args: argparse.Namespace) -> int:
     from idsvc.schemas import generate_schemas, stale_schemas
 
@@ -112,6 +129,22 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", type=_timestamp, required=True, help="ISO 8601 time with zone")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.set_defaults(run=_cmd_audit_export)
+
+    keys = commands.add_parser("keys", help="list or rotate token signing keys")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    key_list = key_commands.add_parser("list", help="every key with its state and schedule")
+    key_list.set_defaults(run=_cmd_keys_list)
+    key_rotate = key_commands.add_parser(
+        "rotate",
+        help="switch to the next key as soon as gateways can know it; "
+        "--emergency drops the current key from the JWKS at once",
+    )
+    key_rotate.add_argument("--alg", choices=["ES256", "EdDSA", "RS256"], default="ES256")
+    key_rotate.add_argument(
+        "--emergency", action="store_true", help="the current key is compromised: revoke it now"
+    )
+    key_rotate.add_argument("--reason", help="why (recorded in the audit trail)")
+    key_rotate.set_defaults(run=_cmd_keys_rotate)
 
     schemas = commands.add_parser("schemas", help="regenerate schemas/*.json from the code")
     schemas.add_argument("--check", action="store_true", help="exit 1 if a schema is stale")

@@ -10,6 +10,7 @@ from idsvc.clock import Clock
 from idsvc.db import Pool
 from idsvc.errors import Unavailable
 from idsvc.http.metrics import HttpMetrics
+from idsvc.keys.service import KeyService
 from idsvc.settings import Settings
 
 __all__ = ["Runtime"]
@@ -19,6 +20,7 @@ __all__ = ["Runtime"]
 class Runtime:
     settings: Settings
     clock: Clock
+    keys: KeyService
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     metrics: HttpMetrics = field(init=False)
     _pool: Pool | None = None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from idsvc.settings import ConfigFile
+from idsvc.tokens.claims import EligibilityClaims, EligibilityHeader
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,8 +25,35 @@ def _config_schema() -> dict[str, object]:
     return schema
 
 
+def _eligibility_token_schema() -> dict[str, object]:
+    """Header and claims of the eligibility token (design 3.2), in one document."""
+    _, components = msgspec.json.schema_components(
+        [EligibilityHeader, EligibilityClaims], ref_template="#/$defs/{name}"
+    )
+    claims = dict(components[EligibilityClaims.__name__])
+    properties = dict(claims["properties"])
+    for name, prop in properties.items():
+        # Optional claims are omitted when absent, never sent as null: say so in the schema.
+        if isinstance(prop, dict) and "anyOf" in prop:
+            properties[name] = next(p for p in prop["anyOf"] if p.get("type") != "null")
+    claims["properties"] = properties
+    claims["additionalProperties"] = False
+    return {
+        **claims,
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "idsvc eligibility token (JWS header and JWT claims)",
+        "description": (
+            "A compact JWS with typ eligibility+jwt. Validate the decoded header against "
+            "#/$defs/EligibilityHeader and the payload against the top-level schema. The "
+            "token carries the decision, never nationality, name or e-mail."
+        ),
+        "$defs": components,
+    }
+
+
 _GENERATORS: dict[str, Callable[[], dict[str, object]]] = {
     "config.schema.json": _config_schema,
+    "eligibility-token.schema.json": _eligibility_token_schema,
 }
 
 

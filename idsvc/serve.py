@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -9,17 +10,23 @@ import uvicorn
 
 from idsvc.app import create_app
 from idsvc.http.logs import configure_logging
+from idsvc.keys.encryption import generate_kek_file
 
 if TYPE_CHECKING:
-    from idsvc.settings import Settings
+    from idsvc.settings import ConfigError, Settings
 
 __all__ = ["serve", "serve_dev"]
 
 
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
     configure_logging(settings.service.log_level)
+    try:
+        app = create_app(settings)
+    except ConfigError as exc:
+        print(f"idsvc: configuration error: {exc}", file=sys.stderr)
+        return 2
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host or settings.service.listen_host,
         port=port if port is not None else settings.service.listen_port,
         log_config=None,
@@ -40,8 +47,15 @@ def serve_dev(settings: Settings, *, port: int) -> int:
         listen_host="127.0.0.1",
         listen_port=port,
     )
+    secrets = settings.secrets
+    if secrets.key_encryption_key is None:
+        # A local key-encryption key, kept with the local data it protects.
+        kek = generate_kek_file(settings.data_dir / "key-encryption-key")
+        secrets = msgspec.structs.replace(secrets, key_encryption_key=kek)
     settings = msgspec.structs.replace(
-        settings, config=msgspec.structs.replace(settings.config, service=service)
+        settings,
+        config=msgspec.structs.replace(settings.config, service=service),
+        secrets=secrets,
     )
     print(f"idsvc dev: data in {settings.data_dir}", flush=True)
     print(f"idsvc dev: open {service.issuer}/ in your browser", flush=True)

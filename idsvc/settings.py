@@ -39,6 +39,7 @@ __all__ = [
     "ConfigError",
     "ConfigFile",
     "DatabaseSettings",
+    "KeySettings",
     "Secrets",
     "ServiceSettings",
     "Settings",
@@ -85,12 +86,33 @@ class AuditSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     partitions_ahead: Annotated[int, msgspec.Meta(ge=1, le=24)] = 2
 
 
+class KeySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[keys]``: signing algorithms kept ready, and the rotation schedule."""
+
+    # ES256 first: every common gateway verifies it; EdDSA and RS256 for audiences that ask.
+    algorithms: tuple[Literal["ES256", "EdDSA", "RS256"], ...] = ("ES256",)
+    rotation_interval: Seconds = 30 * 86_400
+    # A key is published this long before it signs; must exceed jwks_max_age so that a
+    # gateway caching the JWKS never meets an unknown kid.
+    publish_ahead: Seconds = 86_400
+    jwks_max_age: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 300
+    clock_skew: Annotated[int, msgspec.Meta(ge=0, le=600)] = 60
+    rotation_check_interval: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 60.0
+
+    def __post_init__(self) -> None:
+        if not self.algorithms:
+            raise ValueError("keys.algorithms: name at least one algorithm")
+        if self.publish_ahead <= self.jwks_max_age:
+            raise ValueError("keys.publish_ahead must be longer than keys.jwks_max_age")
+
+
 class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The whole TOML file. Its JSON Schema is ``schemas/config.schema.json``."""
 
     service: ServiceSettings = msgspec.field(default_factory=ServiceSettings)
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     audit: AuditSettings = msgspec.field(default_factory=AuditSettings)
+    keys: KeySettings = msgspec.field(default_factory=KeySettings)
     # Subjects (``provider:subject`` of an upstream identity) that are operators.
     operators: tuple[Annotated[str, msgspec.Meta(min_length=3, max_length=512)], ...] = ()
 

@@ -4,6 +4,7 @@ migrated database per test, and the app served through Litestar's test client.""
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -89,7 +90,10 @@ def make_settings(database_url: str | None, tmp_path: Path, **service: object) -
     return Settings(
         config=ConfigFile(service=service_settings),
         database_url=database_url,
-        secrets=Secrets(key_encryption_key=None, session_secret=None),
+        secrets=Secrets(
+            key_encryption_key=secrets.token_urlsafe(32).encode(),
+            session_secret=secrets.token_urlsafe(32).encode(),
+        ),
         data_dir=tmp_path / "data",
         config_path=None,
     )

@@ -1,0 +1,58 @@
+"""Publishing keys: the JWKS (design 3.1), RFC 8414 metadata, and a PEM export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
+
+from idsvc.jose.jwk import key_from_public_jwk
+from idsvc.keys.pem import public_keys_pem
+from idsvc.runtime import Runtime
+
+__all__ = ["key_routes"]
+
+# Proof algorithms the DPoP checks accept (the verifier's allow-list).
+DPOP_ALGORITHMS = ("ES256", "EdDSA", "RS256")
+
+
+@get("/.well-known/jwks.json", include_in_schema=False)
+async def jwks(request: Request[Any, Any, Any], runtime: Runtime) -> Response[bytes]:
+    body, etag = runtime.keys.ring.jwks(runtime.clock())
+    headers = {
+        "Cache-Control": f"public, max-age={runtime.settings.config.keys.jwks_max_age}",
+        "ETag": etag,
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(body, media_type="application/jwk-set+json", headers=headers)
+
+
+@get("/.well-known/oauth-authorization-server", include_in_schema=False)
+async def authorization_server_metadata(runtime: Runtime) -> Response[dict[str, object]]:
+    issuer = runtime.settings.service.issuer
+    metadata: dict[str, object] = {
+        "issuer": issuer,
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
+        "token_signing_alg_values_supported": list(runtime.settings.config.keys.algorithms),
+    }
+    return Response(metadata, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@get("/keys/signing-keys.pem", include_in_schema=False)
+async def signing_keys_pem(runtime: Runtime) -> Response[bytes]:
+    """For gateways that register public keys one by one: each key as a PEM block."""
+    published = runtime.keys.ring.published(runtime.clock())
+    body = public_keys_pem(
+        [(key.kid, key.alg, key_from_public_jwk(key.public_jwk)) for key in published]
+    )
+    return Response(
+        body,
+        media_type="application/x-pem-file",
+        headers={"Cache-Control": f"public, max-age={runtime.settings.config.keys.jwks_max_age}"},
+    )
+
+
+key_routes = [jwks, authorization_server_metadata, signing_keys_pem]

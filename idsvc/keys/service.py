@@ -1,0 +1,95 @@
+"""The key service of one running instance: rotation job, key ring reloads, NOTIFY.
+
+Start-up makes sure keys exist before the first request, so a fresh service signs at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from asyncpg import Record
+from asyncpg.pool import PoolConnectionProxy
+
+from idsvc.background import PeriodicJobs
+from idsvc.clock import Clock
+from idsvc.db import Pool
+from idsvc.keys.encryption import KeyEncryptionKey
+from idsvc.keys.ring import KeyRing
+from idsvc.keys.rotation import ensure_keys
+from idsvc.keys.schedule import RotationPolicy
+from idsvc.keys.service_secrets import PAIRWISE_SUBJECT_KEY, service_secret
+from idsvc.settings import KeySettings
+from idsvc.tokens.claims import MAX_TOKEN_LIFETIME
+
+__all__ = ["KeyService", "rotation_policy"]
+
+_log = logging.getLogger("idsvc.keys")
+# Fallback when a NOTIFY was missed (listener connection lost): reload this often.
+_RELOAD_INTERVAL = 10.0
+
+
+def rotation_policy(settings: KeySettings) -> RotationPolicy:
+    return RotationPolicy(
+        rotation_interval=timedelta(seconds=settings.rotation_interval),
+        publish_ahead=timedelta(seconds=settings.publish_ahead),
+        verify_window=timedelta(seconds=MAX_TOKEN_LIFETIME + settings.clock_skew),
+    )
+
+
+class KeyService:
+    def __init__(self, settings: KeySettings, kek: KeyEncryptionKey, clock: Clock) -> None:
+        self.settings = settings
+        self.kek = kek
+        self.clock = clock
+        self.policy = rotation_policy(settings)
+        self.ring = KeyRing(kek)
+        self.pairwise_key = b""
+        self._listener: PoolConnectionProxy[Record] | None = None
+        self._reloads: set[asyncio.Task[None]] = set()
+
+    async def start(self, pool: Pool, jobs: PeriodicJobs) -> None:
+        await self.rotate_if_due(pool)
+        async with pool.acquire() as conn, conn.transaction():
+            self.pairwise_key = await service_secret(
+                conn, PAIRWISE_SUBJECT_KEY, kek=self.kek, now=self.clock()
+            )
+        await self.reload(pool)
+        await self._listen(pool)
+        jobs.start(
+            "key-rotation", self.settings.rotation_check_interval, lambda: self.rotate_if_due(pool)
+        )
+        jobs.start("key-ring-reload", _RELOAD_INTERVAL, lambda: self.reload(pool))
+
+    async def stop(self, pool: Pool) -> None:
+        if self._listener is not None:
+            await pool.release(self._listener)
+            self._listener = None
+
+    async def rotate_if_due(self, pool: Pool) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await ensure_keys(
+                conn,
+                algorithms=self.settings.algorithms,
+                now=self.clock(),
+                policy=self.policy,
+                kek=self.kek,
+            )
+
+    async def reload(self, pool: Pool) -> None:
+        async with pool.acquire() as conn:
+            await self.ring.reload(conn, self.clock())
+
+    async def _listen(self, pool: Pool) -> None:
+        conn = await pool.acquire()
+        self._listener = conn
+
+        def on_change(*_: object) -> None:
+            # Another instance (or `idsvc keys rotate`) changed the keys: reload now rather
+            # than at the next periodic tick, so an emergency rotation stops signing at once.
+            task = asyncio.get_running_loop().create_task(self.reload(pool))
+            self._reloads.add(task)
+            task.add_done_callback(self._reloads.discard)
+
+        await conn.add_listener("idsvc_keys", on_change)

@@ -1,0 +1,1 @@
+"""Sign-in through upstream OpenID Connect providers, and mapping their claims."""

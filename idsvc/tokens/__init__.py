@@ -1,0 +1,1 @@
+"""Eligibility tokens: the claim set (design 3.2), pairwise subjects, and minting."""
