@@ -70,6 +70,12 @@ def _cmd_keys_rotate(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_verify_token(args: argparse.Namespace) -> int:
+    from idsvc.verify.cli import run
+
+    return run(args)
+
+
 def _cmd_schemas(args: argparse.Namespace) -> int:
     from idsvc.schemas import generate_schemas, stale_schemas
 
@@ -145,6 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     key_rotate.add_argument("--reason", help="why (recorded in the audit trail)")
     key_rotate.set_defaults(run=_cmd_keys_rotate)
+
+    verify_token = commands.add_parser(
+        "verify-token", help="verify an eligibility token offline and print its claims"
+    )
+    from idsvc.verify.cli import add_arguments
+
+    add_arguments(verify_token)
+    verify_token.set_defaults(run=_cmd_verify_token)
 
     schemas = commands.add_parser("schemas", help="regenerate schemas/*.json from the code")
     schemas.add_argument("--check", action="store_true", help="exit 1 if a schema is stale")

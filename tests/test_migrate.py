@@ -32,9 +32,14 @@ async def test_two_processes_migrating_at_once_apply_once(empty_database: str) -
 
     async def run() -> tuple[int, str]:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "idsvc.cli", "migrate",
-            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
+            sys.executable,
+            "-m",
+            "idsvc.cli",
+            "migrate",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         out, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
         assert proc.returncode is not None
         return proc.returncode, out.decode()

@@ -57,10 +57,14 @@ def public_jwk_from_key(key: PublicKey, *, kid: str | None, alg: Algorithm) -> P
             raise ValueError("EC keys must be P-256 with ES256")
         numbers = key.public_numbers()
         return PublicJWK(
-            kty="EC", crv="P-256", kid=kid, alg=alg if use else None, use=use,
+            kty="EC",
+            crv="P-256",
+            kid=kid,
+            alg=alg if use else None,
+            use=use,
             x=b64url_encode(numbers.x.to_bytes(32, "big")),
             y=b64url_encode(numbers.y.to_bytes(32, "big")),
-        )  # fmt: skip
+        )
     if isinstance(key, ed25519.Ed25519PublicKey):
         if alg != "EdDSA":
             raise ValueError("Ed25519 keys sign with EdDSA")
@@ -68,16 +72,24 @@ def public_jwk_from_key(key: PublicKey, *, kid: str | None, alg: Algorithm) -> P
 
         raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return PublicJWK(
-            kty="OKP", crv="Ed25519", kid=kid, alg=alg if use else None, use=use,
+            kty="OKP",
+            crv="Ed25519",
+            kid=kid,
+            alg=alg if use else None,
+            use=use,
             x=b64url_encode(raw),
-        )  # fmt: skip
+        )
     if alg != "RS256" or key.key_size < _MIN_RSA_BITS:
         raise ValueError("RSA keys must be at least 2048 bits with RS256")
     rsa_numbers = key.public_numbers()
     return PublicJWK(
-        kty="RSA", kid=kid, alg=alg if use else None, use=use,
-        n=b64url_encode(_int_bytes(rsa_numbers.n)), e=b64url_encode(_int_bytes(rsa_numbers.e)),
-    )  # fmt: skip
+        kty="RSA",
+        kid=kid,
+        alg=alg if use else None,
+        use=use,
+        n=b64url_encode(_int_bytes(rsa_numbers.n)),
+        e=b64url_encode(_int_bytes(rsa_numbers.e)),
+    )
 
 
 def key_from_public_jwk(jwk: Mapping[str, object]) -> PublicKey:

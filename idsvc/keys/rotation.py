@@ -65,15 +65,23 @@ async def apply_plan(
     for kid in plan.revoke:
         await store.revoke_key(conn, kid, at=now, reason=reason)
         await record_event(
-            conn, at=now, actor=actor, action="key.revoked", target=f"key:{kid}",
+            conn,
+            at=now,
+            actor=actor,
+            action="key.revoked",
+            target=f"key:{kid}",
             data={"reason": reason, "alg": alg},
-        )  # fmt: skip
+        )
     for times in plan.reschedule:
         await store.reschedule_key(conn, times)
         await record_event(
-            conn, at=now, actor=actor, action="key.rescheduled", target=f"key:{times.kid}",
+            conn,
+            at=now,
+            actor=actor,
+            action="key.rescheduled",
+            target=f"key:{times.kid}",
             data=_schedule(times) | {"reason": reason},
-        )  # fmt: skip
+        )
     for planned in plan.create:
         private_key = generate_private_key(alg)
         jwk = public_jwk(private_key, alg)
@@ -89,9 +97,13 @@ async def apply_plan(
             times=times,
         )
         await record_event(
-            conn, at=now, actor=actor, action="key.created", target=f"key:{jwk.kid}",
+            conn,
+            at=now,
+            actor=actor,
+            action="key.created",
+            target=f"key:{jwk.kid}",
             data=_schedule(times) | {"alg": alg, "reason": reason},
-        )  # fmt: skip
+        )
         created.append(jwk.kid)
     if not plan.empty:
         await store.notify_key_change(conn)
@@ -121,9 +133,15 @@ async def ensure_keys(
         # empty once both exist, so this stops after at most three rounds.
         for _ in range(3):
             plan = await _plan_and_apply(
-                conn, scheduled_plan, alg=alg, now=now, policy=policy, kek=kek,
-                actor="system", reason="scheduled",
-            )  # fmt: skip
+                conn,
+                scheduled_plan,
+                alg=alg,
+                now=now,
+                policy=policy,
+                kek=kek,
+                actor="system",
+                reason="scheduled",
+            )
             if plan.empty:
                 break
     await announce_transitions(conn, now=now)
@@ -143,14 +161,26 @@ async def rotate(
     """``idsvc keys rotate [--emergency]``."""
     planner = emergency_plan if emergency else manual_rotation_plan
     plan = await _plan_and_apply(
-        conn, planner, alg=alg, now=now, policy=policy, kek=kek, actor=actor,
+        conn,
+        planner,
+        alg=alg,
+        now=now,
+        policy=policy,
+        kek=kek,
+        actor=actor,
         reason=reason or ("emergency rotation" if emergency else "manual rotation"),
-    )  # fmt: skip
+    )
     # Leave a published next key behind, as the schedule would.
     await _plan_and_apply(
-        conn, scheduled_plan, alg=alg, now=now, policy=policy, kek=kek,
-        actor=actor, reason="follow-up to rotation",
-    )  # fmt: skip
+        conn,
+        scheduled_plan,
+        alg=alg,
+        now=now,
+        policy=policy,
+        kek=kek,
+        actor=actor,
+        reason="follow-up to rotation",
+    )
     return plan
 
 
@@ -176,6 +206,10 @@ async def announce_transitions(conn: Connection, *, now: datetime) -> None:
         if state != key.announced_state and key.revoked_at is None:
             await store.mark_announced(conn, key.kid, state)
             await record_event(
-                conn, at=now, actor="system", action=f"key.{state}", target=f"key:{key.kid}",
+                conn,
+                at=now,
+                actor="system",
+                action=f"key.{state}",
+                target=f"key:{key.kid}",
                 data={"alg": key.alg, "previous_state": key.announced_state},
-            )  # fmt: skip
+            )

@@ -127,8 +127,14 @@ def scheduled_plan(keys: list[KeyTimes], now: datetime, policy: RotationPolicy) 
 def manual_rotation_plan(keys: list[KeyTimes], now: datetime, policy: RotationPolicy) -> Plan:
     """Switch to the next key as soon as gateways can know it (published ``publish_ahead``)."""
     current, upcoming = _current_and_next(keys, now)
-    if current is None or upcoming is None:
+    if current is None:
         return scheduled_plan(keys, now, policy)
+    if upcoming is None:
+        # No successor published yet: publish one now and switch once gateways can know it.
+        switch = now + policy.publish_ahead
+        return Plan(
+            reschedule=(_retire_at(current, switch, policy),), create=(_new(now, switch, policy),)
+        )
     switch = max(now, upcoming.published_at + policy.publish_ahead)
     return Plan(
         reschedule=(_retire_at(current, switch, policy), _activate_at(upcoming, switch, policy))

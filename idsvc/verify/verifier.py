@@ -100,13 +100,19 @@ class Verifier:
         self._clock = clock
         self._leeway = leeway
         self._keys = JWKSource(
-            jwks=jwks, jwks_file=jwks_file, jwks_url=jwks_url, clock=clock,
-            refresh_interval=jwks_refresh_interval, max_stale=jwks_max_stale,
+            jwks=jwks,
+            jwks_file=jwks_file,
+            jwks_url=jwks_url,
+            clock=clock,
+            refresh_interval=jwks_refresh_interval,
+            max_stale=jwks_max_stale,
             fetch_timeout=fetch_timeout,
-        )  # fmt: skip
+        )
         self._dpop = DPoPVerifier(clock=clock, iat_window=dpop_iat_window)
         self._status = status_checker
-        self._cache: dict[str, EligibilityClaims] = {}
+        # token -> (claims, kid): the kid is re-checked on every hit, so a key dropped from
+        # the JWKS (emergency rotation) stops its cached tokens at the next JWKS refresh.
+        self._cache: dict[str, tuple[EligibilityClaims, str]] = {}
         self._cache_size = cache_size
 
     def verify(
@@ -117,13 +123,16 @@ class Verifier:
         method: str | None = None,
         url: str | None = None,
     ) -> EligibilityClaims:
-        claims = self._cache.get(token)
+        cached = self._cache.get(token)
         now = self._clock()
-        if claims is None or now >= claims.exp + self._leeway:
-            if claims is not None:
+        if cached is not None and now < cached[0].exp + self._leeway:
+            claims, kid = cached
+            self._keys.get(kid)  # raises UnknownKey once the key left the JWKS
+        else:
+            if cached is not None:
                 del self._cache[token]
-            claims = self._verify_uncached(token, now)
-            self._remember(token, claims)
+            claims, kid = self._verify_uncached(token, now)
+            self._remember(token, claims, kid)
         if claims.cnf is not None:
             # Bound tokens need a fresh proof on every request, cached or not.
             if dpop_proof is None or method is None or url is None:
@@ -134,15 +143,15 @@ class Verifier:
             self._status.check(claims.status.status_list.uri, claims.status.status_list.idx)
         return claims
 
-    def _remember(self, token: str, claims: EligibilityClaims) -> None:
+    def _remember(self, token: str, claims: EligibilityClaims, kid: str) -> None:
         if self._cache_size <= 0:
             return
         if len(self._cache) >= self._cache_size:
             # Evict the oldest entry (dicts keep insertion order).
             self._cache.pop(next(iter(self._cache)))
-        self._cache[token] = claims
+        self._cache[token] = (claims, kid)
 
-    def _verify_uncached(self, token: str, now: float) -> EligibilityClaims:
+    def _verify_uncached(self, token: str, now: float) -> tuple[EligibilityClaims, str]:
         if len(token) > MAX_TOKEN_BYTES:
             raise TokenTooLarge(f"over {MAX_TOKEN_BYTES} bytes")
         segments = token.split(".")
@@ -162,7 +171,7 @@ class Verifier:
         signing_input = token[: len(segments[0]) + 1 + len(segments[1])].encode("ascii")
         if not verify_signature(key.alg, key.key, signing_input, signature):
             raise BadSignature("signature does not verify")
-        return self._check_claims(payload, now)
+        return self._check_claims(payload, now), header.kid
 
     @staticmethod
     def _check_header(header: _Header) -> None:

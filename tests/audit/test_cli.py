@@ -19,9 +19,14 @@ async def idsvc(database_url: str, *args: str) -> tuple[int, str, str]:
     env = {**os.environ, "IDSVC_DATABASE_URL": database_url}
     env.pop("IDSVC_CONFIG", None)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "idsvc.cli", *args,
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "idsvc.cli",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()

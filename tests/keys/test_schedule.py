@@ -142,3 +142,12 @@ def test_all_keys_expired_while_down_recovers(planner: object) -> None:
     plan = planner([old], later, POLICY)  # type: ignore[operator]
     assert len(plan.create) == 1
     assert plan.create[0].activates_at == later
+
+
+def test_manual_rotation_without_a_published_successor_switches_after_publish_ahead() -> None:
+    counter = [0]
+    keys = apply([], scheduled_plan([], T0, POLICY), counter)  # only a current key
+    now = T0 + timedelta(days=2)
+    keys = apply(keys, manual_rotation_plan(keys, now, POLICY), counter)
+    assert current_keys(keys, now + POLICY.publish_ahead - timedelta(seconds=1)) == ["k1"]
+    assert current_keys(keys, now + POLICY.publish_ahead) == ["k2"]

@@ -33,19 +33,28 @@ def signer(alg: Algorithm) -> SigningKey:
     jwk = public_jwk(key, alg)
     assert jwk.kid
     return SigningKey(
-        kid=jwk.kid, alg=alg, private_key=key, public_jwk=msgspec.to_builtins(jwk),
+        kid=jwk.kid,
+        alg=alg,
+        private_key=key,
+        public_jwk=msgspec.to_builtins(jwk),
         times=KeyTimes(
             kid=jwk.kid, published_at=NOW, activates_at=NOW, retires_at=NOW, expires_at=NOW
         ),
-    )  # fmt: skip
+    )
 
 
 def mint(key: SigningKey, **overrides: object) -> str:
     arguments: dict[str, object] = {
-        "signer": key, "issuer": "https://id.example", "subject": "abc", "audience": "mythos-5",
-        "now": NOW, "lifetime": 300, "entitlements": ("model:mythos-5:invoke",),
-        "assurance": "IAL2", "policy_ref": "mythos-5@3",
-    }  # fmt: skip
+        "signer": key,
+        "issuer": "https://id.example",
+        "subject": "abc",
+        "audience": "mythos-5",
+        "now": NOW,
+        "lifetime": 300,
+        "entitlements": ("model:mythos-5:invoke",),
+        "assurance": "IAL2",
+        "policy_ref": "mythos-5@3",
+    }
     arguments.update(overrides)
     return mint_eligibility_token(**arguments).token  # type: ignore[arg-type]
 
@@ -63,10 +72,14 @@ def test_pyjwt_and_joserfc_accept_tokens_given_only_the_jwks(alg: Algorithm) -> 
 
     pyjwt_key = pyjwt.PyJWKSet.from_dict(jwks)[key.kid]
     claims = pyjwt.decode(
-        token, pyjwt_key, algorithms=[alg], audience="mythos-5", issuer="https://id.example",
+        token,
+        pyjwt_key,
+        algorithms=[alg],
+        audience="mythos-5",
+        issuer="https://id.example",
         options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]},
         leeway=10**9,  # the fixed NOW is in the past for the wall clock
-    )  # fmt: skip
+    )
     assert claims["entitlements"] == ["model:mythos-5:invoke"]
 
     decoded = joserfc_jwt.decode(token, KeySet.import_key_set(jwks), algorithms=[alg])
@@ -88,9 +101,20 @@ def test_claim_set_is_exactly_the_contract() -> None:
     )
     assert header == {"alg": "ES256", "kid": key.kid, "typ": "eligibility+jwt"}
     assert set(claims) == {
-        "iss", "sub", "aud", "iat", "nbf", "exp", "jti", "entitlements", "assurance", "pol",
-        "org", "cnf", "status",
-    }  # fmt: skip
+        "iss",
+        "sub",
+        "aud",
+        "iat",
+        "nbf",
+        "exp",
+        "jti",
+        "entitlements",
+        "assurance",
+        "pol",
+        "org",
+        "cnf",
+        "status",
+    }
     assert claims["exp"] - claims["iat"] == 300
     assert claims["nbf"] == claims["iat"]
     jsonschema.validate(claims, SCHEMA)

@@ -31,10 +31,17 @@ class Key:
 
 def claims(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "iss": ISSUER, "sub": "pairwise-sub", "aud": AUDIENCE, "iat": int(NOW), "nbf": int(NOW),
-        "exp": int(NOW) + 300, "jti": "jti-1", "entitlements": ["model:mythos-5:invoke"],
-        "assurance": "IAL2", "pol": "mythos-5@3",
-    }  # fmt: skip
+        "iss": ISSUER,
+        "sub": "pairwise-sub",
+        "aud": AUDIENCE,
+        "iat": int(NOW),
+        "nbf": int(NOW),
+        "exp": int(NOW) + 300,
+        "jti": "jti-1",
+        "entitlements": ["model:mythos-5:invoke"],
+        "assurance": "IAL2",
+        "pol": "mythos-5@3",
+    }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -65,18 +72,29 @@ def dpop_proof(
     htu: str = "https://api.example/v1/infer",
     iat: float = NOW,
     jti: str | None = None,
-    ath: str | None | bool = True,
+    ath: str | bool | None = True,
     typ: str = "dpop+jwt",
     jwk: dict[str, Any] | None = None,
     signer: Key | None = None,
 ) -> str:
     k = key if isinstance(key, Key) else None
     assert k is not None
-    head = {"typ": typ, "alg": k.alg, "jwk": jwk or {m: v for m, v in k.jwk.items() if m not in ("kid", "alg", "use")}}
-    body: dict[str, Any] = {"htm": htm, "htu": htu, "iat": int(iat), "jti": jti or f"proof-{time.perf_counter_ns()}"}
+    head = {
+        "typ": typ,
+        "alg": k.alg,
+        "jwk": jwk or {m: v for m, v in k.jwk.items() if m not in ("kid", "alg", "use")},
+    }
+    body: dict[str, Any] = {
+        "htm": htm,
+        "htu": htu,
+        "iat": int(iat),
+        "jti": jti or f"proof-{time.perf_counter_ns()}",
+    }
     if ath is True:
         body["ath"] = access_token_hash(tok)
     elif isinstance(ath, str):
         body["ath"] = ath
     sign_with = signer or k
-    return sign_compact({**head, "alg": sign_with.alg}, json.dumps(body).encode(), sign_with.private, sign_with.alg)
+    return sign_compact(
+        {**head, "alg": sign_with.alg}, json.dumps(body).encode(), sign_with.private, sign_with.alg
+    )

@@ -33,7 +33,7 @@ class JWKSServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 outer.requests += 1
                 if outer.down:
                     self.send_response(503)
@@ -70,8 +70,13 @@ def test_unknown_kid_refreshes_once_then_throttles(jwks_server: JWKSServer) -> N
     old, new = Key(), Key()
     jwks_server.document = old.jwks()
     clock = Clock()
-    v = Verifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks_server.url, clock=clock,
-                 jwks_refresh_interval=60)  # fmt: skip
+    v = Verifier(
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        jwks_url=jwks_server.url,
+        clock=clock,
+        jwks_refresh_interval=60,
+    )
     v.verify(token(old))
     assert jwks_server.requests == 1
     jwks_server.document = old.jwks(new)
@@ -92,8 +97,14 @@ def test_stale_jwks_is_served_then_fails_closed(jwks_server: JWKSServer) -> None
     key = Key()
     jwks_server.document = key.jwks()
     clock = Clock()
-    v = Verifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks_server.url, clock=clock,
-                 jwks_max_stale=3600, cache_size=0)  # fmt: skip
+    v = Verifier(
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        jwks_url=jwks_server.url,
+        clock=clock,
+        jwks_max_stale=3600,
+        cache_size=0,
+    )
     v.verify(token(key))
     jwks_server.down = True
     clock.now += 301  # max-age passed: refetch fails, the stale set is served
@@ -104,8 +115,13 @@ def test_stale_jwks_is_served_then_fails_closed(jwks_server: JWKSServer) -> None
 
 
 def test_issuer_unreachable_from_the_start_fails_closed() -> None:
-    v = Verifier(issuer=ISSUER, audience=AUDIENCE, jwks_url="http://127.0.0.1:9/jwks",
-                 clock=Clock(), fetch_timeout=1)  # fmt: skip
+    v = Verifier(
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        jwks_url="http://127.0.0.1:9/jwks",
+        clock=Clock(),
+        fetch_timeout=1,
+    )
     with pytest.raises(JWKSUnavailable):
         v.verify(token(Key()))
 
@@ -149,4 +165,18 @@ def test_dpop_still_enforced_on_a_cache_hit() -> None:
     url = "https://api.example/v1/infer"
     v.verify(tok, dpop_proof=dpop_proof(client, tok, htu=url), method="POST", url=url)
     with pytest.raises(DPoPRequired):
+        v.verify(tok)
+
+
+def test_cached_token_stops_when_its_key_leaves_the_jwks(jwks_server: JWKSServer) -> None:
+    dropped, kept = Key(), Key()
+    jwks_server.document = dropped.jwks(kept)
+    clock = Clock()
+    v = Verifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks_server.url, clock=clock)
+    tok = token(dropped, exp=int(NOW) + 3600)
+    v.verify(tok)
+    jwks_server.document = kept.jwks()
+    v.verify(tok)  # the cached JWKS still has the key
+    clock.now += 301  # max-age: the next call refreshes
+    with pytest.raises(UnknownKey):
         v.verify(tok)

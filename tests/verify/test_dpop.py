@@ -61,12 +61,23 @@ def test_missing_proof() -> None:
         check(bound_token(), None)
 
 
-PRIVATE_JWK = {**{k: v for k, v in CLIENT.jwk.items() if k not in ("kid", "alg", "use")}, "d": "AAAA"}
+PRIVATE_JWK = {
+    **{k: v for k, v in CLIENT.jwk.items() if k not in ("kid", "alg", "use")},
+    "d": "AAAA",
+}
 
 CASES: list[tuple[str, Callable[[str], str], type[DPoPError]]] = [
     ("wrong-method", lambda t: dpop_proof(CLIENT, t, htm="GET"), DPoPWrongMethod),
-    ("wrong-url", lambda t: dpop_proof(CLIENT, t, htu="https://api.example/v1/admin"), DPoPWrongUrl),
-    ("wrong-host", lambda t: dpop_proof(CLIENT, t, htu="https://evil.example/v1/infer"), DPoPWrongUrl),
+    (
+        "wrong-url",
+        lambda t: dpop_proof(CLIENT, t, htu="https://api.example/v1/admin"),
+        DPoPWrongUrl,
+    ),
+    (
+        "wrong-host",
+        lambda t: dpop_proof(CLIENT, t, htu="https://evil.example/v1/infer"),
+        DPoPWrongUrl,
+    ),
     ("stale-iat", lambda t: dpop_proof(CLIENT, t, iat=NOW - 61), DPoPStale),
     ("future-iat", lambda t: dpop_proof(CLIENT, t, iat=NOW + 61), DPoPStale),
     ("missing-ath", lambda t: dpop_proof(CLIENT, t, ath=None), DPoPWrongTokenHash),
@@ -81,7 +92,9 @@ CASES: list[tuple[str, Callable[[str], str], type[DPoPError]]] = [
 
 
 @pytest.mark.parametrize(("name", "make", "error"), CASES, ids=[c[0] for c in CASES])
-def test_bad_proof_is_refused(name: str, make: Callable[[str], str], error: type[DPoPError]) -> None:
+def test_bad_proof_is_refused(
+    name: str, make: Callable[[str], str], error: type[DPoPError]
+) -> None:
     tok = bound_token()
     with pytest.raises(error) as caught:
         check(tok, make(tok))
@@ -113,7 +126,9 @@ def test_replay_cache_full_fails_closed() -> None:
     tok = bound_token()
     jkt = thumbprint(CLIENT.jwk)
     for n in range(3):
-        dpop.verify(dpop_proof(CLIENT, tok, jti=f"j{n}"), jkt=jkt, token=tok, method="POST", url=URL)
+        dpop.verify(
+            dpop_proof(CLIENT, tok, jti=f"j{n}"), jkt=jkt, token=tok, method="POST", url=URL
+        )
     with pytest.raises(DPoPReplayed, match="full"):
         dpop.verify(dpop_proof(CLIENT, tok, jti="j3"), jkt=jkt, token=tok, method="POST", url=URL)
 

@@ -58,7 +58,9 @@ def hs256_with_public_key() -> str:
     """Classic alg confusion: HMAC keyed with the public key's bytes."""
     head = {"alg": "HS256", "kid": KEY.kid, "typ": "eligibility+jwt"}
     signing_input = (
-        b64url_encode(json.dumps(head).encode()) + "." + b64url_encode(json.dumps(claims()).encode())
+        b64url_encode(json.dumps(head).encode())
+        + "."
+        + b64url_encode(json.dumps(claims()).encode())
     )
     secret = json.dumps(KEY.jwk).encode()
     mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
@@ -85,30 +87,90 @@ CASES: list[tuple[str, Callable[[], str], type[VerificationError], str]] = [
     ("four-segments", lambda: valid() + ".x", MalformedToken, "malformed"),
     ("empty", lambda: "", MalformedToken, "malformed"),
     ("bad-base64", lambda: with_segment(valid(), 0, "e30=="), MalformedToken, "malformed"),
-    ("header-not-json", lambda: with_segment(valid(), 0, b64url_encode(b"{nope")), MalformedToken, "malformed"),
-    ("header-array", lambda: with_segment(valid(), 0, b64url_encode(b"[]")), MalformedToken, "malformed"),
+    (
+        "header-not-json",
+        lambda: with_segment(valid(), 0, b64url_encode(b"{nope")),
+        MalformedToken,
+        "malformed",
+    ),
+    (
+        "header-array",
+        lambda: with_segment(valid(), 0, b64url_encode(b"[]")),
+        MalformedToken,
+        "malformed",
+    ),
     ("payload-array", lambda: raw_token(header(KEY), b"[1]", b"x"), BadSignature, "bad_signature"),
-    ("alg-none", lambda: raw_token(header(KEY, alg="none"), claims(), b""), AlgorithmMismatch, "algorithm_mismatch"),
-    ("alg-missing", lambda: raw_token(header(KEY, alg=None), claims(), b"x"), AlgorithmMismatch, "algorithm_mismatch"),
+    (
+        "alg-none",
+        lambda: raw_token(header(KEY, alg="none"), claims(), b""),
+        AlgorithmMismatch,
+        "algorithm_mismatch",
+    ),
+    (
+        "alg-missing",
+        lambda: raw_token(header(KEY, alg=None), claims(), b"x"),
+        AlgorithmMismatch,
+        "algorithm_mismatch",
+    ),
     ("hs256-confusion", hs256_with_public_key, AlgorithmMismatch, "algorithm_mismatch"),
     # An ES256 key's kid with alg EdDSA: the key's own algorithm decides, not the header.
-    ("alg-key-confusion", lambda: raw_token(header(KEY, alg="EdDSA"), claims(), b"x" * 64), AlgorithmMismatch, "algorithm_mismatch"),
+    (
+        "alg-key-confusion",
+        lambda: raw_token(header(KEY, alg="EdDSA"), claims(), b"x" * 64),
+        AlgorithmMismatch,
+        "algorithm_mismatch",
+    ),
     ("unknown-kid", lambda: token(KEY, head=header(KEY, kid="nobody")), UnknownKey, "unknown_key"),
     ("kid-missing", lambda: token(KEY, head=header(KEY, kid=None)), UnknownKey, "unknown_key"),
-    ("embedded-jwk", lambda: token(STRANGER, head={**header(STRANGER), "jwk": STRANGER.jwk}), EmbeddedKey, "embedded_key"),
-    ("jku", lambda: token(KEY, head={**header(KEY), "jku": "https://evil/jwks"}), EmbeddedKey, "embedded_key"),
-    ("x5u", lambda: token(KEY, head={**header(KEY), "x5u": "https://evil/cert"}), EmbeddedKey, "embedded_key"),
+    (
+        "embedded-jwk",
+        lambda: token(STRANGER, head={**header(STRANGER), "jwk": STRANGER.jwk}),
+        EmbeddedKey,
+        "embedded_key",
+    ),
+    (
+        "jku",
+        lambda: token(KEY, head={**header(KEY), "jku": "https://evil/jwks"}),
+        EmbeddedKey,
+        "embedded_key",
+    ),
+    (
+        "x5u",
+        lambda: token(KEY, head={**header(KEY), "x5u": "https://evil/cert"}),
+        EmbeddedKey,
+        "embedded_key",
+    ),
     ("x5c", lambda: token(KEY, head={**header(KEY), "x5c": ["MIIB"]}), EmbeddedKey, "embedded_key"),
     ("typ-jwt", lambda: token(KEY, head=header(KEY, typ="JWT")), WrongType, "wrong_type"),
     ("typ-missing", lambda: token(KEY, head=header(KEY, typ=None)), WrongType, "wrong_type"),
     ("typ-at+jwt", lambda: token(KEY, head=header(KEY, typ="at+jwt")), WrongType, "wrong_type"),
-    ("typ-statuslist", lambda: token(KEY, head=header(KEY, typ="statuslist+jwt")), WrongType, "wrong_type"),
-    ("crit", lambda: token(KEY, head={**header(KEY), "crit": ["exp"]}), UnsupportedCritical, "unsupported_critical_header"),
+    (
+        "typ-statuslist",
+        lambda: token(KEY, head=header(KEY, typ="statuslist+jwt")),
+        WrongType,
+        "wrong_type",
+    ),
+    (
+        "crit",
+        lambda: token(KEY, head={**header(KEY), "crit": ["exp"]}),
+        UnsupportedCritical,
+        "unsupported_critical_header",
+    ),
     ("tampered-payload", tampered_payload, BadSignature, "bad_signature"),
     ("empty-signature", lambda: with_segment(valid(), 2, ""), BadSignature, "bad_signature"),
-    ("truncated-signature", lambda: with_segment(valid(), 2, valid().split(".")[2][:40]), BadSignature, "bad_signature"),
+    (
+        "truncated-signature",
+        lambda: with_segment(valid(), 2, valid().split(".")[2][:40]),
+        BadSignature,
+        "bad_signature",
+    ),
     ("der-signature", der_signature, BadSignature, "bad_signature"),
-    ("stranger-key-known-kid", lambda: token(STRANGER, head=header(STRANGER, kid=KEY.kid)), BadSignature, "bad_signature"),
+    (
+        "stranger-key-known-kid",
+        lambda: token(STRANGER, head=header(STRANGER, kid=KEY.kid)),
+        BadSignature,
+        "bad_signature",
+    ),
     ("wrong-iss", lambda: token(KEY, iss="https://evil.example"), WrongIssuer, "wrong_issuer"),
     ("iss-missing", lambda: token(KEY, iss=None), WrongIssuer, "wrong_issuer"),
     ("wrong-aud", lambda: token(KEY, aud="other-model"), WrongAudience, "wrong_audience"),
