@@ -24,16 +24,21 @@ __all__ = ["PrivateKey", "sign_compact", "verify_signature"]
 
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 _encoder = msgspec.json.Encoder()
+# Built once: these objects are immutable, and building them per call shows in the
+# verifier's per-token cost.
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_SHA256 = hashes.SHA256()
+_PKCS1V15 = padding.PKCS1v15()
 
 
 def _sign(alg: str, key: PrivateKey, data: bytes) -> bytes:
     if alg == "ES256" and isinstance(key, ec.EllipticCurvePrivateKey):
-        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+        r, s = decode_dss_signature(key.sign(data, _ECDSA_SHA256))
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     if alg == "EdDSA" and isinstance(key, ed25519.Ed25519PrivateKey):
         return key.sign(data)
     if alg == "RS256" and isinstance(key, rsa.RSAPrivateKey):
-        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        return key.sign(data, _PKCS1V15, _SHA256)
     raise ValueError(f"key does not sign with {alg}")
 
 
@@ -54,13 +59,13 @@ def verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature: 
             der = encode_dss_signature(
                 int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
             )
-            key.verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
+            key.verify(der, signing_input, _ECDSA_SHA256)
             return True
         if alg == "EdDSA" and isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signature, signing_input)
             return True
         if alg == "RS256" and isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+            key.verify(signature, signing_input, _PKCS1V15, _SHA256)
             return True
     except InvalidSignature:
         return False

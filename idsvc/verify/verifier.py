@@ -40,6 +40,7 @@ from idsvc.verify.keys import JWKSource
 __all__ = ["MAX_TOKEN_BYTES", "StatusChecker", "Verifier"]
 
 MAX_TOKEN_BYTES = 8 * 1024
+_HEADER_CACHE_SIZE = 64
 _UNSET = msgspec.UNSET
 
 
@@ -114,6 +115,7 @@ class Verifier:
         # the JWKS (emergency rotation) stops its cached tokens at the next JWKS refresh.
         self._cache: dict[str, tuple[EligibilityClaims, str]] = {}
         self._cache_size = cache_size
+        self._headers: dict[str, _Header] = {}
 
     def verify(
         self,
@@ -154,24 +156,35 @@ class Verifier:
     def _verify_uncached(self, token: str, now: float) -> tuple[EligibilityClaims, str]:
         if len(token) > MAX_TOKEN_BYTES:
             raise TokenTooLarge(f"over {MAX_TOKEN_BYTES} bytes")
-        segments = token.split(".")
-        if len(segments) != 3:
+        signing_input, _, signature_segment = token.rpartition(".")
+        header_segment, dot, payload_segment = signing_input.partition(".")
+        if not dot or "." in payload_segment:
             raise MalformedToken("not a compact JWS")
         try:
-            header = _header_decoder.decode(b64url_decode(segments[0]))
-            payload = b64url_decode(segments[1])
-            signature = b64url_decode(segments[2])
+            header = self._header(header_segment)
+            payload = b64url_decode(payload_segment)
+            signature = b64url_decode(signature_segment)
         except (ValueError, msgspec.DecodeError):
             raise MalformedToken("header or segments do not decode") from None
-        self._check_header(header)
         assert header.kid is not None
         key = self._keys.get(header.kid)
         if header.alg != key.alg:
             raise AlgorithmMismatch(f"key {header.kid[:64]!r} signs with {key.alg}")
-        signing_input = token[: len(segments[0]) + 1 + len(segments[1])].encode("ascii")
-        if not verify_signature(key.alg, key.key, signing_input, signature):
+        if not verify_signature(key.alg, key.key, signing_input.encode("ascii"), signature):
             raise BadSignature("signature does not verify")
         return self._check_claims(payload, now), header.kid
+
+    def _header(self, segment: str) -> _Header:
+        """Tokens of one key share one header segment: decode and check each distinct one
+        once. Only headers that passed the checks are remembered."""
+        header = self._headers.get(segment)
+        if header is None:
+            header = _header_decoder.decode(b64url_decode(segment))
+            self._check_header(header)
+            if len(self._headers) >= _HEADER_CACHE_SIZE:
+                self._headers.clear()
+            self._headers[segment] = header
+        return header
 
     @staticmethod
     def _check_header(header: _Header) -> None:
