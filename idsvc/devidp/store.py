@@ -146,8 +146,8 @@ class DemoStore:
         self._codes: ExpiringMap[str, IssuedCode] = ExpiringMap(
             ttl=settings.code_lifetime, capacity=capacity, clock=clock
         )
-        # Redeemed codes -> the access token issued for them ("" until it is), kept as
-        # long as such a token lives, to revoke it if the code comes back.
+        # Redeemed codes -> the access token issued for them, kept as long as that token
+        # lives, to revoke it if the code comes back.
         self._redeemed: ExpiringMap[str, str] = ExpiringMap(
             ttl=settings.access_token_lifetime, capacity=capacity, clock=clock
         )
@@ -177,16 +177,13 @@ class DemoStore:
     def redeem_code(self, code: str, client_id: str) -> IssuedCode | None:
         """The code's record, once. The first presentation consumes the code whether or
         not the exchange then succeeds, so a wrong code_verifier cannot be retried."""
-        issued_token = self._redeemed.get(code)
+        issued_token = self._redeemed.pop(code)
         if issued_token is not None:
             # RFC 6749 §4.1.2: a code used twice SHOULD revoke what it was exchanged for.
             self._tokens.pop(issued_token)
             return None
         issued = self._codes.pop(code)
-        if issued is None:
-            return None
-        self._redeemed.put(code, "")
-        return issued if issued.client_id == client_id else None
+        return issued if issued is not None and issued.client_id == client_id else None
 
     def save_access_token(self, access_token: str, grant: AccessGrant, *, code: str) -> None:
         self._tokens.put(access_token, grant)
