@@ -11,16 +11,20 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 import uvicorn
 from litestar import Litestar, get
-from litestar.types import ASGIApp
 
 from idsvc.devidp import DemoClient, DemoIdPSettings, create_demo_idp, demo_idp_mount
 from tests.devidp.relying_party import RelyingParty
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Iterator
+
+    from litestar.types import ASGIApp
 
 STARTUP_DEADLINE = 15.0
 BASIC_CLIENT = DemoClient(

@@ -21,6 +21,7 @@ class Page:
     hidden: dict[str, str] = field(default_factory=dict)
     buttons: list[Button] = field(default_factory=list)
     headings: list[tuple[str, str]] = field(default_factory=list)
+    title: str = ""
     style: str = ""
     text: str = ""
     tags: set[str] = field(default_factory=set)
@@ -70,6 +71,9 @@ class _Reader(HTMLParser):
         current = self._open[-1] if self._open else ""
         if current == "style":
             self.page.style += data
+            return
+        if current == "title":
+            self.page.title += data
             return
         self._text.append(data)
         if current in ("h1", "h2", "h3"):

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from idsvc.devidp import DemoClient
 from tests.devidp.pages import Page, read_page
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import httpx
+
+    from idsvc.devidp import DemoClient
 
 
 @dataclass
@@ -81,7 +85,7 @@ class RelyingParty:
     def authorization(self, **params: str) -> Authorization:
         """An authorization URL with PKCE S256, state and nonce; params add or override."""
         verifier = secrets.token_urlsafe(48)
-        nonce = secrets.token_urlsafe(16)
+        nonce = params.pop("nonce", secrets.token_urlsafe(16))
         url, state = self.oauth().create_authorization_url(
             self.metadata["authorization_endpoint"],
             code_verifier=verifier,

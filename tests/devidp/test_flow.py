@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from idsvc.devidp import PERSONAS
 from tests.devidp.conftest import BASIC_CLIENT, POST_CLIENT, FakeClock
 from tests.devidp.relying_party import RelyingParty, query
 
-PASSPORT_USA = {"type": "document", "document_details": {"type": "passport", "issuer": {"country_code": "USA"}}}
+if TYPE_CHECKING:
+    import httpx
+
+PASSPORT_USA = {
+    "type": "document",
+    "document_details": {"type": "passport", "issuer": {"country_code": "USA"}},
+}
 
 # Written out by hand rather than derived from PERSONAS, so a mistake in the table shows.
 EXPECTED: dict[str, tuple[str, str, dict[str, object] | None]] = {
@@ -142,7 +148,9 @@ async def test_jwks_publishes_one_public_es256_key(issuer: str, browser: httpx.A
 
 
 @pytest.mark.parametrize("persona", sorted(EXPECTED))
-async def test_sign_in_attests_the_persona(rp: RelyingParty, clock: FakeClock, persona: str) -> None:
+async def test_sign_in_attests_the_persona(
+    rp: RelyingParty, clock: FakeClock, persona: str
+) -> None:
     name, email, expected = EXPECTED[persona]
     signed_in = await rp.sign_in(persona)
 
@@ -200,7 +208,9 @@ async def test_sign_in_through_the_mounted_provider(
 
 
 async def test_claims_parameter_places_and_narrows_verified_claims(rp: RelyingParty) -> None:
-    request = {"userinfo": {"verified_claims": {"verification": {}, "claims": {"nationalities": None}}}}
+    request = {
+        "userinfo": {"verified_claims": {"verification": {}, "claims": {"nationalities": None}}}
+    }
     signed_in = await rp.sign_in("permanent-resident", claims=json.dumps(request))
     assert "verified_claims" not in signed_in.id_token
     assert signed_in.userinfo["verified_claims"]["claims"] == {"nationalities": ["MEX"]}
