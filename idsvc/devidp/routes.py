@@ -76,19 +76,15 @@ async def authorize(
         grant = idp.server.get_consent_grant(oauth_request, end_user=None)
     except OAuth2Error as error:
         return idp.refuse(oauth_request, error)
-    client_id: str = grant.client.client_id
-    redirect_uri: str = grant.redirect_uri
     # The page's only credential is this random, single-use, expiring id; it is bound to
     # the validated request server-side, so no cookie is needed and a cross-site form
     # cannot name a request it never saw.
-    transaction = idp.store.begin(
-        PendingAuthorization(params=params, client_id=client_id, redirect_uri=redirect_uri)
-    )
+    transaction = idp.store.begin(PendingAuthorization(params=params))
     return chooser_page(
         action=idp.endpoints.authorization,
         transaction=transaction,
-        client_id=client_id,
-        redirect_uri=redirect_uri,
+        client_id=grant.client.client_id,
+        redirect_uri=grant.redirect_uri,
     )
 
 

@@ -71,11 +71,13 @@ class ExpiringMap(Generic[K, V]):
 
 
 class PendingAuthorization(msgspec.Struct, frozen=True, kw_only=True):
-    """An authorization request Authlib accepted, waiting for the persona choice."""
+    """An authorization request Authlib accepted, waiting for the persona choice.
+
+    Only the raw parameters are kept: the choice sends them through Authlib's checks
+    again, so nothing decided at display time is trusted later.
+    """
 
     params: tuple[tuple[str, str], ...]
-    client_id: str
-    redirect_uri: str
 
 
 class IssuedCode(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar import Litestar, get
 
 from idsvc.devidp import DemoClient, DemoIdPSettings, create_demo_idp, demo_idp_mount
@@ -107,6 +109,18 @@ def _reset_clock(clock: FakeClock) -> Iterator[None]:
 def issuer(clock: FakeClock) -> Iterator[str]:
     """The demo IdP on its own port."""
     yield from serve(lambda issuer: create_demo_idp(settings_for(issuer, clock)))
+
+
+@pytest.fixture(scope="session")
+def rsa_issuer(clock: FakeClock) -> Iterator[str]:
+    """The demo IdP with an RSA key from a PEM, so it signs RS256."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    yield from serve(
+        lambda issuer: create_demo_idp(settings_for(issuer, clock, signing_key=key_pem))
+    )
 
 
 @get("/health", sync_to_thread=False)

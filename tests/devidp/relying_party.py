@@ -134,7 +134,9 @@ class RelyingParty:
         self, id_token: str, nonce: str
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         jwks = (await self.browser.get(self.metadata["jwks_uri"])).json()
-        decoded = jwt.decode(id_token, KeySet.import_key_set(jwks), algorithms=["ES256", "RS256"])
+        # The algorithm comes from the published key, never from the token's header.
+        algorithms = [key["alg"] for key in jwks["keys"]]
+        decoded = jwt.decode(id_token, KeySet.import_key_set(jwks), algorithms=algorithms)
         jwt.JWTClaimsRegistry(
             now=lambda: int(self.clock()),
             iss={"essential": True, "value": self.metadata["issuer"]},

@@ -261,3 +261,13 @@ async def test_second_registered_redirect_uri_is_accepted(rp: RelyingParty) -> N
     assert callback.startswith(other + "?")
     token = await rp.exchange(authorization, callback, redirect_uri=other)
     assert token["id_token"]
+
+
+async def test_rsa_key_signs_rs256_id_tokens(
+    rsa_issuer: str, browser: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    rp = await RelyingParty.discover(rsa_issuer, BASIC_CLIENT, browser=browser, clock=clock)
+    assert rp.metadata["id_token_signing_alg_values_supported"] == ["RS256"]
+    signed_in = await rp.sign_in("us-citizen")
+    assert signed_in.id_token_header["alg"] == "RS256"
+    assert signed_in.id_token["verified_claims"]["claims"]["us_person_basis"] == "citizen"
