@@ -87,13 +87,11 @@ class OAuthResponse:
     def to_litestar(self) -> Response[bytes]:
         headers = dict(self.headers)
         media_type = headers.pop("Content-Type", "text/plain; charset=utf-8")
-        status = self.status
-        if status == 302:
-            # RFC 9700 §4.11: after a form POST, answer 303 so that no browser repeats
-            # the POST at the client's redirect URI.
-            status = 303
-        content = self.body if isinstance(self.body, str) else msgspec.json.encode(self.body)
-        body = content.encode("utf-8") if isinstance(content, str) else content
+        # RFC 9700 §4.11: a redirect answering the persona form's POST must be 303, or a
+        # browser could repeat the POST at the client's redirect URI; for the GET
+        # error redirects 303 means the same as Authlib's 302.
+        status = 303 if self.status == 302 else self.status
+        body = self.body.encode() if isinstance(self.body, str) else msgspec.json.encode(self.body)
         return Response(body, status_code=status, headers=headers, media_type=media_type)
 
 
@@ -139,7 +137,6 @@ class DemoAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def save_token(self, token: dict[str, Any], request: OAuthRequest) -> None:
         code = request.authorization_code
         grant = AccessGrant(
-            client_id=code.client_id,
             persona=code.persona,
             scope=code.scope,
             auth_time=code.auth_time,

@@ -118,9 +118,8 @@ class IssuedCode(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AccessGrant(msgspec.Struct, frozen=True, kw_only=True):
-    """What an access token allows: the userinfo of one persona, for one client."""
+    """What an access token allows: reading the userinfo of one persona."""
 
-    client_id: str
     persona: Persona
     scope: str
     auth_time: int

@@ -60,10 +60,15 @@ async def test_chooser_offers_every_persona_and_a_cancel(rp: RelyingParty) -> No
     assert "https://rp.example" in page.text
 
 
-async def test_chooser_does_not_echo_request_values_unescaped(rp: RelyingParty) -> None:
-    marker = "<b>injected</b>"
-    response = await rp.browser.get(rp.authorization(state=marker).url)
+async def test_error_page_escapes_the_rejected_redirect_uri(rp: RelyingParty) -> None:
+    # The refusal names the unregistered URI, which the attacker chose.
+    marker = "<script>alert(1)</script>"
+    response = await rp.browser.get(
+        rp.authorization(redirect_uri="https://e.example/" + marker).url
+    )
+    assert response.status_code == 400
     assert marker not in response.text
+    assert "&lt;script&gt;" in response.text
 
 
 async def test_error_pages_carry_the_banner(rp: RelyingParty) -> None:
