@@ -151,18 +151,26 @@ async def test_wrong_code_verifier_is_refused_and_burns_the_code(rp: RelyingPart
         await rp.exchange(authorization, callback)
 
 
+async def post_token(
+    rp: RelyingParty,
+    callback: str,
+    *,
+    auth: tuple[str, str] | None = (BASIC_CLIENT.client_id, BASIC_CLIENT.client_secret),
+    **fields: str,
+) -> httpx.Response:
+    """A hand-made token request, for what Authlib's client would not send."""
+    data = {
+        "grant_type": "authorization_code",
+        "code": query(callback)["code"],
+        "redirect_uri": BASIC_CLIENT.redirect_uris[0],
+        **fields,
+    }
+    return await rp.browser.post(rp.metadata["token_endpoint"], data=data, auth=auth)
+
+
 async def test_missing_code_verifier_is_refused(rp: RelyingParty) -> None:
-    _authorization, callback = await rp.authorize("us-citizen")
-    code = query(callback)["code"]
-    response = await rp.browser.post(
-        rp.metadata["token_endpoint"],
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": BASIC_CLIENT.redirect_uris[0],
-        },
-        auth=(BASIC_CLIENT.client_id, BASIC_CLIENT.client_secret),
-    )
+    _, callback = await rp.authorize("us-citizen")
+    response = await post_token(rp, callback)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 
@@ -176,15 +184,11 @@ async def test_wrong_client_secret_is_refused(rp: RelyingParty) -> None:
 
 async def test_wrong_client_secret_answers_401_with_www_authenticate(rp: RelyingParty) -> None:
     authorization, callback = await rp.authorize("us-citizen")
-    response = await rp.browser.post(
-        rp.metadata["token_endpoint"],
-        data={
-            "grant_type": "authorization_code",
-            "code": query(callback)["code"],
-            "redirect_uri": BASIC_CLIENT.redirect_uris[0],
-            "code_verifier": authorization.verifier,
-        },
+    response = await post_token(
+        rp,
+        callback,
         auth=(BASIC_CLIENT.client_id, "wrong-secret-0123456789"),
+        code_verifier=authorization.verifier,
     )
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Basic ")
@@ -193,16 +197,13 @@ async def test_wrong_client_secret_answers_401_with_www_authenticate(rp: Relying
 
 async def test_client_must_use_its_registered_auth_method(rp: RelyingParty) -> None:
     authorization, callback = await rp.authorize("us-citizen")
-    response = await rp.browser.post(
-        rp.metadata["token_endpoint"],
-        data={
-            "grant_type": "authorization_code",
-            "code": query(callback)["code"],
-            "redirect_uri": BASIC_CLIENT.redirect_uris[0],
-            "code_verifier": authorization.verifier,
-            "client_id": BASIC_CLIENT.client_id,
-            "client_secret": BASIC_CLIENT.client_secret,
-        },
+    response = await post_token(
+        rp,
+        callback,
+        auth=None,
+        code_verifier=authorization.verifier,
+        client_id=BASIC_CLIENT.client_id,
+        client_secret=BASIC_CLIENT.client_secret,
     )
     assert response.json()["error"] == "invalid_client"
 
