@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from litestar.di import NamedDependency
 from prometheus_client import CollectorRegistry
 
 from idsvc.clock import Clock
@@ -13,7 +14,7 @@ from idsvc.http.metrics import HttpMetrics
 from idsvc.keys.service import KeyService
 from idsvc.settings import Settings
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "RuntimeDependency"]
 
 
 @dataclass(slots=True)
@@ -40,3 +41,7 @@ class Runtime:
 
     def attach_pool(self, pool: Pool | None) -> None:
         self._pool = pool
+
+
+# How handlers ask for the runtime: named explicitly (Litestar 3 drops inferred names).
+RuntimeDependency = NamedDependency[Runtime]

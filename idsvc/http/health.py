@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from idsvc.errors import Unavailable
 from idsvc.migrate import MigrationError, pending_migrations
-from idsvc.runtime import Runtime
+from idsvc.runtime import RuntimeDependency
 
 __all__ = ["healthz", "metrics", "readyz"]
 
@@ -23,7 +23,7 @@ def healthz() -> dict[str, str]:
 
 
 @get("/readyz", include_in_schema=False)
-async def readyz(runtime: Runtime) -> Response[dict[str, object]]:
+async def readyz(runtime: RuntimeDependency) -> Response[dict[str, object]]:
     """Ready when the database answers and every migration this build knows is applied."""
     try:
         async with asyncio.timeout(_READY_TIMEOUT), runtime.pool.acquire() as conn:
@@ -38,5 +38,5 @@ async def readyz(runtime: Runtime) -> Response[dict[str, object]]:
 
 
 @get("/metrics", include_in_schema=False)
-async def metrics(runtime: Runtime) -> Response[bytes]:
+async def metrics(runtime: RuntimeDependency) -> Response[bytes]:
     return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)

@@ -9,7 +9,7 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from idsvc.jose.jwk import key_from_public_jwk
 from idsvc.keys.pem import public_keys_pem
-from idsvc.runtime import Runtime
+from idsvc.runtime import RuntimeDependency
 
 __all__ = ["key_routes"]
 
@@ -18,7 +18,7 @@ DPOP_ALGORITHMS = ("ES256", "EdDSA", "RS256")
 
 
 @get("/.well-known/jwks.json", include_in_schema=False)
-async def jwks(request: Request[Any, Any, Any], runtime: Runtime) -> Response[bytes]:
+async def jwks(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[bytes]:
     body, etag = runtime.keys.ring.jwks(runtime.clock())
     headers = {
         "Cache-Control": f"public, max-age={runtime.settings.config.keys.jwks_max_age}",
@@ -30,7 +30,9 @@ async def jwks(request: Request[Any, Any, Any], runtime: Runtime) -> Response[by
 
 
 @get("/.well-known/oauth-authorization-server", include_in_schema=False)
-async def authorization_server_metadata(runtime: Runtime) -> Response[dict[str, object]]:
+async def authorization_server_metadata(
+    runtime: RuntimeDependency,
+) -> Response[dict[str, object]]:
     issuer = runtime.settings.service.issuer
     metadata: dict[str, object] = {
         "issuer": issuer,
@@ -42,7 +44,7 @@ async def authorization_server_metadata(runtime: Runtime) -> Response[dict[str, 
 
 
 @get("/keys/signing-keys.pem", include_in_schema=False)
-async def signing_keys_pem(runtime: Runtime) -> Response[bytes]:
+async def signing_keys_pem(runtime: RuntimeDependency) -> Response[bytes]:
     """For gateways that register public keys one by one: each key as a PEM block."""
     published = runtime.keys.ring.published(runtime.clock())
     body = public_keys_pem(
