@@ -48,6 +48,7 @@ class KeyService:
         self.pairwise_key = b""
         self._listener: PoolConnectionProxy[Record] | None = None
         self._reloads: set[asyncio.Task[None]] = set()
+        self._pool: Pool | None = None
 
     async def start(self, pool: Pool, jobs: PeriodicJobs) -> None:
         await self.rotate_if_due(pool)
@@ -64,6 +65,7 @@ class KeyService:
 
     async def stop(self, pool: Pool) -> None:
         if self._listener is not None:
+            await self._listener.remove_listener("idsvc_keys", self._on_change)
             await pool.release(self._listener)
             self._listener = None
 
@@ -84,12 +86,13 @@ class KeyService:
     async def _listen(self, pool: Pool) -> None:
         conn = await pool.acquire()
         self._listener = conn
+        self._pool = pool
+        await conn.add_listener("idsvc_keys", self._on_change)
 
-        def on_change(*_: object) -> None:
-            # Another instance (or `idsvc keys rotate`) changed the keys: reload now rather
-            # than at the next periodic tick, so an emergency rotation stops signing at once.
-            task = asyncio.get_running_loop().create_task(self.reload(pool))
-            self._reloads.add(task)
-            task.add_done_callback(self._reloads.discard)
-
-        await conn.add_listener("idsvc_keys", on_change)
+    def _on_change(self, *_: object) -> None:
+        # Another instance (or `idsvc keys rotate`) changed the keys: reload now rather
+        # than at the next periodic tick, so an emergency rotation stops signing at once.
+        assert self._pool is not None
+        task = asyncio.get_running_loop().create_task(self.reload(self._pool))
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
