@@ -6,8 +6,12 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
+import httpx
 from litestar import Litestar
+from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.di import Provide
+from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler
 
 from idsvc import db
 from idsvc.audit import seal_pending
@@ -18,12 +22,17 @@ from idsvc.http.health import healthz, metrics, readyz
 from idsvc.http.metrics import PoolCollector
 from idsvc.http.middleware import RequestObserver
 from idsvc.http.problems import exception_handlers
+from idsvc.http.ratelimit import RateLimiter
 from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.keys.routes import key_routes
 from idsvc.keys.service import KeyService
 from idsvc.migrate import apply_migrations
+from idsvc.oidc.provider_config import ProviderSettings
+from idsvc.oidc.signin import SignInService
 from idsvc.runtime import Runtime
 from idsvc.settings import ConfigError, Settings
+from idsvc.web.pages import TEMPLATE_DIRECTORY
+from idsvc.web.signin_routes import signin_routes
 
 __all__ = ["create_app"]
 
@@ -31,7 +40,13 @@ _log = logging.getLogger("idsvc")
 _PARTITION_UPKEEP_INTERVAL = 3600.0
 
 
-def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    extra_providers: tuple[tuple[ProviderSettings, str], ...] = (),
+    extra_routes: tuple[ControllerRouterHandler, ...] = (),
+) -> Litestar:
     """Raises ConfigError when a required secret is missing, before anything starts."""
     if settings.secrets.key_encryption_key is None:
         # Fail closed: without the KEK private keys can be neither stored nor used.
@@ -43,8 +58,23 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
         kek = KeyEncryptionKey.from_text(settings.secrets.key_encryption_key)
     except KeyEncryptionError as exc:
         raise ConfigError(str(exc)) from None
+    http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
     runtime = Runtime(
-        settings=settings, clock=clock, keys=KeyService(settings.config.keys, kek, clock)
+        settings=settings,
+        clock=clock,
+        keys=KeyService(settings.config.keys, kek, clock),
+        signin=SignInService(
+            providers=settings.config.providers + tuple(p for p, _ in extra_providers),
+            client_secrets={
+                **settings.secrets.provider_secrets,
+                **{p.id: secret for p, secret in extra_providers},
+            },
+            issuer=settings.service.issuer,
+            clock=clock,
+            http=http,
+            session_lifetime=settings.service.session_absolute_lifetime,
+        ),
+        signin_limiter=RateLimiter(per_minute=settings.service.signin_rate_limit),
     )
     runtime.registry.register(PoolCollector(runtime.maybe_pool))
 
@@ -58,12 +88,13 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
             yield conn
 
     app = Litestar(
-        route_handlers=[healthz, readyz, metrics, *key_routes],
+        route_handlers=[healthz, readyz, metrics, *key_routes, *signin_routes, *extra_routes],
         dependencies={
             "runtime": Provide(provide_runtime),
             "tx": Provide(provide_transaction),
         },
-        lifespan=[lambda app: _lifespan(runtime)],
+        lifespan=[lambda app: _lifespan(runtime, http)],
+        template_config=TemplateConfig(directory=TEMPLATE_DIRECTORY, engine=JinjaTemplateEngine),
         exception_handlers=exception_handlers,
         request_max_body_size=settings.service.max_request_body,
         openapi_config=None,
@@ -76,9 +107,10 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Litestar:
 
 
 @asynccontextmanager
-async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
+async def _lifespan(runtime: Runtime, http: httpx.AsyncClient) -> AsyncIterator[None]:
     settings = runtime.settings
     async with AsyncExitStack() as stack:
+        stack.push_async_callback(http.aclose)
         dsn = await stack.enter_async_context(database_url(settings))
         if settings.service.migrate_on_start:
             conn = await db.connect(dsn)

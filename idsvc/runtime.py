@@ -11,7 +11,9 @@ from idsvc.clock import Clock
 from idsvc.db import Pool
 from idsvc.errors import Unavailable
 from idsvc.http.metrics import HttpMetrics
+from idsvc.http.ratelimit import RateLimiter
 from idsvc.keys.service import KeyService
+from idsvc.oidc.signin import SignInService
 from idsvc.settings import Settings
 
 __all__ = ["Runtime", "RuntimeDependency"]
@@ -22,6 +24,8 @@ class Runtime:
     settings: Settings
     clock: Clock
     keys: KeyService
+    signin: SignInService
+    signin_limiter: RateLimiter
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     metrics: HttpMetrics = field(init=False)
     _pool: Pool | None = None

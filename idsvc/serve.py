@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 import uvicorn
+from litestar.types import ControllerRouterHandler
 
 from idsvc.app import create_app
+from idsvc.devidp.wiring import demo_provider
 from idsvc.http.logs import configure_logging
 from idsvc.keys.encryption import generate_kek_file
+from idsvc.oidc.provider_config import ProviderSettings
 
 if TYPE_CHECKING:
     from idsvc.settings import ConfigError, Settings
@@ -18,10 +21,21 @@ if TYPE_CHECKING:
 __all__ = ["serve", "serve_dev"]
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+def serve(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    demo: bool = False,
+) -> int:
     configure_logging(settings.service.log_level)
+    extra_providers: tuple[tuple[ProviderSettings, str], ...] = ()
+    extra_routes: tuple[ControllerRouterHandler, ...] = ()
+    if demo:
+        provider, route = demo_provider(settings.service.issuer)
+        extra_providers, extra_routes = (provider,), (route,)
     try:
-        app = create_app(settings)
+        app = create_app(settings, extra_providers=extra_providers, extra_routes=extra_routes)
     except ConfigError as exc:
         print(f"idsvc: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -58,5 +72,6 @@ def serve_dev(settings: Settings, *, port: int) -> int:
         secrets=secrets,
     )
     print(f"idsvc dev: data in {settings.data_dir}", flush=True)
-    print(f"idsvc dev: open {service.issuer}/ in your browser", flush=True)
-    return serve(settings)
+    print(f"idsvc dev: open {service.issuer}/login in your browser", flush=True)
+    print("idsvc dev: sign in with the demo identity provider (personas, not real people)")
+    return serve(settings, demo=True)

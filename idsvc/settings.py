@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 
+from idsvc.oidc.provider_config import ProviderSettings
+
 # A source checkout keeps migrations beside the package.
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -67,6 +69,12 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     # Secure cookies need HTTPS; only local development over http:// may switch them off.
     cookie_secure: bool = True
     migrate_on_start: bool = True
+    # Browser sessions end after this much inactivity, and in any case after the absolute
+    # lifetime; the id rotates at every sign-in.
+    session_idle_timeout: Annotated[int, msgspec.Meta(ge=60, le=86_400)] = 1800
+    session_absolute_lifetime: Annotated[int, msgspec.Meta(ge=300, le=30 * 86_400)] = 43_200
+    # Sign-in attempts allowed per client address and minute.
+    signin_rate_limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 
@@ -113,8 +121,14 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     audit: AuditSettings = msgspec.field(default_factory=AuditSettings)
     keys: KeySettings = msgspec.field(default_factory=KeySettings)
+    providers: tuple[ProviderSettings, ...] = ()
     # Subjects (``provider:subject`` of an upstream identity) that are operators.
     operators: tuple[Annotated[str, msgspec.Meta(min_length=3, max_length=512)], ...] = ()
+
+    def __post_init__(self) -> None:
+        ids = [p.id for p in self.providers]
+        if len(ids) != len(set(ids)):
+            raise ValueError("providers: two providers share an id")
 
 
 class Secrets(msgspec.Struct, frozen=True, kw_only=True):
@@ -122,6 +136,8 @@ class Secrets(msgspec.Struct, frozen=True, kw_only=True):
 
     key_encryption_key: bytes | None
     session_secret: bytes | None
+    # Upstream providers' client secrets by provider id, read from where each names.
+    provider_secrets: dict[str, str] = msgspec.field(default_factory=dict)
 
     def __repr__(self) -> str:
         return "Secrets(<redacted>)"
@@ -187,6 +203,25 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{config_path}: not valid TOML: {exc}") from None
     config = parse_config(document, source=str(config_path or "defaults"))
+    provider_secrets = {}
+    for provider in config.providers:
+        if provider.client_secret_env:
+            value = env.get(provider.client_secret_env)
+            if not value:
+                raise ConfigError(
+                    f"providers.{provider.id}.client_secret_env: "
+                    f"{provider.client_secret_env} is not set"
+                )
+            provider_secrets[provider.id] = value
+        elif provider.client_secret_file:
+            try:
+                provider_secrets[provider.id] = (
+                    Path(provider.client_secret_file).read_text(encoding="utf-8").strip()
+                )
+            except OSError as exc:
+                raise ConfigError(
+                    f"providers.{provider.id}.client_secret_file: cannot read: {exc.strerror}"
+                ) from None
     data_dir = Path(env.get("IDSVC_DATA_DIR") or config.service.data_dir).resolve()
     return Settings(
         config=config,
@@ -194,6 +229,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secrets=Secrets(
             key_encryption_key=_secret(env, "IDSVC_KEY_ENCRYPTION_KEY"),
             session_secret=_secret(env, "IDSVC_SESSION_SECRET"),
+            provider_secrets=provider_secrets,
         ),
         data_dir=data_dir,
         config_path=config_path,

@@ -1,0 +1,1 @@
+"""Users, their upstream identities, and browser sessions."""

@@ -1,0 +1,94 @@
+"""Server-side browser sessions.
+
+The cookie holds 32 random bytes; the database holds only their SHA-256, so a read of the
+sessions table yields nothing usable. Each session has a CSRF secret; state-changing
+browser requests must send ``X-CSRF-Token`` (or a form field) equal to an HMAC of it, which
+a cross-site page cannot read. Sessions expire after idle and absolute lifetimes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+import msgspec
+
+from idsvc.db import Connection
+
+__all__ = [
+    "SESSION_COOKIE",
+    "Session",
+    "create_session",
+    "csrf_token",
+    "end_session",
+    "load_session",
+]
+
+SESSION_COOKIE = "idsvc_session"
+
+
+class Session(msgspec.Struct, frozen=True, kw_only=True):
+    id_hash: bytes
+    user_id: uuid.UUID
+    csrf_secret: bytes
+    created_at: datetime
+    expires_at: datetime
+
+
+_INSERT = """
+INSERT INTO sessions (id_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at)
+VALUES ($1, $2, $3, $4, $4, $5)
+"""
+# Idle timeout: last_seen_at must be recent; each use moves it (at most once a minute, to
+# keep reads from turning into writes on every request).
+_LOAD = """
+UPDATE sessions SET last_seen_at = CASE
+        WHEN last_seen_at < $2 - interval '60 seconds' THEN $2 ELSE last_seen_at END
+WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > $2 AND last_seen_at > $2 - $3::interval
+RETURNING id_hash, user_id, csrf_secret, created_at, expires_at
+"""
+_END = "UPDATE sessions SET ended_at = $2 WHERE id_hash = $1 AND ended_at IS NULL"
+
+
+def _hash(session_id: str) -> bytes:
+    return hashlib.sha256(session_id.encode()).digest()
+
+
+async def create_session(
+    conn: Connection, *, user_id: uuid.UUID, now: datetime, absolute_lifetime: int
+) -> str:
+    """A new session; returns the cookie value (shown to the browser only)."""
+    session_id = secrets.token_urlsafe(32)
+    await conn.execute(
+        _INSERT,
+        _hash(session_id),
+        user_id,
+        secrets.token_bytes(32),
+        now,
+        now + timedelta(seconds=absolute_lifetime),
+    )
+    return session_id
+
+
+async def load_session(
+    conn: Connection, session_id: str, *, now: datetime, idle_timeout: int
+) -> Session | None:
+    if not session_id or len(session_id) > 64:
+        return None
+    row = await conn.fetchrow(_LOAD, _hash(session_id), now, timedelta(seconds=idle_timeout))
+    return None if row is None else msgspec.convert(dict(row.items()), Session)
+
+
+async def end_session(conn: Connection, session_id: str, *, now: datetime) -> None:
+    await conn.execute(_END, _hash(session_id), now)
+
+
+def csrf_token(session: Session) -> str:
+    return hmac.new(session.csrf_secret, b"csrf", hashlib.sha256).hexdigest()
+
+
+def csrf_valid(session: Session, presented: str | None) -> bool:
+    return presented is not None and hmac.compare_digest(csrf_token(session), presented)

@@ -1,0 +1,1 @@
+"""Nationality, permanent residency and U.S.-person attestations from proofing providers."""

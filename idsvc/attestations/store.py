@@ -1,0 +1,119 @@
+"""Recording attestations with their history, and reading a user's current ones."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from idsvc.attestations.mapping import AttestationDraft
+from idsvc.audit import record_event
+from idsvc.db import Connection
+
+__all__ = ["Attestation", "current_attestations", "record_attestations", "revoke_attestation"]
+
+
+class Attestation(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    kind: str
+    attested_values: list[str]
+    provider: str
+    trust_framework: str
+    assurance: str
+    verified_at: datetime
+    expires_at: datetime
+    evidence: list[dict[str, str]]
+    revoked_at: datetime | None
+    revoked_reason: str | None
+
+
+_INSERT = """
+INSERT INTO attestations (id, user_id, kind, attested_values, provider, trust_framework,
+                          assurance, verified_at, expires_at, recorded_at, evidence)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+"""
+# A new verification supersedes the previous one of the same kind from the same provider.
+_SUPERSEDE = """
+UPDATE attestations SET superseded_by = $1
+WHERE user_id = $2 AND kind = $3 AND provider = $4 AND superseded_by IS NULL AND id <> $1
+"""
+_CURRENT = """
+SELECT id, kind, attested_values, provider, trust_framework, assurance, verified_at,
+       expires_at, evidence, revoked_at, revoked_reason
+FROM attestations WHERE user_id = $1 AND superseded_by IS NULL
+ORDER BY kind, verified_at DESC
+"""
+_REVOKE = """
+UPDATE attestations SET revoked_at = $2, revoked_by = $3, revoked_reason = $4
+WHERE id = $1 AND revoked_at IS NULL
+RETURNING user_id
+"""
+
+
+async def record_attestations(
+    conn: Connection,
+    *,
+    user_id: uuid.UUID,
+    provider: str,
+    drafts: list[AttestationDraft],
+    now: datetime,
+) -> list[uuid.UUID]:
+    ids = []
+    for draft in drafts:
+        attestation_id = uuid.uuid4()
+        await conn.execute(
+            _INSERT,
+            attestation_id,
+            user_id,
+            draft.kind,
+            list(draft.values),
+            provider,
+            draft.trust_framework,
+            draft.assurance,
+            draft.verified_at,
+            draft.expires_at,
+            now,
+            list(draft.evidence),
+        )
+        await conn.execute(_SUPERSEDE, attestation_id, user_id, draft.kind, provider)
+        # The audit trail is operator-only, like nationality itself: it may say what was
+        # attested, so that a later dispute can be settled from the trail.
+        await record_event(
+            conn,
+            at=now,
+            actor=f"provider:{provider}",
+            action="attestation.recorded",
+            target=f"user:{user_id}",
+            data={
+                "attestation": str(attestation_id),
+                "kind": draft.kind,
+                "values": list(draft.values),
+                "assurance": draft.assurance,
+                "expires_at": draft.expires_at.isoformat(),
+            },
+        )
+        ids.append(attestation_id)
+    return ids
+
+
+async def current_attestations(conn: Connection, user_id: uuid.UUID) -> list[Attestation]:
+    rows = await conn.fetch(_CURRENT, user_id)
+    return [msgspec.convert(dict(r.items()), Attestation) for r in rows]
+
+
+async def revoke_attestation(
+    conn: Connection, attestation_id: uuid.UUID, *, actor: str, reason: str, now: datetime
+) -> bool:
+    user_id = await conn.fetchval(_REVOKE, attestation_id, now, actor, reason)
+    if user_id is None:
+        return False
+    await record_event(
+        conn,
+        at=now,
+        actor=actor,
+        action="attestation.revoked",
+        target=f"attestation:{attestation_id}",
+        data={"user": str(user_id), "reason": reason},
+    )
+    return True

@@ -1,0 +1,316 @@
+"""Sign-in through an upstream OpenID Connect provider (authorization code + PKCE S256).
+
+Defences, each against a named attack: ``state`` (CSRF on the callback, single use),
+``nonce`` (ID-token replay and injection), PKCE (code interception), the RFC 9207 ``iss``
+response parameter (mix-up between providers), exact redirect URIs, full ID-token
+validation, and the userinfo ``sub`` equal to the ID token's (token substitution).
+Every refusal is audited in its own transaction and creates no session, no user and no
+attestation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import msgspec
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from idsvc.accounts.sessions import create_session, end_session
+from idsvc.accounts.users import IdentityInUse, sign_in_identity
+from idsvc.attestations.mapping import EvidenceRefused, attestations_from_claims
+from idsvc.attestations.store import record_attestations
+from idsvc.audit import record_event
+from idsvc.clock import Clock
+from idsvc.db import Pool
+from idsvc.oidc.discovery import ProviderDirectory, ProviderUnavailable
+from idsvc.oidc.id_token import IdTokenRejected, validate_id_token
+from idsvc.oidc.provider_config import ProviderSettings
+from idsvc.oidc.transactions import LoginTransaction, consume_transaction, create_transaction
+
+__all__ = ["SignInRefused", "SignInResult", "SignInService"]
+
+_DEFAULT_CLAIMS_REQUEST = {
+    "userinfo": {
+        "verified_claims": {
+            "verification": {
+                "trust_framework": None,
+                "assurance_level": None,
+                "time": None,
+                "evidence": None,
+            },
+            "claims": {
+                "nationalities": None,
+                "permanent_residence_country": None,
+                "us_person_basis": None,
+            },
+        }
+    }
+}
+
+
+class SignInRefused(Exception):
+    """Sign-in failed; ``reason`` is a stable code for the page and the audit trail."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class SignInResult(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: uuid.UUID
+    session_id: str
+    return_to: str
+    attestations: int
+
+
+class SignInService:
+    def __init__(
+        self,
+        *,
+        providers: tuple[ProviderSettings, ...],
+        client_secrets: Mapping[str, str],
+        issuer: str,
+        clock: Clock,
+        http: httpx.AsyncClient,
+        session_lifetime: int,
+    ) -> None:
+        self.providers = {p.id: p for p in providers}
+        self.directory = ProviderDirectory(providers, http)
+        self._secrets = client_secrets
+        self._issuer = issuer.rstrip("/")
+        self._clock = clock
+        self._http = http
+        self._session_lifetime = session_lifetime
+
+    def redirect_uri(self, provider_id: str) -> str:
+        return f"{self._issuer}/oidc/callback/{provider_id}"
+
+    def _provider(self, provider_id: str) -> ProviderSettings:
+        provider = self.providers.get(provider_id)
+        if provider is None:
+            raise SignInRefused("unknown_provider")
+        return provider
+
+    def _client(self, provider: ProviderSettings) -> AsyncOAuth2Client:
+        return AsyncOAuth2Client(
+            client_id=provider.client_id,
+            client_secret=self._secrets.get(provider.id),
+            scope=" ".join(provider.scopes),
+            redirect_uri=self.redirect_uri(provider.id),
+            code_challenge_method="S256",
+            timeout=10.0,
+        )
+
+    async def begin(
+        self, pool: Pool, provider_id: str, *, link_user_id: uuid.UUID | None, return_to: str
+    ) -> str:
+        """Start a sign-in; returns the provider's authorization URL."""
+        provider = self._provider(provider_id)
+        try:
+            metadata = await self.directory.metadata(provider)
+        except ProviderUnavailable as exc:
+            raise SignInRefused("provider_unavailable", str(exc)) from None
+        state = secrets.token_urlsafe(32)
+        verifier = secrets.token_urlsafe(64)
+        transaction = LoginTransaction(
+            provider=provider.id,
+            nonce=secrets.token_urlsafe(32),
+            code_verifier=verifier,
+            link_user_id=link_user_id,
+            return_to=return_to,
+        )
+        now = self._clock()
+        async with pool.acquire() as conn, conn.transaction():
+            await create_transaction(conn, state=state, transaction=transaction, now=now)
+            await record_event(
+                conn,
+                at=now,
+                actor=f"user:{link_user_id}" if link_user_id else "anonymous",
+                action="signin.started",
+                target=f"provider:{provider.id}",
+            )
+        params: dict[str, str] = {
+            "nonce": transaction.nonce,
+            "code_challenge": create_s256_code_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+        if set(provider.trusted_for) - {"sign_in"}:
+            params["claims"] = msgspec.json.encode(
+                provider.claims_request or _DEFAULT_CLAIMS_REQUEST
+            ).decode()
+        async with self._client(provider) as client:
+            url, _ = client.create_authorization_url(
+                metadata.authorization_endpoint, state=state, **params
+            )
+        return str(url)
+
+    async def complete(
+        self, pool: Pool, provider_id: str, params: Mapping[str, str], *, old_session: str | None
+    ) -> SignInResult:
+        """Finish a sign-in from the callback's query parameters, or raise SignInRefused
+        (already audited)."""
+        try:
+            return await self._complete(pool, provider_id, params, old_session=old_session)
+        except SignInRefused as refusal:
+            await self._audit_refusal(pool, provider_id, refusal)
+            raise
+
+    async def _complete(
+        self, pool: Pool, provider_id: str, params: Mapping[str, str], *, old_session: str | None
+    ) -> SignInResult:
+        provider = self._provider(provider_id)
+        now = self._clock()
+        async with pool.acquire() as conn:
+            transaction = await consume_transaction(
+                conn, state=params.get("state", ""), provider=provider.id, now=now
+            )
+        if transaction is None:
+            raise SignInRefused("state_invalid", "unknown, used or expired state")
+        try:
+            metadata = await self.directory.metadata(provider)
+        except ProviderUnavailable as exc:
+            raise SignInRefused("provider_unavailable", str(exc)) from None
+        iss = params.get("iss")
+        if iss is not None and iss != provider.issuer:
+            raise SignInRefused("issuer_mismatch", "the response came from another issuer")
+        if iss is None and metadata.authorization_response_iss_parameter_supported:
+            raise SignInRefused("issuer_mismatch", "the iss response parameter is missing")
+        if "error" in params:
+            raise SignInRefused("provider_refused", params["error"][:64])
+        code = params.get("code")
+        if not code:
+            raise SignInRefused("code_missing")
+        claims, access_token = await self._exchange(provider, metadata, code, transaction)
+        claims = await self._with_userinfo(provider, metadata, claims, access_token)
+        try:
+            drafts = attestations_from_claims(claims, provider, now=now)
+        except EvidenceRefused as exc:
+            raise SignInRefused(exc.reason, exc.detail) from None
+        email = claims.get("email") if isinstance(claims.get("email"), str) else None
+        async with pool.acquire() as conn, conn.transaction():
+            nonce_hash = hashlib.sha256(transaction.nonce.encode()).digest()
+            fresh = await conn.fetchval(
+                "INSERT INTO seen_nonces (provider, nonce_hash, expires_at) "
+                "VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING RETURNING true",
+                provider.id,
+                nonce_hash,
+                float(claims.get("exp", now.timestamp())),
+            )
+            if not fresh:
+                raise SignInRefused("nonce_replayed")
+            try:
+                user, _ = await sign_in_identity(
+                    conn,
+                    provider=provider.id,
+                    subject=str(claims["sub"]),
+                    email=email,
+                    email_verified=claims.get("email_verified") is True,
+                    display_name=claims.get("name")
+                    if isinstance(claims.get("name"), str)
+                    else None,
+                    link_to=transaction.link_user_id,
+                    now=now,
+                )
+            except IdentityInUse:
+                raise SignInRefused("identity_in_use") from None
+            if user.status != "active":
+                raise SignInRefused("user_disabled")
+            count = len(
+                await record_attestations(
+                    conn, user_id=user.id, provider=provider.id, drafts=drafts, now=now
+                )
+            )
+            if old_session:
+                # Rotate: the pre-sign-in session id (possibly planted) is never reused.
+                await end_session(conn, old_session, now=now)
+            session_id = await create_session(
+                conn, user_id=user.id, now=now, absolute_lifetime=self._session_lifetime
+            )
+            await record_event(
+                conn,
+                at=now,
+                actor=f"user:{user.id}",
+                action="signin.succeeded",
+                target=f"provider:{provider.id}",
+                data={"attestations": count},
+            )
+        return SignInResult(
+            user_id=user.id,
+            session_id=session_id,
+            return_to=transaction.return_to,
+            attestations=count,
+        )
+
+    async def _exchange(
+        self, provider: ProviderSettings, metadata: Any, code: str, transaction: LoginTransaction
+    ) -> tuple[dict[str, Any], str]:
+        async with self._client(provider) as client:
+            try:
+                token = await client.fetch_token(
+                    metadata.token_endpoint,
+                    code=code,
+                    code_verifier=transaction.code_verifier,
+                    redirect_uri=self.redirect_uri(provider.id),
+                )
+            except Exception as exc:  # Authlib raises several types for a refused exchange
+                raise SignInRefused("token_exchange_failed", type(exc).__name__) from None
+        id_token, access_token = token.get("id_token"), token.get("access_token")
+        if not isinstance(id_token, str) or not isinstance(access_token, str):
+            raise SignInRefused("token_exchange_failed", "no id_token or access_token")
+
+        async def jwks(refresh: bool) -> dict[str, object]:
+            return await self.directory.jwks(provider, refresh=refresh)
+
+        try:
+            claims = await validate_id_token(
+                id_token,
+                jwks=jwks,
+                algorithms=provider.id_token_algorithms,
+                issuer=provider.issuer,
+                client_id=provider.client_id,
+                nonce=transaction.nonce,
+                access_token=access_token,
+                now=self._clock(),
+            )
+        except (IdTokenRejected, ProviderUnavailable) as exc:
+            raise SignInRefused("id_token_invalid", str(exc)) from None
+        return claims, access_token
+
+    async def _with_userinfo(
+        self, provider: ProviderSettings, metadata: Any, claims: dict[str, Any], access_token: str
+    ) -> dict[str, Any]:
+        if provider.claims.source == "id_token" or not metadata.userinfo_endpoint:
+            return claims
+        try:
+            response = await self._http.get(
+                metadata.userinfo_endpoint, headers={"Authorization": f"Bearer {access_token}"}
+            )
+            userinfo = msgspec.json.decode(response.content, type=dict[str, Any])
+        except (httpx.HTTPError, msgspec.DecodeError):
+            raise SignInRefused("userinfo_failed") from None
+        if response.status_code != 200:
+            raise SignInRefused("userinfo_failed", f"status {response.status_code}")
+        if userinfo.get("sub") != claims["sub"]:
+            raise SignInRefused("userinfo_subject_mismatch")
+        if provider.claims.source == "userinfo":
+            return {**userinfo, "sub": claims["sub"], "exp": claims.get("exp")}
+        return {**claims, **userinfo}
+
+    async def _audit_refusal(self, pool: Pool, provider_id: str, refusal: SignInRefused) -> None:
+        now = self._clock()
+        async with pool.acquire() as conn, conn.transaction():
+            await record_event(
+                conn,
+                at=now,
+                actor="anonymous",
+                action="signin.refused",
+                target=f"provider:{provider_id[:40]}",
+                data={"reason": refusal.reason, "detail": refusal.detail[:200]},
+            )

@@ -1,0 +1,63 @@
+"""Driving a browser-like sign-in over real HTTP: idsvc → demo provider → idsvc."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from idsvc.app import create_app
+from idsvc.devidp.wiring import demo_provider
+from idsvc.settings import Settings
+from tests.conftest import FakeClock, make_settings
+from tests.serving import _free_port, serve_in_thread
+
+__all__ = ["choose_persona", "demo_service", "sign_in"]
+
+_FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
+_TRANSACTION = re.compile(r'name="transaction" value="([^"]+)"')
+
+
+@contextmanager
+def demo_service(
+    database_url: str, tmp_path: Path, clock: FakeClock, **service: object
+) -> Iterator[tuple[str, Settings]]:
+    """idsvc with the demo provider mounted, served on loopback; yields (base URL, settings)."""
+    port = _free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    settings = make_settings(database_url, tmp_path, issuer=issuer, cookie_secure=False, **service)
+    provider, route = demo_provider(issuer, clock=lambda: clock().timestamp())
+    app = create_app(settings, clock=clock, extra_providers=(provider,), extra_routes=(route,))
+    with serve_in_thread(app, port=port) as base_url:
+        yield base_url, settings
+
+
+async def choose_persona(client: httpx.AsyncClient, authorize_url: str, persona: str) -> str:
+    """At the demo provider's page, pick a persona; returns the callback URL it redirects to."""
+    page = await client.get(authorize_url)
+    assert page.status_code == 200, page.text
+    action = html.unescape(_FORM_ACTION.search(page.text).group(1))  # type: ignore[union-attr]
+    transaction = html.unescape(_TRANSACTION.search(page.text).group(1))  # type: ignore[union-attr]
+    decided = await client.post(
+        httpx.URL(authorize_url).join(action),
+        data={"transaction": transaction, "persona": persona},
+    )
+    assert decided.status_code == 303, decided.text
+    return decided.headers["location"]
+
+
+async def sign_in(client: httpx.AsyncClient, persona: str) -> httpx.Response:
+    """The whole round trip; returns idsvc's answer to the callback."""
+    start = await client.get("/login/demo")
+    assert start.status_code == 303, start.text
+    callback = await choose_persona(client, start.headers["location"], persona)
+    return await client.get(callback)
+
+
+def status(response: httpx.Response) -> dict[str, object]:
+    return msgspec.json.decode(response.content)  # type: ignore[no-any-return]
