@@ -52,3 +52,5 @@ def configure_logging(level: str = "info") -> None:
     # uvicorn's access log would print client addresses and full query strings (which can
     # hold OAuth codes); our middleware logs a safe access line instead.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every outbound URL at INFO; provider URLs can carry codes and tokens.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

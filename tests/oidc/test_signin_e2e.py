@@ -111,3 +111,20 @@ async def test_status_page_requires_a_session(client: httpx.AsyncClient) -> None
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
     assert (await client.get("/v1/me")).status_code == 401
+
+
+async def test_logs_carry_no_personal_data(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from idsvc.http.logs import JsonFormatter
+
+    with caplog.at_level(logging.DEBUG):
+        await sign_in(client, "dual-national")
+        await client.get("/me")
+    formatter = JsonFormatter()
+    lines = "\n".join(formatter.format(r) for r in caplog.records if r.name.startswith("idsvc"))
+    assert '"logger":"idsvc.access"' in lines  # the server's access lines were captured
+    for personal in ("alice", "Alice", "@example.com", "CHN", "citizen", "code=", "state="):
+        assert personal not in lines

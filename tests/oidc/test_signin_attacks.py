@@ -1,0 +1,174 @@
+"""Attacks on sign-in, against a real (hostile) OpenID Provider on loopback. Each is
+refused, creates no session, no user and no attestation, and is audited with its reason."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from idsvc import db
+from idsvc.app import create_app
+from idsvc.oidc.provider_config import ProviderSettings
+from tests.conftest import FakeClock, make_settings
+from tests.oidc.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
+from tests.serving import _free_port, serve_in_thread
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # The hostile provider stamps tokens with the wall clock; keep idsvc on the same time.
+    from datetime import UTC, datetime
+
+    return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def idp() -> Iterator[HostileIdP]:
+    port = _free_port()
+    hostile = HostileIdP(f"http://127.0.0.1:{port}")
+    with serve_in_thread(create_hostile_idp(hostile), port=port):
+        yield hostile
+
+
+@pytest.fixture
+def service(idp: HostileIdP, database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
+    port = _free_port()
+    settings = make_settings(database_url, tmp_path, issuer=f"http://127.0.0.1:{port}")
+    provider = ProviderSettings(
+        id="hostile",
+        display_name="Hostile",
+        issuer=idp.issuer,
+        client_id=CLIENT_ID,
+        trusted_for=("sign_in", "nationality", "us_person_status"),
+        trust_frameworks=("nist_800_63A",),
+        assurance_map={"IAL2": "IAL2"},
+        max_evidence_age=30 * 86_400,
+    )
+    app = create_app(settings, clock=clock, extra_providers=((provider, CLIENT_SECRET),))
+    with serve_in_thread(app, port=port) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+async def client(service: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=service, timeout=10) as client:
+        yield client
+
+
+async def authorize(client: httpx.AsyncClient) -> str:
+    """Start a sign-in and let the provider answer; returns the callback URL."""
+    start = await client.get("/login/hostile")
+    assert start.status_code == 303
+    answer = await client.get(start.headers["location"])
+    assert answer.status_code == 303
+    return answer.headers["location"]
+
+
+def with_params(url: str, **changes: str) -> str:
+    parts = urlsplit(url)
+    params = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    params.update(changes)
+    return urlunsplit(parts._replace(query=urlencode(params)))
+
+
+async def facts(database_url: str) -> dict[str, Any]:
+    conn = await db.connect(database_url)
+    try:
+        return {
+            "sessions": await conn.fetchval("SELECT count(*) FROM sessions"),
+            "users": await conn.fetchval("SELECT count(*) FROM users"),
+            "attestations": await conn.fetchval("SELECT count(*) FROM attestations"),
+            "refusals": [
+                r["data"]["reason"]
+                for r in await conn.fetch(
+                    "SELECT data FROM audit_events WHERE action = 'signin.refused' ORDER BY seq"
+                )
+            ],
+        }
+    finally:
+        await conn.close()
+
+
+async def assert_refused(
+    client: httpx.AsyncClient, database_url: str, callback: str, reason: str, *, sessions: int = 0
+) -> None:
+    response = await client.get(callback)
+    assert response.status_code == 400, response.text
+    assert reason in response.text
+    assert "set-cookie" not in response.headers
+    state = await facts(database_url)
+    assert state["refusals"][-1] == reason
+    assert state["sessions"] == sessions
+    if sessions == 0:
+        assert state["users"] == 0
+        assert state["attestations"] == 0
+
+
+MODES = [
+    ("iss-param-from-another-provider", {"iss_param": "https://other.example"}, "issuer_mismatch"),
+    ("iss-param-missing", {"omit_iss_param": True}, "issuer_mismatch"),
+    ("id-token-wrong-aud", {"aud": "someone-else"}, "id_token_invalid"),
+    ("id-token-wrong-iss", {"id_token_iss": "https://other.example"}, "id_token_invalid"),
+    ("id-token-expired", {"exp": int(time.time()) - 3600}, "id_token_invalid"),
+    ("id-token-alg-none", {"alg_none": True}, "id_token_invalid"),
+    ("id-token-unknown-key", {"unknown_key": True}, "id_token_invalid"),
+    ("id-token-wrong-nonce", {"nonce": "replayed-from-another-sign-in"}, "id_token_invalid"),
+    ("userinfo-other-subject", {"userinfo_sub": "someone-else"}, "userinfo_subject_mismatch"),
+    ("nationality-does-not-exist", {"nationalities": ["ZZZ"]}, "unknown_country_code"),
+    ("evidence-too-old", {"verified_at": time.time() - 60 * 86_400}, "evidence_expired"),
+]
+
+
+@pytest.mark.parametrize(("name", "mode", "reason"), MODES, ids=[m[0] for m in MODES])
+async def test_provider_answer_is_refused(
+    client: httpx.AsyncClient,
+    idp: HostileIdP,
+    database_url: str,
+    name: str,
+    mode: dict[str, Any],
+    reason: str,
+) -> None:
+    idp.mode = mode
+    await assert_refused(client, database_url, await authorize(client), reason)
+
+
+async def test_honest_answer_is_accepted(client: httpx.AsyncClient, database_url: str) -> None:
+    response = await client.get(await authorize(client))
+    assert response.status_code == 303
+    assert (await facts(database_url))["attestations"] == 2
+
+
+async def test_state_mismatch(client: httpx.AsyncClient, database_url: str) -> None:
+    callback = with_params(await authorize(client), state="forged-state")
+    await assert_refused(client, database_url, callback, "state_invalid")
+
+
+async def test_state_replay(client: httpx.AsyncClient, database_url: str) -> None:
+    callback = await authorize(client)
+    assert (await client.get(callback)).status_code == 303
+    await assert_refused(client, database_url, callback, "state_invalid", sessions=1)
+
+
+async def test_code_injected_from_another_authorization_fails_pkce(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    # The attacker's code was issued for another PKCE challenge: the provider refuses it
+    # when idsvc redeems it with the victim's verifier.
+    attacker_code = parse_qs(urlsplit(await authorize(client)).query)["code"][0]
+    victim = with_params(await authorize(client), code=attacker_code)
+    await assert_refused(client, database_url, victim, "token_exchange_failed")
+
+
+async def test_missing_code(client: httpx.AsyncClient, database_url: str) -> None:
+    callback = await authorize(client)
+    parts = urlsplit(callback)
+    params = {k: v[0] for k, v in parse_qs(parts.query).items() if k != "code"}
+    await assert_refused(
+        client, database_url, urlunsplit(parts._replace(query=urlencode(params))), "code_missing"
+    )
