@@ -25,9 +25,15 @@ install: $(STAMP) ## create .venv and install idsvc with its dev tools
 dev: $(STAMP) ## run idsvc locally: embedded PostgreSQL, demo identity provider, http://127.0.0.1:8000
 	$(BIN)/idsvc dev
 
+# Browser tests drive Debian's chromium (Playwright never downloads a browser here).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium and set CHROMIUM=/path/to/it"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
 .PHONY: test
-test: $(STAMP) ## run the whole test suite (uses IDSVC_TEST_DATABASE_URL or an embedded PostgreSQL)
-	$(BIN)/python -m pytest
+test: $(STAMP) $(CHROMIUM) ## run the whole test suite (uses IDSVC_TEST_DATABASE_URL or an embedded PostgreSQL)
+	IDSVC_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 .PHONY: lint
 lint: $(STAMP) ## ruff, formatting, mypy --strict, import contracts, generated files current
