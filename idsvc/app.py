@@ -31,6 +31,7 @@ from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.signin import SignInService
 from idsvc.runtime import Runtime
 from idsvc.settings import ConfigError, Settings
+from idsvc.web.operator_routes import operator_routes
 from idsvc.web.pages import TEMPLATE_DIRECTORY
 from idsvc.web.signin_routes import signin_routes
 
@@ -88,7 +89,15 @@ def create_app(
             yield conn
 
     app = Litestar(
-        route_handlers=[healthz, readyz, metrics, *key_routes, *signin_routes, *extra_routes],
+        route_handlers=[
+            healthz,
+            readyz,
+            metrics,
+            *key_routes,
+            *signin_routes,
+            *operator_routes,
+            *extra_routes,
+        ],
         dependencies={
             "runtime": Provide(provide_runtime),
             "tx": Provide(provide_transaction),

@@ -85,10 +85,12 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def make_settings(database_url: str | None, tmp_path: Path, **service: object) -> Settings:
+def make_settings(
+    database_url: str | None, tmp_path: Path, *, operators: tuple[str, ...] = (), **service: object
+) -> Settings:
     service_settings = msgspec.structs.replace(ServiceSettings(), **service)
     return Settings(
-        config=ConfigFile(service=service_settings),
+        config=ConfigFile(service=service_settings, operators=operators),
         database_url=database_url,
         secrets=Secrets(
             key_encryption_key=secrets.token_urlsafe(32).encode(),

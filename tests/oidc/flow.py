@@ -25,12 +25,19 @@ _TRANSACTION = re.compile(r'name="transaction" value="([^"]+)"')
 
 @contextmanager
 def demo_service(
-    database_url: str, tmp_path: Path, clock: FakeClock, **service: object
+    database_url: str,
+    tmp_path: Path,
+    clock: FakeClock,
+    *,
+    operators: tuple[str, ...] = (),
+    **service: object,
 ) -> Iterator[tuple[str, Settings]]:
     """idsvc with the demo provider mounted, served on loopback; yields (base URL, settings)."""
     port = _free_port()
     issuer = f"http://127.0.0.1:{port}"
-    settings = make_settings(database_url, tmp_path, issuer=issuer, cookie_secure=False, **service)
+    settings = make_settings(
+        database_url, tmp_path, operators=operators, issuer=issuer, cookie_secure=False, **service
+    )
     provider, route = demo_provider(issuer, clock=lambda: clock().timestamp())
     app = create_app(settings, clock=clock, extra_providers=(provider,), extra_routes=(route,))
     with serve_in_thread(app, port=port) as base_url:

@@ -35,7 +35,9 @@ async def test_persona_signs_in_through_the_pages(
     await expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     await page.get_by_role("link", name="Sign in with the demo identity provider").click()
     # The demo provider says on every page that it is a demo.
-    await expect(page.get_by_text("Demo identity provider — not for real identities")).to_be_visible()
+    await expect(
+        page.get_by_text("Demo identity provider — not for real identities")
+    ).to_be_visible()
     await page.get_by_role("button", name=f"Continue as {persona}").click()
     await expect(page).to_have_url(f"{service}/me")
     await expect(page.get_by_text(expected)).to_be_visible()
