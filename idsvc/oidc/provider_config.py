@@ -7,7 +7,7 @@ The default claim mapping reads OpenID Connect for Identity Assurance ``verified
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -50,7 +50,7 @@ class ProviderSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     )
     # The OIDC `claims` request parameter (JSON object); None sends the default request
     # for verified_claims when the provider attests anything.
-    claims_request: dict[str, object] | None = None
+    claims_request: dict[str, Any] | None = None
     trusted_for: tuple[Trust, ...] = ("sign_in",)
     # verified_claims whose trust framework is not one of these are not accepted.
     trust_frameworks: tuple[Level, ...] = ()

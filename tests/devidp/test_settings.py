@@ -144,5 +144,6 @@ def test_public_surface_is_complete() -> None:
         "server",
         "settings",
         "store",
+        "wiring",
     }
     assert public - modules == set(idsvc.devidp.__all__)

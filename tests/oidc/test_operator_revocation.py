@@ -47,7 +47,8 @@ async def basis_attestation(database_url: str) -> tuple[str, str]:
     conn = await db.connect(database_url)
     try:
         row = await conn.fetchrow(
-            "SELECT id, user_id FROM attestations WHERE kind = 'us_person_basis' AND revoked_at IS NULL"
+            "SELECT id, user_id FROM attestations "
+            "WHERE kind = 'us_person_basis' AND revoked_at IS NULL"
         )
     finally:
         await conn.close()

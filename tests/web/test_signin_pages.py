@@ -42,7 +42,7 @@ async def test_persona_signs_in_through_the_pages(
     await expect(page).to_have_url(f"{service}/me")
     await expect(page.get_by_text(expected)).to_be_visible()
     await expect(page.get_by_role("table")).to_contain_text("Nationalities")
-    slug = persona.split()[0].lower()
+    slug = persona.split(maxsplit=1)[0].lower()
     await page.screenshot(path=str(screenshots / f"status-{slug}.png"), full_page=True)
     await page.get_by_role("button", name="Sign out").click()
     await expect(page).to_have_url(f"{service}/login")
