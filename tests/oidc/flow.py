@@ -35,9 +35,8 @@ def demo_service(
     """idsvc with the demo provider mounted, served on loopback; yields (base URL, settings)."""
     port = _free_port()
     issuer = f"http://127.0.0.1:{port}"
-    settings = make_settings(
-        database_url, tmp_path, operators=operators, issuer=issuer, cookie_secure=False, **service
-    )
+    service = {"cookie_secure": False, **service}  # plain http on loopback unless a test asks
+    settings = make_settings(database_url, tmp_path, operators=operators, issuer=issuer, **service)
     provider, route = demo_provider(issuer, clock=lambda: clock().timestamp())
     app = create_app(settings, clock=clock, extra_providers=(provider,), extra_routes=(route,))
     with serve_in_thread(app, port=port) as base_url:
