@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 import msgspec
 
-__all__ = ["GENESIS_HASH", "canonical_event", "event_hash"]
+__all__ = ["GENESIS_HASH", "canonical_event", "event_hash", "row_hash"]
 
 GENESIS_HASH = bytes(32)
 _encoder = msgspec.json.Encoder(order="sorted")
@@ -33,3 +34,26 @@ def canonical_event(
 
 def event_hash(prev_hash: bytes, canonical: bytes) -> bytes:
     return hashlib.sha256(prev_hash + canonical).digest()
+
+
+class EventRow(Protocol):
+    """A database record (or dict) with the event columns."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def row_hash(prev_hash: bytes, chain_pos: int, row: EventRow) -> bytes:
+    """The hash of a stored event (a row with the event columns) at ``chain_pos``: what the
+    sealer writes and what verification recomputes."""
+    return event_hash(
+        prev_hash,
+        canonical_event(
+            chain_pos=chain_pos,
+            seq=row["seq"],
+            occurred_at=row["occurred_at"],
+            actor=row["actor"],
+            action=row["action"],
+            target=row["target"],
+            data=row["data"],
+        ),
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from idsvc.audit.chain import canonical_event, event_hash
+from idsvc.audit.chain import row_hash
 
 if TYPE_CHECKING:
     from idsvc.db import Connection
@@ -54,18 +54,7 @@ async def seal_pending(conn: Connection, *, batch_size: int = 5_000) -> int:
         seqs, times, positions, prevs, hashes = [], [], [], [], []
         for row in rows:
             pos += 1
-            digest = event_hash(
-                prev,
-                canonical_event(
-                    chain_pos=pos,
-                    seq=row["seq"],
-                    occurred_at=row["occurred_at"],
-                    actor=row["actor"],
-                    action=row["action"],
-                    target=row["target"],
-                    data=row["data"],
-                ),
-            )
+            digest = row_hash(prev, pos, row)
             seqs.append(row["seq"])
             times.append(row["occurred_at"])
             positions.append(pos)

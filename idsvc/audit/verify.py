@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
-from idsvc.audit.chain import canonical_event, event_hash
+from idsvc.audit.chain import row_hash
 
 if TYPE_CHECKING:
     from idsvc.db import Connection
@@ -82,18 +82,7 @@ async def verify_chain(conn: Connection) -> ChainReport:
                         "event before it (reordered or re-chained)",
                     )
                 )
-            recomputed = event_hash(
-                prev,
-                canonical_event(
-                    chain_pos=pos,
-                    seq=seq,
-                    occurred_at=row["occurred_at"],
-                    actor=row["actor"],
-                    action=row["action"],
-                    target=row["target"],
-                    data=row["data"],
-                ),
-            )
+            recomputed = row_hash(prev, pos, row)
             if recomputed != row["hash"]:
                 return report(
                     ChainProblem(

@@ -10,8 +10,6 @@ form, and that redirect goes to the client's registered URI.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,24 +17,15 @@ from litestar.enums import MediaType
 from litestar.response import Template
 
 from idsvc.devidp.personas import PERSONAS, Persona
+from idsvc.http.page_headers import page_headers
 
 __all__ = ["BANNER", "TEMPLATE_DIRECTORY", "chooser_page", "error_page", "index_page"]
 
 BANNER = "Demo identity provider — not for real identities"
 TEMPLATE_DIRECTORY = Path(__file__).parent / "templates"
 STYLE = (TEMPLATE_DIRECTORY / "style.css").read_text(encoding="utf-8")
-_STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode("utf-8")).digest()).decode("ascii")
-
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
+# No form-action: the persona form's redirect goes to the client's registered URI.
+PAGE_HEADERS = page_headers(STYLE, form_action=None)
 
 
 def _page(template: str, *, status: int = 200, **context: object) -> Template:

@@ -27,7 +27,7 @@ from idsvc.keys.schedule import (
     scheduled_plan,
 )
 
-__all__ = ["announce_transitions", "apply_plan", "emergency_rotate", "ensure_keys", "rotate"]
+__all__ = ["announce_transitions", "apply_plan", "ensure_keys", "rotate"]
 
 Planner = Callable[[list[KeyTimes], datetime, RotationPolicy], Plan]
 
@@ -182,21 +182,6 @@ async def rotate(
         reason="follow-up to rotation",
     )
     return plan
-
-
-async def emergency_rotate(
-    conn: Connection,
-    *,
-    alg: Algorithm,
-    now: datetime,
-    policy: RotationPolicy,
-    kek: KeyEncryptionKey,
-    actor: str,
-    reason: str,
-) -> Plan:
-    return await rotate(
-        conn, alg=alg, now=now, policy=policy, kek=kek, actor=actor, emergency=True, reason=reason
-    )
 
 
 async def announce_transitions(conn: Connection, *, now: datetime) -> None:

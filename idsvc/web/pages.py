@@ -3,29 +3,18 @@ hash; no script runs), and no caching of personal pages."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from pathlib import Path
 
 from litestar.enums import MediaType
 from litestar.response import Template
 
+from idsvc.http.page_headers import page_headers
+
 __all__ = ["PAGE_HEADERS", "TEMPLATE_DIRECTORY", "page"]
 
 TEMPLATE_DIRECTORY = Path(__file__).parent / "templates"
 STYLE = (TEMPLATE_DIRECTORY / "style.css").read_text(encoding="utf-8")
-_STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
-
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
+PAGE_HEADERS = page_headers(STYLE, form_action="'self'")
 
 
 def page(template: str, *, title: str, status: int = 200, **context: object) -> Template:
