@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
@@ -34,6 +34,7 @@ from idsvc.settings import ConfigError, Settings
 from idsvc.web.operator_routes import operator_routes
 from idsvc.web.pages import TEMPLATE_DIRECTORY
 from idsvc.web.signin_routes import signin_routes
+from idsvc.web.token_routes import token_routes
 
 __all__ = ["create_app"]
 
@@ -82,12 +83,6 @@ def create_app(
     async def provide_runtime() -> Runtime:
         return runtime
 
-    async def provide_transaction() -> AsyncGenerator[db.Connection, None]:
-        # A handler's exception is thrown into this generator, so the transaction rolls
-        # back and nothing of a failed request is kept.
-        async with runtime.pool.acquire() as conn, conn.transaction():
-            yield conn
-
     app = Litestar(
         route_handlers=[
             healthz,
@@ -96,11 +91,14 @@ def create_app(
             *key_routes,
             *signin_routes,
             *operator_routes,
+            *token_routes,
             *extra_routes,
         ],
         dependencies={
+            # Handlers open their transactions themselves: a refusal (a denied token, a
+            # refused sign-in) must commit its audit event while answering with an error,
+            # which a dependency that rolls back on every exception would undo.
             "runtime": Provide(provide_runtime),
-            "tx": Provide(provide_transaction),
         },
         lifespan=[lambda app: _lifespan(runtime, http)],
         template_config=TemplateConfig(directory=TEMPLATE_DIRECTORY, engine=JinjaTemplateEngine),

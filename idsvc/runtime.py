@@ -14,6 +14,7 @@ from idsvc.http.metrics import HttpMetrics
 from idsvc.http.ratelimit import RateLimiter
 from idsvc.keys.service import KeyService
 from idsvc.oidc.signin import SignInService
+from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
 
 __all__ = ["Runtime", "RuntimeDependency"]
@@ -28,10 +29,12 @@ class Runtime:
     signin_limiter: RateLimiter
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     metrics: HttpMetrics = field(init=False)
+    policies: dict[str, PolicySettings] = field(init=False)
     _pool: Pool | None = None
 
     def __post_init__(self) -> None:
         self.metrics = HttpMetrics(self.registry)
+        self.policies = {p.audience: p for p in self.settings.config.policies}
 
     @property
     def pool(self) -> Pool:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import msgspec
 
 from idsvc.oidc.provider_config import ProviderSettings
+from idsvc.policy.model import PolicySettings
 
 # A source checkout keeps migrations beside the package.
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -122,6 +123,7 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     audit: AuditSettings = msgspec.field(default_factory=AuditSettings)
     keys: KeySettings = msgspec.field(default_factory=KeySettings)
     providers: tuple[ProviderSettings, ...] = ()
+    policies: tuple[PolicySettings, ...] = ()
     # Subjects (``provider:subject`` of an upstream identity) that are operators.
     operators: tuple[Annotated[str, msgspec.Meta(min_length=3, max_length=512)], ...] = ()
 
@@ -129,6 +131,9 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         ids = [p.id for p in self.providers]
         if len(ids) != len(set(ids)):
             raise ValueError("providers: two providers share an id")
+        audiences = [p.audience for p in self.policies]
+        if len(audiences) != len(set(audiences)):
+            raise ValueError("policies: one policy per audience")
 
 
 class Secrets(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.app import create_app
+from idsvc.policy.model import PolicySettings
 from idsvc.settings import ConfigFile, Secrets, ServiceSettings, Settings
 from tests.pg import TestDatabases
 
@@ -86,11 +87,16 @@ def clock() -> FakeClock:
 
 
 def make_settings(
-    database_url: str | None, tmp_path: Path, *, operators: tuple[str, ...] = (), **service: object
+    database_url: str | None,
+    tmp_path: Path,
+    *,
+    operators: tuple[str, ...] = (),
+    policies: tuple[PolicySettings, ...] = (),
+    **service: object,
 ) -> Settings:
     service_settings = msgspec.structs.replace(ServiceSettings(), **service)
     return Settings(
-        config=ConfigFile(service=service_settings, operators=operators),
+        config=ConfigFile(service=service_settings, operators=operators, policies=policies),
         database_url=database_url,
         secrets=Secrets(
             key_encryption_key=secrets.token_urlsafe(32).encode(),

@@ -13,6 +13,7 @@ import msgspec
 
 from idsvc.app import create_app
 from idsvc.devidp.wiring import demo_provider
+from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
 from tests.conftest import FakeClock, make_settings
 from tests.serving import _free_port, serve_in_thread
@@ -30,13 +31,16 @@ def demo_service(
     clock: FakeClock,
     *,
     operators: tuple[str, ...] = (),
+    policies: tuple[PolicySettings, ...] = (),
     **service: object,
 ) -> Iterator[tuple[str, Settings]]:
     """idsvc with the demo provider mounted, served on loopback; yields (base URL, settings)."""
     port = _free_port()
     issuer = f"http://127.0.0.1:{port}"
     service = {"cookie_secure": False, **service}  # plain http on loopback unless a test asks
-    settings = make_settings(database_url, tmp_path, operators=operators, issuer=issuer, **service)
+    settings = make_settings(
+        database_url, tmp_path, operators=operators, policies=policies, issuer=issuer, **service
+    )
     provider, route = demo_provider(issuer, clock=lambda: clock().timestamp())
     app = create_app(settings, clock=clock, extra_providers=(provider,), extra_routes=(route,))
     with serve_in_thread(app, port=port) as base_url:

@@ -1,0 +1,1 @@
+"""Eligibility policies: the model (one per audience) and the pure decision function."""

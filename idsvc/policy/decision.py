@@ -1,0 +1,129 @@
+"""The decision: (facts about a person, policy, now) -> grant, or deny with every reason.
+
+Pure: no I/O, no clock; everything that needs a decision loads the facts and calls this.
+Combination rules (docs/attestations.md): nationalities are the union of every
+non-revoked attestation, whatever its age or assurance, because deny rules must not be
+escaped by letting evidence lapse; U.S.-person status needs one positive attestation that
+is unrevoked, unexpired, recent enough and at or above the required assurance.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+import msgspec
+
+from idsvc.policy.model import PolicySettings, assurance_rank
+
+__all__ = ["AttestationFact", "Decision", "Deny", "Grant", "SubjectFacts", "decide"]
+
+Reason = Literal[
+    "user_disabled",
+    "attestation_missing",
+    "attestation_expired",
+    "assurance_too_low",
+    "not_us_person",
+    "nationality_denied",
+]
+
+
+class AttestationFact(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str
+    values: tuple[str, ...]
+    assurance: str
+    verified_at: datetime
+    expires_at: datetime
+    revoked: bool
+
+
+class SubjectFacts(msgspec.Struct, frozen=True, kw_only=True):
+    user_active: bool
+    attestations: tuple[AttestationFact, ...]
+
+
+class Grant(msgspec.Struct, frozen=True, kw_only=True, tag="grant"):
+    entitlements: tuple[str, ...]
+    assurance: str
+    policy_ref: str
+    lifetime: int
+
+
+class Deny(msgspec.Struct, frozen=True, kw_only=True, tag="deny"):
+    reasons: tuple[Reason, ...]
+    policy_ref: str
+
+
+Decision = Grant | Deny
+
+
+def _us_person(
+    policy: PolicySettings, facts: SubjectFacts, now: datetime
+) -> tuple[str | None, Reason | None]:
+    """The assurance of the best qualifying U.S.-person attestation, or why there is none."""
+    live = [a for a in facts.attestations if a.kind == "us_person_basis" and not a.revoked]
+    if not live:
+        verified_elsewhere = any(
+            a.kind == "nationalities" and not a.revoked for a in facts.attestations
+        )
+        # Verified, but no provider attested a basis: a foreign person as far as we know.
+        return None, "not_us_person" if verified_elsewhere else "attestation_missing"
+    current = [a for a in live if a.expires_at > now]
+    if policy.max_attestation_age is not None:
+        oldest = now - timedelta(seconds=policy.max_attestation_age)
+        current = [a for a in current if a.verified_at >= oldest]
+    if not current:
+        return None, "attestation_expired"
+    strong = [
+        a for a in current if assurance_rank(a.assurance) >= assurance_rank(policy.min_assurance)
+    ]
+    if not strong:
+        return None, "assurance_too_low"
+    allowed = [a for a in strong if set(a.values) & set(policy.allowed_us_person_bases)]
+    if not allowed:
+        return None, "not_us_person"
+    return max((a.assurance for a in allowed), key=assurance_rank), None
+
+
+def _best_assurance(
+    policy: PolicySettings, facts: SubjectFacts, now: datetime
+) -> tuple[str | None, Reason | None]:
+    """Without a U.S.-person requirement: a current nationality attestation must back the
+    nationality rules, at the required assurance."""
+    current = [
+        a
+        for a in facts.attestations
+        if a.kind == "nationalities" and not a.revoked and a.expires_at > now
+    ]
+    if not current:
+        return None, "attestation_missing"
+    best = max((a.assurance for a in current), key=assurance_rank)
+    if assurance_rank(best) < assurance_rank(policy.min_assurance):
+        return None, "assurance_too_low"
+    return best, None
+
+
+def decide(policy: PolicySettings, facts: SubjectFacts, now: datetime) -> Decision:
+    reasons: list[Reason] = []
+    if not facts.user_active:
+        reasons.append("user_disabled")
+    check = _us_person if policy.require_us_person else _best_assurance
+    assurance, problem = check(policy, facts, now)
+    if problem is not None:
+        reasons.append(problem)
+    nationalities = {
+        v
+        for a in facts.attestations
+        if a.kind == "nationalities" and not a.revoked
+        for v in a.values
+    }
+    if nationalities & set(policy.deny_nationalities):
+        reasons.append("nationality_denied")
+    if reasons or assurance is None:
+        return Deny(reasons=tuple(reasons), policy_ref=policy.ref)
+    return Grant(
+        entitlements=policy.entitlements,
+        assurance=assurance,
+        policy_ref=policy.ref,
+        lifetime=policy.token_lifetime,
+    )

@@ -1,0 +1,106 @@
+"""Issuing an eligibility token to a signed-in user for one audience.
+
+Loads the facts, asks the pure decision function, and either mints a token or refuses
+with every reason. The grant or the denial is audited with the policy version in one
+transaction; a denial changes nothing else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from idsvc.audit import record_event
+from idsvc.db import Connection
+from idsvc.errors import BadRequest
+from idsvc.keys.service import KeyService
+from idsvc.policy.decision import AttestationFact, Deny, SubjectFacts, decide
+from idsvc.policy.model import PolicySettings
+from idsvc.tokens.mint import MintedToken, mint_eligibility_token
+from idsvc.tokens.pairwise import pairwise_subject
+
+__all__ = ["issue_token"]
+
+_FACTS = """
+SELECT u.status, a.kind, a.attested_values, a.assurance, a.verified_at, a.expires_at,
+       a.revoked_at IS NOT NULL AS revoked
+FROM users u LEFT JOIN attestations a ON a.user_id = u.id AND a.superseded_by IS NULL
+WHERE u.id = $1
+"""
+
+
+async def _facts(conn: Connection, user_id: uuid.UUID) -> SubjectFacts:
+    rows = await conn.fetch(_FACTS, user_id)
+    attestations = tuple(
+        AttestationFact(
+            kind=r["kind"],
+            values=tuple(r["attested_values"]),
+            assurance=r["assurance"],
+            verified_at=r["verified_at"],
+            expires_at=r["expires_at"],
+            revoked=r["revoked"],
+        )
+        for r in rows
+        if r["kind"] is not None
+    )
+    active = bool(rows) and rows[0]["status"] == "active"
+    return SubjectFacts(user_active=active, attestations=attestations)
+
+
+async def issue_token(
+    conn: Connection,
+    *,
+    user_id: uuid.UUID,
+    audience: str,
+    policies: dict[str, PolicySettings],
+    keys: KeyService,
+    issuer: str,
+    now: datetime,
+    actor: str,
+) -> MintedToken | Deny:
+    """The token, or the denial (already audited: the caller commits, then refuses).
+    Raises BadRequest for an audience no policy protects."""
+    policy = policies.get(audience)
+    if policy is None:
+        raise BadRequest("no policy protects that audience", code="invalid_target")
+    decision = decide(policy, await _facts(conn, user_id), now)
+    if isinstance(decision, Deny):
+        await record_event(
+            conn,
+            at=now,
+            actor=actor,
+            action="token.denied",
+            target=f"user:{user_id}",
+            data={
+                "audience": audience,
+                "policy": decision.policy_ref,
+                "reasons": list(decision.reasons),
+            },
+        )
+        return decision
+    minted = mint_eligibility_token(
+        signer=keys.ring.signing_key(policy.algorithm, now),
+        issuer=issuer,
+        subject=pairwise_subject(keys.pairwise_key, user_id=str(user_id), audience=audience),
+        audience=audience,
+        now=now,
+        lifetime=decision.lifetime,
+        entitlements=decision.entitlements,
+        assurance=decision.assurance,
+        policy_ref=decision.policy_ref,
+    )
+    await record_event(
+        conn,
+        at=now,
+        actor=actor,
+        action="token.issued",
+        target=f"user:{user_id}",
+        data={
+            "audience": audience,
+            "policy": decision.policy_ref,
+            "jti": minted.claims.jti,
+            "kid": minted.kid,
+            "exp": minted.claims.exp,
+        },
+    )
+    return minted

@@ -1,0 +1,80 @@
+"""``POST /v1/eligibility-tokens``: a token for the signed-in browser user (design 3.3.1)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, post
+
+from idsvc.accounts.sessions import SESSION_COOKIE, csrf_valid, load_session
+from idsvc.errors import Forbidden, Unauthenticated
+from idsvc.http.body import read_json
+from idsvc.policy.decision import Deny
+from idsvc.runtime import RuntimeDependency
+from idsvc.tokens.issuance import issue_token
+
+__all__ = ["token_routes"]
+
+
+class TokenRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    audience: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+
+
+class TokenResponse(msgspec.Struct, frozen=True, kw_only=True):
+    access_token: str
+    token_type: str
+    expires_in: int
+    audience: str
+
+
+@post("/v1/eligibility-tokens", status_code=201)
+async def eligibility_token(
+    request: Request[Any, Any, Any], runtime: RuntimeDependency
+) -> Response[TokenResponse]:
+    async with runtime.pool.acquire() as conn:
+        session = await load_session(
+            conn,
+            request.cookies.get(SESSION_COOKIE, ""),
+            now=runtime.clock(),
+            idle_timeout=runtime.settings.service.session_idle_timeout,
+        )
+    if session is None:
+        raise Unauthenticated("sign in first")
+    # The cookie alone is not enough: a cross-site page can make the browser send it,
+    # but cannot read the CSRF token to put in this header.
+    if not csrf_valid(session, request.headers.get("x-csrf-token")):
+        raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf_failed")
+    body = await read_json(request, TokenRequest)
+    now = runtime.clock()
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        minted = await issue_token(
+            conn,
+            user_id=session.user_id,
+            audience=body.audience,
+            policies=runtime.policies,
+            keys=runtime.keys,
+            issuer=runtime.settings.service.issuer,
+            now=now,
+            actor=f"user:{session.user_id}",
+        )
+    if isinstance(minted, Deny):
+        # Raised after the commit, so the audited denial stays recorded.
+        raise Forbidden(
+            "the policy for this audience does not grant access",
+            code="access_denied",
+            error="access_denied",
+            reasons=list(minted.reasons),
+        )
+    return Response(
+        TokenResponse(
+            access_token=minted.token,
+            token_type="Bearer",  # noqa: S106 (an OAuth token type, not a secret)
+            expires_in=minted.claims.exp - minted.claims.iat,
+            audience=body.audience,
+        ),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+token_routes = [eligibility_token]

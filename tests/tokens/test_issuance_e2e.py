@@ -1,0 +1,178 @@
+"""The thin slice end to end: sign in through the provider, attestations recorded, a
+token issued in the browser session, and the token verified offline by a gateway."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import jsonschema
+import jwt as pyjwt
+import pytest
+
+from idsvc import db
+from idsvc.policy.model import PolicySettings
+from idsvc.verify import Verifier
+from tests.conftest import FakeClock
+from tests.oidc.flow import demo_service, sign_in
+
+MODEL = "https://api.example.com/mythos-5"
+STRICT = "https://api.example.com/mythos-5-no-cn"
+POLICIES = (
+    PolicySettings(
+        id="mythos-5",
+        version=3,
+        audience=MODEL,
+        min_assurance="IAL2",
+        entitlements=("model:mythos-5:invoke",),
+    ),
+    PolicySettings(
+        id="mythos-5-no-cn",
+        version=1,
+        audience=STRICT,
+        deny_nationalities=("CHN",),
+        entitlements=("model:mythos-5:invoke",),
+        token_lifetime=120,
+    ),
+)
+SCHEMA = json.loads(
+    (Path(__file__).parents[2] / "schemas" / "eligibility-token.schema.json").read_text()
+)
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
+    with demo_service(database_url, tmp_path, clock, policies=POLICIES) as (url, _):
+        yield url
+
+
+@pytest.fixture
+async def client(service: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=service, timeout=10) as client:
+        yield client
+
+
+async def request_token(client: httpx.AsyncClient, audience: str) -> httpx.Response:
+    page = await client.get("/me")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    return await client.post(
+        "/v1/eligibility-tokens", json={"audience": audience}, headers={"x-csrf-token": csrf}
+    )
+
+
+async def test_signed_in_us_person_gets_a_token_that_gateways_verify_offline(
+    client: httpx.AsyncClient, service: str, clock: FakeClock
+) -> None:
+    await sign_in(client, "us-citizen")
+    response = await request_token(client, MODEL)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 300
+    token = body["access_token"]
+
+    verifier = Verifier(
+        issuer=service,
+        audience=MODEL,
+        jwks_url=f"{service}/.well-known/jwks.json",
+        clock=lambda: clock().timestamp(),
+    )
+    claims = verifier.verify(token)
+    assert claims.pol == "mythos-5@3"
+    assert claims.entitlements == ("model:mythos-5:invoke",)
+    assert claims.assurance == "IAL2"
+
+    payload = pyjwt.decode(token, options={"verify_signature": False})
+    jsonschema.validate(payload, SCHEMA)
+    # The decision, not the data: nothing personal in the token.
+    text = json.dumps(payload)
+    for personal in ("US", "citizen", "alice", "Alice", "nationalit"):
+        assert personal not in text.replace("mythos", "")
+
+
+async def test_subject_is_pairwise_per_audience(client: httpx.AsyncClient) -> None:
+    await sign_in(client, "us-citizen")
+
+    def subject(response: httpx.Response) -> str:
+        claims = pyjwt.decode(response.json()["access_token"], options={"verify_signature": False})
+        return str(claims["sub"])
+
+    first, again, other = (
+        await request_token(client, MODEL),
+        await request_token(client, MODEL),
+        await request_token(client, STRICT),
+    )
+    assert subject(first) == subject(again)
+    assert subject(first) != subject(other)
+
+
+@pytest.mark.parametrize(
+    ("persona", "audience", "reasons"),
+    [
+        ("foreign-national", MODEL, ["not_us_person"]),
+        ("low-assurance", MODEL, ["assurance_too_low"]),
+        ("email-only", MODEL, ["attestation_missing"]),
+        ("dual-national", STRICT, ["nationality_denied"]),
+    ],
+)
+async def test_denials_say_why_and_are_audited(
+    client: httpx.AsyncClient,
+    database_url: str,
+    persona: str,
+    audience: str,
+    reasons: list[str],
+) -> None:
+    await sign_in(client, persona)
+    response = await request_token(client, audience)
+    assert response.status_code == 403
+    problem = response.json()
+    assert problem["error"] == "access_denied"
+    assert problem["reasons"] == reasons
+    conn = await db.connect(database_url)
+    try:
+        event = await conn.fetchrow("SELECT data FROM audit_events WHERE action = 'token.denied'")
+        issued = await conn.fetchval(
+            "SELECT count(*) FROM audit_events WHERE action = 'token.issued'"
+        )
+    finally:
+        await conn.close()
+    assert event["data"]["reasons"] == reasons
+    assert event["data"]["policy"] in ("mythos-5@3", "mythos-5-no-cn@1")
+    assert issued == 0
+
+
+async def test_dual_national_us_citizen_is_granted_where_only_us_person_is_required(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_in(client, "dual-national")
+    assert (await request_token(client, MODEL)).status_code == 201
+
+
+async def test_bad_requests_change_nothing(client: httpx.AsyncClient, database_url: str) -> None:
+    await sign_in(client, "us-citizen")
+    page = await client.get("/me")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    no_csrf = await client.post("/v1/eligibility-tokens", json={"audience": MODEL})
+    assert no_csrf.status_code == 403
+    unknown = await client.post(
+        "/v1/eligibility-tokens", json={"audience": "https://nope"}, headers={"x-csrf-token": csrf}
+    )
+    assert unknown.status_code == 400
+    assert unknown.json()["type"] == "urn:idsvc:problem:invalid_target"
+    for body in ({}, {"audience": ""}, {"audience": MODEL, "lifetime": 9999}, {"audience": 5}):
+        bad = await client.post("/v1/eligibility-tokens", json=body, headers={"x-csrf-token": csrf})
+        assert bad.status_code == 400, body
+    async with httpx.AsyncClient(base_url=str(client.base_url)) as anonymous:
+        assert (
+            await anonymous.post("/v1/eligibility-tokens", json={"audience": MODEL})
+        ).status_code == 401
+    conn = await db.connect(database_url)
+    try:
+        assert (
+            await conn.fetchval("SELECT count(*) FROM audit_events WHERE action LIKE 'token.%'")
+            == 0
+        )
+    finally:
+        await conn.close()
