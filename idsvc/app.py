@@ -76,7 +76,9 @@ def create_app(
             http=http,
             session_lifetime=settings.service.session_absolute_lifetime,
         ),
-        signin_limiter=RateLimiter(per_minute=settings.service.signin_rate_limit),
+        signin_limiter=RateLimiter(
+            per_minute=settings.service.signin_rate_limit, clock=lambda: clock().timestamp()
+        ),
     )
     runtime.registry.register(PoolCollector(runtime.maybe_pool))
 
