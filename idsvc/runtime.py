@@ -16,6 +16,7 @@ from idsvc.keys.service import KeyService
 from idsvc.oidc.signin import SignInService
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
+from idsvc.verify.dpop import DPoPVerifier
 
 __all__ = ["Runtime", "RuntimeDependency"]
 
@@ -30,11 +31,14 @@ class Runtime:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     metrics: HttpMetrics = field(init=False)
     policies: dict[str, PolicySettings] = field(init=False)
+    # Checks DPoP proofs sent with token requests; its replay cache is per instance.
+    dpop: DPoPVerifier = field(init=False)
     _pool: Pool | None = None
 
     def __post_init__(self) -> None:
         self.metrics = HttpMetrics(self.registry)
         self.policies = {p.audience: p for p in self.settings.config.policies}
+        self.dpop = DPoPVerifier(clock=lambda: self.clock().timestamp())
 
     @property
     def pool(self) -> Pool:

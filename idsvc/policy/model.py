@@ -42,6 +42,8 @@ class PolicySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     entitlements: tuple[Annotated[str, msgspec.Meta(min_length=1, max_length=200)], ...]
     token_lifetime: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 300
     algorithm: Literal["ES256", "EdDSA", "RS256"] = "ES256"
+    # "required": tokens for this audience are always bound to the client's DPoP key.
+    dpop: Literal["optional", "required"] = "optional"
 
     def __post_init__(self) -> None:
         try:

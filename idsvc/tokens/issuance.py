@@ -57,12 +57,15 @@ async def issue_token(
     issuer: str,
     now: datetime,
     actor: str,
+    dpop_jkt: str | None = None,
 ) -> MintedToken | Deny:
     """The token, or the denial (already audited: the caller commits, then refuses).
     Raises BadRequest for an audience no policy protects."""
     policy = policies.get(audience)
     if policy is None:
         raise BadRequest("no policy protects that audience", code="invalid_target")
+    if policy.dpop == "required" and dpop_jkt is None:
+        raise BadRequest("this audience requires a DPoP-bound token", code="invalid_dpop_proof")
     decision = decide(policy, await _facts(conn, user_id), now)
     if isinstance(decision, Deny):
         await record_event(
@@ -88,6 +91,7 @@ async def issue_token(
         entitlements=decision.entitlements,
         assurance=decision.assurance,
         policy_ref=decision.policy_ref,
+        dpop_jkt=dpop_jkt,
     )
     await record_event(
         conn,

@@ -107,6 +107,17 @@ class DPoPVerifier:
         self._replay = _ReplayCache(max_replay_entries)
 
     def verify(self, proof: str, *, jkt: str, token: str, method: str, url: str) -> None:
+        """A proof presented with the token bound to ``jkt`` (at a resource server)."""
+        self._verify(proof, jkt=jkt, token=token, method=method, url=url)
+
+    def verify_for_issuance(self, proof: str, *, method: str, url: str) -> str:
+        """A proof presented when asking for a token (RFC 9449 §5): no token yet, so no
+        ``ath`` and no expected key. Returns the key's thumbprint to bind the token to."""
+        return self._verify(proof, jkt=None, token=None, method=method, url=url)
+
+    def _verify(
+        self, proof: str, *, jkt: str | None, token: str | None, method: str, url: str
+    ) -> str:
         if len(proof) > _MAX_PROOF_BYTES:
             raise DPoPMalformed("proof too large")
         segments = proof.split(".")
@@ -130,15 +141,16 @@ class DPoPVerifier:
             key_thumbprint = thumbprint(jwk)
         except (ValueError, TypeError, KeyError):
             raise DPoPBadKey("unusable jwk") from None
-        if key_thumbprint != jkt:
+        if jkt is not None and key_thumbprint != jkt:
             raise DPoPKeyMismatch("proof key is not the key the token is bound to")
         signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
         if not verify_signature(header.alg, key, signing_input, signature):
             raise DPoPBadSignature("proof signature does not verify")
-        self._check_claims(claims, jkt=jkt, token=token, method=method, url=url)
+        self._check_claims(claims, jkt=key_thumbprint, token=token, method=method, url=url)
+        return key_thumbprint
 
     def _check_claims(
-        self, claims: _ProofClaims, *, jkt: str, token: str, method: str, url: str
+        self, claims: _ProofClaims, *, jkt: str, token: str | None, method: str, url: str
     ) -> None:
         if claims.htm is None or claims.htu is None or claims.iat is None or not claims.jti:
             raise DPoPMalformed("proof needs htm, htu, iat and jti")
@@ -151,7 +163,10 @@ class DPoPVerifier:
         now = self._clock()
         if abs(now - claims.iat) > self._window:
             raise DPoPStale("proof iat outside the acceptance window")
-        if claims.ath is None or claims.ath != access_token_hash(token):
+        if token is None:
+            if claims.ath is not None:
+                raise DPoPWrongTokenHash("a proof for a token request carries no ath")
+        elif claims.ath is None or claims.ath != access_token_hash(token):
             raise DPoPWrongTokenHash("proof ath does not match the token")
         # Last, so a proof that fails another check does not burn its jti.
         self._replay.add(jkt, claims.jti, expires=claims.iat + self._window, now=now)

@@ -8,11 +8,12 @@ import msgspec
 from litestar import Request, Response, post
 
 from idsvc.accounts.sessions import SESSION_COOKIE, csrf_valid, load_session
-from idsvc.errors import Forbidden, Unauthenticated
+from idsvc.errors import BadRequest, Forbidden, Unauthenticated
 from idsvc.http.body import read_json
 from idsvc.policy.decision import Deny
 from idsvc.runtime import RuntimeDependency
 from idsvc.tokens.issuance import issue_token
+from idsvc.verify.errors import DPoPError
 
 __all__ = ["token_routes"]
 
@@ -46,6 +47,14 @@ async def eligibility_token(
     if not csrf_valid(session, request.headers.get("x-csrf-token")):
         raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf_failed")
     body = await read_json(request, TokenRequest)
+    dpop_jkt = None
+    if (proof := request.headers.get("dpop")) is not None:
+        try:
+            dpop_jkt = runtime.dpop.verify_for_issuance(
+                proof, method="POST", url=f"{runtime.settings.service.issuer}{request.url.path}"
+            )
+        except DPoPError as exc:
+            raise BadRequest(f"DPoP proof refused: {exc.code}", code="invalid_dpop_proof") from None
     now = runtime.clock()
     async with runtime.pool.acquire() as conn, conn.transaction():
         minted = await issue_token(
@@ -57,6 +66,7 @@ async def eligibility_token(
             issuer=runtime.settings.service.issuer,
             now=now,
             actor=f"user:{session.user_id}",
+            dpop_jkt=dpop_jkt,
         )
     if isinstance(minted, Deny):
         # Raised after the commit, so the audited denial stays recorded.
@@ -69,7 +79,7 @@ async def eligibility_token(
     return Response(
         TokenResponse(
             access_token=minted.token,
-            token_type="Bearer",  # noqa: S106 (an OAuth token type, not a secret)
+            token_type="DPoP" if dpop_jkt else "Bearer",
             expires_in=minted.claims.exp - minted.claims.iat,
             audience=body.audience,
         ),

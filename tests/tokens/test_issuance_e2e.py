@@ -14,12 +14,14 @@ import pytest
 
 from idsvc import db
 from idsvc.policy.model import PolicySettings
-from idsvc.verify import Verifier
+from idsvc.verify import DPoPRequired, Verifier
 from tests.conftest import FakeClock
 from tests.oidc.flow import demo_service, sign_in
+from tests.verify.forge import Key, dpop_proof
 
 MODEL = "https://api.example.com/mythos-5"
 STRICT = "https://api.example.com/mythos-5-no-cn"
+BOUND = "https://api.example.com/mythos-5-bound"
 POLICIES = (
     PolicySettings(
         id="mythos-5",
@@ -35,6 +37,13 @@ POLICIES = (
         deny_nationalities=("CHN",),
         entitlements=("model:mythos-5:invoke",),
         token_lifetime=120,
+    ),
+    PolicySettings(
+        id="bound",
+        version=1,
+        audience=BOUND,
+        dpop="required",
+        entitlements=("model:mythos-5:invoke",),
     ),
 )
 SCHEMA = json.loads(
@@ -54,12 +63,13 @@ async def client(service: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def request_token(client: httpx.AsyncClient, audience: str) -> httpx.Response:
+async def request_token(
+    client: httpx.AsyncClient, audience: str, *, dpop: str | None = None
+) -> httpx.Response:
     page = await client.get("/me")
     csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    return await client.post(
-        "/v1/eligibility-tokens", json={"audience": audience}, headers={"x-csrf-token": csrf}
-    )
+    headers = {"x-csrf-token": csrf} | ({"DPoP": dpop} if dpop else {})
+    return await client.post("/v1/eligibility-tokens", json={"audience": audience}, headers=headers)
 
 
 async def test_signed_in_us_person_gets_a_token_that_gateways_verify_offline(
@@ -176,3 +186,53 @@ async def test_bad_requests_change_nothing(client: httpx.AsyncClient, database_u
         )
     finally:
         await conn.close()
+
+
+async def test_dpop_bound_token_from_the_browser(
+    client: httpx.AsyncClient, service: str, clock: FakeClock
+) -> None:
+    await sign_in(client, "us-citizen")
+    holder = Key("ES256")
+    issuance_proof = dpop_proof(
+        holder,
+        "",
+        htm="POST",
+        htu=f"{service}/v1/eligibility-tokens",
+        iat=clock().timestamp(),
+        ath=None,
+    )
+    response = await request_token(client, BOUND, dpop=issuance_proof)
+    assert response.status_code == 201, response.text
+    assert response.json()["token_type"] == "DPoP"
+    token = response.json()["access_token"]
+    verifier = Verifier(
+        issuer=service,
+        audience=BOUND,
+        jwks_url=f"{service}/.well-known/jwks.json",
+        clock=lambda: clock().timestamp(),
+    )
+    with pytest.raises(DPoPRequired):
+        verifier.verify(token)
+    api = "https://api.example.com/v1/infer"
+    proof = dpop_proof(holder, token, htu=api, iat=clock().timestamp())
+    assert verifier.verify(token, dpop_proof=proof, method="POST", url=api).cnf is not None
+    # The issuance proof cannot be replayed for a second token.
+    again = await request_token(client, BOUND, dpop=issuance_proof)
+    assert again.status_code == 400
+    assert again.json()["type"] == "urn:idsvc:problem:invalid_dpop_proof"
+
+
+async def test_dpop_required_audience_refuses_a_bearer_request(
+    client: httpx.AsyncClient, service: str, clock: FakeClock
+) -> None:
+    await sign_in(client, "us-citizen")
+    assert (await request_token(client, BOUND)).status_code == 400
+    wrong_url = dpop_proof(
+        Key("ES256"),
+        "",
+        htm="POST",
+        htu="https://elsewhere/v1/eligibility-tokens",
+        iat=clock().timestamp(),
+        ath=None,
+    )
+    assert (await request_token(client, BOUND, dpop=wrong_url)).status_code == 400
