@@ -29,6 +29,7 @@ from idsvc.keys.service import KeyService
 from idsvc.migrate import apply_migrations
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.signin import SignInService
+from idsvc.oidc.transactions import purge_transactions
 from idsvc.runtime import Runtime
 from idsvc.settings import ConfigError, Settings
 from idsvc.web.operator_routes import operator_routes
@@ -40,6 +41,8 @@ __all__ = ["create_app"]
 
 _log = logging.getLogger("idsvc")
 _PARTITION_UPKEEP_INTERVAL = 3600.0
+_PURGE_NONCES = "DELETE FROM seen_nonces WHERE expires_at < $1"
+_PURGE_SESSIONS = "DELETE FROM sessions WHERE expires_at < $1::timestamptz - interval '30 days'"
 
 
 def create_app(
@@ -155,7 +158,17 @@ async def _lifespan(runtime: Runtime, http: httpx.AsyncClient) -> AsyncIterator[
         async def upkeep_partitions() -> None:
             await pool.execute("SELECT audit_ensure_partitions($1)", audit.partitions_ahead)
 
+        async def purge_sign_in_leftovers() -> None:
+            # Used or expired sign-in state and nonces past their ID token's expiry are
+            # useless; ended sessions are kept a month for investigations.
+            now = runtime.clock()
+            async with pool.acquire() as conn, conn.transaction():
+                await purge_transactions(conn, now=now)
+                await conn.execute(_PURGE_NONCES, now)
+                await conn.execute(_PURGE_SESSIONS, now)
+
         jobs.start("audit-sealer", audit.seal_interval, seal)
+        jobs.start("sign-in-purge", _PARTITION_UPKEEP_INTERVAL, purge_sign_in_leftovers)
         jobs.start("audit-partitions", _PARTITION_UPKEEP_INTERVAL, upkeep_partitions)
         await runtime.keys.start(pool, jobs)
         stack.push_async_callback(runtime.keys.stop, pool)

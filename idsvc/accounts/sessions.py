@@ -42,14 +42,15 @@ _INSERT = """
 INSERT INTO sessions (id_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at)
 VALUES ($1, $2, $3, $4, $4, $5)
 """
-# Idle timeout: last_seen_at must be recent; each use moves it (at most once a minute, to
-# keep reads from turning into writes on every request).
+# Idle timeout: last_seen_at must be recent. Use moves it, but at most once a minute, so
+# that reading a session is not a write on every request.
 _LOAD = """
-UPDATE sessions SET last_seen_at = CASE
-        WHEN last_seen_at < $2 - interval '60 seconds' THEN $2 ELSE last_seen_at END
+SELECT id_hash, user_id, csrf_secret, created_at, expires_at,
+       last_seen_at < $2::timestamptz - interval '60 seconds' AS stale
+FROM sessions
 WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > $2 AND last_seen_at > $2 - $3::interval
-RETURNING id_hash, user_id, csrf_secret, created_at, expires_at
 """
+_TOUCH = "UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1 AND last_seen_at < $2"
 _END = "UPDATE sessions SET ended_at = $2 WHERE id_hash = $1 AND ended_at IS NULL"
 
 
@@ -78,8 +79,14 @@ async def load_session(
 ) -> Session | None:
     if not session_id or len(session_id) > 64:
         return None
-    row = await conn.fetchrow(_LOAD, _hash(session_id), now, timedelta(seconds=idle_timeout))
-    return None if row is None else msgspec.convert(dict(row.items()), Session)
+    id_hash = _hash(session_id)
+    row = await conn.fetchrow(_LOAD, id_hash, now, timedelta(seconds=idle_timeout))
+    if row is None:
+        return None
+    if row["stale"]:
+        await conn.execute(_TOUCH, id_hash, now)
+    fields = {k: v for k, v in row.items() if k != "stale"}
+    return msgspec.convert(fields, Session)
 
 
 async def end_session(conn: Connection, session_id: str, *, now: datetime) -> None:

@@ -54,6 +54,13 @@ _DEFAULT_CLAIMS_REQUEST = {
 }
 
 
+# A nonce is remembered until its ID token expires; a second use is a replay.
+_REMEMBER_NONCE = """
+INSERT INTO seen_nonces (provider, nonce_hash, expires_at) VALUES ($1, $2, to_timestamp($3))
+ON CONFLICT DO NOTHING RETURNING true
+"""
+
+
 class SignInRefused(Exception):
     """Sign-in failed; ``reason`` is a stable code for the page and the audit trail."""
 
@@ -197,8 +204,7 @@ class SignInService:
         async with pool.acquire() as conn, conn.transaction():
             nonce_hash = hashlib.sha256(transaction.nonce.encode()).digest()
             fresh = await conn.fetchval(
-                "INSERT INTO seen_nonces (provider, nonce_hash, expires_at) "
-                "VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING RETURNING true",
+                _REMEMBER_NONCE,
                 provider.id,
                 nonce_hash,
                 float(claims.get("exp", now.timestamp())),

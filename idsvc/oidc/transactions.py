@@ -14,7 +14,7 @@ import msgspec
 
 from idsvc.db import Connection
 
-__all__ = ["LoginTransaction", "consume_transaction", "create_transaction"]
+__all__ = ["LoginTransaction", "consume_transaction", "create_transaction", "purge_transactions"]
 
 TRANSACTION_LIFETIME = timedelta(minutes=10)
 
@@ -28,7 +28,7 @@ UPDATE login_transactions SET used_at = $3
 WHERE state_hash = $1 AND provider = $2 AND used_at IS NULL AND expires_at > $3
 RETURNING provider, nonce, code_verifier, link_user_id, return_to
 """
-_PURGE = "DELETE FROM login_transactions WHERE expires_at < $1 - interval '1 day'"
+_PURGE = "DELETE FROM login_transactions WHERE expires_at < $1::timestamptz - interval '1 day'"
 
 
 class LoginTransaction(msgspec.Struct, frozen=True, kw_only=True):
