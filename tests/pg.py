@@ -21,6 +21,8 @@ def with_database(url: str, name: str) -> str:
 
 
 class TestDatabases:
+    __test__ = False  # a helper, not a test class
+
     def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
         self.prefix = f"idsvc_test_{os.getpid()}"

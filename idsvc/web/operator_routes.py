@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 
 from idsvc.accounts.operators import is_operator
 from idsvc.accounts.sessions import SESSION_COOKIE, Session, csrf_valid, load_session
@@ -48,7 +49,7 @@ async def _operator(
 
 @get("/v1/operator/users/{user_id:uuid}/attestations")
 async def user_attestations(
-    request: Request[Any, Any, Any], user_id: uuid.UUID, runtime: RuntimeDependency
+    request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
     await _operator(request, runtime, changing=False)
     async with runtime.pool.acquire() as conn:
@@ -58,7 +59,7 @@ async def user_attestations(
 
 @post("/v1/operator/attestations/{attestation_id:uuid}/revoke", status_code=200)
 async def revoke(
-    request: Request[Any, Any, Any], attestation_id: uuid.UUID, runtime: RuntimeDependency
+    request: Request[Any, Any, Any], attestation_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> dict[str, str]:
     session = await _operator(request, runtime, changing=True)
     body = await read_json(request, RevokeRequest)

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from idsvc.accounts.sessions import (
@@ -117,7 +118,7 @@ async def login_page(request: Request[Any, Any, Any], runtime: RuntimeDependency
 
 @get("/login/{provider_id:str}", include_in_schema=False)
 async def login_start(
-    request: Request[Any, Any, Any], provider_id: str, runtime: RuntimeDependency
+    request: Request[Any, Any, Any], provider_id: FromPath[str], runtime: RuntimeDependency
 ) -> Response[Any]:
     runtime.signin_limiter.hit(request.client.host if request.client else "unknown")
     session = await _session(request, runtime)
@@ -135,7 +136,7 @@ async def login_start(
 
 @get("/oidc/callback/{provider_id:str}", include_in_schema=False)
 async def login_callback(
-    request: Request[Any, Any, Any], provider_id: str, runtime: RuntimeDependency
+    request: Request[Any, Any, Any], provider_id: FromPath[str], runtime: RuntimeDependency
 ) -> Response[Any]:
     params = {
         k: v for k, v in request.query_params.items() if isinstance(v, str) and len(v) <= 2048
