@@ -82,7 +82,7 @@ def row_to(struct_type: type[T], row: asyncpg.Record | None) -> T | None:
     """Convert one record to a typed struct (by column name), or None."""
     if row is None:
         return None
-    return msgspec.convert(dict(row.items()), struct_type, from_attributes=False)
+    return msgspec.convert(dict(row.items()), struct_type)
 
 
 def rows_to(struct_type: type[T], rows: Iterable[asyncpg.Record]) -> list[T]:

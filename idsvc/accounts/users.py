@@ -9,7 +9,7 @@ from datetime import datetime
 import msgspec
 
 from idsvc.audit import record_event
-from idsvc.db import Connection
+from idsvc.db import Connection, row_to
 
 __all__ = ["User", "sign_in_identity"]
 
@@ -59,7 +59,8 @@ async def sign_in_identity(
     signed-in user ``link_to``. Returns the user and whether the identity is new."""
     row = await conn.fetchrow(_FIND_IDENTITY, provider, subject)
     if row is not None:
-        user = msgspec.convert(dict(row.items()), User)
+        user = row_to(User, row)
+        assert user is not None
         if link_to is not None and user.id != link_to:
             # The identity already belongs to someone else: never move it silently.
             raise IdentityInUse("that identity is linked to another account")
@@ -75,7 +76,8 @@ async def sign_in_identity(
         )
         action = "user.created"
     assert row is not None
-    user = msgspec.convert(dict(row.items()), User)
+    user = row_to(User, row)
+    assert user is not None
     await conn.execute(_INSERT_IDENTITY, provider, subject, user.id, email, email_verified, now)
     await record_event(
         conn,

@@ -9,7 +9,7 @@ import msgspec
 
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.audit import record_event
-from idsvc.db import Connection
+from idsvc.db import Connection, rows_to
 
 __all__ = ["Attestation", "current_attestations", "record_attestations", "revoke_attestation"]
 
@@ -99,7 +99,7 @@ async def record_attestations(
 
 async def current_attestations(conn: Connection, user_id: uuid.UUID) -> list[Attestation]:
     rows = await conn.fetch(_CURRENT, user_id)
-    return [msgspec.convert(dict(r.items()), Attestation) for r in rows]
+    return rows_to(Attestation, rows)
 
 
 async def revoke_attestation(

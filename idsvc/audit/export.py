@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator
+from datetime import datetime
 
 import msgspec
 
 from idsvc.audit.events import AuditEvent
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-    from datetime import datetime
-
-    from idsvc.db import Connection
+from idsvc.db import Connection, row_to
 
 __all__ = ["export_events"]
 
@@ -33,7 +29,8 @@ async def export_events(conn: Connection, *, since: datetime) -> AsyncIterator[b
     iterated inside a transaction (cursors need one).
     """
     async for row in conn.cursor(_SELECT_SINCE, since, prefetch=2_000):
-        event = msgspec.convert(dict(row.items()), AuditEvent)
+        event = row_to(AuditEvent, row)
+        assert event is not None
         line = msgspec.structs.asdict(event)
         for key in ("prev_hash", "hash"):
             value = line[key]

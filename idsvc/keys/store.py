@@ -6,7 +6,7 @@ from datetime import datetime
 
 import msgspec
 
-from idsvc.db import Connection
+from idsvc.db import Connection, rows_to
 from idsvc.keys.material import Algorithm
 from idsvc.keys.schedule import KeyState, KeyTimes
 
@@ -79,13 +79,11 @@ _NOTIFY = "SELECT pg_notify('idsvc_keys', $1)"
 
 
 async def select_keys(conn: Connection) -> list[StoredKey]:
-    return [msgspec.convert(dict(r.items()), StoredKey) for r in await conn.fetch(_SELECT_ALL)]
+    return rows_to(StoredKey, await conn.fetch(_SELECT_ALL))
 
 
 async def select_live_keys(conn: Connection, now: datetime) -> list[StoredKey]:
-    return [
-        msgspec.convert(dict(r.items()), StoredKey) for r in await conn.fetch(_SELECT_LIVE, now)
-    ]
+    return rows_to(StoredKey, await conn.fetch(_SELECT_LIVE, now))
 
 
 async def lock_keys(conn: Connection) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from idsvc.db import Connection
+from idsvc.db import Connection, row_to
 
 __all__ = ["LoginTransaction", "consume_transaction", "create_transaction", "purge_transactions"]
 
@@ -69,7 +69,7 @@ async def consume_transaction(
     if not state or len(state) > 128:
         return None
     row = await conn.fetchrow(_CONSUME, _hash(state), provider, now)
-    return None if row is None else msgspec.convert(dict(row.items()), LoginTransaction)
+    return row_to(LoginTransaction, row)
 
 
 async def purge_transactions(conn: Connection, *, now: datetime) -> None:
