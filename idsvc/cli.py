@@ -70,6 +70,12 @@ def _cmd_keys_rotate(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_policy_check(args: argparse.Namespace) -> int:
+    from idsvc.policy.commands import policy_check
+
+    return asyncio.run(policy_check(_settings(), user=args.user, audience=args.audience))
+
+
 def _cmd_verify_token(args: argparse.Namespace) -> int:
     from idsvc.verify.cli import run
 
@@ -151,6 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     key_rotate.add_argument("--reason", help="why (recorded in the audit trail)")
     key_rotate.set_defaults(run=_cmd_keys_rotate)
+
+    policy = commands.add_parser("policy", help="explain eligibility decisions")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+    check = policy_commands.add_parser(
+        "check", help="the decision for a user and an audience, with every reason (exit 1: deny)"
+    )
+    check.add_argument("--user", required=True, help="the user id")
+    check.add_argument("--audience", required=True, help="the protected resource")
+    check.set_defaults(run=_cmd_policy_check)
 
     verify_token = commands.add_parser(
         "verify-token", help="verify an eligibility token offline and print its claims"

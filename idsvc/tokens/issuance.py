@@ -19,7 +19,7 @@ from idsvc.policy.model import PolicySettings
 from idsvc.tokens.mint import MintedToken, mint_eligibility_token
 from idsvc.tokens.pairwise import pairwise_subject
 
-__all__ = ["issue_token"]
+__all__ = ["issue_token", "load_subject_facts"]
 
 _FACTS = """
 SELECT u.status, a.kind, a.attested_values, a.assurance, a.verified_at, a.expires_at,
@@ -29,7 +29,8 @@ WHERE u.id = $1
 """
 
 
-async def _facts(conn: Connection, user_id: uuid.UUID) -> SubjectFacts:
+async def load_subject_facts(conn: Connection, user_id: uuid.UUID) -> SubjectFacts:
+    """What the decision needs about a user: status and current attestations."""
     rows = await conn.fetch(_FACTS, user_id)
     attestations = tuple(
         AttestationFact(
@@ -66,7 +67,7 @@ async def issue_token(
         raise BadRequest("no policy protects that audience", code="invalid_target")
     if policy.dpop == "required" and dpop_jkt is None:
         raise BadRequest("this audience requires a DPoP-bound token", code="invalid_dpop_proof")
-    decision = decide(policy, await _facts(conn, user_id), now)
+    decision = decide(policy, await load_subject_facts(conn, user_id), now)
     if isinstance(decision, Deny):
         await record_event(
             conn,

@@ -22,7 +22,10 @@ from idsvc.attestations.store import current_attestations
 from idsvc.audit import record_event
 from idsvc.errors import Forbidden, Unauthenticated
 from idsvc.oidc.signin import SignInRefused
+from idsvc.policy.decision import decide
+from idsvc.policy.explain import explain
 from idsvc.runtime import Runtime, RuntimeDependency
+from idsvc.tokens.issuance import load_subject_facts
 from idsvc.web.pages import page
 
 __all__ = ["signin_routes"]
@@ -199,10 +202,17 @@ async def status_page(request: Request[Any, Any, Any], runtime: RuntimeDependenc
     session = await _session(request, runtime)
     if session is None:
         return Redirect("/login", status_code=303)
+    now = runtime.clock()
     async with runtime.pool.acquire() as conn:
-        status = user_status(await current_attestations(conn, session.user_id), runtime.clock())
+        status = user_status(await current_attestations(conn, session.user_id), now)
+        facts = await load_subject_facts(conn, session.user_id)
+    services = [
+        {"audience": policy.audience, "needs": explain(policy, decide(policy, facts, now))}
+        for policy in runtime.policies.values()
+    ]
     return page(
         "me.html",
+        services=services,
         title="Your status",
         signed_in=True,
         csrf_token=csrf_token(session),

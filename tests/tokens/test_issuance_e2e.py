@@ -236,3 +236,18 @@ async def test_dpop_required_audience_refuses_a_bearer_request(
         ath=None,
     )
     assert (await request_token(client, BOUND, dpop=wrong_url)).status_code == 400
+
+
+async def test_status_page_says_per_service_what_is_missing(client: httpx.AsyncClient) -> None:
+    await sign_in(client, "low-assurance")
+    page = (await client.get("/me")).text
+    assert MODEL in page
+    assert "verify with a provider at IAL2 or higher" in page
+    assert "CN" not in page.split("<h2>Services</h2>")[1].split("<h2>")[0]
+
+
+async def test_status_page_says_eligible(client: httpx.AsyncClient) -> None:
+    await sign_in(client, "us-citizen")
+    page = (await client.get("/me")).text
+    services = page.split("<h2>Services</h2>")[1].split("<h2>")[0]
+    assert services.count("you are eligible") == 3

@@ -1,0 +1,43 @@
+"""Decisions in words a person can act on (status page, `idsvc policy check`).
+
+The words never repeat the person's nationality: a denial says that a nationality is not
+allowed, not which one.
+"""
+
+from __future__ import annotations
+
+from idsvc.policy.decision import Decision, Grant
+from idsvc.policy.model import PolicySettings
+
+__all__ = ["REASON_TEXT", "explain"]
+
+REASON_TEXT = {
+    "user_disabled": "Your account is disabled; contact support.",
+    "attestation_missing": (
+        "Verify your identity and U.S.-person status with a proofing provider."
+    ),
+    "attestation_expired": (
+        "Your verification has expired or is too old for this service: verify again."
+    ),
+    "assurance_too_low": (
+        "This service needs a stronger identity verification: verify with a provider at "
+        "{min_assurance} or higher."
+    ),
+    "not_us_person": (
+        "This service is for U.S. persons (citizens, lawful permanent residents, protected "
+        "individuals); no provider has verified that status for you."
+    ),
+    "nationality_denied": (
+        "This service is not available to holders of one of the nationalities on record for you."
+    ),
+}
+
+
+def explain(policy: PolicySettings, decision: Decision) -> tuple[str, ...]:
+    """Empty when granted; one sentence per reason otherwise."""
+    if isinstance(decision, Grant):
+        return ()
+    return tuple(
+        REASON_TEXT.get(reason, reason).format(min_assurance=policy.min_assurance)
+        for reason in decision.reasons
+    )

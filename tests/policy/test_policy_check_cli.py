@@ -1,0 +1,114 @@
+"""`idsvc policy check` from a real TOML file against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from idsvc import db
+from idsvc.accounts.users import sign_in_identity
+from idsvc.attestations.mapping import AttestationDraft
+from idsvc.attestations.store import record_attestations
+
+CONFIG = """
+[[policies]]
+id = "mythos-5"
+version = 3
+audience = "https://api.example.com/mythos-5"
+min_assurance = "IAL2"
+deny_nationalities = ["CHN"]
+entitlements = ["model:mythos-5:invoke"]
+"""
+
+
+async def make_user(
+    pool: db.Pool, subject: str, assurance: str, nationalities: tuple[str, ...]
+) -> uuid.UUID:
+    now = datetime.now(UTC)
+    common = AttestationDraft(
+        kind="nationalities",
+        values=nationalities,
+        trust_framework="t",
+        assurance=assurance,
+        verified_at=now - timedelta(days=1),
+        expires_at=now + timedelta(days=300),
+        evidence=(),
+    )
+    basis = AttestationDraft(
+        kind="us_person_basis",
+        values=("citizen",),
+        trust_framework="t",
+        assurance=assurance,
+        verified_at=now - timedelta(days=1),
+        expires_at=now + timedelta(days=300),
+        evidence=(),
+    )
+    async with db.transaction(pool) as conn:
+        user, _ = await sign_in_identity(
+            conn,
+            provider="p",
+            subject=subject,
+            email=None,
+            email_verified=False,
+            display_name=None,
+            link_to=None,
+            now=now,
+        )
+        await record_attestations(
+            conn, user_id=user.id, provider="p", drafts=[common, basis], now=now
+        )
+    return user.id
+
+
+async def check(database_url: str, config: Path, user: uuid.UUID | str) -> tuple[int, str]:
+    env = {**os.environ, "IDSVC_DATABASE_URL": database_url, "IDSVC_CONFIG": str(config)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "idsvc.cli",
+        "policy",
+        "check",
+        "--user",
+        str(user),
+        "--audience",
+        "https://api.example.com/mythos-5",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "idsvc.toml"
+    path.write_text(CONFIG)
+    return path
+
+
+async def test_grant_and_deny_are_explained(pool: db.Pool, database_url: str, config: Path) -> None:
+    citizen = await make_user(pool, "a", "IAL2", ("US",))
+    code, out = await check(database_url, config, citizen)
+    assert code == 0, out
+    assert "GRANT: model:mythos-5:invoke at IAL2" in out
+    assert "policy mythos-5@3" in out
+
+    weak_dual = await make_user(pool, "b", "IAL1", ("US", "CN"))
+    code, out = await check(database_url, config, weak_dual)
+    assert code == 1
+    assert "DENY: assurance_too_low, nationality_denied" in out
+    assert "IAL2 or higher" in out
+
+
+async def test_bad_arguments(database_url: str, config: Path) -> None:
+    code, out = await check(database_url, config, "not-a-uuid")
+    assert code == 2
+    assert "UUID" in out
