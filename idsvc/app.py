@@ -30,6 +30,7 @@ from idsvc.migrate import apply_migrations
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.signin import SignInService
 from idsvc.oidc.transactions import purge_transactions
+from idsvc.policy.versions import record_policy_versions
 from idsvc.runtime import Runtime
 from idsvc.settings import ConfigError, Settings
 from idsvc.web.operator_routes import operator_routes
@@ -139,6 +140,8 @@ async def _lifespan(runtime: Runtime, http: httpx.AsyncClient) -> AsyncIterator[
             command_timeout=settings.config.database.command_timeout,
         )
         stack.push_async_callback(pool.close)
+        async with pool.acquire() as conn, conn.transaction():
+            await record_policy_versions(conn, settings.config.policies, now=runtime.clock())
         runtime.attach_pool(pool)
         stack.callback(runtime.attach_pool, None)
 

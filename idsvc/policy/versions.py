@@ -1,0 +1,58 @@
+"""Recording the policy versions in force, at start, in the database and the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import msgspec
+
+from idsvc.audit import record_event
+from idsvc.db import Connection
+from idsvc.policy.model import PolicySettings
+
+__all__ = ["PolicyVersionConflict", "record_policy_versions"]
+
+_INSERT = """
+INSERT INTO policy_versions (policy_id, version, audience, content, content_hash, first_seen_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (policy_id, version) DO NOTHING
+RETURNING policy_id
+"""
+_EXISTING = "SELECT content_hash FROM policy_versions WHERE policy_id = $1 AND version = $2"
+_encoder = msgspec.json.Encoder(order="sorted")
+
+
+class PolicyVersionConflict(Exception):
+    """A known policy version now has different content."""
+
+
+async def record_policy_versions(
+    conn: Connection, policies: tuple[PolicySettings, ...], *, now: datetime
+) -> None:
+    for policy in policies:
+        content = _encoder.encode(policy)
+        digest = hashlib.sha256(content).digest()
+        created = await conn.fetchval(
+            _INSERT,
+            policy.id,
+            policy.version,
+            policy.audience,
+            msgspec.json.decode(content),
+            digest,
+            now,
+        )
+        if created is not None:
+            await record_event(
+                conn,
+                at=now,
+                actor="system",
+                action="policy.version.recorded",
+                target=f"policy:{policy.ref}",
+                data={"audience": policy.audience, "sha256": digest.hex()},
+            )
+        elif await conn.fetchval(_EXISTING, policy.id, policy.version) != digest:
+            raise PolicyVersionConflict(
+                f"policies.{policy.id}: version {policy.version} was already used with other "
+                "rules; give the changed policy a new version"
+            )
