@@ -83,6 +83,9 @@ def create_app(
         signin_limiter=RateLimiter(
             per_minute=settings.service.signin_rate_limit, clock=lambda: clock().timestamp()
         ),
+        token_limiter=RateLimiter(
+            per_minute=settings.service.token_rate_limit, clock=lambda: clock().timestamp()
+        ),
     )
     runtime.registry.register(PoolCollector(runtime.maybe_pool))
 

@@ -28,6 +28,7 @@ class Runtime:
     keys: KeyService
     signin: SignInService
     signin_limiter: RateLimiter
+    token_limiter: RateLimiter
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     metrics: HttpMetrics = field(init=False)
     policies: dict[str, PolicySettings] = field(init=False)

@@ -76,6 +76,8 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     session_absolute_lifetime: Annotated[int, msgspec.Meta(ge=300, le=30 * 86_400)] = 43_200
     # Sign-in attempts allowed per client address and minute.
     signin_rate_limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30
+    # Token requests allowed per user and minute.
+    token_rate_limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 120
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 

@@ -42,6 +42,4 @@ class RateLimiter:
         count = self._counts.get(key, 0) + 1
         self._counts[key] = count
         if count > self._limit:
-            raise RateLimited(
-                "too many sign-in attempts; wait a minute", retry_after=60 - int(now % 60)
-            )
+            raise RateLimited("too many attempts; wait a minute", retry_after=60 - int(now % 60))

@@ -46,6 +46,7 @@ async def eligibility_token(
     # but cannot read the CSRF token to put in this header.
     if not csrf_valid(session, request.headers.get("x-csrf-token")):
         raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf_failed")
+    runtime.token_limiter.hit(f"user:{session.user_id}")
     body = await read_json(request, TokenRequest)
     dpop_jkt = None
     if (proof := request.headers.get("dpop")) is not None:

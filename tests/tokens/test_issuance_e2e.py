@@ -251,3 +251,18 @@ async def test_status_page_says_eligible(client: httpx.AsyncClient) -> None:
     page = (await client.get("/me")).text
     services = page.split("<h2>Services</h2>")[1].split("<h2>")[0]
     assert services.count("you are eligible") == 3
+
+
+async def test_token_requests_are_rate_limited_per_user(
+    database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    with demo_service(database_url, tmp_path, clock, policies=POLICIES, token_rate_limit=3) as (
+        url,
+        _,
+    ):
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            await sign_in(client, "us-citizen")
+            statuses = [(await request_token(client, MODEL)).status_code for _ in range(4)]
+            assert statuses == [201, 201, 201, 429]
+            limited = await request_token(client, MODEL)
+            assert int(limited.headers["retry-after"]) > 0
