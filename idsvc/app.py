@@ -30,7 +30,7 @@ from idsvc.migrate import apply_migrations
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.signin import SignInService
 from idsvc.oidc.transactions import purge_transactions
-from idsvc.policy.versions import record_policy_versions
+from idsvc.policies.versions import record_policy_versions
 from idsvc.runtime import Runtime
 from idsvc.settings import ConfigError, Settings
 from idsvc.web.operator_routes import operator_routes

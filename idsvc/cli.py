@@ -71,7 +71,7 @@ def _cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def _cmd_policy_check(args: argparse.Namespace) -> int:
-    from idsvc.policy.commands import policy_check
+    from idsvc.policies.check import policy_check
 
     return asyncio.run(policy_check(_settings(), user=args.user, audience=args.audience))
 

@@ -6,8 +6,8 @@ import msgspec
 import pytest
 
 from idsvc import db
+from idsvc.policies.versions import PolicyVersionConflict, record_policy_versions
 from idsvc.policy.model import PolicySettings
-from idsvc.policy.versions import PolicyVersionConflict, record_policy_versions
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 V1 = PolicySettings(id="m", version=1, audience="a", entitlements=("use",))
