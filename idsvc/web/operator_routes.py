@@ -14,11 +14,12 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
 from idsvc.accounts.operators import is_operator
-from idsvc.accounts.sessions import SESSION_COOKIE, Session, csrf_valid, load_session
+from idsvc.accounts.sessions import Session
 from idsvc.attestations.store import current_attestations, revoke_attestation
-from idsvc.errors import Forbidden, NotFound, Unauthenticated
+from idsvc.errors import Forbidden, NotFound
 from idsvc.http.body import read_json
 from idsvc.runtime import Runtime, RuntimeDependency
+from idsvc.web.auth import require_session
 
 __all__ = ["operator_routes"]
 
@@ -30,20 +31,10 @@ class RevokeRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 async def _operator(
     request: Request[Any, Any, Any], runtime: Runtime, *, changing: bool
 ) -> Session:
-    cookie = request.cookies.get(SESSION_COOKIE, "")
+    session = await require_session(request, runtime, changing=changing)
     async with runtime.pool.acquire() as conn:
-        session = await load_session(
-            conn,
-            cookie,
-            now=runtime.clock(),
-            idle_timeout=runtime.settings.service.session_idle_timeout,
-        )
-        if session is None:
-            raise Unauthenticated("sign in first")
         if not await is_operator(conn, session.user_id, runtime.settings.config.operators):
             raise Forbidden("operators only")
-    if changing and not csrf_valid(session, request.headers.get("x-csrf-token")):
-        raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf_failed")
     return session
 
 

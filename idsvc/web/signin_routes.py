@@ -11,11 +11,9 @@ from litestar.response import Redirect, Template
 
 from idsvc.accounts.sessions import (
     SESSION_COOKIE,
-    Session,
     csrf_token,
     csrf_valid,
     end_session,
-    load_session,
 )
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import current_attestations
@@ -26,6 +24,7 @@ from idsvc.policy.decision import decide
 from idsvc.policy.explain import explain
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.tokens.issuance import load_subject_facts
+from idsvc.web.auth import current_session
 from idsvc.web.pages import page
 
 __all__ = ["signin_routes"]
@@ -77,19 +76,6 @@ def _safe_return_to(value: str | None) -> str:
     return "/me"
 
 
-async def _session(request: Request[Any, Any, Any], runtime: Runtime) -> Session | None:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    async with runtime.pool.acquire() as conn:
-        return await load_session(
-            conn,
-            cookie,
-            now=runtime.clock(),
-            idle_timeout=runtime.settings.service.session_idle_timeout,
-        )
-
-
 def _cookie(runtime: Runtime, value: str, *, max_age: int) -> Cookie:
     return Cookie(
         key=SESSION_COOKIE,
@@ -109,7 +95,7 @@ async def home() -> Redirect:
 
 @get("/login", include_in_schema=False)
 async def login_page(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Template:
-    session = await _session(request, runtime)
+    session = await current_session(request, runtime)
     return page(
         "login.html",
         title="Sign in",
@@ -124,7 +110,7 @@ async def login_start(
     request: Request[Any, Any, Any], provider_id: FromPath[str], runtime: RuntimeDependency
 ) -> Response[Any]:
     runtime.signin_limiter.hit(request.client.host if request.client else "unknown")
-    session = await _session(request, runtime)
+    session = await current_session(request, runtime)
     try:
         url = await runtime.signin.begin(
             runtime.pool,
@@ -175,7 +161,7 @@ def _refusal_page(refusal: SignInRefused, *, status: int) -> Template:
 
 @post("/logout", include_in_schema=False, status_code=303)
 async def logout(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
-    session = await _session(request, runtime)
+    session = await current_session(request, runtime)
     if session is None:
         return Redirect("/login", status_code=303)
     form = await request.form()
@@ -199,7 +185,7 @@ async def logout(request: Request[Any, Any, Any], runtime: RuntimeDependency) ->
 
 @get("/me", include_in_schema=False)
 async def status_page(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
-    session = await _session(request, runtime)
+    session = await current_session(request, runtime)
     if session is None:
         return Redirect("/login", status_code=303)
     now = runtime.clock()
@@ -225,7 +211,7 @@ async def status_page(request: Request[Any, Any, Any], runtime: RuntimeDependenc
 
 @get("/v1/me")
 async def status_api(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
-    session = await _session(request, runtime)
+    session = await current_session(request, runtime)
     if session is None:
         raise Unauthenticated("sign in first")
     async with runtime.pool.acquire() as conn:

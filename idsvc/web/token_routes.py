@@ -7,13 +7,13 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, post
 
-from idsvc.accounts.sessions import SESSION_COOKIE, csrf_valid, load_session
-from idsvc.errors import BadRequest, Forbidden, Unauthenticated
+from idsvc.errors import BadRequest, Forbidden
 from idsvc.http.body import read_json
 from idsvc.policy.decision import Deny
 from idsvc.runtime import RuntimeDependency
 from idsvc.tokens.issuance import issue_token
 from idsvc.verify.errors import DPoPError
+from idsvc.web.auth import require_session
 
 __all__ = ["token_routes"]
 
@@ -33,19 +33,7 @@ class TokenResponse(msgspec.Struct, frozen=True, kw_only=True):
 async def eligibility_token(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[TokenResponse]:
-    async with runtime.pool.acquire() as conn:
-        session = await load_session(
-            conn,
-            request.cookies.get(SESSION_COOKIE, ""),
-            now=runtime.clock(),
-            idle_timeout=runtime.settings.service.session_idle_timeout,
-        )
-    if session is None:
-        raise Unauthenticated("sign in first")
-    # The cookie alone is not enough: a cross-site page can make the browser send it,
-    # but cannot read the CSRF token to put in this header.
-    if not csrf_valid(session, request.headers.get("x-csrf-token")):
-        raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf_failed")
+    session = await require_session(request, runtime, changing=True)
     runtime.token_limiter.hit(f"user:{session.user_id}")
     body = await read_json(request, TokenRequest)
     dpop_jkt = None
