@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,7 +12,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-    from tests.pg import TestDatabases
+from tests.cli import run_idsvc
+from tests.pg import TestDatabases
 
 
 @pytest.fixture
@@ -27,22 +26,9 @@ async def empty_database(databases: TestDatabases) -> AsyncIterator[str]:
 
 
 async def test_two_processes_migrating_at_once_apply_once(empty_database: str) -> None:
-    env = {**os.environ, "IDSVC_DATABASE_URL": empty_database}
-    env.pop("IDSVC_CONFIG", None)
-
     async def run() -> tuple[int, str]:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "idsvc.cli",
-            "migrate",
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
-        assert proc.returncode is not None
-        return proc.returncode, out.decode()
+        code, out, err = await run_idsvc("migrate", database_url=empty_database)
+        return code, out + err
 
     results = await asyncio.gather(run(), run())
     assert [code for code, _ in results] == [0, 0], results

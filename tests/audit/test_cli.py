@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from tests.audit.test_chain import seal_all, tamper, write_events
+from tests.cli import run_idsvc
 
 if TYPE_CHECKING:
     from idsvc import db
 
 
 async def idsvc(database_url: str, *args: str) -> tuple[int, str, str]:
-    env = {**os.environ, "IDSVC_DATABASE_URL": database_url}
-    env.pop("IDSVC_CONFIG", None)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "idsvc.cli",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return await run_idsvc(*args, database_url=database_url)
 
 
 async def test_verify_seals_and_passes_then_names_the_edited_event(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +12,7 @@ from idsvc import db
 from idsvc.accounts.users import sign_in_identity
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations
+from tests.cli import run_idsvc
 
 CONFIG = """
 [[policies]]
@@ -67,24 +65,17 @@ async def make_user(
 
 
 async def check(database_url: str, config: Path, user: uuid.UUID | str) -> tuple[int, str]:
-    env = {**os.environ, "IDSVC_DATABASE_URL": database_url, "IDSVC_CONFIG": str(config)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "idsvc.cli",
+    code, out, err = await run_idsvc(
         "policy",
         "check",
         "--user",
         str(user),
         "--audience",
         "https://api.example.com/mythos-5",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        database_url=database_url,
+        config=str(config),
     )
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode()
+    return code, out + err
 
 
 @pytest.fixture
