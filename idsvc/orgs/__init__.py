@@ -1,0 +1,1 @@
+"""Organisations: vetting, domains, members and their enrolment."""

@@ -1,0 +1,198 @@
+"""Membership changes: enrol, change state, change role. Every change is audited in the
+caller's transaction, and an organisation always keeps at least one active admin.
+
+States: ``invited``/``pending`` → ``active`` ⇄ ``suspended``; any → ``removed`` (final: a
+removed person is enrolled again as a new membership, so history is never rewritten).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from idsvc.audit import record_event
+from idsvc.db import Connection, row_to
+from idsvc.errors import Conflict, NotFound
+from idsvc.orgs.records import MemberRole, Membership, MemberSource, MemberStatus
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "enrol_member",
+    "get_membership",
+    "set_member_role",
+    "set_member_status",
+]
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    "invited": frozenset({"active", "removed"}),
+    "pending": frozenset({"active", "removed"}),
+    "active": frozenset({"suspended", "removed"}),
+    "suspended": frozenset({"active", "removed"}),
+    "removed": frozenset(),
+}
+
+_INSERT = """
+INSERT INTO memberships (id, org_id, user_id, email, role, status, source, external_id,
+                         display_name, created_at, updated_at)
+VALUES ($1, $2, $3, lower($4), $5, $6, $7, $8, $9, $10, $10)
+ON CONFLICT DO NOTHING
+RETURNING id, org_id, user_id, email, role, status, source, external_id, display_name,
+    created_at, updated_at
+"""
+_SELECT_FOR_UPDATE = """
+SELECT id, org_id, user_id, email, role, status, source, external_id, display_name,
+       created_at, updated_at
+FROM memberships WHERE org_id = $1 AND id = $2 FOR UPDATE
+"""
+# Locking the organisation row serialises admin changes, so two admins demoting each
+# other at once cannot leave the organisation with none.
+_LOCK_ORG = "SELECT id FROM organisations WHERE id = $1 FOR UPDATE"
+_OTHER_ACTIVE_ADMINS = """
+SELECT count(*) FROM memberships
+WHERE org_id = $1 AND id <> $2 AND role = 'admin' AND status = 'active'
+"""
+_UPDATE_STATUS = """
+UPDATE memberships SET status = $3, updated_at = $4 WHERE org_id = $1 AND id = $2
+RETURNING id, org_id, user_id, email, role, status, source, external_id, display_name,
+    created_at, updated_at
+"""
+_UPDATE_ROLE = """
+UPDATE memberships SET role = $3, updated_at = $4 WHERE org_id = $1 AND id = $2
+RETURNING id, org_id, user_id, email, role, status, source, external_id, display_name,
+    created_at, updated_at
+"""
+
+
+async def enrol_member(
+    conn: Connection,
+    *,
+    org_id: uuid.UUID,
+    email: str | None,
+    user_id: uuid.UUID | None,
+    role: MemberRole,
+    status: MemberStatus,
+    source: MemberSource,
+    actor: str,
+    now: datetime,
+    external_id: str | None = None,
+    display_name: str | None = None,
+) -> Membership:
+    """Raises Conflict when the person already holds a membership that is not removed."""
+    if email is None and user_id is None:
+        raise ValueError("a membership needs a user or an e-mail address")
+    row = await conn.fetchrow(
+        _INSERT,
+        uuid.uuid4(),
+        org_id,
+        user_id,
+        email,
+        role,
+        status,
+        source,
+        external_id,
+        display_name,
+        now,
+    )
+    membership = row_to(Membership, row)
+    if membership is None:
+        raise Conflict("this person is already a member of the organisation", code="member_exists")
+    await record_event(
+        conn,
+        at=now,
+        actor=actor,
+        action="org.member.enrolled",
+        target=f"org:{org_id}",
+        # The membership id, never the e-mail address: the audit trail holds no personal
+        # data that a membership id cannot lead an operator to.
+        data={"membership": str(membership.id), "role": role, "status": status, "source": source},
+    )
+    return membership
+
+
+async def get_membership(
+    conn: Connection, org_id: uuid.UUID, membership_id: uuid.UUID
+) -> Membership:
+    """Locked for the caller's transaction. A membership of another organisation is
+    NotFound, exactly like one that does not exist."""
+    membership = row_to(Membership, await conn.fetchrow(_SELECT_FOR_UPDATE, org_id, membership_id))
+    if membership is None:
+        raise NotFound("no such membership in this organisation")
+    return membership
+
+
+async def _keep_an_admin(conn: Connection, membership: Membership) -> None:
+    if membership.role != "admin" or membership.status != "active":
+        return
+    await conn.execute(_LOCK_ORG, membership.org_id)
+    if await conn.fetchval(_OTHER_ACTIVE_ADMINS, membership.org_id, membership.id) == 0:
+        raise Conflict(
+            "an organisation needs at least one active admin; appoint another admin first",
+            code="last_admin",
+        )
+
+
+async def set_member_status(
+    conn: Connection,
+    *,
+    org_id: uuid.UUID,
+    membership_id: uuid.UUID,
+    status: MemberStatus,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> Membership:
+    """Move a membership to ``status``; setting the state it already has changes nothing
+    and is not audited, so retried requests and re-imports are idempotent."""
+    membership = await get_membership(conn, org_id, membership_id)
+    if membership.status == status:
+        return membership
+    if status not in ALLOWED_TRANSITIONS[membership.status]:
+        raise Conflict(
+            f"a {membership.status} membership cannot become {status}", code="invalid_transition"
+        )
+    if status != "active":
+        await _keep_an_admin(conn, membership)
+    updated = row_to(
+        Membership, await conn.fetchrow(_UPDATE_STATUS, org_id, membership_id, status, now)
+    )
+    assert updated is not None  # locked above
+    await record_event(
+        conn,
+        at=now,
+        actor=actor,
+        action=f"org.member.{status}",
+        target=f"org:{org_id}",
+        data={"membership": str(membership_id), "from": membership.status, "reason": reason},
+    )
+    return updated
+
+
+async def set_member_role(
+    conn: Connection,
+    *,
+    org_id: uuid.UUID,
+    membership_id: uuid.UUID,
+    role: MemberRole,
+    actor: str,
+    now: datetime,
+) -> Membership:
+    membership = await get_membership(conn, org_id, membership_id)
+    if membership.role == role:
+        return membership
+    if membership.status == "removed":
+        raise Conflict("a removed membership cannot change role", code="invalid_transition")
+    if role != "admin":
+        await _keep_an_admin(conn, membership)
+    updated = row_to(
+        Membership, await conn.fetchrow(_UPDATE_ROLE, org_id, membership_id, role, now)
+    )
+    assert updated is not None
+    await record_event(
+        conn,
+        at=now,
+        actor=actor,
+        action="org.member.role_changed",
+        target=f"org:{org_id}",
+        data={"membership": str(membership_id), "from": membership.role, "to": role},
+    )
+    return updated
