@@ -14,8 +14,9 @@ from idsvc.audit import record_event
 from idsvc.db import Connection
 from idsvc.errors import BadRequest
 from idsvc.keys.service import KeyService
-from idsvc.policy.decision import AttestationFact, Deny, SubjectFacts, decide
+from idsvc.policy.decision import AttestationFact, Deny, MembershipFact, SubjectFacts, decide
 from idsvc.policy.model import PolicySettings
+from idsvc.tokens.claims import OrgClaim
 from idsvc.tokens.mint import MintedToken, mint_eligibility_token
 from idsvc.tokens.pairwise import pairwise_subject
 
@@ -28,9 +29,15 @@ FROM users u LEFT JOIN attestations a ON a.user_id = u.id AND a.superseded_by IS
 WHERE u.id = $1
 """
 
+_MEMBERSHIPS = """
+SELECT m.org_id, o.status AS org_status, o.programs, m.role, m.status
+FROM memberships m JOIN organisations o ON o.id = m.org_id
+WHERE m.user_id = $1 AND m.status <> 'removed'
+"""
+
 
 async def load_subject_facts(conn: Connection, user_id: uuid.UUID) -> SubjectFacts:
-    """What the decision needs about a user: status and current attestations."""
+    """What the decision needs about a user: status, current attestations, memberships."""
     rows = await conn.fetch(_FACTS, user_id)
     attestations = tuple(
         AttestationFact(
@@ -45,7 +52,17 @@ async def load_subject_facts(conn: Connection, user_id: uuid.UUID) -> SubjectFac
         if r["kind"] is not None
     )
     active = bool(rows) and rows[0]["status"] == "active"
-    return SubjectFacts(user_active=active, attestations=attestations)
+    memberships = tuple(
+        MembershipFact(
+            org_id=r["org_id"],
+            org_status=r["org_status"],
+            org_programs=tuple(r["programs"]),
+            role=r["role"],
+            status=r["status"],
+        )
+        for r in await conn.fetch(_MEMBERSHIPS, user_id)
+    )
+    return SubjectFacts(user_active=active, attestations=attestations, memberships=memberships)
 
 
 async def issue_token(
@@ -92,6 +109,9 @@ async def issue_token(
         entitlements=decision.entitlements,
         assurance=decision.assurance,
         policy_ref=decision.policy_ref,
+        org=OrgClaim(id=str(decision.org.id), programs=decision.org.programs)
+        if decision.org is not None and "org" in policy.disclose
+        else None,
         dpop_jkt=dpop_jkt,
     )
     await record_event(
@@ -106,6 +126,7 @@ async def issue_token(
             "jti": minted.claims.jti,
             "kid": minted.kid,
             "exp": minted.claims.exp,
+            "org": str(decision.org.id) if decision.org is not None else None,
         },
     )
     return minted
