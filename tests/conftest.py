@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.app import create_app
+from idsvc.oauth.config import ClientSettings, OAuthSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import ConfigFile, Secrets, ServiceSettings, Settings
 from tests.pg import TestDatabases
@@ -92,11 +93,19 @@ def make_settings(
     *,
     operators: tuple[str, ...] = (),
     policies: tuple[PolicySettings, ...] = (),
+    clients: tuple[ClientSettings, ...] = (),
+    oauth: OAuthSettings | None = None,
     **service: object,
 ) -> Settings:
     service_settings = msgspec.structs.replace(ServiceSettings(), **service)
     return Settings(
-        config=ConfigFile(service=service_settings, operators=operators, policies=policies),
+        config=ConfigFile(
+            service=service_settings,
+            operators=operators,
+            policies=policies,
+            clients=clients,
+            oauth=oauth or OAuthSettings(),
+        ),
         database_url=database_url,
         secrets=Secrets(
             key_encryption_key=secrets.token_urlsafe(32).encode(),

@@ -76,6 +76,7 @@ async def issue_token(
     now: datetime,
     actor: str,
     dpop_jkt: str | None = None,
+    grant_id: uuid.UUID | None = None,
 ) -> MintedToken | Deny:
     """The token, or the denial (already audited: the caller commits, then refuses).
     Raises BadRequest for an audience no policy protects."""
@@ -127,6 +128,9 @@ async def issue_token(
             "kid": minted.kid,
             "exp": minted.claims.exp,
             "org": str(decision.org.id) if decision.org is not None else None,
+            # The refresh-token grant it came from; its refresh token rotated in the same
+            # transaction, so this event records the rotation too.
+            "grant": str(grant_id) if grant_id is not None else None,
         },
     )
     return minted
