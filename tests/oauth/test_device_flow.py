@@ -222,3 +222,36 @@ async def test_public_clients_must_bind_with_dpop_and_unknown_grants_are_refused
     )
     assert repeated.status_code == 400
     assert repeated.json()["error"] == "invalid_request"
+
+
+async def test_revoking_a_refresh_token_ends_the_grant(
+    program: DeviceProgram, browser: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    granted = await connected(program, browser, clock)
+    refresh_token = str(granted["refresh_token"])
+    revoked = await program.http.post(
+        "/oauth2/revoke", data={"client_id": "idsvc-cli", "token": refresh_token}
+    )
+    assert revoked.status_code == 200
+    assert (await program.refresh(refresh_token, MODEL)).json()["error"] == "invalid_grant"
+    # Unknown tokens get the same answer (RFC 7009 §2.2).
+    unknown = await program.http.post(
+        "/oauth2/revoke", data={"client_id": "idsvc-cli", "token": "idsvc_rt_nothing"}
+    )
+    assert unknown.status_code == 200
+
+
+async def test_an_expired_attestation_is_denied_at_the_next_refresh(
+    program: DeviceProgram, browser: httpx.AsyncClient, clock: FakeClock, database_url: str
+) -> None:
+    granted = await connected(program, browser, clock)
+    first = await program.refresh(str(granted["refresh_token"]), MODEL)
+    assert first.status_code == 200
+    conn = await db.connect(database_url)
+    try:
+        await conn.execute("UPDATE attestations SET expires_at = $1", clock())
+    finally:
+        await conn.close()
+    denied = await program.refresh(first.json()["refresh_token"], MODEL)
+    assert denied.status_code == 403
+    assert denied.json()["reasons"] == ["attestation_expired"]
