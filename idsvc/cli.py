@@ -105,6 +105,18 @@ def _timestamp(value: str) -> datetime:
     return parsed
 
 
+def _cmd_login(args: argparse.Namespace) -> int:
+    from idsvc.client.cli import run_login
+
+    return run_login(args)
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from idsvc.client.cli import run_token
+
+    return run_token(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="idsvc",
@@ -174,6 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(verify_token)
     verify_token.set_defaults(run=_cmd_verify_token)
+
+    from idsvc.client.cli import add_login_arguments, add_token_arguments
+
+    login = commands.add_parser("login", help="sign in from this terminal (device flow)")
+    add_login_arguments(login)
+    login.set_defaults(run=_cmd_login)
+    token = commands.add_parser("token", help="print an eligibility token for an audience")
+    add_token_arguments(token)
+    token.set_defaults(run=_cmd_token)
 
     schemas = commands.add_parser("schemas", help="regenerate schemas/*.json from the code")
     schemas.add_argument("--check", action="store_true", help="exit 1 if a schema is stale")
