@@ -91,8 +91,19 @@ FROM refresh_tokens t JOIN oauth_grants g ON g.id = t.grant_id
 WHERE t.token_hash = $1
 FOR UPDATE OF g
 """
-_ROTATE = "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1"
-_TOUCH_GRANT = "UPDATE oauth_grants SET last_used_at = $2 WHERE id = $1"
+# Rotation in one statement (one round trip): retire the presented token, stamp the
+# grant, store the successor.
+_ROTATE = """
+WITH retired AS (
+    UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL
+    RETURNING grant_id
+), touched AS (
+    UPDATE oauth_grants SET last_used_at = $2 WHERE id = (SELECT grant_id FROM retired)
+)
+INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at)
+SELECT $3, grant_id, $2, $4 FROM retired
+RETURNING grant_id
+"""
 _REVOKE = """
 UPDATE oauth_grants SET revoked_at = $2, revoked_reason = $3
 WHERE id = $1 AND revoked_at IS NULL
@@ -136,10 +147,16 @@ async def rotate_refresh_token(
     now: datetime,
 ) -> str:
     """Retire the presented token and hand out its successor (audited by the caller's
-    issuance event, which names the grant)."""
-    await conn.execute(_ROTATE, stored_hash(used_token), now)
-    await conn.execute(_TOUCH_GRANT, grant.id, now)
-    return await _new_refresh_token(conn, grant.id, settings, now)
+    issuance event, which names the grant). The caller holds the grant's row lock from
+    find_grant, so two refreshes with one token cannot both rotate it."""
+    successor = new_opaque(REFRESH_PREFIX)
+    expires = now + timedelta(seconds=settings.refresh_token_lifetime)
+    rotated = await conn.fetchval(
+        _ROTATE, stored_hash(used_token), now, stored_hash(successor), expires
+    )
+    if rotated != grant.id:
+        raise GrantRefused("refresh_token_reused")
+    return successor
 
 
 async def revoke_grant(
