@@ -39,6 +39,18 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
+class WallClock(FakeClock):
+    """Real time, for tests where another process (a CLI, a gateway) uses the wall clock;
+    ``advance`` still moves it forward by an offset."""
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + (self.now - self._start)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._start = self.now
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("IDSVC_TEST_DATABASE_URL")

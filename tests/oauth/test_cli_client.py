@@ -9,7 +9,6 @@ import os
 import stat
 import sys
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -18,19 +17,12 @@ import pytest
 from idsvc.oauth.config import OAuthSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.verify import Verifier
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, WallClock
 from tests.oauth.device_client import approve
 from tests.oidc.flow import demo_service, sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("model:invoke",))
-
-
-class WallClock(FakeClock):
-    """Real time: the CLI signs DPoP proofs with the wall clock and really waits."""
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC)
 
 
 @pytest.fixture
