@@ -17,6 +17,7 @@ from idsvc import db
 from idsvc.audit import seal_pending
 from idsvc.background import PeriodicJobs
 from idsvc.clock import Clock, utc_now
+from idsvc.console.router import console_router
 from idsvc.database import database_url
 from idsvc.http.health import healthz, metrics, readyz
 from idsvc.http.metrics import PoolCollector
@@ -105,6 +106,7 @@ def create_app(
             *operator_routes,
             *token_routes,
             *device_routes,
+            console_router,
             *oauth_routes,
             token_endpoint,
             *extra_routes,

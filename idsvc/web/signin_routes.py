@@ -99,6 +99,7 @@ async def login_page(request: Request[Any, Any, Any], runtime: RuntimeDependency
     return page(
         "login.html",
         title="Sign in",
+        return_to=_safe_return_to(request.query_params.get("return_to")),
         providers=list(runtime.signin.providers.values()),
         signed_in=session is not None,
         csrf_token=csrf_token(session) if session else "",

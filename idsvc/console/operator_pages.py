@@ -1,0 +1,409 @@
+"""Operator pages: keys, audit trail, users and their attestations, policies."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Stream, Template
+
+from idsvc.attestations.status import user_status
+from idsvc.attestations.store import current_attestations, revoke_attestation
+from idsvc.audit.verify import verify_chain
+from idsvc.console.audit_query import AuditFilter, find_events
+from idsvc.console.forms import read_form, validate_form
+from idsvc.console.guard import operator_viewer, viewer
+from idsvc.errors import BadRequest, NotFound
+from idsvc.keys.rotation import rotate
+from idsvc.keys.schedule import key_state
+from idsvc.keys.store import select_keys
+from idsvc.policy.decision import decide
+from idsvc.policy.explain import explain
+from idsvc.runtime import RuntimeDependency
+from idsvc.tokens.issuance import load_subject_facts
+from idsvc.web.pages import page
+
+__all__ = ["operator_pages"]
+
+_PAGE_SIZE = 50
+_EXPORT_BATCH = 1000
+
+
+@get("/", include_in_schema=False)
+async def console_home(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Redirect:
+    seen = await viewer(request, runtime)
+    return Redirect("/console/users" if seen.operator else "/console/my-orgs", status_code=303)
+
+
+# --- keys -------------------------------------------------------------------------------
+
+
+class RotateForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    alg: Literal["ES256", "EdDSA", "RS256"]
+
+
+class EmergencyForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    alg: Literal["ES256", "EdDSA", "RS256"]
+    reason: Annotated[str, msgspec.Meta(min_length=10, max_length=500)]
+    # The second confirmation: the operator types the kid of the key being dropped.
+    confirm_kid: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+async def _keys_page(
+    request: Request[Any, Any, Any], runtime: RuntimeDependency, **extra: Any
+) -> Template:
+    seen = await operator_viewer(request, runtime)
+    now = runtime.clock()
+    async with runtime.pool.acquire() as conn:
+        keys = await select_keys(conn)
+    ordered = sorted(keys, key=lambda k: k.activates_at, reverse=True)
+    rows = [{"key": k, "state": key_state(k.times, now)} for k in ordered]
+    current = {k.alg: k.kid for k in ordered if key_state(k.times, now) == "current"}
+    return page(
+        "console/keys.html",
+        title="Signing keys",
+        section="keys",
+        status=extra.pop("status", 200),
+        keys=rows,
+        current=current,
+        alg_options=[(a, a) for a in runtime.settings.config.keys.algorithms],
+        errors=extra.pop("errors", {}),
+        values=extra.pop("values", {}),
+        **extra,
+        **seen.page_context(),
+    )
+
+
+@get("/keys", include_in_schema=False)
+async def keys_page(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Template:
+    return await _keys_page(request, runtime, done=request.query_params.get("done"))
+
+
+@post("/keys/rotate", include_in_schema=False, status_code=303)
+async def keys_rotate(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
+    seen = await operator_viewer(request, runtime)
+    form, errors = validate_form(RotateForm, await read_form(request, seen.session))
+    if form is None:
+        return await _keys_page(request, runtime, status=400, errors=errors)
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await rotate(
+            conn,
+            alg=form.alg,
+            now=runtime.clock(),
+            policy=runtime.keys.policy,
+            kek=runtime.keys.kek,
+            actor=f"user:{seen.session.user_id}",
+        )
+    await runtime.keys.reload(runtime.pool)
+    return Redirect("/console/keys?done=rotated", status_code=303)
+
+
+@post("/keys/emergency", include_in_schema=False, status_code=303)
+async def keys_emergency(
+    request: Request[Any, Any, Any], runtime: RuntimeDependency
+) -> Response[Any]:
+    seen = await operator_viewer(request, runtime)
+    data = await read_form(request, seen.session)
+    form, errors = validate_form(EmergencyForm, data)
+    if form is not None:
+        async with runtime.pool.acquire() as conn:
+            keys = await select_keys(conn)
+        now = runtime.clock()
+        current = [
+            k.kid for k in keys if k.alg == form.alg and key_state(k.times, now) == "current"
+        ]
+        if form.confirm_kid not in current:
+            errors = {"confirm_kid": "Type the kid of the current key exactly, to confirm."}
+    if form is None or errors:
+        return await _keys_page(request, runtime, status=400, errors=errors, values=data)
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await rotate(
+            conn,
+            alg=form.alg,
+            now=runtime.clock(),
+            policy=runtime.keys.policy,
+            kek=runtime.keys.kek,
+            actor=f"user:{seen.session.user_id}",
+            emergency=True,
+            reason=form.reason,
+        )
+    await runtime.keys.reload(runtime.pool)
+    return Redirect("/console/keys?done=emergency", status_code=303)
+
+
+# --- audit trail --------------------------------------------------------------------------
+
+
+def _audit_filter(
+    request: Request[Any, Any, Any],
+) -> tuple[AuditFilter, dict[str, str], dict[str, str]]:
+    raw = {
+        k: v.strip()
+        for k, v in request.query_params.items()
+        if k in AuditFilter.__struct_fields__ and isinstance(v, str)
+    }
+    query, errors = validate_form(AuditFilter, raw)
+    return query or AuditFilter(), errors, raw
+
+
+@get("/audit", include_in_schema=False)
+async def audit_page(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Template:
+    seen = await operator_viewer(request, runtime)
+    query, errors, raw = _audit_filter(request)
+    async with runtime.pool.acquire() as conn:
+        events = [] if errors else await find_events(conn, query, limit=_PAGE_SIZE + 1)
+    more = len(events) > _PAGE_SIZE
+    events = events[:_PAGE_SIZE]
+    next_params = {k: v for k, v in raw.items() if k != "before"} | (
+        {"before": str(events[-1].seq)} if more else {}
+    )
+    return page(
+        "console/audit.html",
+        title="Audit trail",
+        section="audit",
+        status=400 if errors else 200,
+        events=events,
+        errors=errors,
+        values=raw,
+        next_params=next_params if more else None,
+        export_params={k: v for k, v in raw.items() if k in ("since",)},
+        **seen.page_context(),
+    )
+
+
+@post("/audit/verify", include_in_schema=False, status_code=200)
+async def audit_verify(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Template:
+    seen = await operator_viewer(request, runtime)
+    await read_form(request, seen.session)
+    async with runtime.pool.acquire() as conn:
+        report = await verify_chain(conn)
+    return page(
+        "console/audit_verified.html",
+        title="Audit chain",
+        section="audit",
+        report=report,
+        **seen.page_context(),
+    )
+
+
+@get("/audit/export", include_in_schema=False)
+async def audit_export(
+    request: Request[Any, Any, Any], runtime: RuntimeDependency
+) -> Response[Any]:
+    """The filtered events as JSON lines, every page of them, oldest last."""
+    await operator_viewer(request, runtime)
+    query, errors, _raw = _audit_filter(request)
+    if errors:
+        raise BadRequest(
+            "fix the filter first: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
+        )
+
+    async def lines() -> AsyncIterator[bytes]:
+        cursor = query
+        while True:
+            async with runtime.pool.acquire() as conn:
+                events = await find_events(conn, cursor, limit=_EXPORT_BATCH)
+            for event in events:
+                yield msgspec.json.encode(event) + b"\n"
+            if len(events) < _EXPORT_BATCH:
+                return
+            cursor = msgspec.structs.replace(cursor, before=events[-1].seq)
+
+    return Stream(
+        lines(),
+        media_type="application/x-ndjson",
+        headers={
+            "Content-Disposition": 'attachment; filename="idsvc-audit.jsonl"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# --- users and attestations ------------------------------------------------------------
+
+_FIND_USERS = """
+SELECT id, email, display_name, status, created_at FROM users
+WHERE ($1::uuid IS NOT NULL AND id = $1) OR ($2 <> '' AND lower(email) LIKE $2 || '%')
+ORDER BY email NULLS LAST, id
+LIMIT 50
+"""
+_USER = "SELECT id, email, display_name, status, created_at FROM users WHERE id = $1"
+
+
+class UserRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    email: str | None
+    display_name: str | None
+    status: str
+    created_at: Any
+
+
+@get("/users", include_in_schema=False)
+async def users_page(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Template:
+    seen = await operator_viewer(request, runtime)
+    q = str(request.query_params.get("q", "")).strip()[:320]
+    users: list[UserRow] = []
+    if q:
+        try:
+            as_id: uuid.UUID | None = uuid.UUID(q)
+        except ValueError:
+            as_id = None
+        pattern = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        async with runtime.pool.acquire() as conn:
+            users = [
+                msgspec.convert(dict(r), UserRow)
+                for r in await conn.fetch(_FIND_USERS, as_id, pattern)
+            ]
+    return page(
+        "console/users.html",
+        title="Users",
+        section="users",
+        q=q,
+        users=users,
+        **seen.page_context(),
+    )
+
+
+class RevokeForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=10, max_length=500)]
+
+
+async def _user_page(
+    request: Request[Any, Any, Any], runtime: RuntimeDependency, user_id: uuid.UUID, **extra: Any
+) -> Template:
+    seen = await operator_viewer(request, runtime)
+    async with runtime.pool.acquire() as conn:
+        row = await conn.fetchrow(_USER, user_id)
+        if row is None:
+            raise NotFound("no such user")
+        attestations = await current_attestations(conn, user_id)
+        facts = await load_subject_facts(conn, user_id)
+    now = runtime.clock()
+    status = user_status(attestations, now)
+    services = [
+        {"audience": p.audience, "policy": p.ref, "needs": explain(p, decide(p, facts, now))}
+        for p in runtime.policies.values()
+    ]
+    return page(
+        "console/user.html",
+        title="User",
+        section="users",
+        status=extra.pop("status", 200),
+        user=msgspec.convert(dict(row), UserRow),
+        attestations=attestations,
+        views={v.id: v for v in status.attestations},
+        services=services,
+        errors=extra.pop("errors", {}),
+        values=extra.pop("values", {}),
+        failed=extra.pop("failed", None),
+        **seen.page_context(),
+    )
+
+
+@get("/users/{user_id:uuid}", include_in_schema=False)
+async def user_page(
+    request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+) -> Template:
+    return await _user_page(request, runtime, user_id)
+
+
+@post(
+    "/users/{user_id:uuid}/attestations/{attestation_id:uuid}/revoke",
+    include_in_schema=False,
+    status_code=303,
+)
+async def revoke_page(
+    request: Request[Any, Any, Any],
+    user_id: FromPath[uuid.UUID],
+    attestation_id: FromPath[uuid.UUID],
+    runtime: RuntimeDependency,
+) -> Response[Any]:
+    seen = await operator_viewer(request, runtime)
+    data = await read_form(request, seen.session)
+    form, errors = validate_form(RevokeForm, data)
+    if form is None:
+        return await _user_page(
+            request,
+            runtime,
+            user_id,
+            status=400,
+            errors=errors,
+            values=data,
+            failed=str(attestation_id),
+        )
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        owned = {a.id for a in await current_attestations(conn, user_id)}
+        if attestation_id not in owned:
+            raise NotFound("no such attestation for this user")
+        await revoke_attestation(
+            conn,
+            attestation_id,
+            now=runtime.clock(),
+            actor=f"user:{seen.session.user_id}",
+            reason=form.reason,
+        )
+    return Redirect(f"/console/users/{user_id}", status_code=303)
+
+
+# --- policies ----------------------------------------------------------------------------
+
+
+class CheckForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    user: uuid.UUID
+    audience: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+
+
+@get("/policies", include_in_schema=False)
+async def policies_page(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Template:
+    seen = await operator_viewer(request, runtime)
+    raw = {k: str(v).strip() for k, v in request.query_params.items() if k in ("user", "audience")}
+    result = None
+    errors: dict[str, str] = {}
+    if raw:
+        form, errors = validate_form(CheckForm, raw)
+        if form is not None and form.audience not in runtime.policies:
+            errors = {"audience": "No policy protects that audience."}
+        if form is not None and not errors:
+            policy = runtime.policies[form.audience]
+            async with runtime.pool.acquire() as conn:
+                exists = await conn.fetchval(_USER, form.user)
+                facts = await load_subject_facts(conn, form.user)
+            if exists is None:
+                errors = {"user": "No user has that id."}
+            else:
+                decision = decide(policy, facts, runtime.clock())
+                result = {
+                    "policy": policy.ref,
+                    "decision": decision,
+                    "explained": explain(policy, decision),
+                }
+    return page(
+        "console/policies.html",
+        title="Policies",
+        section="policies",
+        status=400 if errors else 200,
+        policies=list(runtime.policies.values()),
+        values=raw,
+        errors=errors,
+        result=result,
+        **seen.page_context(),
+    )
+
+
+operator_pages = [
+    console_home,
+    keys_page,
+    keys_rotate,
+    keys_emergency,
+    audit_page,
+    audit_verify,
+    audit_export,
+    users_page,
+    user_page,
+    revoke_page,
+    policies_page,
+]

@@ -1,0 +1,170 @@
+"""Operators work from the browser alone: users and attestations, policies, keys, audit.
+Everyone else is refused. Every page passes axe-core without serious violations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from idsvc.policy.model import PolicySettings
+from tests.conftest import FakeClock
+from tests.console.conftest import assert_accessible
+from tests.oidc.flow import demo_service
+
+OPERATOR = "demo:demo-0a6b3c88-email-only"  # the e-mail-only persona acts as the operator
+MODEL = "https://api.example.com/mythos-5"
+POLICY = PolicySettings(
+    id="mythos-5",
+    version=2,
+    audience=MODEL,
+    entitlements=("model:invoke",),
+    deny_nationality_groups=("E:1",),
+)
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
+    with demo_service(database_url, tmp_path, clock, operators=(OPERATOR,), policies=(POLICY,)) as (
+        url,
+        _,
+    ):
+        yield url
+
+
+async def signed_in_as(
+    browser: Browser, service: str, persona: str, start: str = "/me"
+) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(f"{service}{start}")
+    await page.get_by_role("link", name="Sign in with the demo identity provider").click()
+    await page.get_by_role("button", name=f"Continue as {persona}").click()
+    return context, page
+
+
+async def test_an_operator_finds_a_user_checks_policy_and_revokes_an_attestation(
+    browser: Browser, service: str, screenshots: Path
+) -> None:
+    citizen, _ = await signed_in_as(browser, service, "Alice Citizen")
+    await citizen.close()
+    context, page = await signed_in_as(browser, service, "Sam Staff", start="/console/users")
+    # Brought back to the page asked for, after signing in.
+    await expect(page).to_have_url(f"{service}/console/users")
+    await assert_accessible(page)
+    await page.get_by_label("E-mail (beginning) or user id").fill("alice")
+    await page.get_by_role("button", name="Search").click()
+    await page.get_by_role("link", name="alice@example.com").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("alice@example.com")
+    await expect(page.get_by_text("eligible", exact=True)).to_be_visible()
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshots / "console-user.png"), full_page=True)
+    user_id = page.url.rsplit("/", 1)[1]
+
+    # A reason that is too short is refused next to the field, keeping what was typed.
+    basis = page.locator(
+        "section", has=page.get_by_role("heading", name="U.S.-person basis: citizen")
+    )
+    form = basis.locator("form")
+    await form.get_by_label("Reason to revoke").fill("short")
+    await form.get_by_role("button", name="Revoke").click()
+    await expect(page.get_by_text("Too short: at least 10 characters.")).to_be_visible()
+    await expect(page.locator("textarea[aria-invalid=true]")).to_have_value("short")
+    await assert_accessible(page)
+    await form.get_by_label("Reason to revoke").fill("document reported stolen by the issuer")
+    await form.get_by_role("button", name="Revoke").click()
+    await expect(basis.get_by_text("document reported stolen by the issuer")).to_be_visible()
+    await expect(page.get_by_text("not eligible")).to_be_visible()
+
+    await page.get_by_role("link", name="Policies").click()
+    await assert_accessible(page)
+    await page.get_by_label("User id").fill(user_id)
+    await page.get_by_role("button", name="Check").click()
+    await expect(page.get_by_role("status")).to_contain_text("Denied under mythos-5@2")
+    await page.screenshot(path=str(screenshots / "console-policies.png"), full_page=True)
+    await page.get_by_label("User id").fill("not-a-uuid")
+    await page.get_by_role("button", name="Check").click()
+    await expect(page.locator("#f-user-error")).to_be_visible()
+    await context.close()
+
+
+async def test_keys_rotate_and_emergency_needs_a_second_confirmation(
+    browser: Browser, service: str, screenshots: Path
+) -> None:
+    context, page = await signed_in_as(browser, service, "Sam Staff", start="/console/keys")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Signing keys")
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshots / "console-keys.png"), full_page=True)
+    current = page.get_by_role("row").filter(has_text="current").first
+    kid = (await current.locator("code").inner_text()).strip()
+
+    emergency = page.locator("form[action='/console/keys/emergency']")
+    await emergency.get_by_label("Reason (recorded in the audit trail)").fill(
+        "key file found on a laptop"
+    )
+    await emergency.get_by_label("Type the current key's kid to confirm").fill("wrong-kid")
+    await emergency.get_by_role("button", name="Drop the current key now").click()
+    await expect(page.get_by_text("Type the kid of the current key exactly")).to_be_visible()
+    await expect(page.get_by_label("Reason (recorded in the audit trail)")).to_have_value(
+        "key file found on a laptop"
+    )
+    jwks_before = await page.request.get(f"{service}/.well-known/jwks.json")
+    assert kid in await jwks_before.text()
+
+    emergency = page.locator("form[action='/console/keys/emergency']")
+    await emergency.get_by_label("Type the current key's kid to confirm").fill(kid)
+    await emergency.get_by_role("button", name="Drop the current key now").click()
+    await expect(page.get_by_text("Emergency rotation done")).to_be_visible()
+    jwks_after = await page.request.get(f"{service}/.well-known/jwks.json")
+    assert kid not in await jwks_after.text()
+    await context.close()
+
+
+async def test_audit_trail_filters_verifies_and_exports(
+    browser: Browser, service: str, screenshots: Path
+) -> None:
+    context, page = await signed_in_as(browser, service, "Sam Staff", start="/console/audit")
+    await assert_accessible(page)
+    await page.get_by_label("Action starts with").fill("signin.")
+    await page.get_by_role("button", name="Filter").click()
+    rows = page.get_by_role("row")
+    await expect(rows.nth(1)).to_contain_text("signin.")
+    await page.screenshot(path=str(screenshots / "console-audit.png"), full_page=True)
+    link = page.get_by_role("link", name="Export these events (JSON lines)")
+    exported = await page.request.get(f"{service}{await link.get_attribute('href')}")
+    assert exported.status == 200, await exported.text()
+    assert exported.headers["content-disposition"].startswith("attachment")
+    lines = (await exported.text()).splitlines()
+    assert lines
+    assert all('"action":"signin.' in line for line in lines)
+    await page.get_by_label("From (UTC)").fill("yesterday")
+    await page.get_by_role("button", name="Filter").click()
+    await expect(page.locator("#f-since-error")).to_be_visible()
+    await page.get_by_role("button", name="Verify the hash chain").click()
+    await expect(page.get_by_text("The chain is whole")).to_be_visible()
+    await context.close()
+
+
+async def test_people_who_are_not_operators_are_refused_every_operator_page(
+    browser: Browser, service: str
+) -> None:
+    context, page = await signed_in_as(browser, service, "Alice Citizen")
+    for path in (
+        "/console/users",
+        "/console/keys",
+        "/console/audit",
+        "/console/policies",
+        "/console/audit/export",
+    ):
+        response = await page.goto(f"{service}{path}")
+        assert response is not None
+        assert response.status == 403, path
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
+    rotate = await page.request.post(
+        f"{service}/console/keys/rotate", form={"alg": "ES256", "csrf_token": "x"}
+    )
+    assert rotate.status == 403
+    await assert_accessible(page)
+    await context.close()
