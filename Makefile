@@ -56,6 +56,9 @@ schemas: $(STAMP) ## regenerate schemas/*.json from the code
 .PHONY: bench
 bench: $(STAMP) ## run the benchmarks under bench/ (needs a PostgreSQL: IDSVC_TEST_DATABASE_URL or embedded)
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/issue.py
+	if command -v wrk >/dev/null; then $(BIN)/python bench/gateway.py; else echo "bench/gateway.py skipped: needs wrk (apt-get install wrk)"; fi
 
 .PHONY: clean
 clean: ## remove the virtualenv and caches (keeps .idsvc data)

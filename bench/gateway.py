@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import msgspec
+
 from idsvc.jose.jws import sign_compact
 from idsvc.keys.material import generate_private_key, public_jwk
 from idsvc.verify import Verifier
@@ -37,14 +39,7 @@ FRESH_TOKENS = 30_000  # three times the verifier's default cache
 
 def tokens(count: int) -> tuple[dict[str, object], list[str]]:
     key = generate_private_key("ES256")
-    jwk = json.loads(
-        json.dumps(
-            public_jwk(key, "ES256"),
-            default=lambda s: {
-                f: getattr(s, f) for f in s.__struct_fields__ if getattr(s, f) is not None
-            },
-        )
-    )
+    jwk: dict[str, str] = msgspec.to_builtins(public_jwk(key, "ES256"))
     now = int(time.time())
     minted = []
     for n in range(count):
