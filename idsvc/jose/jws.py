@@ -6,6 +6,7 @@ is refused rather than converted, so one signature has exactly one accepted enco
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 
 import msgspec
@@ -13,6 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
+    Prehashed,
     decode_dss_signature,
     encode_dss_signature,
 )
@@ -27,6 +29,10 @@ _encoder = msgspec.json.Encoder()
 # Built once: these objects are immutable, and building them per call shows in the
 # verifier's per-token cost.
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+# Verification hashes with hashlib and hands cryptography the digest: measured, it saves
+# a few microseconds per token over cryptography's own hash object (bench/verify.py).
+_ECDSA_PREHASHED = ec.ECDSA(Prehashed(hashes.SHA256()))
+_RSA_PREHASHED = Prehashed(hashes.SHA256())
 _SHA256 = hashes.SHA256()
 _PKCS1V15 = padding.PKCS1v15()
 
@@ -59,13 +65,15 @@ def verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature: 
             der = encode_dss_signature(
                 int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
             )
-            key.verify(der, signing_input, _ECDSA_SHA256)
+            key.verify(der, hashlib.sha256(signing_input).digest(), _ECDSA_PREHASHED)
             return True
         if alg == "EdDSA" and isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signature, signing_input)
             return True
         if alg == "RS256" and isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, signing_input, _PKCS1V15, _SHA256)
+            key.verify(
+                signature, hashlib.sha256(signing_input).digest(), _PKCS1V15, _RSA_PREHASHED
+            )
             return True
     except InvalidSignature:
         return False
