@@ -15,7 +15,14 @@ from idsvc.screening.csl import CslRow
 from idsvc.screening.matching import NameIndex
 from idsvc.screening.names import normalize_name
 
-__all__ = ["ListedName", "LoadedList", "Snapshot", "import_snapshot", "load_newest_list"]
+__all__ = [
+    "ListedName",
+    "LoadedList",
+    "Snapshot",
+    "import_snapshot",
+    "is_party",
+    "load_newest_list",
+]
 
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,10 +63,18 @@ INSERT INTO screening_names (snapshot_id, entry_id, name, normalized) VALUES ($1
 """
 _NEWEST = "SELECT id FROM screening_snapshots ORDER BY imported_at DESC, id LIMIT 1"
 _NAMES = """
-SELECT n.entry_id, e.entry_key, e.source, n.name, n.normalized
+SELECT n.entry_id, e.entry_key, e.source, e.type, n.name, n.normalized
 FROM screening_names n JOIN screening_entries e ON e.id = n.entry_id
 WHERE n.snapshot_id = $1
+ORDER BY e.entry_key, n.name
 """
+_NOT_PARTIES = frozenset({"vessel", "aircraft"})
+
+
+def is_party(entry_type: str | None) -> bool:
+    """Organisations are screened against parties, not against ships and aircraft: a
+    vessel named ``Orient Pearl`` says nothing about the ``Orient Pearl Hotel Group``."""
+    return entry_type is None or entry_type.strip().lower() not in _NOT_PARTIES
 
 
 async def import_snapshot(
@@ -118,7 +133,7 @@ async def load_newest_list(conn: Connection) -> LoadedList | None:
     snapshot_id = await conn.fetchval(_NEWEST)
     if snapshot_id is None:
         return None
-    rows = await conn.fetch(_NAMES, snapshot_id)
+    rows = [r for r in await conn.fetch(_NAMES, snapshot_id) if is_party(r["type"])]
     return LoadedList(
         snapshot_id=snapshot_id,
         names=[

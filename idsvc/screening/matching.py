@@ -6,10 +6,12 @@ The score (0..100) is the larger of two rapidfuzz scores:
 
 - ``token_sort_ratio``: edit similarity of the sorted tokens: typos and transliteration
   variants (``Rosoboronexprt``), at any word order;
-- ``token_set_ratio``: 100 when one name's words are all in the other's: front companies
-  add words to a listed name (``Rosoboronexport Trading``). Counted only when the shorter
-  name has at least ``_DISTINCTIVE`` letters: a short name (``Bank``, ``Sigma``) is a
-  subset of thousands of innocent names.
+- containment: 100 when every word of the *listed* name is in the screened name: front
+  companies add words to a listed name (``Rosoboronexport Trading``). One way only: an
+  applicant whose few generic words all occur in a longer listed name (``Baltic Logistics``
+  against ``Baltic Maritime Logistics``) is scored by edit similarity alone. Counted only
+  when the listed name has at least ``_DISTINCTIVE`` letters: a short name (``Bank``,
+  ``Sigma``) is contained in thousands of innocent names.
 
 Names shorter than ``_SHORT`` letters match only when equal: with so few letters a single
 edit turns one real company into another.
@@ -23,7 +25,7 @@ from rapidfuzz import fuzz, process
 
 __all__ = ["NameIndex", "score_names"]
 
-_SHORT = 4
+_SHORT = 5
 _DISTINCTIVE = 8
 
 
@@ -31,16 +33,15 @@ def _letters(name: str) -> int:
     return len(name) - name.count(" ")
 
 
-def score_names(a: str, b: str) -> float:
-    if not a or not b:
+def score_names(screened: str, listed: str) -> float:
+    """How much ``screened`` (an applicant's name) resembles ``listed``, 0..100."""
+    if not screened or not listed:
         return 0.0
-    shorter = min(_letters(a), _letters(b))
-    if shorter < _SHORT:
-        return 100.0 if a == b else 0.0
-    score = fuzz.token_sort_ratio(a, b)
-    if shorter >= _DISTINCTIVE:
-        score = max(score, fuzz.token_set_ratio(a, b))
-    return float(score)
+    if min(_letters(screened), _letters(listed)) < _SHORT:
+        return 100.0 if screened == listed else 0.0
+    if _letters(listed) >= _DISTINCTIVE and set(listed.split()) <= set(screened.split()):
+        return 100.0
+    return float(fuzz.token_sort_ratio(screened, listed))
 
 
 class NameIndex:
