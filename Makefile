@@ -50,6 +50,7 @@ schemas: $(STAMP) ## regenerate schemas/*.json from the code
 .PHONY: bench
 bench: $(STAMP) ## run the benchmarks under bench/ (needs a PostgreSQL: IDSVC_TEST_DATABASE_URL or embedded)
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/screening.py
 
 .PHONY: clean
 clean: ## remove the virtualenv and caches (keeps .idsvc data)
