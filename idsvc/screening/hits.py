@@ -76,6 +76,9 @@ UPDATE screening_hits SET state = 'cleared', decided_at = $3, decided_by = $4
 WHERE org_id = $1 AND state = 'open' AND NOT (entry_key = ANY($2::text[]))
 RETURNING id
 """
+# Screening and approval both lock the organisation first, so an approval racing an import
+# either sees the new hit (409) or is followed by the suspension; never neither.
+_LOCK_STATUS = "SELECT status FROM organisations WHERE id = $1 FOR UPDATE"
 _COUNT_OPEN = "SELECT count(*) FROM screening_hits WHERE org_id = $1 AND state = 'open'"
 _LIST = """
 SELECT id, org_id, list_source, screened_name, matched_name, score, state, found_at,
@@ -116,6 +119,7 @@ async def screen_organisation(
         return ScreeningOutcome(
             org_id=org.id, snapshot_id=None, new_hits=[], cleared=0, open_hits=open_hits
         )
+    status = await conn.fetchval(_LOCK_STATUS, org.id)
     best: dict[str, tuple[int, float]] = {}
     for position, score in loaded.index.search(normalize_name(org.legal_name), threshold):
         key = loaded.names[position].entry_key
@@ -153,7 +157,7 @@ async def screen_organisation(
         },
     )
     suspended = False
-    if new_hits and org.status == "approved":
+    if new_hits and status == "approved":
         await set_org_status(
             conn,
             org_id=org.id,
