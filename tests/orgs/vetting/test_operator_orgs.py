@@ -216,3 +216,27 @@ async def test_operators_granted_at_run_time_by_the_cli(
         "operators", "revoke", "--user", str(deputy.user_id), database_url=database_url
     )
     assert code == 1
+
+
+@pytest.mark.parametrize("query", ["status=approvedd", "limit=0", "limit=501", "limit=ten"])
+async def test_the_queue_refuses_bad_query_parameters(
+    client: Client, pool: db.Pool, clock: FakeClock, query: str
+) -> None:
+    operator = await operator_caller(pool, clock)
+    refused = await call(client, operator, "GET", f"/v1/operator/orgs?{query}")
+    assert refused.status_code == 400, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_queue_filters_by_status(client: Client, pool: db.Pool, clock: FakeClock) -> None:
+    _, pending = await _requested(client, pool, clock)
+    clock.advance(1)  # the queue is oldest first
+    _, approved = await _requested(client, pool, clock)
+    await pool.execute(
+        "UPDATE organisations SET status = 'approved' WHERE id = $1", uuid.UUID(approved)
+    )
+    operator = await operator_caller(pool, clock)
+    for query, expected in [("status=pending", [pending]), ("status=approved", [approved]),
+                            ("", [pending, approved])]:  # fmt: skip
+        listed = await call(client, operator, "GET", f"/v1/operator/orgs?{query}")
+        assert [o["id"] for o in listed.json()["organisations"]] == expected

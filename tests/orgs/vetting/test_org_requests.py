@@ -171,3 +171,18 @@ async def test_an_organisation_is_readable_by_its_admins_and_operators_only(
 async def test_signed_out_callers_get_401(client: Client) -> None:
     assert (await client.get("/v1/orgs")).status_code == 401
     assert (await client.post("/v1/orgs", json=org_request())).status_code == 401
+
+
+async def test_a_revoked_attestation_does_not_count(
+    client: Client, pool: db.Pool, clock: FakeClock
+) -> None:
+    dave = await verified_caller(pool, clock)
+    await pool.execute(
+        "UPDATE attestations SET revoked_at = $2, revoked_by = 'op', revoked_reason = 'fraud'"
+        " WHERE user_id = $1",
+        dave.user_id,
+        clock(),
+    )
+    refused = await call(client, dave, "POST", "/v1/orgs", org_request())
+    assert refused.status_code == 403
+    assert problem_code(refused) == "not_verified"
