@@ -142,6 +142,9 @@ async def test_operators_grant_programs(client: Client, pool: db.Pool, clock: Fa
     missing = await call(client, operator, "POST", f"/v1/operator/orgs/{uuid.uuid4()}/programs",
                          {"programs": []})  # fmt: skip
     assert missing.status_code == 404
+    missing = await call(client, operator, "POST", f"/v1/operator/orgs/{uuid.uuid4()}/status",
+                         {"status": "approved", "reason": "no such org"})  # fmt: skip
+    assert missing.status_code == 404
 
 
 async def test_non_operators_are_refused_every_operator_route(
