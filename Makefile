@@ -31,8 +31,14 @@ $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "install Chromium and set CHROMIUM=/path/to/it"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
+# Gateway tests run a real NGINX (Debian's, with the auth_request module).
+NGINX ?= /usr/sbin/nginx
+$(NGINX):
+	@command -v apt-get >/dev/null || { echo "install nginx and set NGINX=/path/to/nginx"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx
+
 .PHONY: test
-test: $(STAMP) $(CHROMIUM) ## run the whole test suite (uses IDSVC_TEST_DATABASE_URL or an embedded PostgreSQL)
+test: $(STAMP) $(CHROMIUM) $(NGINX) ## run the whole test suite (uses IDSVC_TEST_DATABASE_URL or an embedded PostgreSQL)
 	IDSVC_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 .PHONY: lint

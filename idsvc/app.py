@@ -27,6 +27,8 @@ from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.keys.routes import key_routes
 from idsvc.keys.service import KeyService
 from idsvc.migrate import apply_migrations
+from idsvc.oauth.endpoints import oauth_routes
+from idsvc.oauth.token_endpoint import token_endpoint
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.signin import SignInService
 from idsvc.oidc.transactions import purge_transactions
@@ -35,6 +37,7 @@ from idsvc.orgs.routes import org_routes
 from idsvc.policies.versions import record_policy_versions
 from idsvc.runtime import Runtime
 from idsvc.settings import ConfigError, Settings
+from idsvc.web.device_routes import device_routes
 from idsvc.web.operator_routes import operator_routes
 from idsvc.web.pages import TEMPLATE_DIRECTORY
 from idsvc.web.signin_routes import signin_routes
@@ -105,6 +108,9 @@ def create_app(
             *token_routes,
             *org_routes,
             *operator_org_routes,
+            *device_routes,
+            *oauth_routes,
+            token_endpoint,
             *extra_routes,
         ],
         dependencies={

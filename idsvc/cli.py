@@ -167,6 +167,44 @@ def _add_vetting_commands(commands: Any) -> None:
     screening_import.set_defaults(run=_cmd_screening_import)
 
 
+def _cmd_gateway(args: argparse.Namespace) -> int:
+    from idsvc.gateway.cli import run_gateway
+
+    return run_gateway(args)
+
+
+def _cmd_login(args: argparse.Namespace) -> int:
+    from idsvc.client.cli import run_login
+
+    return run_login(args)
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from idsvc.client.cli import run_token
+
+    return run_token(args)
+
+
+def _add_client_and_gateway(commands: Any) -> None:
+    """Commands for people and gateways rather than for running the service."""
+    from idsvc.gateway.cli import add_gateway_arguments
+
+    gateway = commands.add_parser(
+        "gateway", help="run the check sidecar for NGINX auth_request / Envoy ext_authz"
+    )
+    add_gateway_arguments(gateway)
+    gateway.set_defaults(run=_cmd_gateway)
+
+    from idsvc.client.cli import add_login_arguments, add_token_arguments
+
+    login = commands.add_parser("login", help="sign in from this terminal (device flow)")
+    add_login_arguments(login)
+    login.set_defaults(run=_cmd_login)
+    token = commands.add_parser("token", help="print an eligibility token for an audience")
+    add_token_arguments(token)
+    token.set_defaults(run=_cmd_token)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="idsvc",
@@ -238,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify_token.set_defaults(run=_cmd_verify_token)
 
     _add_vetting_commands(commands)
+    _add_client_and_gateway(commands)
 
     schemas = commands.add_parser("schemas", help="regenerate schemas/*.json from the code")
     schemas.add_argument("--check", action="store_true", help="exit 1 if a schema is stale")

@@ -37,11 +37,20 @@ class IdsvcError(Exception):
     status = 500
     title = "Error"
 
-    def __init__(self, detail: str, *, code: str | None = None, **extra: object) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: object,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         if code is not None:
             self.code = code
+        # Response headers the error needs (WWW-Authenticate, DPoP-Nonce, ...).
+        self.headers = dict(headers or {})
         self.extra = extra
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from litestar.di import NamedDependency
@@ -13,10 +14,15 @@ from idsvc.errors import Unavailable
 from idsvc.http.metrics import HttpMetrics
 from idsvc.http.ratelimit import RateLimiter
 from idsvc.keys.service import KeyService
+from idsvc.oauth.client_auth import ClientRegistry
+from idsvc.oauth.config import ClientSettings
+from idsvc.oauth.dpop_nonce import DPoPNonces
 from idsvc.oidc.signin import SignInService
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
 from idsvc.verify.dpop import DPoPVerifier
+
+_log = logging.getLogger("idsvc.refusals")
 
 __all__ = ["Runtime", "RuntimeDependency"]
 
@@ -34,12 +40,40 @@ class Runtime:
     policies: dict[str, PolicySettings] = field(init=False)
     # Checks DPoP proofs sent with token requests; its replay cache is per instance.
     dpop: DPoPVerifier = field(init=False)
+    dpop_nonces: DPoPNonces = field(init=False)
+    clients: ClientRegistry = field(init=False)
+    _client_limiters: dict[str, RateLimiter] = field(default_factory=dict)
     _pool: Pool | None = None
 
     def __post_init__(self) -> None:
         self.metrics = HttpMetrics(self.registry)
         self.policies = {p.audience: p for p in self.settings.config.policies}
-        self.dpop = DPoPVerifier(clock=lambda: self.clock().timestamp())
+        self.dpop = DPoPVerifier(clock=self._seconds)
+        # The nonce key is derived from a service secret that every instance shares.
+        self.dpop_nonces = DPoPNonces(lambda: self.keys.pairwise_key, self._seconds)
+        issuer = self.settings.service.issuer
+        self.clients = ClientRegistry(
+            self.settings.config.clients,
+            cli_client=self.settings.config.oauth.cli_client,
+            token_endpoint=f"{issuer}/oauth2/token",
+            issuer=issuer,
+            clock=self._seconds,
+        )
+
+    def _seconds(self) -> float:
+        return self.clock().timestamp()
+
+    def client_limiter(self, client: ClientSettings) -> RateLimiter:
+        """Each client's own budget of token requests per minute (per instance)."""
+        limiter = self._client_limiters.get(client.id)
+        if limiter is None:
+            limiter = RateLimiter(per_minute=client.rate_limit, clock=self._seconds)
+            self._client_limiters[client.id] = limiter
+        return limiter
+
+    def log_refusal(self, message: str, *, reason: str) -> None:
+        """Why something was refused, for operators; callers get one generic answer."""
+        _log.info(message, extra={"reason": reason})
 
     @property
     def pool(self) -> Pool:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 
+from idsvc.oauth.config import ClientSettings, OAuthSettings
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.policy.model import PolicySettings
 
@@ -152,6 +153,8 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     dns: DnsSettings = msgspec.field(default_factory=DnsSettings)
     providers: tuple[ProviderSettings, ...] = ()
     policies: tuple[PolicySettings, ...] = ()
+    oauth: OAuthSettings = msgspec.field(default_factory=OAuthSettings)
+    clients: tuple[ClientSettings, ...] = ()
     # Subjects (``provider:subject`` of an upstream identity) that are operators.
     operators: tuple[Annotated[str, msgspec.Meta(min_length=3, max_length=512)], ...] = ()
 
@@ -159,6 +162,9 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         ids = [p.id for p in self.providers]
         if len(ids) != len(set(ids)):
             raise ValueError("providers: two providers share an id")
+        clients = [c.id for c in self.clients]
+        if len(clients) != len(set(clients)):
+            raise ValueError("clients: two clients share an id")
         audiences = [p.audience for p in self.policies]
         if len(audiences) != len(set(audiences)):
             raise ValueError("policies: one policy per audience")

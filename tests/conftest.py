@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.app import create_app
+from idsvc.oauth.config import ClientSettings, OAuthSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import ConfigFile, Secrets, ServiceSettings, Settings
 from tests.pg import TestDatabases
@@ -36,6 +37,18 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+class WallClock(FakeClock):
+    """Real time, for tests where another process (a CLI, a gateway) uses the wall clock;
+    ``advance`` still moves it forward by an offset."""
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + (self.now - self._start)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._start = self.now
 
 
 @pytest.fixture(scope="session")
@@ -92,11 +105,19 @@ def make_settings(
     *,
     operators: tuple[str, ...] = (),
     policies: tuple[PolicySettings, ...] = (),
+    clients: tuple[ClientSettings, ...] = (),
+    oauth: OAuthSettings | None = None,
     **service: object,
 ) -> Settings:
     service_settings = msgspec.structs.replace(ServiceSettings(), **service)
     return Settings(
-        config=ConfigFile(service=service_settings, operators=operators, policies=policies),
+        config=ConfigFile(
+            service=service_settings,
+            operators=operators,
+            policies=policies,
+            clients=clients,
+            oauth=oauth or OAuthSettings(),
+        ),
         database_url=database_url,
         secrets=Secrets(
             key_encryption_key=secrets.token_urlsafe(32).encode(),

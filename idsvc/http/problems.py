@@ -71,7 +71,9 @@ def problem_response(
 
 
 def _idsvc_error(request: Request[Any, Any, Any], exc: IdsvcError) -> Response[dict[str, Any]]:
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    headers = dict(exc.headers)
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
     return problem_response(
         status=exc.status,
         code=exc.code,

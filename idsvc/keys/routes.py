@@ -9,6 +9,8 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from idsvc.jose.jwk import key_from_public_jwk
 from idsvc.keys.pem import public_keys_pem
+from idsvc.oauth.client_auth import ASSERTION_ALGORITHMS, CONFIDENTIAL_AUTH_METHODS
+from idsvc.oauth.config import GRANT_TYPES
 from idsvc.runtime import RuntimeDependency
 
 __all__ = ["key_routes"]
@@ -37,8 +39,20 @@ async def authorization_server_metadata(
     metadata: dict[str, object] = {
         "issuer": issuer,
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "token_endpoint": f"{issuer}/oauth2/token",
+        "device_authorization_endpoint": f"{issuer}/oauth2/device_authorization",
+        "introspection_endpoint": f"{issuer}/oauth2/introspect",
+        "revocation_endpoint": f"{issuer}/oauth2/revoke",
+        "grant_types_supported": list(GRANT_TYPES),
+        "token_endpoint_auth_methods_supported": ["none", *CONFIDENTIAL_AUTH_METHODS],
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
+        "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": ["none", *CONFIDENTIAL_AUTH_METHODS],
         "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
         "token_signing_alg_values_supported": list(runtime.settings.config.keys.algorithms),
+        # Eligibility tokens are per audience (RFC 8707 resource), not per scope.
+        "scopes_supported": [],
+        "resource_indicators_supported": True,
     }
     return Response(metadata, headers={"Cache-Control": "public, max-age=3600"})
 

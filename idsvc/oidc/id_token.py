@@ -44,11 +44,12 @@ async def validate_id_token(
     algorithms: tuple[str, ...],
     issuer: str,
     client_id: str,
-    nonce: str,
+    nonce: str | None,
     access_token: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """Return the validated claims or raise :class:`IdTokenRejected`."""
+    """Return the validated claims or raise :class:`IdTokenRejected`. ``nonce`` is None
+    only for ID tokens that did not come from our own sign-in (token exchange)."""
     try:
         try:
             token = _decode(id_token, await jwks(False), algorithms)

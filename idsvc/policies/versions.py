@@ -9,6 +9,7 @@ import msgspec
 
 from idsvc.audit import record_event
 from idsvc.db import Connection
+from idsvc.policy.country_groups import country_groups
 from idsvc.policy.model import PolicySettings
 
 __all__ = ["PolicyVersionConflict", "record_policy_versions"]
@@ -27,11 +28,25 @@ class PolicyVersionConflict(Exception):
     """A known policy version now has different content."""
 
 
+def _recorded_content(policy: PolicySettings) -> dict[str, object]:
+    """The policy with its country groups expanded: amending the groups data changes what a
+    policy decides, so it too needs a new policy version, and is refused otherwise."""
+    content: dict[str, object] = msgspec.to_builtins(policy)
+    if policy.deny_nationality_groups or policy.deny_residency_groups:
+        rules = policy.country_rules()
+        content["resolved"] = {
+            "groups_effective": country_groups().effective,
+            "denied_nationalities": sorted(rules.denied_nationalities),
+            "denied_residencies": sorted(rules.denied_residencies),
+        }
+    return content
+
+
 async def record_policy_versions(
     conn: Connection, policies: tuple[PolicySettings, ...], *, now: datetime
 ) -> None:
     for policy in policies:
-        content = _encoder.encode(policy)
+        content = _encoder.encode(_recorded_content(policy))
         digest = hashlib.sha256(content).digest()
         created = await conn.fetchval(
             _INSERT,

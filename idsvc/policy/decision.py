@@ -1,22 +1,33 @@
 """The decision: (facts about a person, policy, now) -> grant, or deny with every reason.
 
 Pure: no I/O, no clock; everything that needs a decision loads the facts and calls this.
-Combination rules (docs/attestations.md): nationalities are the union of every
-non-revoked attestation, whatever its age or assurance, because deny rules must not be
-escaped by letting evidence lapse; U.S.-person status needs one positive attestation that
-is unrevoked, unexpired, recent enough and at or above the required assurance.
+Combination rules (docs/attestations.md): nationalities and residencies are the union of
+every non-revoked attestation, whatever its age or assurance, because deny rules must not
+be escaped by letting evidence lapse; U.S.-person status needs one positive attestation
+that is unrevoked, unexpired, recent enough and at or above the required assurance.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Literal
 
 import msgspec
 
-from idsvc.policy.model import PolicySettings, assurance_rank
+from idsvc.policy.model import OrgRequirement, PolicySettings, assurance_rank
 
-__all__ = ["AttestationFact", "Decision", "Deny", "Grant", "SubjectFacts", "decide"]
+__all__ = [
+    "AttestationFact",
+    "Decision",
+    "Deny",
+    "Grant",
+    "GrantedOrg",
+    "MembershipFact",
+    "Reason",
+    "SubjectFacts",
+    "decide",
+]
 
 Reason = Literal[
     "user_disabled",
@@ -25,6 +36,13 @@ Reason = Literal[
     "assurance_too_low",
     "not_us_person",
     "nationality_denied",
+    "nationality_not_allowed",
+    "residency_denied",
+    "org_required",
+    "org_not_approved",
+    "org_not_in_program",
+    "membership_inactive",
+    "role_not_allowed",
 ]
 
 
@@ -37,9 +55,25 @@ class AttestationFact(msgspec.Struct, frozen=True, kw_only=True):
     revoked: bool
 
 
+class MembershipFact(msgspec.Struct, frozen=True, kw_only=True):
+    """A membership that is not removed, with its organisation's state."""
+
+    org_id: uuid.UUID
+    org_status: str
+    org_programs: tuple[str, ...]
+    role: str
+    status: str
+
+
 class SubjectFacts(msgspec.Struct, frozen=True, kw_only=True):
     user_active: bool
     attestations: tuple[AttestationFact, ...]
+    memberships: tuple[MembershipFact, ...] = ()
+
+
+class GrantedOrg(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    programs: tuple[str, ...]
 
 
 class Grant(msgspec.Struct, frozen=True, kw_only=True, tag="grant"):
@@ -47,6 +81,8 @@ class Grant(msgspec.Struct, frozen=True, kw_only=True, tag="grant"):
     assurance: str
     policy_ref: str
     lifetime: int
+    # The organisation that satisfied the policy's requirement, if it had one.
+    org: GrantedOrg | None = None
 
 
 class Deny(msgspec.Struct, frozen=True, kw_only=True, tag="deny"):
@@ -95,12 +131,61 @@ def _best_assurance(
         for a in facts.attestations
         if a.kind == "nationalities" and not a.revoked and a.expires_at > now
     ]
+    if policy.max_attestation_age is not None:
+        oldest = now - timedelta(seconds=policy.max_attestation_age)
+        current = [a for a in current if a.verified_at >= oldest]
     if not current:
-        return None, "attestation_missing"
+        lapsed = any(a.kind == "nationalities" and not a.revoked for a in facts.attestations)
+        return None, "attestation_expired" if lapsed else "attestation_missing"
     best = max((a.assurance for a in current), key=assurance_rank)
     if assurance_rank(best) < assurance_rank(policy.min_assurance):
         return None, "assurance_too_low"
     return best, None
+
+
+def _attested(facts: SubjectFacts, kind: str) -> set[str]:
+    return {v for a in facts.attestations if a.kind == kind and not a.revoked for v in a.values}
+
+
+def _country_reasons(policy: PolicySettings, facts: SubjectFacts) -> list[Reason]:
+    rules = policy.country_rules()
+    nationalities = _attested(facts, "nationalities")
+    reasons: list[Reason] = []
+    if nationalities & rules.denied_nationalities:
+        reasons.append("nationality_denied")
+    if rules.allowed_nationalities and not nationalities & rules.allowed_nationalities:
+        reasons.append("nationality_not_allowed")
+    if _attested(facts, "permanent_residency") & rules.denied_residencies:
+        reasons.append("residency_denied")
+    return reasons
+
+
+def _membership_problems(need: OrgRequirement, m: MembershipFact) -> list[Reason]:
+    problems: list[Reason] = []
+    if m.org_status != "approved":
+        problems.append("org_not_approved")
+    if not set(need.programs) <= set(m.org_programs):
+        problems.append("org_not_in_program")
+    if m.status != "active":
+        problems.append("membership_inactive")
+    if need.roles and m.role not in need.roles:
+        problems.append("role_not_allowed")
+    return problems
+
+
+def _organisation(
+    need: OrgRequirement, facts: SubjectFacts
+) -> tuple[MembershipFact | None, list[Reason]]:
+    """The first membership that satisfies the requirement, or the problems of the one
+    closest to it (so the person hears the fewest things to fix)."""
+    if not facts.memberships:
+        return None, ["org_required"]
+    candidates = sorted(
+        ((_membership_problems(need, m), m) for m in facts.memberships),
+        key=lambda pair: (len(pair[0]), str(pair[1].org_id)),
+    )
+    problems, best = candidates[0]
+    return (best, []) if not problems else (None, problems)
 
 
 def decide(policy: PolicySettings, facts: SubjectFacts, now: datetime) -> Decision:
@@ -111,14 +196,11 @@ def decide(policy: PolicySettings, facts: SubjectFacts, now: datetime) -> Decisi
     assurance, problem = check(policy, facts, now)
     if problem is not None:
         reasons.append(problem)
-    nationalities = {
-        v
-        for a in facts.attestations
-        if a.kind == "nationalities" and not a.revoked
-        for v in a.values
-    }
-    if nationalities & set(policy.deny_nationalities):
-        reasons.append("nationality_denied")
+    reasons.extend(_country_reasons(policy, facts))
+    membership = None
+    if policy.organisation is not None:
+        membership, org_problems = _organisation(policy.organisation, facts)
+        reasons.extend(org_problems)
     if reasons or assurance is None:
         return Deny(reasons=tuple(reasons), policy_ref=policy.ref)
     return Grant(
@@ -126,4 +208,7 @@ def decide(policy: PolicySettings, facts: SubjectFacts, now: datetime) -> Decisi
         assurance=assurance,
         policy_ref=policy.ref,
         lifetime=policy.token_lifetime,
+        org=None
+        if membership is None
+        else GrantedOrg(id=membership.org_id, programs=tuple(sorted(membership.org_programs))),
     )

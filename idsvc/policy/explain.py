@@ -30,6 +30,33 @@ REASON_TEXT = {
     "nationality_denied": (
         "This service is not available to holders of one of the nationalities on record for you."
     ),
+    "nationality_not_allowed": (
+        "This service is only available to holders of certain nationalities, and none on "
+        "record for you is one of them."
+    ),
+    "residency_denied": (
+        "This service is not available to permanent residents of a country on record for you."
+    ),
+    "org_required": (
+        "This service is for members of an approved organisation: ask your organisation's "
+        "admin to enrol you."
+    ),
+    "org_not_approved": (
+        "Your organisation has not been approved for this service, or is suspended: your "
+        "organisation's admin can find out why."
+    ),
+    "org_not_in_program": (
+        "Your organisation is not enrolled in the program this service requires: ask your "
+        "organisation's admin."
+    ),
+    "membership_inactive": (
+        "Your membership of the organisation is not active (invited, pending approval or "
+        "suspended): ask your organisation's admin."
+    ),
+    "role_not_allowed": (
+        "Your role in the organisation does not give access to this service: ask your "
+        "organisation's admin."
+    ),
 }
 
 

@@ -14,38 +14,59 @@ from idsvc.audit import record_event
 from idsvc.db import Connection
 from idsvc.errors import BadRequest
 from idsvc.keys.service import KeyService
-from idsvc.policy.decision import AttestationFact, Deny, SubjectFacts, decide
+from idsvc.policy.decision import AttestationFact, Deny, MembershipFact, SubjectFacts, decide
 from idsvc.policy.model import PolicySettings
+from idsvc.tokens.claims import OrgClaim
 from idsvc.tokens.mint import MintedToken, mint_eligibility_token
 from idsvc.tokens.pairwise import pairwise_subject
 
 __all__ = ["issue_token", "load_subject_facts"]
 
+# One round trip for everything the decision needs: on the token hot path each round trip
+# to PostgreSQL costs more than the decision itself.
 _FACTS = """
-SELECT u.status, a.kind, a.attested_values, a.assurance, a.verified_at, a.expires_at,
-       a.revoked_at IS NOT NULL AS revoked
-FROM users u LEFT JOIN attestations a ON a.user_id = u.id AND a.superseded_by IS NULL
+SELECT u.status,
+       ARRAY(SELECT (a.kind, a.attested_values, a.assurance, a.verified_at, a.expires_at,
+                     a.revoked_at IS NOT NULL)
+             FROM attestations a
+             WHERE a.user_id = u.id AND a.superseded_by IS NULL) AS attestations,
+       ARRAY(SELECT (m.org_id, o.status, o.programs, m.role, m.status)
+             FROM memberships m JOIN organisations o ON o.id = m.org_id
+             WHERE m.user_id = u.id AND m.status <> 'removed') AS memberships
+FROM users u
 WHERE u.id = $1
 """
 
 
 async def load_subject_facts(conn: Connection, user_id: uuid.UUID) -> SubjectFacts:
-    """What the decision needs about a user: status and current attestations."""
-    rows = await conn.fetch(_FACTS, user_id)
+    """What the decision needs about a user: status, current attestations, memberships."""
+    row = await conn.fetchrow(_FACTS, user_id)
+    if row is None:
+        return SubjectFacts(user_active=False, attestations=())
     attestations = tuple(
         AttestationFact(
-            kind=r["kind"],
-            values=tuple(r["attested_values"]),
-            assurance=r["assurance"],
-            verified_at=r["verified_at"],
-            expires_at=r["expires_at"],
-            revoked=r["revoked"],
+            kind=kind,
+            values=tuple(values),
+            assurance=assurance,
+            verified_at=verified_at,
+            expires_at=expires_at,
+            revoked=revoked,
         )
-        for r in rows
-        if r["kind"] is not None
+        for kind, values, assurance, verified_at, expires_at, revoked in row["attestations"]
     )
-    active = bool(rows) and rows[0]["status"] == "active"
-    return SubjectFacts(user_active=active, attestations=attestations)
+    memberships = tuple(
+        MembershipFact(
+            org_id=org_id,
+            org_status=org_status,
+            org_programs=tuple(programs),
+            role=role,
+            status=status,
+        )
+        for org_id, org_status, programs, role, status in row["memberships"]
+    )
+    return SubjectFacts(
+        user_active=row["status"] == "active", attestations=attestations, memberships=memberships
+    )
 
 
 async def issue_token(
@@ -59,6 +80,7 @@ async def issue_token(
     now: datetime,
     actor: str,
     dpop_jkt: str | None = None,
+    grant_id: uuid.UUID | None = None,
 ) -> MintedToken | Deny:
     """The token, or the denial (already audited: the caller commits, then refuses).
     Raises BadRequest for an audience no policy protects."""
@@ -92,6 +114,9 @@ async def issue_token(
         entitlements=decision.entitlements,
         assurance=decision.assurance,
         policy_ref=decision.policy_ref,
+        org=OrgClaim(id=str(decision.org.id), programs=decision.org.programs)
+        if decision.org is not None and "org" in policy.disclose
+        else None,
         dpop_jkt=dpop_jkt,
     )
     await record_event(
@@ -106,6 +131,10 @@ async def issue_token(
             "jti": minted.claims.jti,
             "kid": minted.kid,
             "exp": minted.claims.exp,
+            "org": str(decision.org.id) if decision.org is not None else None,
+            # The refresh-token grant it came from; its refresh token rotated in the same
+            # transaction, so this event records the rotation too.
+            "grant": str(grant_id) if grant_id is not None else None,
         },
     )
     return minted

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from idsvc.verify.errors import TokenRevoked, TokenSuspended, VerificationError
+from idsvc.verify.requests import Refused, check_request
 from idsvc.verify.verifier import Verifier
 
 __all__ = ["EligibilityMiddleware"]
@@ -41,29 +41,17 @@ class EligibilityMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        scheme = scheme.lower()
-        if scheme not in ("bearer", "dpop") or not token:
-            await _refuse(send, 401, "Bearer", "invalid_request", "missing token")
+        decision = check_request(
+            self.verifier,
+            authorization=headers.get("authorization"),
+            dpop=headers.get("dpop"),
+            method=scope["method"],
+            url=self._url(scope, headers),
+        )
+        if isinstance(decision, Refused):
+            await _refuse(send, decision)
             return
-        try:
-            claims = self.verifier.verify(
-                token.strip(),
-                dpop_proof=headers.get("dpop"),
-                method=scope["method"],
-                url=self._url(scope, headers),
-            )
-        except (TokenRevoked, TokenSuspended) as exc:
-            await _refuse(send, 403, _challenge(scheme), "invalid_token", exc.code)
-            return
-        except VerificationError as exc:
-            await _refuse(send, 401, _challenge(scheme), "invalid_token", exc.code)
-            return
-        if claims.cnf is not None and scheme != "dpop":
-            # RFC 9449 §7.1: a bound token presented as a bearer token is a downgrade.
-            await _refuse(send, 401, "DPoP", "invalid_token", "dpop_required")
-            return
-        scope.setdefault("state", {})["eligibility"] = claims
+        scope.setdefault("state", {})["eligibility"] = decision.claims
         await self.app(scope, receive, send)
 
     def _url(self, scope: Scope, headers: dict[str, str]) -> str:
@@ -74,23 +62,16 @@ class EligibilityMiddleware:
         return f"{scope.get('scheme', 'http')}://{host}{path}"
 
 
-def _challenge(scheme: str) -> str:
-    return "DPoP" if scheme == "dpop" else "Bearer"
-
-
-async def _refuse(send: Send, status: int, scheme: str, error: str, description: str) -> None:
-    challenge = f'{scheme} error="{error}", error_description="{description}"'
-    if scheme == "DPoP":
-        challenge += ', algs="ES256 EdDSA RS256"'
+async def _refuse(send: Send, refused: Refused) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": refused.status,
             "headers": [
-                (b"www-authenticate", challenge.encode()),
+                (b"www-authenticate", refused.challenge.encode()),
                 (b"content-type", b"text/plain; charset=utf-8"),
                 (b"cache-control", b"no-store"),
             ],
         }
     )
-    await send({"type": "http.response.body", "body": description.encode()})
+    await send({"type": "http.response.body", "body": refused.reason.encode()})

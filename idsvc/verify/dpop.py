@@ -23,6 +23,7 @@ from idsvc.verify.errors import (
     DPoPBadSignature,
     DPoPKeyMismatch,
     DPoPMalformed,
+    DPoPNonceRequired,
     DPoPReplayed,
     DPoPStale,
     DPoPWrongMethod,
@@ -50,6 +51,7 @@ class _ProofClaims(msgspec.Struct, frozen=True):
     iat: int | None = None
     jti: str | None = None
     ath: str | None = None
+    nonce: str | None = None
 
 
 def access_token_hash(token: str) -> str:
@@ -110,13 +112,30 @@ class DPoPVerifier:
         """A proof presented with the token bound to ``jkt`` (at a resource server)."""
         self._verify(proof, jkt=jkt, token=token, method=method, url=url)
 
-    def verify_for_issuance(self, proof: str, *, method: str, url: str) -> str:
+    def verify_for_issuance(
+        self,
+        proof: str,
+        *,
+        method: str,
+        url: str,
+        nonce_valid: Callable[[str | None], bool] | None = None,
+    ) -> str:
         """A proof presented when asking for a token (RFC 9449 §5): no token yet, so no
-        ``ath`` and no expected key. Returns the key's thumbprint to bind the token to."""
-        return self._verify(proof, jkt=None, token=None, method=method, url=url)
+        ``ath`` and no expected key. Returns the key's thumbprint to bind the token to.
+        With ``nonce_valid``, the proof's ``nonce`` must pass it (RFC 9449 §8)."""
+        return self._verify(
+            proof, jkt=None, token=None, method=method, url=url, nonce_valid=nonce_valid
+        )
 
     def _verify(
-        self, proof: str, *, jkt: str | None, token: str | None, method: str, url: str
+        self,
+        proof: str,
+        *,
+        jkt: str | None,
+        token: str | None,
+        method: str,
+        url: str,
+        nonce_valid: Callable[[str | None], bool] | None = None,
     ) -> str:
         if len(proof) > _MAX_PROOF_BYTES:
             raise DPoPMalformed("proof too large")
@@ -146,6 +165,10 @@ class DPoPVerifier:
         signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
         if not verify_signature(header.alg, key, signing_input, signature):
             raise DPoPBadSignature("proof signature does not verify")
+        if nonce_valid is not None and not nonce_valid(claims.nonce):
+            # Checked before the replay cache: the client retries with a fresh nonce and
+            # a fresh jti, and this refused proof must not count as used.
+            raise DPoPNonceRequired("the proof needs the server's current DPoP-Nonce")
         self._check_claims(claims, jkt=key_thumbprint, token=token, method=method, url=url)
         return key_thumbprint
 

@@ -32,7 +32,8 @@
         ├── DPoPWrongUrl           dpop_wrong_url
         ├── DPoPStale              dpop_stale
         ├── DPoPWrongTokenHash     dpop_wrong_ath
-        └── DPoPReplayed           dpop_replayed
+        ├── DPoPReplayed           dpop_replayed
+        └── DPoPNonceRequired      use_dpop_nonce
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ __all__ = [
     "DPoPError",
     "DPoPKeyMismatch",
     "DPoPMalformed",
+    "DPoPNonceRequired",
     "DPoPReplayed",
     "DPoPRequired",
     "DPoPStale",
@@ -200,3 +202,9 @@ class DPoPWrongTokenHash(DPoPError):
 
 class DPoPReplayed(DPoPError):
     code = "dpop_replayed"
+
+
+class DPoPNonceRequired(DPoPError):
+    """RFC 9449 §8: the server wants a proof carrying its current nonce."""
+
+    code = "use_dpop_nonce"

@@ -9,6 +9,7 @@ last good set is served for up to ``max_stale`` seconds, then verification fails
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import urllib.error
@@ -90,6 +91,7 @@ class JWKSource:
         if jwks is not None:
             self._keys = parse_jwks(jwks)
             self._expires_at = float("inf")
+            self._fetched_at = clock()
 
     def get(self, kid: str) -> VerificationKey:
         now = self._clock()
@@ -104,6 +106,18 @@ class JWKSource:
             if key is None:
                 raise UnknownKey(f"no key with kid {kid[:64]!r}")
         return key
+
+    def age(self) -> float:
+        """Seconds since the key set was last loaded (inf: never; 0 for a fixed set)."""
+        return max(0.0, self._clock() - self._fetched_at)
+
+    def load(self) -> None:
+        """Load the key set now if it is due (at start, so the first request waits for
+        nothing). A failure is not raised here: requests fail closed on their own."""
+        now = self._clock()
+        if now >= self._expires_at:
+            with contextlib.suppress(JWKSUnavailable):
+                self._refresh(now, forced=False)
 
     def _refresh(self, now: float, *, forced: bool) -> None:
         with self._lock:

@@ -117,6 +117,14 @@ class Verifier:
         self._cache_size = cache_size
         self._headers: dict[str, _Header] = {}
 
+    def jwks_age(self) -> float:
+        """Seconds since the issuer's keys were loaded; inf before the first load."""
+        return self._keys.age()
+
+    def load_keys(self) -> None:
+        """Fetch the issuer's keys now if due (e.g. at start); never raises."""
+        self._keys.load()
+
     def verify(
         self,
         token: str,

@@ -13,6 +13,7 @@ import msgspec
 
 from idsvc.app import create_app
 from idsvc.devidp.wiring import demo_provider
+from idsvc.oauth.config import ClientSettings, OAuthSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
 from tests.conftest import FakeClock, make_settings
@@ -32,6 +33,8 @@ def demo_service(
     *,
     operators: tuple[str, ...] = (),
     policies: tuple[PolicySettings, ...] = (),
+    clients: tuple[ClientSettings, ...] = (),
+    oauth: OAuthSettings | None = None,
     **service: object,
 ) -> Iterator[tuple[str, Settings]]:
     """idsvc with the demo provider mounted, served on loopback; yields (base URL, settings)."""
@@ -39,7 +42,14 @@ def demo_service(
     issuer = f"http://127.0.0.1:{port}"
     service = {"cookie_secure": False, **service}  # plain http on loopback unless a test asks
     settings = make_settings(
-        database_url, tmp_path, operators=operators, policies=policies, issuer=issuer, **service
+        database_url,
+        tmp_path,
+        operators=operators,
+        policies=policies,
+        clients=clients,
+        oauth=oauth,
+        issuer=issuer,
+        **service,
     )
     provider, route = demo_provider(issuer, clock=lambda: clock().timestamp())
     app = create_app(settings, clock=clock, extra_providers=(provider,), extra_routes=(route,))

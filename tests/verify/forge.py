@@ -76,6 +76,7 @@ def dpop_proof(
     typ: str = "dpop+jwt",
     jwk: dict[str, Any] | None = None,
     signer: Key | None = None,
+    nonce: str | None = None,
 ) -> str:
     k = key if isinstance(key, Key) else None
     assert k is not None
@@ -90,6 +91,8 @@ def dpop_proof(
         "iat": int(iat),
         "jti": jti or f"proof-{time.perf_counter_ns()}",
     }
+    if nonce is not None:
+        body["nonce"] = nonce
     if ath is True:
         body["ath"] = access_token_hash(tok)
     elif isinstance(ath, str):

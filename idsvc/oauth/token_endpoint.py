@@ -1,0 +1,289 @@
+"""``POST /oauth2/token``: the device-code, refresh-token and token-exchange grants.
+
+Each grant returns a response or an OAuth error *value*; the handler commits first and
+raises afterwards, so that what a refusal changed (an audited denial, a grant revoked for
+refresh-token reuse, a poll time) stays recorded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, post
+
+from idsvc.db import Connection
+from idsvc.errors import BadRequest
+from idsvc.oauth.client_auth import ClientAuthError
+from idsvc.oauth.config import DEVICE_CODE, REFRESH_TOKEN, TOKEN_EXCHANGE, ClientSettings
+from idsvc.oauth.device import poll
+from idsvc.oauth.errors import OAuthError, oauth_error
+from idsvc.oauth.exchange import ID_TOKEN_TYPE, subject_of_id_token
+from idsvc.oauth.form import read_form
+from idsvc.oauth.grants import GrantRefused, create_grant, find_grant, rotate_refresh_token
+from idsvc.policy.decision import Deny
+from idsvc.runtime import Runtime, RuntimeDependency
+from idsvc.tokens.issuance import issue_token
+from idsvc.verify.errors import DPoPError, DPoPNonceRequired
+
+__all__ = ["TokenResponse", "authenticate_client", "token_endpoint"]
+
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105 (a URN)
+# RFC 8693 §2.2.1's "not applicable": a device approval without a resource yields only the
+# refresh token, because every eligibility token is for one audience.
+NO_ACCESS_TOKEN = "N_A"  # noqa: S105
+
+
+class TokenResponse(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    token_type: str
+    access_token: str | None = None
+    expires_in: int | None = None
+    refresh_token: str | None = None
+    issued_token_type: str | None = None
+    audience: str | None = None
+
+
+def authenticate_client(
+    runtime: Runtime, request: Request[Any, Any, Any], form: dict[str, str]
+) -> ClientSettings:
+    try:
+        client = runtime.clients.authenticate(form, request.headers.get("authorization"))
+    except ClientAuthError as exc:
+        # One answer whatever the cause; the cause goes to the log only.
+        runtime.log_refusal("client authentication failed", reason=str(exc))
+        raise oauth_error(
+            "invalid_client",
+            "client authentication failed",
+            status=401,
+            headers={"WWW-Authenticate": 'Basic realm="idsvc"'},
+        ) from None
+    runtime.client_limiter(client).hit(f"client:{client.id}")
+    return client
+
+
+def _dpop_jkt(runtime: Runtime, request: Request[Any, Any, Any]) -> str | None:
+    proof = request.headers.get("dpop")
+    if proof is None:
+        return None
+    nonce_check = (
+        runtime.dpop_nonces.valid if runtime.settings.config.oauth.require_dpop_nonce else None
+    )
+    try:
+        return runtime.dpop.verify_for_issuance(
+            proof,
+            method="POST",
+            url=f"{runtime.settings.service.issuer}{request.url.path}",
+            nonce_valid=nonce_check,
+        )
+    except DPoPNonceRequired:
+        raise oauth_error(
+            "use_dpop_nonce",
+            "resend the DPoP proof with the server's nonce",
+            headers={"DPoP-Nonce": runtime.dpop_nonces.current()},
+        ) from None
+    except DPoPError as exc:
+        raise oauth_error("invalid_dpop_proof", f"DPoP proof refused: {exc.code}") from None
+
+
+def _audience(runtime: Runtime, client: ClientSettings, form: dict[str, str]) -> str | None:
+    audience = form.get("resource") or form.get("audience")
+    if audience is None:
+        return None
+    if audience not in runtime.policies or (client.audiences and audience not in client.audiences):
+        raise oauth_error("invalid_target", "no policy protects that resource for this client")
+    return audience
+
+
+async def _eligibility(
+    runtime: Runtime,
+    conn: Connection,
+    *,
+    user_id: uuid.UUID,
+    audience: str,
+    client: ClientSettings,
+    dpop_jkt: str | None,
+    grant_id: uuid.UUID | None = None,
+) -> TokenResponse | OAuthError:
+    try:
+        minted = await issue_token(
+            conn,
+            user_id=user_id,
+            audience=audience,
+            policies=runtime.policies,
+            keys=runtime.keys,
+            issuer=runtime.settings.service.issuer,
+            now=runtime.clock(),
+            actor=f"client:{client.id}",
+            dpop_jkt=dpop_jkt,
+            grant_id=grant_id,
+        )
+    except BadRequest as exc:
+        return oauth_error(
+            "invalid_dpop_proof" if exc.code == "invalid_dpop_proof" else "invalid_target",
+            exc.detail,
+        )
+    if isinstance(minted, Deny):
+        return oauth_error(
+            "access_denied",
+            "the policy for this audience does not grant access",
+            status=403,
+            reasons=list(minted.reasons),
+        )
+    return TokenResponse(
+        access_token=minted.token,
+        token_type="DPoP" if dpop_jkt else "Bearer",
+        expires_in=minted.claims.exp - minted.claims.iat,
+        issued_token_type=ACCESS_TOKEN_TYPE,
+        audience=audience,
+    )
+
+
+async def _device_code_grant(
+    runtime: Runtime,
+    conn: Connection,
+    client: ClientSettings,
+    form: dict[str, str],
+    dpop_jkt: str | None,
+) -> TokenResponse | OAuthError:
+    if client.type == "public" and dpop_jkt is None:
+        # The refresh token is the public client's only credential: bind it to a key.
+        return oauth_error("invalid_dpop_proof", "public clients must send a DPoP proof")
+    audience = _audience(runtime, client, form)
+    outcome = await poll(
+        conn, device_code=form.get("device_code", ""), client_id=client.id, now=runtime.clock()
+    )
+    if isinstance(outcome, str):
+        return oauth_error(outcome, _POLL_TEXT[outcome])
+    grant, refresh_token = await create_grant(
+        conn,
+        user_id=outcome,
+        client_id=client.id,
+        dpop_jkt=dpop_jkt,
+        settings=runtime.settings.config.oauth,
+        now=runtime.clock(),
+    )
+    if audience is None:
+        # No audience-less access token exists here: eligibility is per audience.
+        return TokenResponse(token_type=NO_ACCESS_TOKEN, refresh_token=refresh_token)
+    issued = await _eligibility(
+        runtime,
+        conn,
+        user_id=outcome,
+        audience=audience,
+        client=client,
+        dpop_jkt=dpop_jkt,
+        grant_id=grant.id,
+    )
+    if isinstance(issued, OAuthError):
+        # Signed in, but not eligible for this audience yet: keep the grant usable.
+        return TokenResponse(token_type=NO_ACCESS_TOKEN, refresh_token=refresh_token)
+    return msgspec.structs.replace(issued, refresh_token=refresh_token)
+
+
+_POLL_TEXT = {
+    "authorization_pending": "the user has not approved the request yet",
+    "slow_down": "polling too fast: wait longer between requests",
+    "expired_token": "the device code expired: start again",
+    "access_denied": "the user denied the request",
+    "invalid_grant": "unknown or already used device code",
+}
+
+
+async def _refresh_token_grant(
+    runtime: Runtime,
+    conn: Connection,
+    client: ClientSettings,
+    form: dict[str, str],
+    dpop_jkt: str | None,
+) -> TokenResponse | OAuthError:
+    audience = _audience(runtime, client, form)
+    if audience is None:
+        return oauth_error("invalid_target", "name the audience with resource=")
+    presented = form.get("refresh_token", "")
+    now = runtime.clock()
+    try:
+        grant = await find_grant(conn, presented, client_id=client.id, now=now)
+    except GrantRefused as exc:
+        runtime.log_refusal("refresh token refused", reason=exc.reason)
+        return oauth_error("invalid_grant", "the refresh token is not valid")
+    if grant.dpop_jkt is not None and dpop_jkt != grant.dpop_jkt:
+        return oauth_error("invalid_dpop_proof", "this refresh token is bound to another DPoP key")
+    runtime.token_limiter.hit(f"user:{grant.user_id}")
+    issued = await _eligibility(
+        runtime,
+        conn,
+        user_id=grant.user_id,
+        audience=audience,
+        client=client,
+        dpop_jkt=dpop_jkt,
+        grant_id=grant.id,
+    )
+    if isinstance(issued, OAuthError):
+        # A denial leaves the refresh token as it was: the person can fix what is
+        # missing and try again with it.
+        return issued
+    successor = await rotate_refresh_token(
+        conn, grant, presented, settings=runtime.settings.config.oauth, now=now
+    )
+    return msgspec.structs.replace(issued, refresh_token=successor)
+
+
+async def _token_exchange_grant(
+    runtime: Runtime,
+    conn: Connection,
+    client: ClientSettings,
+    form: dict[str, str],
+    dpop_jkt: str | None,
+) -> TokenResponse | OAuthError:
+    if form.get("subject_token_type") != ID_TOKEN_TYPE:
+        return oauth_error("invalid_request", f"subject_token_type must be {ID_TOKEN_TYPE}")
+    requested = form.get("requested_token_type")
+    if requested not in (None, ACCESS_TOKEN_TYPE, "urn:ietf:params:oauth:token-type:jwt"):
+        return oauth_error("invalid_request", "only access tokens are issued")
+    audience = _audience(runtime, client, form)
+    if audience is None:
+        return oauth_error("invalid_target", "name the audience with resource=")
+    user_id = await subject_of_id_token(
+        conn,
+        form.get("subject_token", ""),
+        client=client,
+        providers=runtime.signin.providers,
+        directory=runtime.signin.directory,
+        now=runtime.clock(),
+    )
+    runtime.token_limiter.hit(f"user:{user_id}")
+    return await _eligibility(
+        runtime, conn, user_id=user_id, audience=audience, client=client, dpop_jkt=dpop_jkt
+    )
+
+
+_GRANTS = {
+    DEVICE_CODE: _device_code_grant,
+    REFRESH_TOKEN: _refresh_token_grant,
+    TOKEN_EXCHANGE: _token_exchange_grant,
+}
+
+
+@post("/oauth2/token", status_code=200)
+async def token_endpoint(
+    request: Request[Any, Any, Any], runtime: RuntimeDependency
+) -> Response[TokenResponse]:
+    form = await read_form(request)
+    client = authenticate_client(runtime, request, form)
+    grant_type = form.get("grant_type", "")
+    handler = _GRANTS.get(grant_type)  # type: ignore[call-overload]
+    if handler is None:
+        raise oauth_error("unsupported_grant_type", "grant_type is not supported")
+    if grant_type not in client.grant_types:
+        raise oauth_error("unauthorized_client", "this client may not use that grant type")
+    dpop_jkt = _dpop_jkt(runtime, request)
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        result = await handler(runtime, conn, client, form, dpop_jkt)
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if runtime.settings.config.oauth.require_dpop_nonce:
+        headers["DPoP-Nonce"] = runtime.dpop_nonces.current()
+    if isinstance(result, OAuthError):
+        result.headers.update(headers)
+        raise result
+    return Response(result, headers=headers)

@@ -1,0 +1,93 @@
+"""The device verification page (RFC 8628 §3.3): the signed-in person checks the code
+their terminal shows and approves or denies the program."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Template
+
+from idsvc.accounts.sessions import csrf_token, csrf_valid
+from idsvc.errors import Forbidden
+from idsvc.oauth.device import decide_device, pending_device
+from idsvc.oauth.secrets import normalize_user_code
+from idsvc.runtime import Runtime, RuntimeDependency
+from idsvc.web.auth import current_session
+from idsvc.web.pages import page
+
+__all__ = ["device_routes"]
+
+_UNKNOWN = "That code is unknown, expired or already used: start again in your terminal."
+
+
+def _display(code: str | None) -> str:
+    return f"{code[:4]}-{code[4:]}" if code else ""
+
+
+def _client_name(runtime: Runtime, client_id: str) -> str:
+    client = runtime.clients.clients.get(client_id)
+    return (client.name or client.id) if client else client_id
+
+
+@get("/device", include_in_schema=False)
+async def device_page(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Template:
+    typed = request.query_params.get("user_code", "")[:20]
+    code = normalize_user_code(typed)
+    session = await current_session(request, runtime)
+    context: dict[str, Any] = {
+        "user_code": _display(code) or typed,
+        "signed_in": session is not None,
+        "providers": list(runtime.signin.providers.values()),
+        "return_to": f"/device?user_code={_display(code)}" if code else "/device",
+        "csrf_token": csrf_token(session) if session else "",
+    }
+    if session is not None and typed:
+        async with runtime.pool.acquire() as conn:
+            client_id = await pending_device(conn, typed, runtime.clock())
+        if client_id is None:
+            context["error"] = _UNKNOWN
+        else:
+            context["client_name"] = _client_name(runtime, client_id)
+    return page("device.html", title="Connect a device", **context)
+
+
+@post("/device", include_in_schema=False, status_code=200)
+async def device_decision(
+    request: Request[Any, Any, Any], runtime: RuntimeDependency
+) -> Response[Any]:
+    session = await current_session(request, runtime)
+    if session is None:
+        raise Forbidden("sign in first", code="unauthenticated")
+    form = await request.form()
+    presented = form.get("csrf_token")
+    if not csrf_valid(session, presented if isinstance(presented, str) else None):
+        raise Forbidden("the form is stale or came from another site", code="csrf_failed")
+    # Guessing codes needs many tries: each person gets the token-request budget.
+    runtime.token_limiter.hit(f"device:{session.user_id}")
+    typed = str(form.get("user_code", ""))[:20]
+    approve = form.get("decision") == "approve"
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        client_id = await decide_device(
+            conn, typed_code=typed, user_id=session.user_id, approve=approve, now=runtime.clock()
+        )
+    if client_id is None:
+        return page(
+            "device.html",
+            title="Connect a device",
+            status=400,
+            signed_in=True,
+            user_code=typed,
+            error=_UNKNOWN,
+            csrf_token=csrf_token(session),
+        )
+    return page(
+        "device.html",
+        title="Connect a device",
+        signed_in=True,
+        outcome="approved" if approve else "denied",
+        client_name=_client_name(runtime, client_id),
+    )
+
+
+device_routes = [device_page, device_decision]

@@ -1,0 +1,135 @@
+"""Tokens for an audience whose policy requires an organisation: the `org` claim, and
+denial as soon as the membership or the organisation stops qualifying."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import jwt as pyjwt
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from idsvc import db
+from idsvc.app import create_app
+from idsvc.attestations.mapping import AttestationDraft
+from idsvc.attestations.store import record_attestations
+from idsvc.orgs.members import set_member_status
+from idsvc.policy.model import OrgRequirement, PolicySettings
+from tests.conftest import FakeClock, make_settings
+from tests.orgs.browser import Caller, signed_in
+from tests.orgs.factories import add_member, create_org
+
+AUDIENCE = "https://api.example.com/ci-model"
+POLICY = PolicySettings(
+    id="ci-model",
+    version=1,
+    audience=AUDIENCE,
+    entitlements=("model:ci:invoke",),
+    organisation=OrgRequirement(programs=("critical-infrastructure",)),
+    disclose=("org",),
+)
+
+
+@pytest.fixture
+async def client(
+    database_url: str, tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    settings = make_settings(database_url, tmp_path, policies=(POLICY,), cookie_secure=False)
+    async with AsyncTestClient(app=create_app(settings, clock=clock)) as client:
+        yield client
+
+
+async def verified_citizen(pool: db.Pool, clock: FakeClock) -> Caller:
+    caller = await signed_in(pool, clock())
+    drafts = [
+        AttestationDraft(
+            kind=kind,
+            values=values,
+            trust_framework="t",
+            assurance="IAL2",
+            verified_at=clock() - timedelta(days=1),
+            expires_at=clock() + timedelta(days=300),
+            evidence=(),
+        )
+        for kind, values in (("nationalities", ("US",)), ("us_person_basis", ("citizen",)))
+    ]
+    async with db.transaction(pool) as conn:
+        await record_attestations(
+            conn, user_id=caller.user_id, provider="p", drafts=drafts, now=clock()
+        )
+    return caller
+
+
+async def request(
+    client: AsyncTestClient[Litestar], caller: Caller
+) -> tuple[int, dict[str, object]]:
+    client.cookies.update(caller.cookies)
+    response = await client.post(
+        "/v1/eligibility-tokens", json={"audience": AUDIENCE}, headers=caller.headers
+    )
+    return response.status_code, response.json()
+
+
+async def test_member_of_an_approved_org_in_the_program_gets_the_org_claim(
+    client: AsyncTestClient[Litestar], pool: db.Pool, clock: FakeClock
+) -> None:
+    caller = await verified_citizen(pool, clock)
+    async with db.transaction(pool) as conn:
+        org = await create_org(conn, clock(), programs=("critical-infrastructure",))
+        await add_member(conn, clock(), org, caller.user_id)
+    status, body = await request(client, caller)
+    assert status == 201, body
+    claims = pyjwt.decode(str(body["access_token"]), options={"verify_signature": False})
+    assert claims["org"] == {"id": str(org), "programs": ["critical-infrastructure"]}
+    audited = await pool.fetchval(
+        "SELECT data->>'org' FROM audit_events WHERE action = 'token.issued'"
+    )
+    assert audited == str(org)
+
+
+async def test_suspension_of_the_member_or_the_org_denies_the_next_request(
+    client: AsyncTestClient[Litestar], pool: db.Pool, clock: FakeClock
+) -> None:
+    caller = await verified_citizen(pool, clock)
+    admin_id = (await signed_in(pool, clock())).user_id
+    async with db.transaction(pool) as conn:
+        org = await create_org(conn, clock(), programs=("critical-infrastructure",))
+        await add_member(conn, clock(), org, admin_id, role="admin")
+        membership = await add_member(conn, clock(), org, caller.user_id)
+    assert (await request(client, caller))[0] == 201
+    async with db.transaction(pool) as conn:
+        await set_member_status(
+            conn,
+            org_id=org,
+            membership_id=membership.id,
+            status="suspended",
+            actor="t",
+            now=clock(),
+        )
+    status, body = await request(client, caller)
+    assert status == 403
+    assert body["reasons"] == ["membership_inactive"]
+    async with db.transaction(pool) as conn:
+        await set_member_status(
+            conn, org_id=org, membership_id=membership.id, status="active", actor="t", now=clock()
+        )
+        await conn.execute("UPDATE organisations SET status = 'suspended' WHERE id = $1", org)
+    status, body = await request(client, caller)
+    assert status == 403
+    assert body["reasons"] == ["org_not_approved"]
+
+
+async def test_no_membership_is_org_required(
+    client: AsyncTestClient[Litestar], pool: db.Pool, clock: FakeClock
+) -> None:
+    caller = await verified_citizen(pool, clock)
+    someone_else = (await signed_in(pool, clock())).user_id
+    async with db.transaction(pool) as conn:
+        other = await create_org(conn, clock(), programs=("critical-infrastructure",))
+        await add_member(conn, clock(), other, someone_else)
+    status, body = await request(client, caller)
+    assert status == 403
+    assert body["reasons"] == ["org_required"]
