@@ -61,6 +61,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 _INSERT_NAME = """
 INSERT INTO screening_names (snapshot_id, entry_id, name, normalized) VALUES ($1, $2, $3, $4)
 """
+# Only the newest snapshot is matched against; older snapshots keep their entries (the record
+# behind past hits) but not their normalised names, which would only grow the table.
+_DROP_OLDER_NAMES = "DELETE FROM screening_names WHERE snapshot_id <> $1"
 _NEWEST = "SELECT id FROM screening_snapshots ORDER BY imported_at DESC, id LIMIT 1"
 _NAMES = """
 SELECT n.entry_id, e.entry_key, e.source, e.type, n.name, n.normalized
@@ -110,6 +113,7 @@ async def import_snapshot(
     )
     await conn.executemany(_INSERT_ENTRY, entries)
     await conn.executemany(_INSERT_NAME, names)
+    await conn.execute(_DROP_OLDER_NAMES, snapshot_id)
     snapshot = Snapshot(
         id=snapshot_id,
         file_sha256=digest.hex(),

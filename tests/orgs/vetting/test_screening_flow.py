@@ -106,6 +106,13 @@ async def test_a_hit_at_request_time_blocks_approval_until_overridden(
     await _import(FIXTURE, database_url)
     assert await _status(pool, org_id) == "approved"
     assert await pool.fetchval("SELECT count(*) FROM screening_hits") == 1
+    # Both snapshots stay on record; only the newest one's names are kept for matching.
+    assert await pool.fetchval("SELECT count(*) FROM screening_snapshots") == 2
+    assert await pool.fetchval("SELECT count(*) FROM screening_entries") == 26
+    newest_names = await pool.fetchval(
+        "SELECT names FROM screening_snapshots ORDER BY imported_at DESC LIMIT 1"
+    )
+    assert await pool.fetchval("SELECT count(*) FROM screening_names") == newest_names
 
 
 async def test_a_new_listing_suspends_an_approved_organisation(
