@@ -14,6 +14,8 @@ CREATE TABLE operator_grants (
 -- one organisations are screened against; older ones stay for the record of past hits.
 CREATE TABLE screening_snapshots (
     id          uuid PRIMARY KEY,
+    -- Import order: the newest snapshot is the last imported, whatever the clocks said.
+    seq         bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     file_sha256 bytea NOT NULL CHECK (length(file_sha256) = 32),
     entries     integer NOT NULL CHECK (entries >= 0),
     names       integer NOT NULL CHECK (names >= 0),
@@ -22,7 +24,6 @@ CREATE TABLE screening_snapshots (
     imported_by text NOT NULL,
     imported_at timestamptz NOT NULL
 );
-CREATE INDEX screening_snapshots_newest ON screening_snapshots (imported_at DESC);
 
 CREATE TABLE screening_entries (
     id            uuid PRIMARY KEY,

@@ -64,7 +64,7 @@ INSERT INTO screening_names (snapshot_id, entry_id, name, normalized) VALUES ($1
 # Only the newest snapshot is matched against; older snapshots keep their entries (the record
 # behind past hits) but not their normalised names, which would only grow the table.
 _DROP_OLDER_NAMES = "DELETE FROM screening_names WHERE snapshot_id <> $1"
-_NEWEST = "SELECT id FROM screening_snapshots ORDER BY imported_at DESC, id LIMIT 1"
+_NEWEST = "SELECT id FROM screening_snapshots ORDER BY seq DESC LIMIT 1"
 _NAMES = """
 SELECT n.entry_id, e.entry_key, e.source, e.type, n.name, n.normalized
 FROM screening_names n JOIN screening_entries e ON e.id = n.entry_id

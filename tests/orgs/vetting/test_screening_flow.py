@@ -110,7 +110,7 @@ async def test_a_hit_at_request_time_blocks_approval_until_overridden(
     assert await pool.fetchval("SELECT count(*) FROM screening_snapshots") == 2
     assert await pool.fetchval("SELECT count(*) FROM screening_entries") == 26
     newest_names = await pool.fetchval(
-        "SELECT names FROM screening_snapshots ORDER BY imported_at DESC LIMIT 1"
+        "SELECT names FROM screening_snapshots ORDER BY seq DESC LIMIT 1"
     )
     assert await pool.fetchval("SELECT count(*) FROM screening_names") == newest_names
 
