@@ -33,6 +33,8 @@ from idsvc.oauth.token_endpoint import token_endpoint
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.signin import SignInService
 from idsvc.oidc.transactions import purge_transactions
+from idsvc.orgs.operator_routes import operator_org_routes
+from idsvc.orgs.routes import org_routes
 from idsvc.policies.versions import record_policy_versions
 from idsvc.runtime import Runtime
 from idsvc.settings import ConfigError, Settings
@@ -105,6 +107,8 @@ def create_app(
             *signin_routes,
             *operator_routes,
             *token_routes,
+            *org_routes,
+            *operator_org_routes,
             *device_routes,
             console_router,
             *oauth_routes,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from idsvc.settings import ConfigError, Settings, load_settings
@@ -96,6 +98,37 @@ def _cmd_schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_operators_grant(args: argparse.Namespace) -> int:
+    from idsvc.accounts.operator_commands import operators_grant
+
+    return asyncio.run(operators_grant(_settings(), user=args.user, reason=args.reason))
+
+
+def _cmd_operators_revoke(args: argparse.Namespace) -> int:
+    from idsvc.accounts.operator_commands import operators_revoke
+
+    return asyncio.run(operators_revoke(_settings(), user=args.user, reason=args.reason))
+
+
+def _cmd_screening_import(args: argparse.Namespace) -> int:
+    from idsvc.screening.commands import screening_import
+
+    return asyncio.run(screening_import(_settings(), path=args.file))
+
+
+def _user_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a user id (UUID): {value!r}") from None
+
+
+def _reason(value: str) -> str:
+    if not 3 <= len(value.strip()) <= 500:
+        raise argparse.ArgumentTypeError("give a reason of 3 to 500 characters")
+    return value.strip()
+
+
 def _timestamp(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
@@ -104,6 +137,34 @@ def _timestamp(value: str) -> datetime:
     if parsed.tzinfo is None:
         raise argparse.ArgumentTypeError("give a time zone, e.g. 2026-01-01T00:00:00Z")
     return parsed
+
+
+def _add_vetting_commands(commands: Any) -> None:
+    """``operators`` and ``screening``: organisation vetting."""
+    operators = commands.add_parser("operators", help="grant or revoke the operator role")
+    operator_commands = operators.add_subparsers(
+        dest="operators_command", required=True, metavar="ACTION"
+    )
+    grant = operator_commands.add_parser("grant", help="make a user an operator now")
+    grant.add_argument("--user", type=_user_id, required=True, help="the user id")
+    grant.add_argument("--reason", type=_reason, required=True, help="why (audited)")
+    grant.set_defaults(run=_cmd_operators_grant)
+    revoke = operator_commands.add_parser("revoke", help="end a user's operator grant")
+    revoke.add_argument("--user", type=_user_id, required=True, help="the user id")
+    revoke.add_argument("--reason", type=_reason, help="why (audited)")
+    revoke.set_defaults(run=_cmd_operators_revoke)
+
+    screening = commands.add_parser("screening", help="restricted-party screening lists")
+    screening_commands = screening.add_subparsers(
+        dest="screening_command", required=True, metavar="ACTION"
+    )
+    screening_import = screening_commands.add_parser(
+        "import",
+        help="import a list in the Consolidated Screening List CSV format and re-screen "
+        "every organisation that is not rejected",
+    )
+    screening_import.add_argument("file", type=Path, help="the CSV file")
+    screening_import.set_defaults(run=_cmd_screening_import)
 
 
 def _cmd_gateway(args: argparse.Namespace) -> int:
@@ -214,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(verify_token)
     verify_token.set_defaults(run=_cmd_verify_token)
 
+    _add_vetting_commands(commands)
     _add_client_and_gateway(commands)
 
     schemas = commands.add_parser("schemas", help="regenerate schemas/*.json from the code")

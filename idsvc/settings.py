@@ -43,7 +43,9 @@ __all__ = [
     "ConfigError",
     "ConfigFile",
     "DatabaseSettings",
+    "DnsSettings",
     "KeySettings",
+    "ScreeningSettings",
     "Secrets",
     "ServiceSettings",
     "Settings",
@@ -118,6 +120,28 @@ class KeySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
             raise ValueError("keys.publish_ahead must be longer than keys.jwks_max_age")
 
 
+class ScreeningSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[screening]``: restricted-party screening of organisations (docs/screening.md)."""
+
+    # A name scoring at least this (0..100, rapidfuzz) against a listed name is a hit. 88
+    # catches every true variant of the measured fixture (case, diacritics, legal suffix,
+    # word order, alias, one typo) and none of its near misses; see docs/screening.md.
+    threshold: Annotated[float, msgspec.Meta(ge=50, le=100)] = 88.0
+
+
+IpAddress = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Fa-f:.]{2,45}$")]
+
+
+class DnsSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[dns]``: the resolver that checks domain-verification TXT records."""
+
+    # Empty: the system resolver (/etc/resolv.conf). Otherwise these addresses, on `port`.
+    nameservers: tuple[IpAddress, ...] = ()
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 53
+    # Seconds for the whole look-up; past it the check fails without changing anything.
+    timeout: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
+
+
 class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The whole TOML file. Its JSON Schema is ``schemas/config.schema.json``."""
 
@@ -125,6 +149,8 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     audit: AuditSettings = msgspec.field(default_factory=AuditSettings)
     keys: KeySettings = msgspec.field(default_factory=KeySettings)
+    screening: ScreeningSettings = msgspec.field(default_factory=ScreeningSettings)
+    dns: DnsSettings = msgspec.field(default_factory=DnsSettings)
     providers: tuple[ProviderSettings, ...] = ()
     policies: tuple[PolicySettings, ...] = ()
     oauth: OAuthSettings = msgspec.field(default_factory=OAuthSettings)

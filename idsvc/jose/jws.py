@@ -71,9 +71,7 @@ def verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature: 
             key.verify(signature, signing_input)
             return True
         if alg == "RS256" and isinstance(key, rsa.RSAPublicKey):
-            key.verify(
-                signature, hashlib.sha256(signing_input).digest(), _PKCS1V15, _RSA_PREHASHED
-            )
+            key.verify(signature, hashlib.sha256(signing_input).digest(), _PKCS1V15, _RSA_PREHASHED)
             return True
     except InvalidSignature:
         return False

@@ -32,6 +32,7 @@ from idsvc.oidc.discovery import ProviderDirectory, ProviderUnavailable
 from idsvc.oidc.id_token import IdTokenRejected, validate_id_token
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.transactions import LoginTransaction, consume_transaction, create_transaction
+from idsvc.orgs.auto_join import auto_join_on_sign_in
 
 __all__ = ["SignInRefused", "SignInResult", "SignInService"]
 
@@ -232,6 +233,13 @@ class SignInService:
                 await record_attestations(
                     conn, user_id=user.id, provider=provider.id, drafts=drafts, now=now
                 )
+            )
+            await auto_join_on_sign_in(
+                conn,
+                user_id=user.id,
+                email=email,
+                email_verified=claims.get("email_verified") is True,
+                now=now,
             )
             if old_session:
                 # Rotate: the pre-sign-in session id (possibly planted) is never reused.

@@ -1,0 +1,70 @@
+"""Domain names as organisations claim them: one normal form (IDNA 2008 A-labels, lower
+case, no trailing dot) and the public mailbox providers nobody can claim.
+
+The normal form matters for security: ``Bücher.example``, ``xn--bcher-kva.example`` and
+``BÜCHER.example.`` are one domain, so they must be one row, one uniqueness check and one
+match against a user's e-mail address.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+import idna
+
+from idsvc.errors import BadRequest
+
+__all__ = ["email_domain", "is_public_email_domain", "normalize_domain"]
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def normalize_domain(value: str) -> str:
+    """The A-label form of ``value``, or BadRequest (code ``invalid_domain``)."""
+    text = value.strip().rstrip(".")
+    if not text or len(text) > 253:
+        raise BadRequest("a domain has 1 to 253 characters", code="invalid_domain")
+    try:
+        # UTS 46 maps case and width first, as browsers and mail systems do.
+        ascii_name = idna.encode(text, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        raise BadRequest("not a valid domain name", code="invalid_domain") from None
+    labels = ascii_name.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise BadRequest(
+            "give a registered domain such as example.com", code="invalid_domain"
+        ) from None
+    if labels[-1].isdigit():
+        # An IPv4 address parses as labels; it is not a domain anyone can prove by DNS.
+        raise BadRequest("an IP address is not a domain", code="invalid_domain")
+    return ascii_name
+
+
+@cache
+def _public_domains() -> frozenset[str]:
+    text = (resources.files("idsvc.orgs") / "data" / "public_email_domains.txt").read_text(
+        encoding="utf-8"
+    )
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+def is_public_email_domain(domain: str) -> bool:
+    """``domain`` in normal form. Subdomains of a provider count as the provider."""
+    public = _public_domains()
+    labels = domain.split(".")
+    return any(".".join(labels[i:]) in public for i in range(len(labels) - 1))
+
+
+def email_domain(email: str) -> str | None:
+    """The normal form of an address's domain, or None when it has none that is valid."""
+    _, sep, domain = email.rpartition("@")
+    if not sep:
+        return None
+    try:
+        return normalize_domain(domain)
+    except BadRequest:
+        return None

@@ -1,0 +1,150 @@
+"""Importing a screening list as a snapshot, and loading the newest one for matching."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter
+from datetime import datetime
+
+import msgspec
+
+from idsvc.audit import record_event
+from idsvc.db import Connection
+from idsvc.screening.csl import CslRow
+from idsvc.screening.matching import NameIndex
+from idsvc.screening.names import normalize_name
+
+__all__ = [
+    "ListedName",
+    "LoadedList",
+    "Snapshot",
+    "import_snapshot",
+    "is_party",
+    "load_newest_list",
+]
+
+
+class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    file_sha256: str
+    entries: int
+    names: int
+    sources: dict[str, int]
+
+
+class ListedName(msgspec.Struct, frozen=True, kw_only=True):
+    entry_id: uuid.UUID
+    entry_key: str
+    source: str
+    name: str
+
+
+class LoadedList(msgspec.Struct, frozen=True, kw_only=True):
+    """The newest snapshot's names, in the order of ``index``'s positions."""
+
+    snapshot_id: uuid.UUID
+    names: list[ListedName]
+    index: NameIndex
+
+
+_INSERT_SNAPSHOT = """
+INSERT INTO screening_snapshots (id, file_sha256, entries, names, sources, imported_by,
+                                 imported_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+_INSERT_ENTRY = """
+INSERT INTO screening_entries (id, snapshot_id, entry_key, source, entity_number, type, name,
+                               alt_names, programs, addresses, source_list_url)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+"""
+_INSERT_NAME = """
+INSERT INTO screening_names (snapshot_id, entry_id, name, normalized) VALUES ($1, $2, $3, $4)
+"""
+# Only the newest snapshot is matched against; older snapshots keep their entries (the record
+# behind past hits) but not their normalised names, which would only grow the table.
+_DROP_OLDER_NAMES = "DELETE FROM screening_names WHERE snapshot_id <> $1"
+_NEWEST = "SELECT id FROM screening_snapshots ORDER BY seq DESC LIMIT 1"
+_NAMES = """
+SELECT n.entry_id, e.entry_key, e.source, e.type, n.name, n.normalized
+FROM screening_names n JOIN screening_entries e ON e.id = n.entry_id
+WHERE n.snapshot_id = $1
+ORDER BY e.entry_key, n.name
+"""
+_NOT_PARTIES = frozenset({"vessel", "aircraft"})
+
+
+def is_party(entry_type: str | None) -> bool:
+    """Organisations are screened against parties, not against ships and aircraft: a
+    vessel named ``Orient Pearl`` says nothing about the ``Orient Pearl Hotel Group``."""
+    return entry_type is None or entry_type.strip().lower() not in _NOT_PARTIES
+
+
+async def import_snapshot(
+    conn: Connection, *, data: bytes, rows: list[CslRow], actor: str, now: datetime
+) -> Snapshot:
+    """Store the parsed ``rows`` of the file ``data`` as the newest snapshot."""
+    snapshot_id = uuid.uuid4()
+    digest = hashlib.sha256(data).digest()
+    entries, names = [], []
+    for row in rows:
+        entry_id = uuid.uuid4()
+        entries.append(
+            (
+                entry_id,
+                snapshot_id,
+                row.entry_key,
+                row.source,
+                row.entity_number,
+                row.type,
+                row.name,
+                list(row.alt_names),
+                list(row.programs),
+                row.addresses,
+                row.source_list_url,
+            )
+        )
+        for name in dict.fromkeys((row.name, *row.alt_names)):
+            if normalized := normalize_name(name):
+                names.append((snapshot_id, entry_id, name, normalized))
+    sources = dict(Counter(row.source for row in rows))
+    await conn.execute(
+        _INSERT_SNAPSHOT, snapshot_id, digest, len(entries), len(names), sources, actor, now
+    )
+    await conn.executemany(_INSERT_ENTRY, entries)
+    await conn.executemany(_INSERT_NAME, names)
+    await conn.execute(_DROP_OLDER_NAMES, snapshot_id)
+    snapshot = Snapshot(
+        id=snapshot_id,
+        file_sha256=digest.hex(),
+        entries=len(entries),
+        names=len(names),
+        sources=sources,
+    )
+    await record_event(
+        conn,
+        at=now,
+        actor=actor,
+        action="screening.list.imported",
+        target=f"screening-snapshot:{snapshot_id}",
+        data=snapshot,
+    )
+    return snapshot
+
+
+async def load_newest_list(conn: Connection) -> LoadedList | None:
+    """None before any list was imported."""
+    snapshot_id = await conn.fetchval(_NEWEST)
+    if snapshot_id is None:
+        return None
+    rows = [r for r in await conn.fetch(_NAMES, snapshot_id) if is_party(r["type"])]
+    return LoadedList(
+        snapshot_id=snapshot_id,
+        names=[
+            ListedName(
+                entry_id=r["entry_id"], entry_key=r["entry_key"], source=r["source"], name=r["name"]
+            )
+            for r in rows
+        ],
+        index=NameIndex([r["normalized"] for r in rows]),
+    )
