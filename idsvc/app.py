@@ -38,6 +38,7 @@ from idsvc.orgs.routes import org_routes
 from idsvc.policies.versions import record_policy_versions
 from idsvc.runtime import Runtime
 from idsvc.settings import ConfigError, Settings
+from idsvc.tokens.status_routes import status_list_routes
 from idsvc.web.device_routes import device_routes
 from idsvc.web.operator_routes import operator_routes
 from idsvc.web.pages import TEMPLATE_DIRECTORY
@@ -104,6 +105,7 @@ def create_app(
             readyz,
             metrics,
             *key_routes,
+            *status_list_routes,
             *signin_routes,
             *operator_routes,
             *token_routes,
@@ -190,4 +192,15 @@ async def _lifespan(runtime: Runtime, http: httpx.AsyncClient) -> AsyncIterator[
         jobs.start("audit-partitions", _PARTITION_UPKEEP_INTERVAL, upkeep_partitions)
         await runtime.keys.start(pool, jobs)
         stack.push_async_callback(runtime.keys.stop, pool)
+        await runtime.status_lists.listen(pool)
+        stack.push_async_callback(runtime.status_lists.stop, pool)
+
+        async def retire_status_lists() -> None:
+            await runtime.status_lists.retire_expired(pool, runtime.clock())
+
+        jobs.start(
+            "status-list-retirement",
+            settings.config.status_lists.retire_interval,
+            retire_status_lists,
+        )
         yield

@@ -20,6 +20,8 @@ from idsvc.oauth.dpop_nonce import DPoPNonces
 from idsvc.oidc.signin import SignInService
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
+from idsvc.tokens.status_service import StatusListService
+from idsvc.tokens.status_slots import StatusAllocator
 from idsvc.verify.dpop import DPoPVerifier
 
 _log = logging.getLogger("idsvc.refusals")
@@ -41,6 +43,8 @@ class Runtime:
     # Checks DPoP proofs sent with token requests; its replay cache is per instance.
     dpop: DPoPVerifier = field(init=False)
     dpop_nonces: DPoPNonces = field(init=False)
+    status_lists: StatusListService = field(init=False)
+    status_slots: StatusAllocator = field(init=False)
     clients: ClientRegistry = field(init=False)
     _client_limiters: dict[str, RateLimiter] = field(default_factory=dict)
     _pool: Pool | None = None
@@ -52,6 +56,15 @@ class Runtime:
         # The nonce key is derived from a service secret that every instance shares.
         self.dpop_nonces = DPoPNonces(lambda: self.keys.pairwise_key, self._seconds)
         issuer = self.settings.service.issuer
+        lists = self.settings.config.status_lists
+        self.status_lists = StatusListService(
+            issuer=issuer,
+            ring=self.keys.ring,
+            algorithm=self.settings.config.keys.algorithms[0],
+            ttl=lists.ttl,
+            clock_skew=self.settings.config.keys.clock_skew,
+        )
+        self.status_slots = StatusAllocator(lists.list_size)
         self.clients = ClientRegistry(
             self.settings.config.clients,
             cli_client=self.settings.config.oauth.cli_client,

@@ -49,6 +49,7 @@ __all__ = [
     "Secrets",
     "ServiceSettings",
     "Settings",
+    "StatusListSettings",
     "load_settings",
     "parse_config",
 ]
@@ -142,6 +143,19 @@ class DnsSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     timeout: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
 
 
+class StatusListSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[status_lists]``: revocation through Token Status Lists (docs/revocation.md)."""
+
+    # Slots per list. Large lists keep few lists live at once (each gateway fetches each
+    # list its tokens name) and hide issuance order among more tokens; 2^20 two-bit slots
+    # are 256 KiB raw, a few KiB compressed while few are revoked.
+    list_size: Annotated[int, msgspec.Meta(ge=1024, le=16_777_216)] = 1_048_576
+    # How long gateways may cache a list (Cache-Control max-age and the list's ttl): the
+    # bound on how long a revoked token can still pass, plus the gateway's refresh.
+    ttl: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 300
+    retire_interval: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 600.0
+
+
 class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The whole TOML file. Its JSON Schema is ``schemas/config.schema.json``."""
 
@@ -154,6 +168,7 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     providers: tuple[ProviderSettings, ...] = ()
     policies: tuple[PolicySettings, ...] = ()
     oauth: OAuthSettings = msgspec.field(default_factory=OAuthSettings)
+    status_lists: StatusListSettings = msgspec.field(default_factory=StatusListSettings)
     clients: tuple[ClientSettings, ...] = ()
     # Subjects (``provider:subject`` of an upstream identity) that are operators.
     operators: tuple[Annotated[str, msgspec.Meta(min_length=3, max_length=512)], ...] = ()

@@ -10,6 +10,7 @@ import msgspec
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.audit import record_event
 from idsvc.db import Connection, rows_to
+from idsvc.tokens.revocation import revoke_user_tokens
 
 __all__ = ["Attestation", "current_attestations", "record_attestations", "revoke_attestation"]
 
@@ -116,4 +117,6 @@ async def revoke_attestation(
         target=f"attestation:{attestation_id}",
         data={"user": str(user_id), "reason": reason},
     )
+    # Every live token of the person was decided on their attestations.
+    await revoke_user_tokens(conn, user_id, actor=actor, reason="attestation_revoked", now=now)
     return True

@@ -26,6 +26,7 @@ from idsvc.keys.schedule import (
     manual_rotation_plan,
     scheduled_plan,
 )
+from idsvc.tokens.revocation import revoke_key_tokens
 
 __all__ = ["announce_transitions", "apply_plan", "ensure_keys", "rotate"]
 
@@ -72,6 +73,9 @@ async def apply_plan(
             target=f"key:{kid}",
             data={"reason": reason, "alg": alg},
         )
+        # A compromised key: what it signed must stop even at gateways that still
+        # cache the old JWKS, so its live tokens are invalidated in the status lists.
+        await revoke_key_tokens(conn, kid, actor=actor, reason="key_revoked", now=now)
     for times in plan.reschedule:
         await store.reschedule_key(conn, times)
         await record_event(

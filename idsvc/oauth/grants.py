@@ -13,6 +13,7 @@ from idsvc.audit import record_event
 from idsvc.db import Connection, row_to
 from idsvc.oauth.config import OAuthSettings
 from idsvc.oauth.secrets import new_opaque, stored_hash
+from idsvc.tokens.revocation import revoke_grant_tokens
 
 __all__ = [
     "GrantRefused",
@@ -174,6 +175,7 @@ async def revoke_grant(
         target=f"grant:{grant_id}",
         data={"reason": reason},
     )
+    await revoke_grant_tokens(conn, grant_id, actor=actor, reason=reason, now=now)
     return True
 
 

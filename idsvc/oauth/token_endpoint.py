@@ -115,6 +115,7 @@ async def _eligibility(
             issuer=runtime.settings.service.issuer,
             now=runtime.clock(),
             actor=f"client:{client.id}",
+            slots=runtime.status_slots,
             dpop_jkt=dpop_jkt,
             grant_id=grant_id,
         )

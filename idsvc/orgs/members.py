@@ -14,6 +14,11 @@ from idsvc.audit import record_event
 from idsvc.db import Connection, row_to
 from idsvc.errors import Conflict, NotFound
 from idsvc.orgs.records import MemberRole, Membership, MemberSource, MemberStatus
+from idsvc.tokens.revocation import (
+    reinstate_membership_tokens,
+    revoke_membership_tokens,
+    suspend_membership_tokens,
+)
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -131,6 +136,23 @@ async def _keep_an_admin(conn: Connection, membership: Membership) -> None:
         )
 
 
+async def _follow_with_tokens(
+    conn: Connection, membership: Membership, *, previous: str, actor: str, now: datetime
+) -> None:
+    """Live tokens that relied on this membership follow it: suspended, invalid once
+    removed, valid again when reinstated (docs/revocation.md)."""
+    if membership.user_id is None:
+        return  # never signed in: no token can exist
+    args = (conn, membership.org_id, membership.user_id)
+    reason = f"membership_{membership.status}"
+    if membership.status == "suspended":
+        await suspend_membership_tokens(*args, actor=actor, reason=reason, now=now)
+    elif membership.status == "removed":
+        await revoke_membership_tokens(*args, actor=actor, reason=reason, now=now)
+    elif membership.status == "active" and previous == "suspended":
+        await reinstate_membership_tokens(*args, actor=actor, reason=reason, now=now)
+
+
 async def set_member_status(
     conn: Connection,
     *,
@@ -164,6 +186,7 @@ async def set_member_status(
         target=f"org:{org_id}",
         data={"membership": str(membership_id), "from": membership.status, "reason": reason},
     )
+    await _follow_with_tokens(conn, updated, previous=membership.status, actor=actor, now=now)
     return updated
 
 

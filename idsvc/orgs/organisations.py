@@ -18,6 +18,7 @@ from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import Conflict, Forbidden, NotFound
 from idsvc.orgs.members import enrol_member
 from idsvc.orgs.records import MemberRole, MemberStatus, Organisation, OrgStatus
+from idsvc.tokens.revocation import reinstate_org_tokens, suspend_org_tokens
 
 __all__ = [
     "ORG_TRANSITIONS",
@@ -213,6 +214,11 @@ async def set_org_status(
         target=f"org:{org_id}",
         data={"from": org.status, "to": status, "reason": reason},
     )
+    # Live tokens that relied on the organisation follow it (docs/revocation.md).
+    if status == "suspended":
+        await suspend_org_tokens(conn, org_id, actor=actor, reason="org_suspended", now=now)
+    elif status == "approved" and org.status == "suspended":
+        await reinstate_org_tokens(conn, org_id, actor=actor, reason="org_reinstated", now=now)
     return updated
 
 

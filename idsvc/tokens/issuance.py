@@ -7,8 +7,9 @@ transaction; a denial changes nothing else.
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from idsvc.audit import record_event
 from idsvc.db import Connection
@@ -16,9 +17,11 @@ from idsvc.errors import BadRequest
 from idsvc.keys.service import KeyService
 from idsvc.policy.decision import AttestationFact, Deny, MembershipFact, SubjectFacts, decide
 from idsvc.policy.model import PolicySettings
-from idsvc.tokens.claims import OrgClaim
+from idsvc.tokens.claims import MAX_TOKEN_LIFETIME, OrgClaim, StatusClaim, StatusListReference
 from idsvc.tokens.mint import MintedToken, mint_eligibility_token
 from idsvc.tokens.pairwise import pairwise_subject
+from idsvc.tokens.status_list import status_list_uri
+from idsvc.tokens.status_slots import StatusAllocator
 
 __all__ = ["issue_token", "load_subject_facts"]
 
@@ -79,6 +82,7 @@ async def issue_token(
     issuer: str,
     now: datetime,
     actor: str,
+    slots: StatusAllocator,
     dpop_jkt: str | None = None,
     grant_id: uuid.UUID | None = None,
 ) -> MintedToken | Deny:
@@ -104,13 +108,27 @@ async def issue_token(
             },
         )
         return decision
+    signer = keys.ring.signing_key(policy.algorithm, now)
+    lifetime = max(1, min(decision.lifetime, MAX_TOKEN_LIFETIME))
+    jti = secrets.token_urlsafe(16)
+    # The slot records what the token depends on, so revoking any of it finds the token.
+    slot = await slots.allocate(
+        conn,
+        user_id=user_id,
+        org_id=decision.org.id if decision.org is not None else None,
+        grant_id=grant_id,
+        kid=signer.kid,
+        jti=jti,
+        expires_at=now + timedelta(seconds=lifetime),
+        now=now,
+    )
     minted = mint_eligibility_token(
-        signer=keys.ring.signing_key(policy.algorithm, now),
+        signer=signer,
         issuer=issuer,
         subject=pairwise_subject(keys.pairwise_key, user_id=str(user_id), audience=audience),
         audience=audience,
         now=now,
-        lifetime=decision.lifetime,
+        lifetime=lifetime,
         entitlements=decision.entitlements,
         assurance=decision.assurance,
         policy_ref=decision.policy_ref,
@@ -118,6 +136,10 @@ async def issue_token(
         if decision.org is not None and "org" in policy.disclose
         else None,
         dpop_jkt=dpop_jkt,
+        status=StatusClaim(
+            status_list=StatusListReference(idx=slot.idx, uri=status_list_uri(issuer, slot.list_id))
+        ),
+        jti=jti,
     )
     await record_event(
         conn,

@@ -55,6 +55,7 @@ async def eligibility_token(
             issuer=runtime.settings.service.issuer,
             now=now,
             actor=f"user:{session.user_id}",
+            slots=runtime.status_slots,
             dpop_jkt=dpop_jkt,
         )
     if isinstance(minted, Deny):

@@ -1,0 +1,97 @@
+"""Giving every issued token a slot in a status list, in the issuing transaction.
+
+Indices are drawn at random (``secrets``) within the open list, so a token's index says
+nothing about when it was issued or who else was issued one; concurrent issuers never
+wait on each other because no counter row is updated: a slot is claimed by inserting it,
+and a taken slot just means another draw. When draws keep hitting taken slots the list is
+marked full and a new one is opened.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from idsvc.db import Connection
+
+__all__ = ["StatusAllocator", "StatusSlot"]
+
+_CANDIDATES = 8
+_ROUNDS = 2
+# Serialises opening a new list across instances (transaction-scoped).
+_OPEN_LOCK_KEY = 0x1D5C_57A7
+
+
+class StatusSlot(msgspec.Struct, frozen=True, kw_only=True):
+    list_id: int
+    idx: int
+
+
+_OPEN_LIST = "SELECT id, size FROM status_lists WHERE full_at IS NULL ORDER BY id DESC LIMIT 1"
+_NEW_LIST = "INSERT INTO status_lists (size, created_at) VALUES ($1, $2) RETURNING id, size"
+_LOCK = "SELECT pg_advisory_xact_lock($1)"
+_MARK_FULL = "UPDATE status_lists SET full_at = $2 WHERE id = $1 AND full_at IS NULL"
+# Several random candidates in one round trip; the first free one is claimed. A race with
+# another issuer for the same slot ends in ON CONFLICT DO NOTHING and another round.
+_CLAIM = """
+INSERT INTO token_statuses (list_id, idx, user_id, org_id, grant_id, kid, jti, expires_at)
+SELECT $1, candidate, $3, $4, $5, $6, $7, $8
+FROM unnest($2::integer[]) AS candidate
+WHERE NOT EXISTS (SELECT 1 FROM token_statuses t WHERE t.list_id = $1 AND t.idx = candidate)
+LIMIT 1
+ON CONFLICT DO NOTHING
+RETURNING idx
+"""
+
+
+class StatusAllocator:
+    """One per instance; remembers the open list so issuing costs one statement."""
+
+    def __init__(self, list_size: int) -> None:
+        self.list_size = list_size
+        self._open: tuple[int, int] | None = None
+
+    async def _open_list(
+        self, conn: Connection, now: datetime, *, after_full: int | None
+    ) -> tuple[int, int]:
+        if after_full is None and self._open is not None:
+            return self._open
+        row = await conn.fetchrow(_OPEN_LIST)
+        if row is None or row["id"] == after_full:
+            await conn.execute(_LOCK, _OPEN_LOCK_KEY)
+            row = await conn.fetchrow(_OPEN_LIST)
+            if row is None or row["id"] == after_full:
+                row = await conn.fetchrow(_NEW_LIST, self.list_size, now)
+        assert row is not None
+        self._open = (row["id"], row["size"])
+        return self._open
+
+    async def allocate(
+        self,
+        conn: Connection,
+        *,
+        user_id: uuid.UUID,
+        org_id: uuid.UUID | None,
+        grant_id: uuid.UUID | None,
+        kid: str,
+        jti: str,
+        expires_at: datetime,
+        now: datetime,
+    ) -> StatusSlot:
+        full: int | None = None
+        for _attempt in range(3):
+            list_id, size = await self._open_list(conn, now, after_full=full)
+            for _round in range(_ROUNDS):
+                candidates = [secrets.randbelow(size) for _ in range(_CANDIDATES)]
+                idx = await conn.fetchval(
+                    _CLAIM, list_id, candidates, user_id, org_id, grant_id, kid, jti, expires_at
+                )
+                if idx is not None:
+                    return StatusSlot(list_id=list_id, idx=idx)
+            # Every draw was taken: the list is full enough; open the next one.
+            await conn.execute(_MARK_FULL, list_id, now)
+            full = list_id
+        raise RuntimeError("no free status list slot after opening a new list")
