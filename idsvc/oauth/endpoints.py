@@ -82,17 +82,23 @@ def _unverified_audience(token: str) -> str | None:
     return aud if isinstance(aud, str) else None
 
 
-def _introspect_eligibility_token(runtime: Runtime, token: str) -> dict[str, object]:
+_SLOT_STATUS = "SELECT status FROM token_statuses WHERE list_id = $1 AND idx = $2"
+
+
+async def _introspect_eligibility_token(runtime: Runtime, token: str) -> dict[str, object]:
     audience = _unverified_audience(token)
     if audience is None or audience not in runtime.policies:
         return {"active": False}
     now = runtime.clock()
     jwks, _etag = runtime.keys.ring.jwks(now)
+    issuer = runtime.settings.service.issuer
     verifier = Verifier(
-        issuer=runtime.settings.service.issuer,
+        issuer=issuer,
         audience=audience,
         jwks=json.loads(jwks),
         clock=now.timestamp,
+        # The status is read from the database below, not fetched from ourselves.
+        check_status=False,
     )
     try:
         claims = verifier.verify(token)
@@ -102,6 +108,15 @@ def _introspect_eligibility_token(runtime: Runtime, token: str) -> dict[str, obj
         claims = msgspec.json.decode(b64url_decode(token.split(".")[1]), type=EligibilityClaims)
     except VerificationError:
         return {"active": False}
+    if claims.status is not None:
+        reference = claims.status.status_list
+        list_id = reference.uri.removeprefix(f"{issuer}/status-lists/")
+        if not list_id.isdigit():
+            return {"active": False}
+        async with runtime.pool.acquire() as conn:
+            status = await conn.fetchval(_SLOT_STATUS, int(list_id), reference.idx)
+        if status != 0:  # revoked, suspended, or a slot we never allocated
+            return {"active": False}
     return {"active": True, "token_type": "eligibility+jwt", **msgspec.to_builtins(claims)}
 
 
@@ -118,7 +133,7 @@ async def introspect(
     if token.startswith(REFRESH_PREFIX):
         answer = await _introspect_refresh_token(runtime, token, client.id)
     else:
-        answer = _introspect_eligibility_token(runtime, token)
+        answer = await _introspect_eligibility_token(runtime, token)
     return Response(answer, headers=_NO_STORE)
 
 

@@ -4,7 +4,8 @@ Indices are drawn at random (``secrets``) within the open list, so a token's ind
 nothing about when it was issued or who else was issued one; concurrent issuers never
 wait on each other because no counter row is updated: a slot is claimed by inserting it,
 and a taken slot just means another draw. When draws keep hitting taken slots the list is
-marked full and a new one is opened.
+marked full and a new one is opened. No step waits on a lock another issuer could hold
+while waiting on us.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ __all__ = ["StatusAllocator", "StatusSlot"]
 
 _CANDIDATES = 8
 _ROUNDS = 2
-# Serialises opening a new list across instances (transaction-scoped).
-_OPEN_LOCK_KEY = 0x1D5C_57A7
 
 
 class StatusSlot(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,10 +29,17 @@ class StatusSlot(msgspec.Struct, frozen=True, kw_only=True):
     idx: int
 
 
-_OPEN_LIST = "SELECT id, size FROM status_lists WHERE full_at IS NULL ORDER BY id DESC LIMIT 1"
+_OPEN_LIST = """
+SELECT id, size FROM status_lists WHERE full_at IS NULL AND id <> $1 ORDER BY id DESC LIMIT 1
+"""
 _NEW_LIST = "INSERT INTO status_lists (size, created_at) VALUES ($1, $2) RETURNING id, size"
-_LOCK = "SELECT pg_advisory_xact_lock($1)"
-_MARK_FULL = "UPDATE status_lists SET full_at = $2 WHERE id = $1 AND full_at IS NULL"
+# SKIP LOCKED: never wait on another issuer marking the same list (it is then doing this
+# very thing), so slot claims and list rows cannot form a lock cycle.
+_MARK_FULL = """
+UPDATE status_lists SET full_at = $2
+WHERE id = (SELECT id FROM status_lists WHERE id = $1 AND full_at IS NULL
+            FOR UPDATE SKIP LOCKED)
+"""
 # Several random candidates in one round trip; the first free one is claimed. A race with
 # another issuer for the same slot ends in ON CONFLICT DO NOTHING and another round.
 _CLAIM = """
@@ -59,12 +65,10 @@ class StatusAllocator:
     ) -> tuple[int, int]:
         if after_full is None and self._open is not None:
             return self._open
-        row = await conn.fetchrow(_OPEN_LIST)
-        if row is None or row["id"] == after_full:
-            await conn.execute(_LOCK, _OPEN_LOCK_KEY)
-            row = await conn.fetchrow(_OPEN_LIST)
-            if row is None or row["id"] == after_full:
-                row = await conn.fetchrow(_NEW_LIST, self.list_size, now)
+        row = await conn.fetchrow(_OPEN_LIST, after_full or 0)
+        if row is None:
+            # Concurrent issuers may each open one; a spare list costs nothing.
+            row = await conn.fetchrow(_NEW_LIST, self.list_size, now)
         assert row is not None
         self._open = (row["id"], row["size"])
         return self._open

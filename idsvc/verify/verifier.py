@@ -36,6 +36,7 @@ from idsvc.verify.errors import (
     WrongType,
 )
 from idsvc.verify.keys import JWKSource
+from idsvc.verify.status import StatusListChecker
 
 __all__ = ["MAX_TOKEN_BYTES", "StatusChecker", "Verifier"]
 
@@ -95,6 +96,10 @@ class Verifier:
         dpop_iat_window: float = 60.0,
         cache_size: int = 10_000,
         status_checker: StatusChecker | None = None,
+        check_status: bool = True,
+        status_max_stale: float = 3600.0,
+        fail_open_on_stale_status: bool = False,
+        status_list_dir: str | Path | None = None,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
@@ -110,7 +115,19 @@ class Verifier:
             fetch_timeout=fetch_timeout,
         )
         self._dpop = DPoPVerifier(clock=clock, iat_window=dpop_iat_window)
-        self._status = status_checker
+        # Tokens naming a status list are checked against it unless the operator turned
+        # that off; a custom checker (tests, other transports) replaces the built-in one.
+        self._status: StatusChecker | None = status_checker
+        if status_checker is None and check_status:
+            self._status = StatusListChecker(
+                issuer=issuer,
+                keys=self._keys,
+                clock=clock,
+                max_stale=status_max_stale,
+                fail_open_on_stale=fail_open_on_stale_status,
+                list_dir=status_list_dir,
+                fetch_timeout=fetch_timeout,
+            )
         # token -> (claims, kid): the kid is re-checked on every hit, so a key dropped from
         # the JWKS (emergency rotation) stops its cached tokens at the next JWKS refresh.
         self._cache: dict[str, tuple[EligibilityClaims, str]] = {}

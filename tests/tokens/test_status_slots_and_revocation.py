@@ -1,0 +1,176 @@
+"""Status slots on a real database: random, contention-free allocation with rollover, and
+every revocation path setting exactly the tokens that depended on what changed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+from idsvc import db
+from idsvc.attestations.mapping import AttestationDraft
+from idsvc.attestations.store import record_attestations, revoke_attestation
+from idsvc.oauth.config import OAuthSettings
+from idsvc.oauth.grants import create_grant, revoke_grant
+from idsvc.orgs.members import set_member_status
+from idsvc.tokens.status_slots import StatusAllocator, StatusSlot
+from tests.conftest import FakeClock
+from tests.orgs.factories import add_member, create_org, create_user
+
+
+async def slot(
+    pool: db.Pool,
+    allocator: StatusAllocator,
+    clock: FakeClock,
+    user: uuid.UUID,
+    *,
+    org: uuid.UUID | None = None,
+    grant: uuid.UUID | None = None,
+    kid: str = "k1",
+    lifetime: int = 300,
+) -> StatusSlot:
+    async with db.transaction(pool) as conn:
+        return await allocator.allocate(
+            conn, user_id=user, org_id=org, grant_id=grant, kid=kid, jti=uuid.uuid4().hex,
+            expires_at=clock() + timedelta(seconds=lifetime), now=clock(),
+        )  # fmt: skip
+
+
+async def status_of(pool: db.Pool, s: StatusSlot) -> int:
+    value: int = await pool.fetchval(
+        "SELECT status FROM token_statuses WHERE list_id = $1 AND idx = $2", s.list_id, s.idx
+    )
+    return value
+
+
+async def test_concurrent_issuers_get_distinct_slots(pool: db.Pool, clock: FakeClock) -> None:
+    async with db.transaction(pool) as conn:
+        user = await create_user(conn, clock())
+    # Each task is its own instance (its own allocator), all issuing at once.
+    slots = await asyncio.gather(
+        *(slot(pool, StatusAllocator(256), clock, user) for _ in range(120))
+    )
+    assert len({(s.list_id, s.idx) for s in slots}) == len(slots)
+    assert all(0 <= s.idx < 256 for s in slots)
+    per_list = await pool.fetch(
+        "SELECT list_id, count(*) AS n FROM token_statuses GROUP BY list_id"
+    )
+    assert all(row["n"] <= 256 for row in per_list)
+
+
+async def test_slots_are_random_and_full_lists_roll_over(pool: db.Pool, clock: FakeClock) -> None:
+    async with db.transaction(pool) as conn:
+        user = await create_user(conn, clock())
+    allocator = StatusAllocator(list_size=64)
+    slots = [await slot(pool, allocator, clock, user) for _ in range(150)]
+    assert len({(s.list_id, s.idx) for s in slots}) == 150
+    lists = await pool.fetch("SELECT id, full_at FROM status_lists ORDER BY id")
+    assert len(lists) >= 3  # 150 tokens cannot fit in two 64-slot lists
+    assert all(row["full_at"] is not None for row in lists[:-1])
+    assert lists[-1]["full_at"] is None
+    first = [s.idx for s in slots if s.list_id == lists[0]["id"]]
+    # Drawn at random: the order of issuance is not the order of the indices.
+    assert first[:20] != sorted(first[:20])
+
+
+async def test_each_change_reaches_exactly_the_tokens_that_depended_on_it(
+    pool: db.Pool, clock: FakeClock
+) -> None:
+    allocator = StatusAllocator(list_size=1024)
+    async with db.transaction(pool) as conn:
+        org = await create_org(conn, clock())
+        admin = await create_user(conn, clock())
+        alice = await create_user(conn, clock())
+        bob = await create_user(conn, clock())
+        await add_member(conn, clock(), org, admin, role="admin")
+        alice_m = await add_member(conn, clock(), org, alice)
+        await add_member(conn, clock(), org, bob)
+    alice_org = await slot(pool, allocator, clock, alice, org=org)
+    alice_plain = await slot(pool, allocator, clock, alice)  # a policy without an org
+    bob_org = await slot(pool, allocator, clock, bob, org=org)
+    expired = await slot(pool, allocator, clock, alice, org=org, lifetime=1)
+    clock.advance(5)
+
+    async with db.transaction(pool) as conn:
+        await set_member_status(
+            conn, org_id=org, membership_id=alice_m.id, status="suspended", actor="t", now=clock()
+        )
+    assert [await status_of(pool, s) for s in (alice_org, alice_plain, bob_org, expired)] == [
+        2,
+        0,
+        0,
+        0,
+    ]
+
+    # The organisation is suspended too; reinstating it must not wake a suspended member.
+    async with db.transaction(pool) as conn:
+        await conn.execute("UPDATE organisations SET status = 'approved' WHERE id = $1", org)
+        from idsvc.orgs.organisations import set_org_status
+
+        await set_org_status(
+            conn, org_id=org, status="suspended", reason="re-screening", actor="t", now=clock()
+        )
+    assert [await status_of(pool, s) for s in (alice_org, bob_org)] == [2, 2]
+    async with db.transaction(pool) as conn:
+        await set_org_status(
+            conn, org_id=org, status="approved", reason="cleared", actor="t", now=clock()
+        )
+    assert [await status_of(pool, s) for s in (alice_org, bob_org)] == [2, 0]
+    async with db.transaction(pool) as conn:
+        await set_member_status(
+            conn, org_id=org, membership_id=alice_m.id, status="active", actor="t", now=clock()
+        )
+    assert await status_of(pool, alice_org) == 0
+
+    # Removal is final: reinstating cannot bring the token back.
+    async with db.transaction(pool) as conn:
+        await set_member_status(
+            conn, org_id=org, membership_id=alice_m.id, status="removed", actor="t", now=clock()
+        )
+    assert [await status_of(pool, s) for s in (alice_org, alice_plain)] == [1, 0]
+    events = await pool.fetch(
+        "SELECT action, data FROM audit_events WHERE action LIKE 'token.status.%' ORDER BY seq"
+    )
+    assert [e["action"] for e in events] == [
+        "token.status.suspended",
+        "token.status.suspended",
+        "token.status.valid",
+        "token.status.valid",
+        "token.status.invalid",
+    ]
+    versions = await pool.fetchval("SELECT version FROM status_lists")
+    assert versions == 5
+
+
+async def test_attestation_revocation_grant_revocation_and_a_dropped_key(
+    pool: db.Pool, clock: FakeClock
+) -> None:
+    allocator = StatusAllocator(list_size=1024)
+    async with db.transaction(pool) as conn:
+        alice = await create_user(conn, clock())
+        bob = await create_user(conn, clock())
+        await record_attestations(
+            conn, user_id=alice, provider="p", now=clock(),
+            drafts=[AttestationDraft(kind="nationalities", values=("US",), trust_framework="t",
+                                     assurance="IAL2", verified_at=clock(),
+                                     expires_at=clock() + timedelta(days=30), evidence=())],
+        )  # fmt: skip
+        grant, _refresh = await create_grant(
+            conn, user_id=bob, client_id="c", dpop_jkt=None, settings=OAuthSettings(), now=clock()
+        )
+    alice_token = await slot(pool, allocator, clock, alice)
+    bob_from_grant = await slot(pool, allocator, clock, bob, grant=grant.id)
+    bob_browser = await slot(pool, allocator, clock, bob)
+    other_key = await slot(pool, allocator, clock, bob, kid="k2")
+    attestation = await pool.fetchval("SELECT id FROM attestations WHERE user_id = $1", alice)
+    async with db.transaction(pool) as conn:
+        await revoke_attestation(
+            conn, attestation, actor="op", reason="stolen document", now=clock()
+        )
+        await revoke_grant(conn, grant.id, reason="lost laptop", actor="user", now=clock())
+        from idsvc.tokens.revocation import revoke_key_tokens
+
+        await revoke_key_tokens(conn, "k2", actor="op", reason="key_revoked", now=clock())
+    assert [
+        await status_of(pool, s) for s in (alice_token, bob_from_grant, bob_browser, other_key)
+    ] == [1, 1, 0, 1]
