@@ -16,7 +16,7 @@ from idsvc import db
 from idsvc.app import create_app
 from idsvc.oauth.config import ClientSettings, OAuthSettings
 from idsvc.policy.model import PolicySettings
-from idsvc.settings import ConfigFile, Secrets, ServiceSettings, Settings
+from idsvc.settings import ConfigFile, Secrets, ServiceSettings, Settings, StatusListSettings
 from tests.pg import TestDatabases
 
 if TYPE_CHECKING:
@@ -107,6 +107,7 @@ def make_settings(
     policies: tuple[PolicySettings, ...] = (),
     clients: tuple[ClientSettings, ...] = (),
     oauth: OAuthSettings | None = None,
+    status_lists: StatusListSettings | None = None,
     **service: object,
 ) -> Settings:
     service_settings = msgspec.structs.replace(ServiceSettings(), **service)
@@ -117,6 +118,7 @@ def make_settings(
             policies=policies,
             clients=clients,
             oauth=oauth or OAuthSettings(),
+            status_lists=status_lists or StatusListSettings(),
         ),
         database_url=database_url,
         secrets=Secrets(

@@ -15,7 +15,7 @@ from idsvc.app import create_app
 from idsvc.devidp.wiring import demo_provider
 from idsvc.oauth.config import ClientSettings, OAuthSettings
 from idsvc.policy.model import PolicySettings
-from idsvc.settings import Settings
+from idsvc.settings import Settings, StatusListSettings
 from tests.conftest import FakeClock, make_settings
 from tests.serving import _free_port, serve_in_thread
 
@@ -35,6 +35,7 @@ def demo_service(
     policies: tuple[PolicySettings, ...] = (),
     clients: tuple[ClientSettings, ...] = (),
     oauth: OAuthSettings | None = None,
+    status_lists: StatusListSettings | None = None,
     **service: object,
 ) -> Iterator[tuple[str, Settings]]:
     """idsvc with the demo provider mounted, served on loopback; yields (base URL, settings)."""
@@ -48,6 +49,7 @@ def demo_service(
         policies=policies,
         clients=clients,
         oauth=oauth,
+        status_lists=status_lists,
         issuer=issuer,
         **service,
     )

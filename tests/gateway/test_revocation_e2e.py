@@ -1,0 +1,196 @@
+"""Revocation reaching NGINX-protected traffic: idsvc, a real NGINX, the check sidecar and
+a protected API. After each change the same token is refused at NGINX within the status
+list's ttl plus the sidecar's refresh (both the list's ttl here); a suspended-then-
+reinstated membership is accepted again. Times from change to first refusal are printed
+(pytest -s) and reported in docs/revocation.md."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from idsvc import db
+from idsvc.attestations.store import revoke_attestation
+from idsvc.orgs.members import set_member_status
+from idsvc.orgs.organisations import set_org_status
+from idsvc.policy.model import OrgRequirement, PolicySettings
+from idsvc.settings import StatusListSettings
+from tests.conftest import FakeClock, WallClock
+from tests.gateway.nginx import nginx_in_front, sidecar
+from tests.oidc.flow import demo_service, sign_in
+from tests.orgs.factories import add_member, create_org
+
+MODEL = "https://api.example.com/ci-model"
+TTL = 10
+POLICY = PolicySettings(
+    id="ci-model",
+    version=1,
+    audience=MODEL,
+    entitlements=("model:invoke",),
+    organisation=OrgRequirement(programs=("critical-infrastructure",)),
+    disclose=("org",),
+)
+CITIZEN_SUBJECT = "demo-7f3c1a20-us-citizen"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return WallClock()
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
+    lists = StatusListSettings(ttl=TTL)
+    with demo_service(database_url, tmp_path, clock, policies=(POLICY,), status_lists=lists) as (
+        url,
+        _,
+    ):
+        yield url
+
+
+@pytest.fixture
+def gateway(service: str, tmp_path: Path) -> Iterator[str]:
+    with sidecar(service, MODEL) as address, nginx_in_front(tmp_path, address) as base:
+        yield base
+
+
+@pytest.fixture
+async def browser(service: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=service, timeout=10) as client:
+        yield client
+
+
+async def token_for(browser: httpx.AsyncClient) -> str:
+    page = await browser.get("/me")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    response = await browser.post(
+        "/v1/eligibility-tokens", json={"audience": MODEL}, headers={"x-csrf-token": csrf}
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["access_token"])
+
+
+async def until_status(api: httpx.AsyncClient, token: str, expected: int) -> float:
+    """Seconds until NGINX answers ``expected`` for the token; fails past ttl x 2 + 5."""
+    started = time.monotonic()
+    deadline = started + 2 * TTL + 5
+    while time.monotonic() < deadline:
+        response = await api.get("/v1/infer", headers={"Authorization": f"Bearer {token}"})
+        if response.status_code == expected:
+            return time.monotonic() - started
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"still not {expected} after {deadline - started:.0f} s")
+
+
+async def test_revocations_reach_nginx_within_the_lists_ttl(
+    browser: httpx.AsyncClient, gateway: str, database_url: str, clock: FakeClock
+) -> None:
+    await sign_in(browser, "us-citizen")
+    pool = await db.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        user = await pool.fetchval(
+            "SELECT user_id FROM identities WHERE subject = $1", CITIZEN_SUBJECT
+        )
+        async with db.transaction(pool) as conn:
+            org = await create_org(conn, clock(), programs=("critical-infrastructure",))
+            membership = await add_member(conn, clock(), org, user)
+        timings: dict[str, float] = {}
+        async with httpx.AsyncClient(base_url=gateway, timeout=10) as api:
+            # 1. Suspend the member, then reinstate: refused, then accepted again.
+            token = await token_for(browser)
+            assert (
+                await api.get("/v1/infer", headers={"Authorization": f"Bearer {token}"})
+            ).status_code == 200
+            async with db.transaction(pool) as conn:
+                await set_member_status(
+                    conn,
+                    org_id=org,
+                    membership_id=membership.id,
+                    status="suspended",
+                    actor="admin",
+                    now=clock(),
+                )
+            timings["membership suspended"] = await until_status(api, token, 403)
+            refused = await api.get("/v1/infer", headers={"Authorization": f"Bearer {token}"})
+            assert "suspended" in refused.headers["www-authenticate"]
+            async with db.transaction(pool) as conn:
+                await set_member_status(
+                    conn,
+                    org_id=org,
+                    membership_id=membership.id,
+                    status="active",
+                    actor="admin",
+                    now=clock(),
+                )
+            timings["membership reinstated"] = await until_status(api, token, 200)
+
+            # 2. Suspend the organisation, then reinstate it.
+            async with db.transaction(pool) as conn:
+                await set_org_status(
+                    conn,
+                    org_id=org,
+                    status="suspended",
+                    reason="re-screening",
+                    actor="operator",
+                    now=clock(),
+                )
+            timings["organisation suspended"] = await until_status(api, token, 403)
+            async with db.transaction(pool) as conn:
+                await set_org_status(
+                    conn,
+                    org_id=org,
+                    status="approved",
+                    reason="cleared",
+                    actor="operator",
+                    now=clock(),
+                )
+            timings["organisation reinstated"] = await until_status(api, token, 200)
+
+            # 3. The org admin removes the member: final.
+            async with db.transaction(pool) as conn:
+                await set_member_status(
+                    conn,
+                    org_id=org,
+                    membership_id=membership.id,
+                    status="removed",
+                    actor="admin",
+                    now=clock(),
+                )
+            timings["member removed"] = await until_status(api, token, 403)
+            assert (
+                "revoked"
+                in (
+                    await api.get("/v1/infer", headers={"Authorization": f"Bearer {token}"})
+                ).headers["www-authenticate"]
+            )
+
+            # 4. Enrolled again, a new token; an operator revokes the attestation.
+            async with db.transaction(pool) as conn:
+                await add_member(conn, clock(), org, user)
+            fresh = await token_for(browser)
+            assert (
+                await api.get("/v1/infer", headers={"Authorization": f"Bearer {fresh}"})
+            ).status_code == 200
+            attestation: uuid.UUID = await pool.fetchval(
+                "SELECT id FROM attestations WHERE user_id = $1 AND kind = 'us_person_basis'", user
+            )
+            async with db.transaction(pool) as conn:
+                await revoke_attestation(
+                    conn,
+                    attestation,
+                    actor="operator",
+                    reason="document reported stolen",
+                    now=clock(),
+                )
+            timings["attestation revoked"] = await until_status(api, fresh, 403)
+    finally:
+        await pool.close()
+    for change, seconds in timings.items():
+        print(f"{change}: refused/accepted at NGINX after {seconds:.1f} s (ttl {TTL} s)")
+    assert all(seconds <= 2 * TTL + 1 for seconds in timings.values())
