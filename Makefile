@@ -60,6 +60,7 @@ bench: $(STAMP) ## run the benchmarks under bench/ (needs a PostgreSQL: IDSVC_TE
 	$(BIN)/python bench/issue.py
 	if command -v wrk >/dev/null; then $(BIN)/python bench/gateway.py; else echo "bench/gateway.py skipped: needs wrk (apt-get install wrk)"; fi
 	$(BIN)/python bench/screening.py
+	$(BIN)/python bench/status_list.py
 
 .PHONY: clean
 clean: ## remove the virtualenv and caches (keeps .idsvc data)
