@@ -59,6 +59,12 @@ class GatewayApp:
             registry=self.registry,
         )
         jwks_age.set_function(verifier.jwks_age)
+        status_age = Gauge(
+            "idsvc_gateway_status_list_age_seconds",
+            "Seconds since the oldest cached status list was fetched",
+            registry=self.registry,
+        )
+        status_age.set_function(verifier.status_list_age)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

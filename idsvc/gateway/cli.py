@@ -25,6 +25,20 @@ def add_gateway_arguments(parser: argparse.ArgumentParser) -> None:
         "against it instead of the Host the gateway forwards",
     )
     parser.add_argument("--check-path", default="/check", help="path prefix of check requests")
+    parser.add_argument(
+        "--status-list-dir", help="read status lists from this folder (air-gapped gateways)"
+    )
+    parser.add_argument(
+        "--status-max-stale",
+        type=float,
+        default=3600.0,
+        help="seconds a status list may be used past its ttl when it cannot be refreshed",
+    )
+    parser.add_argument(
+        "--fail-open-on-stale-status",
+        action="store_true",
+        help="past that, accept tokens instead of refusing them (default: refuse)",
+    )
 
 
 def run_gateway(args: argparse.Namespace) -> int:
@@ -43,6 +57,9 @@ def run_gateway(args: argparse.Namespace) -> int:
         audience=args.audience,
         jwks_file=args.jwks_file,
         jwks_url=None if args.jwks_file else (args.jwks_url or f"{issuer}/.well-known/jwks.json"),
+        status_list_dir=args.status_list_dir,
+        status_max_stale=args.status_max_stale,
+        fail_open_on_stale_status=args.fail_open_on_stale_status,
     )
     verifier.load_keys()
     app = GatewayApp(verifier, check_prefix=args.check_path, public_base_url=args.public_base_url)

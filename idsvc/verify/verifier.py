@@ -138,6 +138,10 @@ class Verifier:
         """Seconds since the issuer's keys were loaded; inf before the first load."""
         return self._keys.age()
 
+    def status_list_age(self) -> float:
+        """Seconds since the oldest cached status list was fetched (0 with none)."""
+        return self._status.age() if isinstance(self._status, StatusListChecker) else 0.0
+
     def load_keys(self) -> None:
         """Fetch the issuer's keys now if due (e.g. at start); never raises."""
         self._keys.load()

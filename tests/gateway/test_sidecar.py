@@ -120,6 +120,7 @@ async def test_health_and_metrics_describe_the_sidecar(sidecar: httpx.AsyncClien
     metrics = (await sidecar.get("/metrics")).text
     assert 'idsvc_gateway_decisions_total{outcome="deny",reason="missing_token"} 1.0' in metrics
     assert "idsvc_gateway_jwks_age_seconds" in metrics
+    assert "idsvc_gateway_status_list_age_seconds" in metrics
     assert (await sidecar.get("/elsewhere")).status_code == 404
 
 
