@@ -37,8 +37,14 @@ $(NGINX):
 	@command -v apt-get >/dev/null || { echo "install nginx and set NGINX=/path/to/nginx"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx
 
+# ...and a real Apache with mod_auth_openidc, validating tokens itself.
+APACHE_OIDC ?= /usr/lib/apache2/modules/mod_auth_openidc.so
+$(APACHE_OIDC):
+	@command -v apt-get >/dev/null || { echo "install apache2 and mod_auth_openidc"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends apache2 libapache2-mod-auth-openidc
+
 .PHONY: test
-test: $(STAMP) $(CHROMIUM) $(NGINX) ## run the whole test suite (uses IDSVC_TEST_DATABASE_URL or an embedded PostgreSQL)
+test: $(STAMP) $(CHROMIUM) $(NGINX) $(APACHE_OIDC) ## run the whole test suite (uses IDSVC_TEST_DATABASE_URL or an embedded PostgreSQL)
 	IDSVC_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 .PHONY: lint

@@ -41,11 +41,11 @@ async def protected_api(scope: dict, receive: object, send: object) -> None:  # 
     await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
 
 
-def wait_for(url: str, deadline: float = 20.0) -> None:
+def wait_for(url: str, deadline: float = 20.0, *, verify: bool = True) -> None:
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         try:
-            if httpx.get(url, timeout=1).status_code < 500:
+            if httpx.get(url, timeout=1, verify=verify).status_code < 500:
                 return
         except httpx.TransportError:
             pass
@@ -70,6 +70,31 @@ def sidecar(issuer: str, audience: str, *extra: str) -> Iterator[str]:
 
 
 @contextmanager
+def run_nginx(folder: Path, server_block: str, port: int, *, scheme: str = "http") -> Iterator[str]:
+    """NGINX as its own process with ``server_block`` inside ``http { }``."""
+    folder.mkdir()
+    (folder / "nginx.conf").write_text(
+        f"daemon off;\nmaster_process off;\nworker_processes 1;\npid {folder}/nginx.pid;\n"
+        f"error_log {folder}/error.log warn;\nevents {{ worker_connections 128; }}\n"
+        f"http {{\n access_log off;\n client_body_temp_path {folder}/body;\n"
+        f" proxy_temp_path {folder}/proxy;\n fastcgi_temp_path {folder}/fastcgi;\n"
+        f" uwsgi_temp_path {folder}/uwsgi;\n scgi_temp_path {folder}/scgi;\n"
+        f"{server_block}\n}}\n"
+    )
+    proc = subprocess.Popen(
+        [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"),
+         "-e", str(folder / "error.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", deadline=10, verify=False)
+        yield f"{scheme}://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextmanager
 def nginx_in_front(tmp_path: Path, sidecar_address: str) -> Iterator[str]:
     """NGINX with the documented server block; yields its base URL."""
     with serve_in_thread(protected_api, port=_free_port()) as api:  # type: ignore[arg-type]
@@ -80,24 +105,5 @@ def nginx_in_front(tmp_path: Path, sidecar_address: str) -> Iterator[str]:
             .replace("127.0.0.1:9191", sidecar_address)
             .replace("127.0.0.1:8080", f"127.0.0.1:{port}")
         )
-        prefix = tmp_path / "nginx"
-        prefix.mkdir()
-        (prefix / "nginx.conf").write_text(
-            f"daemon off;\nmaster_process off;\nworker_processes 1;\npid {prefix}/nginx.pid;\n"
-            f"error_log {prefix}/error.log warn;\nevents {{ worker_connections 128; }}\n"
-            f"http {{\n access_log off;\n client_body_temp_path {prefix}/body;\n"
-            f" proxy_temp_path {prefix}/proxy;\n fastcgi_temp_path {prefix}/fastcgi;\n"
-            f" uwsgi_temp_path {prefix}/uwsgi;\n scgi_temp_path {prefix}/scgi;\n"
-            f"{server_block}\n}}\n"
-        )
-        proc = subprocess.Popen(
-            [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-             "-e", str(prefix / "error.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        try:
-            wait_for(f"http://127.0.0.1:{port}/", deadline=10)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            proc.wait(10)
+        with run_nginx(tmp_path / "nginx", server_block, port) as base:
+            yield base
