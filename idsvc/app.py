@@ -33,6 +33,7 @@ from idsvc.oauth.token_endpoint import token_endpoint
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.signin import SignInService
 from idsvc.oidc.transactions import purge_transactions
+from idsvc.orgs.member_routes import member_routes
 from idsvc.orgs.operator_routes import operator_org_routes
 from idsvc.orgs.routes import org_routes
 from idsvc.policies.versions import record_policy_versions
@@ -112,6 +113,7 @@ def create_app(
             *org_routes,
             *operator_org_routes,
             *device_routes,
+            *member_routes,
             console_router,
             *oauth_routes,
             token_endpoint,

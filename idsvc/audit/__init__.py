@@ -7,7 +7,7 @@
 """
 
 from idsvc.audit.chain import event_hash
-from idsvc.audit.events import AuditEvent, record_event
+from idsvc.audit.events import AuditEvent, record_event, record_events
 from idsvc.audit.export import export_events
 from idsvc.audit.sealer import seal_pending
 from idsvc.audit.verify import ChainProblem, ChainReport, verify_chain
@@ -19,6 +19,7 @@ __all__ = [
     "event_hash",
     "export_events",
     "record_event",
+    "record_events",
     "seal_pending",
     "verify_chain",
 ]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from idsvc.db import Connection
 
-__all__ = ["AuditEvent", "record_event"]
+__all__ = ["AuditEvent", "record_event", "record_events"]
 
 _INSERT_EVENT = """
 INSERT INTO audit_events (occurred_at, actor, action, target, data)
@@ -68,3 +68,22 @@ async def record_event(
     payload = msgspec.to_builtins(data) if isinstance(data, msgspec.Struct) else dict(data or {})
     seq: int = await conn.fetchval(_INSERT_EVENT, at, actor, action, target, payload)
     return seq
+
+
+async def record_events(
+    conn: Connection,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    events: list[tuple[str, Mapping[str, object]]],
+) -> None:
+    """Many events of one action, as (target, data) pairs, pipelined in one round trip
+    (bulk enrolment writes one event per person and must stay fast)."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("record_events must run inside the caller's transaction")
+    if at.tzinfo is None:
+        raise ValueError("audit times must be timezone-aware")
+    await conn.executemany(
+        _INSERT_EVENT, [(at, actor, action, target, dict(data)) for target, data in events]
+    )

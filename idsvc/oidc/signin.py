@@ -33,6 +33,7 @@ from idsvc.oidc.id_token import IdTokenRejected, validate_id_token
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.transactions import LoginTransaction, consume_transaction, create_transaction
 from idsvc.orgs.auto_join import auto_join_on_sign_in
+from idsvc.orgs.claims import claim_memberships
 
 __all__ = ["SignInRefused", "SignInResult", "SignInService"]
 
@@ -234,6 +235,10 @@ class SignInService:
                     conn, user_id=user.id, provider=provider.id, drafts=drafts, now=now
                 )
             )
+            # Claim before auto-join, so a person enrolled by CSV or SCIM keeps that
+            # membership rather than getting a second, auto-joined one.
+            if email and claims.get("email_verified") is True:
+                await claim_memberships(conn, user_id=user.id, email=email, now=now)
             await auto_join_on_sign_in(
                 conn,
                 user_id=user.id,

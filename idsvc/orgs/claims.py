@@ -1,0 +1,41 @@
+"""A person claims the memberships their organisation enrolled by e-mail (CSV rows, SCIM
+users) by signing in with a provider that verifies that same address. Invitations are not
+claimed this way: they carry their own single-use code."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from idsvc.audit import record_event
+from idsvc.db import Connection
+
+__all__ = ["claim_memberships"]
+
+# A person already holding a membership of the organisation by account keeps that one.
+_CLAIM = """
+UPDATE memberships m SET user_id = $1, updated_at = $3
+WHERE m.email = lower($2) AND m.user_id IS NULL AND m.source IN ('csv', 'scim')
+  AND m.status IN ('active', 'pending', 'suspended')
+  AND NOT EXISTS (SELECT 1 FROM memberships other
+                  WHERE other.org_id = m.org_id AND other.user_id = $1
+                    AND other.status <> 'removed')
+RETURNING m.id, m.org_id
+"""
+
+
+async def claim_memberships(
+    conn: Connection, *, user_id: uuid.UUID, email: str, now: datetime
+) -> int:
+    """Call only with an address the provider marked verified."""
+    claimed = await conn.fetch(_CLAIM, user_id, email, now)
+    for row in claimed:
+        await record_event(
+            conn,
+            at=now,
+            actor=f"user:{user_id}",
+            action="org.member.claimed",
+            target=f"org:{row['org_id']}",
+            data={"membership": str(row["id"])},
+        )
+    return len(claimed)

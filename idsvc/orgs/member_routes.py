@@ -1,0 +1,156 @@
+"""``/v1/orgs/{id}/members``: an organisation's admins (and operators) list members with
+their eligibility, change a member's state or role, and import members from CSV."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+
+from idsvc.errors import BadRequest, IdsvcError
+from idsvc.http.body import read_json
+from idsvc.orgs.access import require_org_admin
+from idsvc.orgs.csv_import import ImportPlan, apply_import, parse_members_csv, plan_import
+from idsvc.orgs.member_list import MemberPage, MemberQuery, list_members
+from idsvc.orgs.members import set_member_role, set_member_status
+from idsvc.orgs.records import MemberRole, Membership
+from idsvc.runtime import Runtime, RuntimeDependency
+from idsvc.web.auth import require_session
+
+__all__ = ["member_routes"]
+
+_NO_STORE = {"Cache-Control": "no-store"}
+# A CSV of 100,000 rows is a few megabytes; the app-wide limit is for JSON bodies.
+MAX_CSV_BYTES = 8 * 1024 * 1024
+
+
+class StatusChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    status: Literal["active", "suspended", "removed"]
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class RoleChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    role: MemberRole
+
+
+class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
+    dry_run: bool
+    added: tuple[str, ...]
+    roles_changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+
+
+class InvalidCsv(IdsvcError):
+    status = 422
+    code = "invalid_csv"
+    title = "The file has errors; nothing was applied"
+
+
+async def _admin(
+    request: Request[Any, Any, Any], runtime: Runtime, org_id: uuid.UUID, *, changing: bool
+) -> str:
+    session = await require_session(request, runtime, changing=changing)
+    async with runtime.pool.acquire() as conn:
+        await require_org_admin(
+            conn,
+            org_id=org_id,
+            user_id=session.user_id,
+            operators=runtime.settings.config.operators,
+        )
+    return f"user:{session.user_id}"
+
+
+@get("/v1/orgs/{org_id:uuid}/members")
+async def members(
+    request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+) -> Response[MemberPage]:
+    await _admin(request, runtime, org_id, changing=False)
+    raw = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
+    try:
+        query = msgspec.convert(raw, MemberQuery, strict=False)
+    except msgspec.ValidationError as exc:
+        raise BadRequest(f"query: {exc}") from None
+    async with runtime.pool.acquire() as conn:
+        page = await list_members(
+            conn, org_id, query, policies=runtime.policies, now=runtime.clock()
+        )
+    return Response(page, headers=_NO_STORE)
+
+
+@post("/v1/orgs/{org_id:uuid}/members/{membership_id:uuid}/status", status_code=200)
+async def change_status(
+    request: Request[Any, Any, Any],
+    org_id: FromPath[uuid.UUID],
+    membership_id: FromPath[uuid.UUID],
+    runtime: RuntimeDependency,
+) -> Membership:
+    actor = await _admin(request, runtime, org_id, changing=True)
+    body = await read_json(request, StatusChange)
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        return await set_member_status(
+            conn, org_id=org_id, membership_id=membership_id, status=body.status, actor=actor,
+            now=runtime.clock(), reason=body.reason,
+        )  # fmt: skip
+
+
+@post("/v1/orgs/{org_id:uuid}/members/{membership_id:uuid}/role", status_code=200)
+async def change_role(
+    request: Request[Any, Any, Any],
+    org_id: FromPath[uuid.UUID],
+    membership_id: FromPath[uuid.UUID],
+    runtime: RuntimeDependency,
+) -> Membership:
+    actor = await _admin(request, runtime, org_id, changing=True)
+    body = await read_json(request, RoleChange)
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        return await set_member_role(
+            conn, org_id=org_id, membership_id=membership_id, role=body.role, actor=actor,
+            now=runtime.clock(),
+        )  # fmt: skip
+
+
+def report(plan: ImportPlan, *, dry_run: bool) -> ImportReport:
+    return ImportReport(
+        dry_run=dry_run,
+        added=tuple(r.email for r in plan.add),
+        roles_changed=tuple(c.email for c in plan.change_role),
+        removed=tuple(c.email for c in plan.remove),
+        unchanged=plan.unchanged,
+    )
+
+
+@post(
+    "/v1/orgs/{org_id:uuid}/members:import",
+    status_code=200,
+    request_max_body_size=MAX_CSV_BYTES,
+)
+async def import_members(
+    request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+) -> Response[ImportReport]:
+    """``text/csv``; ``?dry_run=true`` answers what would change without changing it."""
+    actor = await _admin(request, runtime, org_id, changing=True)
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "text/csv":
+        raise BadRequest("send the file as text/csv", code="unsupported_media_type")
+    try:
+        text = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRequest("the file must be UTF-8 text", code="invalid_csv") from None
+    rows, errors = parse_members_csv(text)
+    if errors:
+        raise InvalidCsv(
+            f"{len(errors)} problem(s) in the file",
+            errors=[msgspec.to_builtins(e) for e in errors[:1000]],
+        )
+    dry_run = request.query_params.get("dry_run") in ("true", "1")
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        plan = await plan_import(conn, org_id, rows)
+        if not dry_run:
+            await apply_import(conn, org_id, plan, actor=actor, now=runtime.clock())
+    return Response(report(plan, dry_run=dry_run), headers=_NO_STORE)
+
+
+member_routes = [members, change_status, change_role, import_members]
