@@ -67,6 +67,7 @@ bench: $(STAMP) ## run the benchmarks under bench/ (needs a PostgreSQL: IDSVC_TE
 	if command -v wrk >/dev/null; then $(BIN)/python bench/gateway.py; else echo "bench/gateway.py skipped: needs wrk (apt-get install wrk)"; fi
 	$(BIN)/python bench/screening.py
 	$(BIN)/python bench/status_list.py
+	$(BIN)/python bench/csv_import.py
 
 .PHONY: clean
 clean: ## remove the virtualenv and caches (keeps .idsvc data)

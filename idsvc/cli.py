@@ -167,6 +167,14 @@ def _add_vetting_commands(commands: Any) -> None:
     screening_import.set_defaults(run=_cmd_screening_import)
 
 
+def _cmd_orgs_import(args: argparse.Namespace) -> int:
+    from idsvc.orgs.commands import import_members_file
+
+    return asyncio.run(
+        import_members_file(_settings(), org=args.org, path=args.file, dry_run=args.dry_run)
+    )
+
+
 def _cmd_gateway(args: argparse.Namespace) -> int:
     from idsvc.gateway.cli import run_gateway
 
@@ -183,6 +191,18 @@ def _cmd_token(args: argparse.Namespace) -> int:
     from idsvc.client.cli import run_token
 
     return run_token(args)
+
+
+def _add_orgs(commands: Any) -> None:
+    orgs = commands.add_parser("orgs", help="organisation administration")
+    org_commands = orgs.add_subparsers(dest="orgs_command", required=True, metavar="ACTION")
+    org_import = org_commands.add_parser(
+        "import", help="enrol members from a CSV file (email, role, display_name, ...)"
+    )
+    org_import.add_argument("--org", required=True, type=uuid.UUID, help="the organisation id")
+    org_import.add_argument("file", type=Path, help="the CSV file")
+    org_import.add_argument("--dry-run", action="store_true", help="show what would change")
+    org_import.set_defaults(run=_cmd_orgs_import)
 
 
 def _add_client_and_gateway(commands: Any) -> None:
@@ -277,6 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_vetting_commands(commands)
     _add_client_and_gateway(commands)
+
+    _add_orgs(commands)
 
     schemas = commands.add_parser("schemas", help="regenerate schemas/*.json from the code")
     schemas.add_argument("--check", action="store_true", help="exit 1 if a schema is stale")
