@@ -38,6 +38,8 @@ from idsvc.orgs.operator_routes import operator_org_routes
 from idsvc.orgs.routes import org_routes
 from idsvc.policies.versions import record_policy_versions
 from idsvc.runtime import Runtime
+from idsvc.scim.routes import scim_router
+from idsvc.scim.token_routes import scim_token_routes
 from idsvc.settings import ConfigError, Settings
 from idsvc.tokens.status_routes import status_list_routes
 from idsvc.web.device_routes import device_routes
@@ -114,6 +116,8 @@ def create_app(
             *operator_org_routes,
             *device_routes,
             *member_routes,
+            *scim_token_routes,
+            scim_router,
             console_router,
             *oauth_routes,
             token_endpoint,

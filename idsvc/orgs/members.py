@@ -26,6 +26,7 @@ __all__ = [
     "get_membership",
     "set_member_role",
     "set_member_status",
+    "update_member_details",
 ]
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -218,4 +219,53 @@ async def set_member_role(
         target=f"org:{org_id}",
         data={"membership": str(membership_id), "from": membership.role, "to": role},
     )
+    return updated
+
+
+_UPDATE_DETAILS = """
+UPDATE memberships
+SET email = CASE WHEN user_id IS NULL THEN lower($3) ELSE email END,
+    external_id = $4, display_name = $5, updated_at = $6
+WHERE org_id = $1 AND id = $2
+RETURNING id, org_id, user_id, email, role, status, source, external_id, display_name,
+          created_at, updated_at
+"""
+
+
+async def update_member_details(
+    conn: Connection,
+    *,
+    org_id: uuid.UUID,
+    membership_id: uuid.UUID,
+    email: str | None,
+    external_id: str | None,
+    display_name: str | None,
+    actor: str,
+    now: datetime,
+) -> Membership:
+    """The e-mail changes only while nobody has claimed the membership: once a person has
+    signed in, their account's verified address is the one that counts."""
+    current = await get_membership(conn, org_id, membership_id)
+    if current.status == "removed":
+        raise Conflict("a removed membership cannot change", code="invalid_transition")
+    updated = row_to(
+        Membership,
+        await conn.fetchrow(
+            _UPDATE_DETAILS, org_id, membership_id, email, external_id, display_name, now
+        ),
+    )
+    assert updated is not None  # locked by get_membership
+    if (updated.email, updated.external_id, updated.display_name) != (
+        current.email,
+        current.external_id,
+        current.display_name,
+    ):
+        await record_event(
+            conn,
+            at=now,
+            actor=actor,
+            action="org.member.updated",
+            target=f"org:{org_id}",
+            data={"membership": str(membership_id)},
+        )
     return updated
