@@ -20,11 +20,12 @@ from idsvc.attestations.store import revoke_attestation
 from idsvc.orgs.members import set_member_status
 from idsvc.orgs.organisations import set_org_status
 from idsvc.policy.model import OrgRequirement, PolicySettings
+from idsvc.scim.tokens import create_token
 from idsvc.settings import StatusListSettings
 from tests.conftest import FakeClock, WallClock
 from tests.gateway.nginx import nginx_in_front, sidecar
 from tests.oidc.flow import demo_service, sign_in
-from tests.orgs.factories import add_member, create_org
+from tests.orgs.factories import add_member, create_org, create_user
 
 MODEL = "https://api.example.com/ci-model"
 TTL = 10
@@ -37,6 +38,8 @@ POLICY = PolicySettings(
     disclose=("org",),
 )
 CITIZEN_SUBJECT = "demo-7f3c1a20-us-citizen"
+SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+SCIM_PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
 @pytest.fixture
@@ -191,6 +194,50 @@ async def test_revocations_reach_nginx_within_the_lists_ttl(
             timings["attestation revoked"] = await until_status(api, fresh, 403)
     finally:
         await pool.close()
+    for change, seconds in timings.items():
+        print(f"{change}: refused/accepted at NGINX after {seconds:.1f} s (ttl {TTL} s)")
+    assert all(seconds <= 2 * TTL + 1 for seconds in timings.values())
+
+
+async def test_scim_deactivation_and_deletion_reach_nginx(
+    browser: httpx.AsyncClient, gateway: str, service: str, database_url: str, clock: FakeClock
+) -> None:
+    pool = await db.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        async with db.transaction(pool) as conn:
+            org = await create_org(conn, clock(), programs=("critical-infrastructure",))
+            admin = await create_user(conn, clock(), email="admin@acme.example")
+            await add_member(conn, clock(), org, admin, role="admin")
+            _token_id, scim_token = await create_token(
+                conn, org_id=org, label="Okta", created_by=admin, now=clock()
+            )
+    finally:
+        await pool.close()
+    scim = {"Authorization": f"Bearer {scim_token}", "Content-Type": "application/scim+json"}
+    user = {"schemas": [SCIM_USER], "userName": "alice@example.com", "active": True}
+    created = await browser.post("/scim/v2/Users", json=user, headers=scim)
+    assert created.status_code == 201, created.text
+    member_url = f"/scim/v2/Users/{created.json()['id']}"
+    # The person signs in with a provider that verifies that address: the SCIM-provisioned
+    # membership becomes theirs, and the policy's organisation requirement is met.
+    await sign_in(browser, "us-citizen")
+    token = await token_for(browser)
+    timings: dict[str, float] = {}
+    async with httpx.AsyncClient(base_url=gateway, timeout=10) as api:
+        assert (
+            await api.get("/v1/infer", headers={"Authorization": f"Bearer {token}"})
+        ).status_code == 200
+        off = {
+            "schemas": [SCIM_PATCH],
+            "Operations": [{"op": "replace", "value": {"active": False}}],
+        }
+        assert (await browser.patch(member_url, json=off, headers=scim)).status_code == 200
+        timings["SCIM deactivation"] = await until_status(api, token, 403)
+        on = {"schemas": [SCIM_PATCH], "Operations": [{"op": "replace", "value": {"active": True}}]}
+        assert (await browser.patch(member_url, json=on, headers=scim)).status_code == 200
+        timings["SCIM reactivation"] = await until_status(api, token, 200)
+        assert (await browser.delete(member_url, headers=scim)).status_code == 204
+        timings["SCIM deletion"] = await until_status(api, token, 403)
     for change, seconds in timings.items():
         print(f"{change}: refused/accepted at NGINX after {seconds:.1f} s (ttl {TTL} s)")
     assert all(seconds <= 2 * TTL + 1 for seconds in timings.values())
