@@ -27,12 +27,14 @@ from idsvc.http.ratelimit import RateLimiter
 from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.keys.routes import key_routes
 from idsvc.keys.service import KeyService
+from idsvc.mail.senders import Mailer, SmtpMailer
 from idsvc.migrate import apply_migrations
 from idsvc.oauth.endpoints import oauth_routes
 from idsvc.oauth.token_endpoint import token_endpoint
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.signin import SignInService
 from idsvc.oidc.transactions import purge_transactions
+from idsvc.orgs.invitation_routes import invitation_routes
 from idsvc.orgs.member_routes import member_routes
 from idsvc.orgs.operator_routes import operator_org_routes
 from idsvc.orgs.routes import org_routes
@@ -62,6 +64,7 @@ def create_app(
     clock: Clock = utc_now,
     extra_providers: tuple[tuple[ProviderSettings, str], ...] = (),
     extra_routes: tuple[ControllerRouterHandler, ...] = (),
+    mailer: Mailer | None = None,
 ) -> Litestar:
     """Raises ConfigError when a required secret is missing, before anything starts."""
     if settings.secrets.key_encryption_key is None:
@@ -93,6 +96,7 @@ def create_app(
         signin_limiter=RateLimiter(
             per_minute=settings.service.signin_rate_limit, clock=lambda: clock().timestamp()
         ),
+        mailer=mailer or _smtp_mailer(settings),
         token_limiter=RateLimiter(
             per_minute=settings.service.token_rate_limit, clock=lambda: clock().timestamp()
         ),
@@ -116,6 +120,7 @@ def create_app(
             *operator_org_routes,
             *device_routes,
             *member_routes,
+            *invitation_routes,
             *scim_token_routes,
             scim_router,
             console_router,
@@ -140,6 +145,11 @@ def create_app(
     # handler instead puts request ids, access logs and metrics on 404s and 405s too.
     app.asgi_handler = RequestObserver(app.asgi_handler, metrics=runtime.metrics)
     return app
+
+
+def _smtp_mailer(settings: Settings) -> Mailer | None:
+    smtp = settings.config.smtp
+    return SmtpMailer(smtp, settings.secrets.smtp_password) if smtp.host else None
 
 
 @asynccontextmanager

@@ -14,6 +14,7 @@ from idsvc.errors import Unavailable
 from idsvc.http.metrics import HttpMetrics
 from idsvc.http.ratelimit import RateLimiter
 from idsvc.keys.service import KeyService
+from idsvc.mail.senders import Mailer
 from idsvc.oauth.client_auth import ClientRegistry
 from idsvc.oauth.config import ClientSettings
 from idsvc.oauth.dpop_nonce import DPoPNonces
@@ -37,6 +38,8 @@ class Runtime:
     signin: SignInService
     signin_limiter: RateLimiter
     token_limiter: RateLimiter
+    # Invitation e-mail: SMTP when configured, the console in `idsvc dev`, else none.
+    mailer: Mailer | None = None
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     metrics: HttpMetrics = field(init=False)
     policies: dict[str, PolicySettings] = field(init=False)

@@ -13,6 +13,8 @@ from idsvc.app import create_app
 from idsvc.devidp.wiring import demo_provider
 from idsvc.http.logs import configure_logging
 from idsvc.keys.encryption import generate_kek_file
+from idsvc.mail.outbox import outbox_route
+from idsvc.mail.senders import ConsoleMailer
 from idsvc.oidc.provider_config import ProviderSettings
 
 if TYPE_CHECKING:
@@ -31,11 +33,16 @@ def serve(
     configure_logging(settings.service.log_level)
     extra_providers: tuple[tuple[ProviderSettings, str], ...] = ()
     extra_routes: tuple[ControllerRouterHandler, ...] = ()
+    mailer: ConsoleMailer | None = None
     if demo:
         provider, route = demo_provider(settings.service.issuer)
-        extra_providers, extra_routes = (provider,), (route,)
+        # Development sends no e-mail: it prints it and keeps an outbox page.
+        mailer = ConsoleMailer()
+        extra_providers, extra_routes = (provider,), (route, outbox_route(mailer))
     try:
-        app = create_app(settings, extra_providers=extra_providers, extra_routes=extra_routes)
+        app = create_app(
+            settings, extra_providers=extra_providers, extra_routes=extra_routes, mailer=mailer
+        )
     except ConfigError as exc:
         print(f"idsvc: configuration error: {exc}", file=sys.stderr)
         return 2

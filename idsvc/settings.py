@@ -49,6 +49,7 @@ __all__ = [
     "Secrets",
     "ServiceSettings",
     "Settings",
+    "SmtpSettings",
     "StatusListSettings",
     "load_settings",
     "parse_config",
@@ -143,6 +144,20 @@ class DnsSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     timeout: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
 
 
+class SmtpSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[smtp]``: where invitation e-mails go. Without a host, invitations are refused
+    (503) rather than e-mailed nowhere; `idsvc dev` prints them and keeps an outbox."""
+
+    host: Annotated[str, msgspec.Meta(max_length=255)] | None = None
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: Annotated[str, msgspec.Meta(max_length=255)] | None = None
+    # The password comes from IDSVC_SMTP_PASSWORD (or _FILE), never from this file.
+    from_address: Annotated[str, msgspec.Meta(max_length=320)] = "idsvc@localhost"
+    timeout: Annotated[float, msgspec.Meta(gt=0, le=120)] = 15.0
+    invitation_lifetime: Annotated[int, msgspec.Meta(ge=3600, le=30 * 86_400)] = 7 * 86_400
+
+
 class StatusListSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``[status_lists]``: revocation through Token Status Lists (docs/revocation.md)."""
 
@@ -169,6 +184,7 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     policies: tuple[PolicySettings, ...] = ()
     oauth: OAuthSettings = msgspec.field(default_factory=OAuthSettings)
     status_lists: StatusListSettings = msgspec.field(default_factory=StatusListSettings)
+    smtp: SmtpSettings = msgspec.field(default_factory=SmtpSettings)
     clients: tuple[ClientSettings, ...] = ()
     # Subjects (``provider:subject`` of an upstream identity) that are operators.
     operators: tuple[Annotated[str, msgspec.Meta(min_length=3, max_length=512)], ...] = ()
@@ -192,6 +208,7 @@ class Secrets(msgspec.Struct, frozen=True, kw_only=True):
     session_secret: bytes | None
     # Upstream providers' client secrets by provider id, read from where each names.
     provider_secrets: dict[str, str] = msgspec.field(default_factory=dict)
+    smtp_password: bytes | None = None
 
     def __repr__(self) -> str:
         return "Secrets(<redacted>)"
@@ -284,6 +301,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             key_encryption_key=_secret(env, "IDSVC_KEY_ENCRYPTION_KEY"),
             session_secret=_secret(env, "IDSVC_SESSION_SECRET"),
             provider_secrets=provider_secrets,
+            smtp_password=_secret(env, "IDSVC_SMTP_PASSWORD"),
         ),
         data_dir=data_dir,
         config_path=config_path,

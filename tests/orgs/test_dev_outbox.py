@@ -1,0 +1,52 @@
+"""`idsvc dev` needs no SMTP server: invitations are printed and kept on /dev/outbox; and
+a service with no mail configured refuses to invite instead of losing the mail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar.testing import AsyncTestClient
+
+from idsvc import db
+from idsvc.app import create_app
+from idsvc.mail.outbox import outbox_route
+from idsvc.mail.senders import ConsoleMailer
+from tests.conftest import FakeClock, make_settings
+from tests.orgs.browser import signed_in
+from tests.orgs.factories import add_member, create_org
+
+
+async def test_dev_keeps_invitations_in_an_outbox_and_production_without_smtp_refuses(
+    database_url: str, tmp_path: Path, clock: FakeClock, pool: db.Pool
+) -> None:
+    admin = await signed_in(pool, clock(), email="admin@acme.example")
+    async with db.transaction(pool) as conn:
+        org = await create_org(conn, clock())
+        await add_member(conn, clock(), org, admin.user_id, role="admin")
+    settings = make_settings(database_url, tmp_path, cookie_secure=False)
+    mailer = ConsoleMailer()
+    app = create_app(settings, clock=clock, mailer=mailer, extra_routes=(outbox_route(mailer),))
+    async with AsyncTestClient(app=app) as client:
+        client.cookies.update(admin.cookies)
+        sent = await client.post(
+            f"/v1/orgs/{org}/invitations",
+            json={"emails": ["new@acme.example"]},
+            headers=admin.headers,
+        )
+        assert sent.json()[0]["outcome"] == "sent"
+        outbox = await client.get("/dev/outbox")
+        assert "new@acme.example" in outbox.text
+        assert "/invitations/idsvc_inv_" in outbox.text
+    async with AsyncTestClient(app=create_app(settings, clock=clock)) as client:
+        client.cookies.update(admin.cookies)
+        refused = await client.post(
+            f"/v1/orgs/{org}/invitations",
+            json={"emails": ["late@acme.example"]},
+            headers=admin.headers,
+        )
+        assert refused.status_code == 503
+        assert (await client.get("/dev/outbox")).status_code == 404
+    assert (
+        await pool.fetchval("SELECT count(*) FROM memberships WHERE email = 'late@acme.example'")
+        == 0
+    )
