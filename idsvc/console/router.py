@@ -10,6 +10,7 @@ from litestar.response import Redirect
 
 from idsvc.console.guard import SignInFirst
 from idsvc.console.operator_pages import operator_pages
+from idsvc.console.org_pages import org_pages
 from idsvc.errors import IdsvcError
 from idsvc.web.pages import page
 
@@ -46,6 +47,6 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 
 console_router = Router(
     path="/console",
-    route_handlers=[*operator_pages],
+    route_handlers=[*operator_pages, *org_pages],
     exception_handlers={IdsvcError: _error_page, HTTPException: _error_page},
 )

@@ -9,10 +9,16 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from idsvc import db
+from idsvc.orgs.organisations import get_organisation
 from idsvc.policy.model import PolicySettings
+from idsvc.screening.csl import parse_csl
+from idsvc.screening.hits import screen_organisation
+from idsvc.screening.lists import import_snapshot
 from tests.conftest import FakeClock
 from tests.console.conftest import assert_accessible
 from tests.oidc.flow import demo_service
+from tests.orgs.factories import create_org
 
 OPERATOR = "demo:demo-0a6b3c88-email-only"  # the e-mail-only persona acts as the operator
 MODEL = "https://api.example.com/mythos-5"
@@ -167,4 +173,57 @@ async def test_people_who_are_not_operators_are_refused_every_operator_page(
     )
     assert rotate.status == 403
     await assert_accessible(page)
+    await context.close()
+
+
+async def test_an_operator_approves_an_organisation_by_overriding_its_screening_hit(
+    browser: Browser, service: str, screenshots: Path, pool: db.Pool, clock: FakeClock
+) -> None:
+    sample = Path(__file__).parents[1] / "screening" / "fixtures" / "csl_sample.csv"
+    data = sample.read_bytes()
+    async with db.transaction(pool) as conn:
+        org_id = await create_org(
+            conn, clock(), status="pending", name="Volga Precision Instruments LLC"
+        )
+        await import_snapshot(conn, data=data, rows=parse_csl(data), actor="test", now=clock())
+        outcome = await screen_organisation(
+            conn, await get_organisation(conn, org_id), threshold=88, actor="test", now=clock()
+        )
+    assert outcome.open_hits, "the fixture list names this organisation"
+    context, page = await signed_in_as(browser, service, "Sam Staff", start="/console/orgs")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Organisations")
+    await assert_accessible(page)
+    await page.get_by_role("link", name="Volga Precision Instruments LLC").click()
+    await expect(page.get_by_role("cell", name="Volga Precision Instruments OOO")).to_be_visible()
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshots / "console-org-screening.png"), full_page=True)
+    decide = page.locator("form[action$='/status']")
+    await decide.get_by_label("New state").select_option("approved")
+    await decide.get_by_label("Reason (recorded, shown to the organisation's admins)").fill(
+        "documents checked"
+    )
+    await decide.get_by_role("button", name="Record the decision").click()
+    await expect(page.get_by_role("alert")).to_contain_text("open restricted-party screening hit")
+    override = page.locator("form[action*='/override']").first
+    await override.get_by_label(
+        "Why this is not the listed party (recorded; at least 20 characters)"
+    ).fill("too short")
+    await override.get_by_role("button", name="Override this hit").click()
+    await expect(page.get_by_text("Too short: at least 20 characters.")).to_be_visible()
+    override = page.locator("form[action*='/override']").first
+    await override.get_by_label(
+        "Why this is not the listed party (recorded; at least 20 characters)"
+    ).fill("Different company: US-incorporated, registration checked against the state registry")
+    await override.get_by_role("button", name="Override this hit").click()
+    await expect(page.get_by_text("Done: overridden.")).to_be_visible()
+    decide = page.locator("form[action$='/status']")
+    await decide.get_by_label("New state").select_option("approved")
+    await decide.get_by_label("Reason (recorded, shown to the organisation's admins)").fill(
+        "documents checked"
+    )
+    await decide.get_by_role("button", name="Record the decision").click()
+    await expect(page.get_by_text("Done: approved.")).to_be_visible()
+    assert (
+        await pool.fetchval("SELECT status FROM organisations WHERE id = $1", org_id) == "approved"
+    )
     await context.close()
