@@ -10,9 +10,8 @@ from typing import Any
 from litestar import Request, Response, delete, get, post, put
 from litestar.params import FromPath
 
-from idsvc.countries import SPECIAL_NATIONALITIES, UnknownCountryCode, normalize_nationality
 from idsvc.db import Connection
-from idsvc.errors import BadRequest, Conflict, Unavailable
+from idsvc.errors import Conflict, Unavailable
 from idsvc.http.body import read_json
 from idsvc.orgs.access import require_org_admin
 from idsvc.orgs.dns_txt import DnsUnavailable, txt_values
@@ -26,31 +25,19 @@ from idsvc.orgs.domains import (
     set_auto_join,
 )
 from idsvc.orgs.organisations import (
-    create_organisation,
     get_organisation,
     list_user_organisations,
 )
+from idsvc.orgs.request_flow import submit_request
 from idsvc.orgs.requests import AutoJoinRequest, DomainRequest, OrgRequest
 from idsvc.orgs.views import DomainView, OrgView, domain_view, org_view
 from idsvc.runtime import Runtime, RuntimeDependency
-from idsvc.screening.hits import list_hits, screen_organisation
+from idsvc.screening.hits import list_hits
 from idsvc.web.auth import require_session
 
 __all__ = ["org_routes"]
 
 _NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _country(value: str) -> str:
-    try:
-        country = normalize_nationality(value)
-    except UnknownCountryCode:
-        raise BadRequest(
-            "country: not an ISO 3166-1 country code", code="invalid_country"
-        ) from None
-    if country in SPECIAL_NATIONALITIES:
-        raise BadRequest("country: name a country of incorporation", code="invalid_country")
-    return country
 
 
 @post("/v1/orgs", status_code=201)
@@ -59,36 +46,13 @@ async def request_organisation(
 ) -> Response[OrgView]:
     session = await require_session(request, runtime, changing=True)
     body = await read_json(request, OrgRequest)
-    legal_name = " ".join(body.legal_name.split())
-    if not legal_name:
-        raise BadRequest("legal_name: give the organisation's legal name")
-    country = _country(body.country)
-    # Every check on the input before anything is written: bad input changes nothing.
-    domains = list(dict.fromkeys(normalize_domain(d) for d in body.domains))
-    now = runtime.clock()
-    actor = f"user:{session.user_id}"
     async with runtime.pool.acquire() as conn, conn.transaction():
-        org = await create_organisation(
+        org, claimed = await submit_request(
             conn,
-            legal_name=legal_name,
-            country=country,
-            registration_ids=[
-                {"scheme": r.scheme, "value": r.value} for r in body.registration_ids
-            ],
-            contact_email=body.contact_email,
-            programs_requested=sorted(set(body.programs_requested)),
+            body,
             requester=session.user_id,
-            now=now,
-        )
-        claimed = [
-            await claim_domain(conn, org_id=org.id, domain=d, actor=actor, now=now) for d in domains
-        ]
-        await screen_organisation(
-            conn,
-            org,
             threshold=runtime.settings.config.screening.threshold,
-            actor="system",
-            now=now,
+            now=runtime.clock(),
         )
     return Response(org_view(org, domains=claimed), headers=_NO_STORE)
 
