@@ -36,7 +36,7 @@ _EXPORT_BATCH = 1000
 @get("/", include_in_schema=False)
 async def console_home(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Redirect:
     seen = await viewer(request, runtime)
-    return Redirect("/console/orgs" if seen.operator else "/me", status_code=303)
+    return Redirect("/console/orgs" if seen.operator else "/console/my-orgs", status_code=303)
 
 
 # --- keys -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from litestar import Request, Response, Router
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect
 
+from idsvc.console.admin_pages import admin_pages
 from idsvc.console.guard import SignInFirst
 from idsvc.console.operator_pages import operator_pages
 from idsvc.console.org_pages import org_pages
@@ -47,6 +48,6 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 
 console_router = Router(
     path="/console",
-    route_handlers=[*operator_pages, *org_pages],
+    route_handlers=[*operator_pages, *org_pages, *admin_pages],
     exception_handlers={IdsvcError: _error_page, HTTPException: _error_page},
 )

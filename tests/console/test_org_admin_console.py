@@ -1,0 +1,142 @@
+"""An org admin, from the browser alone: request an organisation, then (once approved)
+enrol staff from a CSV file — seeing every bad row and applying nothing first — suspend a
+member with a confirmation, create a SCIM token, and read the organisation's audit trail.
+Someone else cannot see the organisation's pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from idsvc import db
+from idsvc.orgs.organisations import set_org_status
+from idsvc.policy.model import OrgRequirement, PolicySettings
+from tests.conftest import FakeClock
+from tests.console.conftest import assert_accessible
+from tests.console.test_operator_console import signed_in_as
+from tests.oidc.flow import demo_service
+
+POLICY = PolicySettings(
+    id="ci",
+    version=1,
+    audience="https://api.example.com/ci-model",
+    entitlements=("invoke",),
+    organisation=OrgRequirement(programs=("critical-infrastructure",)),
+)
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
+    with demo_service(database_url, tmp_path, clock, policies=(POLICY,)) as (url, _):
+        yield url
+
+
+async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
+    browser: Browser,
+    service: str,
+    screenshots: Path,
+    pool: db.Pool,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    context, page = await signed_in_as(browser, service, "Alice Citizen", start="/console/my-orgs")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Your organisations")
+    await assert_accessible(page)
+    # A mistake first: the form says what is wrong next to the field and keeps the rest.
+    await page.get_by_label("Legal name").fill("Acme Analytics Inc")
+    await page.get_by_label("Country of incorporation (ISO code, e.g. US)").fill("US")
+    await page.get_by_label("Compliance contact e-mail").fill("compliance@acme")
+    await page.get_by_role("button", name="Request").click()
+    await expect(page.locator("#f-contact_email-error")).to_be_visible()
+    await expect(page.get_by_label("Legal name")).to_have_value("Acme Analytics Inc")
+    await page.get_by_label("Compliance contact e-mail").fill("compliance@acme.example")
+    await page.get_by_label("Programs you apply for (comma-separated)").fill(
+        "critical-infrastructure"
+    )
+    await page.get_by_role("button", name="Request").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Acme Analytics Inc")
+    await expect(page.get_by_text("State: pending")).to_be_visible()
+    org_id = page.url.rsplit("/", 1)[1]
+    async with db.transaction(pool) as conn:
+        import uuid
+
+        await set_org_status(
+            conn,
+            org_id=uuid.UUID(org_id),
+            status="approved",
+            reason="vetted",
+            actor="operator",
+            now=clock(),
+        )
+    await page.reload()
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshots / "console-my-org.png"), full_page=True)
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "email,role\nbo@acme.example,member\nnot-an-address,member\ncy@acme.example,owner\n"
+    )
+    await page.get_by_label("CSV file", exact=True).set_input_files(str(bad))
+    await page.get_by_role("button", name="Preview").click()
+    await expect(page.get_by_role("alert")).to_contain_text("2 problem(s). Nothing was applied")
+    rows = page.get_by_role("row")
+    await expect(rows.nth(1)).to_contain_text("3")
+    await expect(rows.nth(1)).to_contain_text("not an e-mail address")
+    await expect(rows.nth(2)).to_contain_text("must be admin or member")
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshots / "console-csv-errors.png"), full_page=True)
+    assert await pool.fetchval("SELECT count(*) FROM memberships WHERE source = 'csv'") == 0
+
+    await page.get_by_role("link", name="Back to the organisation").click()
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "email,role,display_name\nbo@acme.example,member,Bo\ncy@acme.example,admin,Cy\n"
+    )
+    await page.get_by_label("CSV file", exact=True).set_input_files(str(good))
+    await page.get_by_role("button", name="Preview").click()
+    await expect(page.get_by_role("status")).to_contain_text("Nothing has changed yet")
+    await expect(
+        page.get_by_text("add 2 member(s): bo@acme.example, cy@acme.example")
+    ).to_be_visible()
+    assert await pool.fetchval("SELECT count(*) FROM memberships WHERE source = 'csv'") == 0
+    await page.get_by_role("button", name="Apply these changes").click()
+    await expect(page.get_by_text("Done: imported.")).to_be_visible()
+    bo = page.get_by_role("row").filter(has_text="bo@acme.example")
+    await expect(bo).to_contain_text("not signed in yet")
+
+    # Suspending needs the confirmation box.
+    await bo.get_by_label("Change to").select_option("suspended")
+    await bo.get_by_role("button", name="Apply").click()
+    await expect(page.get_by_text("Tick the box to confirm.")).to_be_visible()
+    bo = page.get_by_role("row").filter(has_text="bo@acme.example")
+    await bo.get_by_label("Change to").select_option("suspended")
+    await bo.get_by_label("I confirm").check()
+    await bo.get_by_role("button", name="Apply").click()
+    await expect(page.get_by_text("Done: suspended.")).to_be_visible()
+
+    await page.get_by_label("Label for a new token").fill("Okta")
+    await page.get_by_role("button", name="Create token").click()
+    token = (await page.locator("#new-token").inner_text()).strip()
+    assert token.startswith("idsvc_scim_")
+    await page.reload()
+    assert token not in await page.content()
+
+    await page.get_by_role("link", name="Audit trail").click()
+    await expect(page.get_by_role("table")).to_contain_text("org.members.imported")
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshots / "console-org-audit.png"), full_page=True)
+    await context.close()
+
+    other, other_page = await signed_in_as(browser, service, "Frieda National")
+    for path in (f"/console/my-orgs/{org_id}", f"/console/my-orgs/{org_id}/audit"):
+        response = await other_page.goto(f"{service}{path}")
+        assert response is not None
+        assert response.status == 404
+    response = await other_page.request.post(
+        f"{service}/console/my-orgs/{org_id}/scim-tokens", form={"label": "x", "csrf_token": "x"}
+    )
+    assert response.status in (403, 404)
+    await other.close()
