@@ -22,6 +22,17 @@ from idsvc.console.guard import Viewer, viewer
 from idsvc.errors import BadRequest, Forbidden, IdsvcError
 from idsvc.orgs.access import require_org_admin
 from idsvc.orgs.csv_import import apply_import, parse_members_csv, plan_import
+from idsvc.orgs.dns_txt import DnsUnavailable, txt_values
+from idsvc.orgs.domain_names import normalize_domain
+from idsvc.orgs.domains import (
+    check_domain,
+    claim_domain,
+    delete_domain,
+    get_domain,
+    list_domains,
+    set_auto_join,
+)
+from idsvc.orgs.invitation_routes import send_invitations
 from idsvc.orgs.member_list import MemberQuery, list_members
 from idsvc.orgs.members import set_member_status
 from idsvc.orgs.organisations import get_organisation, list_user_organisations
@@ -153,6 +164,7 @@ async def _org_page(
             conn, org_id, query, policies=runtime.policies, now=runtime.clock()
         )
         tokens = await list_tokens(conn, org_id)
+        domains = await list_domains(conn, org_id)
     return page(
         "console/my_org.html",
         title=org.legal_name,
@@ -162,6 +174,7 @@ async def _org_page(
         members=members,
         q=query.q,
         tokens=tokens,
+        domains=domains,
         scim_base=f"{runtime.settings.service.issuer}/scim/v2",
         errors=extra.pop("errors", {}),
         values=extra.pop("values", {}),
@@ -364,7 +377,202 @@ async def org_audit(
     )
 
 
+class DomainForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    domain: Annotated[str, msgspec.Meta(min_length=3, max_length=253)]
+
+
+class AutoJoinForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    mode: Literal["off", "pending", "active"]
+
+
+class InviteForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    emails: Annotated[str, msgspec.Meta(min_length=3, max_length=50_000)]
+    role: Literal["member", "admin"] = "member"
+
+
+async def _form_or_page(
+    request: Request[Any, Any, Any],
+    runtime: Runtime,
+    org_id: uuid.UUID,
+    seen: Viewer,
+    *,
+    struct: Any,
+    failed: str,
+) -> tuple[Any, Template | None]:
+    data = await read_form(request, seen.session)
+    form, errors = validate_form(struct, data)
+    if form is None:
+        page_ = await _org_page(
+            request, runtime, org_id, seen, status=400, errors=errors, values=data, failed=failed
+        )
+        return None, page_
+    return form, None
+
+
+@post("/my-orgs/{org_id:uuid}/domains", include_in_schema=False, status_code=303)
+async def add_domain_page(
+    request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+) -> Response[Any]:
+    seen = await _admin(request, runtime, org_id)
+    form, problem = await _form_or_page(
+        request, runtime, org_id, seen, struct=DomainForm, failed="domain"
+    )
+    if problem is not None:
+        return problem
+    try:
+        name = normalize_domain(form.domain)
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await claim_domain(
+                conn,
+                org_id=org_id,
+                domain=name,
+                actor=f"user:{seen.session.user_id}",
+                now=runtime.clock(),
+            )
+    except IdsvcError as exc:
+        return await _org_page(
+            request,
+            runtime,
+            org_id,
+            seen,
+            status=exc.status,
+            errors={"domain": exc.detail},
+            values={"domain": form.domain},
+            failed="domain",
+        )
+    return Redirect(f"/console/my-orgs/{org_id}?done=domain-added", status_code=303)
+
+
+@post(
+    "/my-orgs/{org_id:uuid}/domains/{domain:str}/verify", include_in_schema=False, status_code=303
+)
+async def verify_domain_page(
+    request: Request[Any, Any, Any],
+    org_id: FromPath[uuid.UUID],
+    domain: FromPath[str],
+    runtime: RuntimeDependency,
+) -> Response[Any]:
+    seen = await _admin(request, runtime, org_id)
+    await read_form(request, seen.session)
+    name = normalize_domain(domain)
+    async with runtime.pool.acquire() as conn:
+        claimed = await get_domain(conn, org_id, name)
+    try:
+        # DNS is asked outside any transaction: no row stays locked while it answers.
+        published = await txt_values(claimed.record_name, runtime.settings.config.dns)
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            checked = await check_domain(
+                conn,
+                org_id=org_id,
+                domain=name,
+                published=published,
+                actor=f"user:{seen.session.user_id}",
+                now=runtime.clock(),
+            )
+    except (DnsUnavailable, IdsvcError) as exc:
+        message = exc.detail if isinstance(exc, IdsvcError) else f"DNS did not answer: {exc}"
+        return await _org_page(request, runtime, org_id, seen, status=409, domain_problem=message)
+    outcome = "domain-verified" if checked.verified_at else "domain-not-verified"
+    return Redirect(f"/console/my-orgs/{org_id}?done={outcome}", status_code=303)
+
+
+@post(
+    "/my-orgs/{org_id:uuid}/domains/{domain:str}/remove", include_in_schema=False, status_code=303
+)
+async def remove_domain_page(
+    request: Request[Any, Any, Any],
+    org_id: FromPath[uuid.UUID],
+    domain: FromPath[str],
+    runtime: RuntimeDependency,
+) -> Response[Any]:
+    seen = await _admin(request, runtime, org_id)
+    data = await read_form(request, seen.session)
+    if data.get("confirm") != "yes":
+        return await _org_page(
+            request,
+            runtime,
+            org_id,
+            seen,
+            status=400,
+            domain_problem="Tick the box to confirm removing the domain.",
+        )
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await delete_domain(
+            conn,
+            org_id=org_id,
+            domain=normalize_domain(domain),
+            actor=f"user:{seen.session.user_id}",
+            now=runtime.clock(),
+        )
+    return Redirect(f"/console/my-orgs/{org_id}?done=domain-removed", status_code=303)
+
+
+@post("/my-orgs/{org_id:uuid}/auto-join", include_in_schema=False, status_code=303)
+async def auto_join_page(
+    request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+) -> Response[Any]:
+    seen = await _admin(request, runtime, org_id)
+    form, problem = await _form_or_page(
+        request, runtime, org_id, seen, struct=AutoJoinForm, failed="auto_join"
+    )
+    if problem is not None:
+        return problem
+    try:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await set_auto_join(
+                conn,
+                org_id=org_id,
+                mode=form.mode,
+                actor=f"user:{seen.session.user_id}",
+                now=runtime.clock(),
+            )
+    except IdsvcError as exc:
+        return await _org_page(
+            request, runtime, org_id, seen, status=exc.status, domain_problem=exc.detail
+        )
+    return Redirect(f"/console/my-orgs/{org_id}?done=auto-join-{form.mode}", status_code=303)
+
+
+@post("/my-orgs/{org_id:uuid}/invitations", include_in_schema=False, status_code=200)
+async def invite_page(
+    request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+) -> Template:
+    """The same invitations as the API: one single-use code per address, sent after commit."""
+    seen = await _admin(request, runtime, org_id)
+    form, problem = await _form_or_page(
+        request, runtime, org_id, seen, struct=InviteForm, failed="invite"
+    )
+    if problem is not None:
+        return problem
+    try:
+        outcomes = await send_invitations(
+            runtime,
+            org_id,
+            _split(form.emails),
+            role=form.role,
+            invited_by=seen.session.user_id,
+        )
+    except IdsvcError as exc:
+        message = "E-mail is not configured on this service." if exc.status == 503 else exc.detail
+        return await _org_page(
+            request,
+            runtime,
+            org_id,
+            seen,
+            status=exc.status,
+            errors={"emails": message},
+            values={"emails": form.emails},
+            failed="invite",
+        )
+    return await _org_page(request, runtime, org_id, seen, invited=outcomes)
+
+
 admin_pages = [
+    add_domain_page,
+    verify_domain_page,
+    remove_domain_page,
+    auto_join_page,
+    invite_page,
     my_orgs,
     request_org,
     my_org,

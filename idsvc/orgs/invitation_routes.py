@@ -32,7 +32,7 @@ from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.web.auth import current_session, require_session
 from idsvc.web.pages import page
 
-__all__ = ["invitation_routes"]
+__all__ = ["invitation_routes", "send_invitations"]
 
 _EMAIL = re.compile(r"^[^@\s,;<>]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
@@ -97,19 +97,24 @@ async def _send(
     return delivered
 
 
-@post("/v1/orgs/{org_id:uuid}/invitations", status_code=201)
-async def create_invitations(
-    request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+async def send_invitations(
+    runtime: Runtime,
+    org_id: uuid.UUID,
+    emails: list[str],
+    *,
+    role: MemberRole,
+    invited_by: uuid.UUID,
 ) -> list[InviteOutcome]:
-    user = await _admin(request, runtime, org_id)
+    """Invite every address (already-members are reported, not errors), commit, then send."""
     mailer = _mailer(runtime)
-    body = await read_json(request, InviteRequest)
-    addresses = list(dict.fromkeys(e.strip().lower() for e in body.emails))
+    addresses = list(dict.fromkeys(e.strip().lower() for e in emails))
     bad = [e for e in addresses if not _EMAIL.match(e)]
     if bad:
         raise BadRequest(
-            f"not e-mail addresses: {len(bad)}", code="invalid_email", invalid=bad[:50]
+            f"not e-mail addresses: {', '.join(bad[:5])}", code="invalid_email", invalid=bad[:50]
         )
+    if not 0 < len(addresses) <= 500:
+        raise BadRequest("invite 1 to 500 addresses at once", code="invalid_email")
     outcomes: dict[str, uuid.UUID | None] = {}
     mails: list[tuple[uuid.UUID, Mail]] = []
     lifetime = runtime.settings.config.smtp.invitation_lifetime
@@ -117,7 +122,7 @@ async def create_invitations(
         org_name: str = await conn.fetchval(_ORG_NAME, org_id)
         for email in addresses:
             membership = await _invite_one(
-                conn, org_id, email, role=body.role, user=user, lifetime=lifetime, runtime=runtime
+                conn, org_id, email, role=role, user=invited_by, lifetime=lifetime, runtime=runtime
             )
             outcomes[email] = membership[0] if membership else None
             if membership:
@@ -135,6 +140,16 @@ async def create_invitations(
         )
         for email, membership in outcomes.items()
     ]
+
+
+@post("/v1/orgs/{org_id:uuid}/invitations", status_code=201)
+async def create_invitations(
+    request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+) -> list[InviteOutcome]:
+    user = await _admin(request, runtime, org_id)
+    _mailer(runtime)
+    body = await read_json(request, InviteRequest)
+    return await send_invitations(runtime, org_id, body.emails, role=body.role, invited_by=user)
 
 
 async def _invite_one(

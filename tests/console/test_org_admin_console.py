@@ -140,3 +140,36 @@ async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
     )
     assert response.status in (403, 404)
     await other.close()
+
+
+async def test_domains_and_invitations_from_the_org_page(
+    browser: Browser, service: str, pool: db.Pool, clock: FakeClock, screenshots: Path
+) -> None:
+    context, page = await signed_in_as(browser, service, "Alice Citizen", start="/console/my-orgs")
+    await page.get_by_label("Legal name").fill("Beta Labs LLC")
+    await page.get_by_label("Country of incorporation (ISO code, e.g. US)").fill("US")
+    await page.get_by_label("Compliance contact e-mail").fill("compliance@beta.example")
+    await page.get_by_role("button", name="Request").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Beta Labs LLC")
+    await page.get_by_label("Add a domain").fill("gmail.com")
+    await page.get_by_role("button", name="Add domain").click()
+    await expect(page.locator("#f-domain-error")).to_be_visible()
+    await page.get_by_label("Add a domain").fill("beta.example")
+    await page.get_by_role("button", name="Add domain").click()
+    await expect(page.get_by_text("Done: domain-added.")).to_be_visible()
+    await expect(page.get_by_label("_idsvc-challenge.beta.example")).not_to_have_value("")
+    removal = page.locator("form[action$='/domains/beta.example/remove']")
+    await removal.get_by_role("button", name="Remove beta.example").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Tick the box")
+    # No SMTP server in this service: the form says so and keeps what was typed.
+    await page.get_by_label("E-mail addresses (one per line or comma-separated)").fill(
+        "dee@beta.example"
+    )
+    await page.get_by_role("button", name="Send invitations").click()
+    await expect(page.get_by_text("E-mail is not configured on this service.")).to_be_visible()
+    await expect(
+        page.get_by_label("E-mail addresses (one per line or comma-separated)")
+    ).to_have_value("dee@beta.example")
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshots / "console-my-org-domains.png"), full_page=True)
+    await context.close()
