@@ -34,7 +34,7 @@ from idsvc.orgs.domains import (
 )
 from idsvc.orgs.invitation_routes import send_invitations
 from idsvc.orgs.member_list import MemberQuery, list_members
-from idsvc.orgs.members import set_member_status
+from idsvc.orgs.members import set_member_role, set_member_status
 from idsvc.orgs.organisations import get_organisation, list_user_organisations
 from idsvc.orgs.request_flow import submit_request
 from idsvc.orgs.requests import OrgRequest
@@ -61,6 +61,10 @@ class MemberAction(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     status: Literal["active", "suspended", "removed"]
     # Destructive actions need the box ticked: a second, deliberate step.
     confirm: Literal["yes"] | None = None
+
+
+class RoleForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    role: Literal["admin", "member"]
 
 
 class TokenForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -409,6 +413,48 @@ async def _form_or_page(
     return form, None
 
 
+@post(
+    "/my-orgs/{org_id:uuid}/members/{membership_id:uuid}/role",
+    include_in_schema=False,
+    status_code=303,
+)
+async def member_role(
+    request: Request[Any, Any, Any],
+    org_id: FromPath[uuid.UUID],
+    membership_id: FromPath[uuid.UUID],
+    runtime: RuntimeDependency,
+) -> Response[Any]:
+    seen = await _admin(request, runtime, org_id)
+    form, problem = await _form_or_page(
+        request, runtime, org_id, seen, struct=RoleForm, failed=str(membership_id)
+    )
+    if problem is not None:
+        return problem
+    try:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await set_member_role(
+                conn,
+                org_id=org_id,
+                membership_id=membership_id,
+                role=form.role,
+                actor=f"user:{seen.session.user_id}",
+                now=runtime.clock(),
+            )
+    except IdsvcError as exc:
+        if exc.status == 404:
+            raise
+        return await _org_page(
+            request,
+            runtime,
+            org_id,
+            seen,
+            status=exc.status,
+            errors={"confirm": exc.detail},
+            failed=str(membership_id),
+        )
+    return Redirect(f"/console/my-orgs/{org_id}?done=role-{form.role}", status_code=303)
+
+
 @post("/my-orgs/{org_id:uuid}/domains", include_in_schema=False, status_code=303)
 async def add_domain_page(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
@@ -568,6 +614,7 @@ async def invite_page(
 
 
 admin_pages = [
+    member_role,
     add_domain_page,
     verify_domain_page,
     remove_domain_page,

@@ -117,6 +117,16 @@ async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
     await bo.get_by_role("button", name="Apply").click()
     await expect(page.get_by_text("Done: suspended.")).to_be_visible()
 
+    cy = page.get_by_role("row").filter(has_text="cy@acme.example")
+    await cy.get_by_label("Role").select_option("member")
+    await cy.get_by_role("button", name="Set role").click()
+    await expect(page.get_by_text("Done: role-member.")).to_be_visible()
+    # Demoting the only admin left is refused next to the row, and says why.
+    alice = page.get_by_role("row").filter(has_text="alice@example.com")
+    await alice.get_by_label("Role").select_option("member")
+    await alice.get_by_role("button", name="Set role").click()
+    await expect(page.get_by_text("at least one active admin")).to_be_visible()
+
     await page.get_by_label("Label for a new token").fill("Okta")
     await page.get_by_role("button", name="Create token").click()
     token = (await page.locator("#new-token").inner_text()).strip()
