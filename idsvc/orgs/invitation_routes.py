@@ -18,7 +18,6 @@ from idsvc.db import Connection
 from idsvc.errors import BadRequest, Conflict, Forbidden, IdsvcError, Unavailable
 from idsvc.http.body import read_json
 from idsvc.mail.senders import Mail, Mailer
-from idsvc.orgs.access import require_org_admin
 from idsvc.orgs.invitations import (
     accept_invitation,
     invite,
@@ -30,6 +29,7 @@ from idsvc.orgs.invitations import (
 from idsvc.orgs.records import MemberRole
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.web.auth import current_session, require_session
+from idsvc.web.org_admin import org_admin_user
 from idsvc.web.pages import page
 
 __all__ = ["invitation_routes", "send_invitations"]
@@ -68,18 +68,6 @@ def _mail(runtime: Runtime, *, to: str, org: str, code: str) -> Mail:
         text=f"You are invited to join {org}.\n\nOpen {link}\nand sign in with an account "
         f"for {to}. The invitation expires in {days} days and works once.\n",
     )
-
-
-async def _admin(request: Request[Any, Any, Any], runtime: Runtime, org_id: uuid.UUID) -> uuid.UUID:
-    session = await require_session(request, runtime, changing=True)
-    async with runtime.pool.acquire() as conn:
-        await require_org_admin(
-            conn,
-            org_id=org_id,
-            user_id=session.user_id,
-            operators=runtime.settings.config.operators,
-        )
-    return session.user_id
 
 
 _ORG_NAME = "SELECT legal_name FROM organisations WHERE id = $1"
@@ -146,7 +134,7 @@ async def send_invitations(
 async def create_invitations(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> list[InviteOutcome]:
-    user = await _admin(request, runtime, org_id)
+    user = await org_admin_user(request, runtime, org_id, changing=True)
     _mailer(runtime)
     body = await read_json(request, InviteRequest)
     return await send_invitations(runtime, org_id, body.emails, role=body.role, invited_by=user)
@@ -184,7 +172,7 @@ async def resend(
     membership_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> InviteOutcome:
-    user = await _admin(request, runtime, org_id)
+    user = await org_admin_user(request, runtime, org_id, changing=True)
     mailer = _mailer(runtime)
     async with runtime.pool.acquire() as conn, conn.transaction():
         org_name: str = await conn.fetchval(_ORG_NAME, org_id)
@@ -211,7 +199,7 @@ async def withdraw(
     membership_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> None:
-    user = await _admin(request, runtime, org_id)
+    user = await org_admin_user(request, runtime, org_id, changing=True)
     async with runtime.pool.acquire() as conn, conn.transaction():
         await revoke_invitation(
             conn,

@@ -12,13 +12,12 @@ from litestar.params import FromPath
 
 from idsvc.errors import BadRequest, IdsvcError
 from idsvc.http.body import read_json
-from idsvc.orgs.access import require_org_admin
 from idsvc.orgs.csv_import import ImportPlan, apply_import, parse_members_csv, plan_import
 from idsvc.orgs.member_list import MemberPage, MemberQuery, list_members
 from idsvc.orgs.members import set_member_role, set_member_status
 from idsvc.orgs.records import MemberRole, Membership
-from idsvc.runtime import Runtime, RuntimeDependency
-from idsvc.web.auth import require_session
+from idsvc.runtime import RuntimeDependency
+from idsvc.web.org_admin import org_admin_user
 
 __all__ = ["member_routes"]
 
@@ -50,25 +49,11 @@ class InvalidCsv(IdsvcError):
     title = "The file has errors; nothing was applied"
 
 
-async def _admin(
-    request: Request[Any, Any, Any], runtime: Runtime, org_id: uuid.UUID, *, changing: bool
-) -> str:
-    session = await require_session(request, runtime, changing=changing)
-    async with runtime.pool.acquire() as conn:
-        await require_org_admin(
-            conn,
-            org_id=org_id,
-            user_id=session.user_id,
-            operators=runtime.settings.config.operators,
-        )
-    return f"user:{session.user_id}"
-
-
 @get("/v1/orgs/{org_id:uuid}/members")
 async def members(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[MemberPage]:
-    await _admin(request, runtime, org_id, changing=False)
+    await org_admin_user(request, runtime, org_id, changing=False)
     raw = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
     try:
         query = msgspec.convert(raw, MemberQuery, strict=False)
@@ -88,7 +73,7 @@ async def change_status(
     membership_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> Membership:
-    actor = await _admin(request, runtime, org_id, changing=True)
+    actor = f"user:{await org_admin_user(request, runtime, org_id, changing=True)}"
     body = await read_json(request, StatusChange)
     async with runtime.pool.acquire() as conn, conn.transaction():
         return await set_member_status(
@@ -104,7 +89,7 @@ async def change_role(
     membership_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> Membership:
-    actor = await _admin(request, runtime, org_id, changing=True)
+    actor = f"user:{await org_admin_user(request, runtime, org_id, changing=True)}"
     body = await read_json(request, RoleChange)
     async with runtime.pool.acquire() as conn, conn.transaction():
         return await set_member_role(
@@ -132,7 +117,7 @@ async def import_members(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[ImportReport]:
     """``text/csv``; ``?dry_run=true`` answers what would change without changing it."""
-    actor = await _admin(request, runtime, org_id, changing=True)
+    actor = f"user:{await org_admin_user(request, runtime, org_id, changing=True)}"
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "text/csv":
         raise BadRequest("send the file as text/csv", code="unsupported_media_type")
     try:

@@ -11,10 +11,9 @@ from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath
 
 from idsvc.http.body import read_json
-from idsvc.orgs.access import require_org_admin
-from idsvc.runtime import Runtime, RuntimeDependency
+from idsvc.runtime import RuntimeDependency
 from idsvc.scim.tokens import ScimToken, create_token, list_tokens, revoke_token
-from idsvc.web.auth import require_session
+from idsvc.web.org_admin import org_admin_user
 
 __all__ = ["scim_token_routes"]
 
@@ -38,25 +37,11 @@ class TokenList(msgspec.Struct, frozen=True, kw_only=True):
     scim_base_url: str
 
 
-async def _admin(
-    request: Request[Any, Any, Any], runtime: Runtime, org_id: uuid.UUID, *, changing: bool
-) -> uuid.UUID:
-    session = await require_session(request, runtime, changing=changing)
-    async with runtime.pool.acquire() as conn:
-        await require_org_admin(
-            conn,
-            org_id=org_id,
-            user_id=session.user_id,
-            operators=runtime.settings.config.operators,
-        )
-    return session.user_id
-
-
 @post("/v1/orgs/{org_id:uuid}/scim-tokens", status_code=201)
 async def new_token(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[CreatedToken]:
-    user = await _admin(request, runtime, org_id, changing=True)
+    user = await org_admin_user(request, runtime, org_id, changing=True)
     body = await read_json(request, NewToken)
     async with runtime.pool.acquire() as conn, conn.transaction():
         token_id, token = await create_token(
@@ -74,7 +59,7 @@ async def new_token(
 async def tokens(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[TokenList]:
-    await _admin(request, runtime, org_id, changing=False)
+    await org_admin_user(request, runtime, org_id, changing=False)
     async with runtime.pool.acquire() as conn:
         found = await list_tokens(conn, org_id)
     return Response(
@@ -90,7 +75,7 @@ async def revoke(
     token_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> None:
-    user = await _admin(request, runtime, org_id, changing=True)
+    user = await org_admin_user(request, runtime, org_id, changing=True)
     async with runtime.pool.acquire() as conn, conn.transaction():
         await revoke_token(
             conn, org_id=org_id, token_id=token_id, actor=f"user:{user}", now=runtime.clock()

@@ -16,7 +16,7 @@ from idsvc.policy.model import PolicySettings
 from tests.conftest import FakeClock, WallClock
 from tests.gateway.apache import apache_in_front
 from tests.gateway.tls import https_in_front
-from tests.oidc.flow import demo_service, sign_in
+from tests.oidc.flow import browser_token, demo_service, sign_in
 from tests.verify.forge import Key, token
 
 MODEL = "https://api.example.com/mythos-5"
@@ -63,22 +63,12 @@ async def browser(service: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def token_for(browser: httpx.AsyncClient, audience: str) -> str:
-    page = await browser.get("/me")
-    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    response = await browser.post(
-        "/v1/eligibility-tokens", json={"audience": audience}, headers={"x-csrf-token": csrf}
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["access_token"])
-
-
 async def test_apache_accepts_idsvc_tokens_and_checks_iss_aud_exp_and_signature(
     browser: httpx.AsyncClient, apache: str, service: str
 ) -> None:
     await sign_in(browser, "us-citizen")
-    good = await token_for(browser, MODEL)
-    for_other_audience = await token_for(browser, OTHER)
+    good = await browser_token(browser, MODEL)
+    for_other_audience = await browser_token(browser, OTHER)
     stranger = Key()  # a key idsvc never published
     now = int(time.time())
     forged = token(stranger, iss=service, aud=MODEL, iat=now, nbf=now, exp=now + 300)
@@ -129,7 +119,7 @@ async def test_apache_refuses_expired_tokens(
             audience=SHORT,
         ) as base,
     ):
-        short_lived = await token_for(browser, SHORT)
+        short_lived = await browser_token(browser, SHORT)
         async with httpx.AsyncClient(base_url=base, timeout=10) as api:
             fresh = await api.get("/v1/infer", headers={"Authorization": f"Bearer {short_lived}"})
             assert fresh.status_code == 200

@@ -11,7 +11,7 @@ import pytest
 from idsvc.policy.model import PolicySettings
 from tests.conftest import FakeClock, WallClock
 from tests.gateway.nginx import nginx_in_front, sidecar
-from tests.oidc.flow import demo_service, sign_in
+from tests.oidc.flow import browser_token, demo_service, sign_in
 from tests.verify.forge import Key, dpop_proof
 
 MODEL = "https://api.example.com/mythos-5"
@@ -41,22 +41,11 @@ async def browser(service: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def token_for(browser: httpx.AsyncClient, *, dpop: str | None = None) -> str:
-    page = await browser.get("/me")
-    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    headers = {"x-csrf-token": csrf} | ({"DPoP": dpop} if dpop else {})
-    response = await browser.post(
-        "/v1/eligibility-tokens", json={"audience": MODEL}, headers=headers
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["access_token"])
-
-
 async def test_requests_through_nginx_are_checked_by_the_sidecar(
     browser: httpx.AsyncClient, gateway: str, service: str
 ) -> None:
     await sign_in(browser, "us-citizen")
-    token = await token_for(browser)
+    token = await browser_token(browser, MODEL)
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as api:
         allowed = await api.get("/v1/infer", headers={"Authorization": f"Bearer {token}"})
         assert allowed.status_code == 200
@@ -85,7 +74,7 @@ async def test_dpop_bound_tokens_need_a_proof_for_the_request_nginx_saw(
     issuance_proof = dpop_proof(
         holder, "", ath=None, htu=f"{service}/v1/eligibility-tokens", iat=time.time()
     )
-    token = await token_for(browser, dpop=issuance_proof)
+    token = await browser_token(browser, MODEL, dpop=issuance_proof)
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as api:
         proof = dpop_proof(holder, token, htm="POST", htu=f"{gateway}/v1/infer", iat=time.time())
         ok = await api.post("/v1/infer", headers={"Authorization": f"DPoP {token}", "DPoP": proof})

@@ -24,7 +24,7 @@ from idsvc.scim.tokens import create_token
 from idsvc.settings import StatusListSettings
 from tests.conftest import FakeClock, WallClock
 from tests.gateway.nginx import nginx_in_front, sidecar
-from tests.oidc.flow import demo_service, sign_in
+from tests.oidc.flow import browser_token, demo_service, sign_in
 from tests.orgs.factories import add_member, create_org, create_user
 
 MODEL = "https://api.example.com/ci-model"
@@ -69,16 +69,6 @@ async def browser(service: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def token_for(browser: httpx.AsyncClient) -> str:
-    page = await browser.get("/me")
-    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    response = await browser.post(
-        "/v1/eligibility-tokens", json={"audience": MODEL}, headers={"x-csrf-token": csrf}
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["access_token"])
-
-
 async def until_status(api: httpx.AsyncClient, token: str, expected: int) -> float:
     """Seconds until NGINX answers ``expected`` for the token; fails past ttl x 2 + 5."""
     started = time.monotonic()
@@ -106,7 +96,7 @@ async def test_revocations_reach_nginx_within_the_lists_ttl(
         timings: dict[str, float] = {}
         async with httpx.AsyncClient(base_url=gateway, timeout=10) as api:
             # 1. Suspend the member, then reinstate: refused, then accepted again.
-            token = await token_for(browser)
+            token = await browser_token(browser, MODEL)
             assert (
                 await api.get("/v1/infer", headers={"Authorization": f"Bearer {token}"})
             ).status_code == 200
@@ -176,7 +166,7 @@ async def test_revocations_reach_nginx_within_the_lists_ttl(
             # 4. Enrolled again, a new token; an operator revokes the attestation.
             async with db.transaction(pool) as conn:
                 await add_member(conn, clock(), org, user)
-            fresh = await token_for(browser)
+            fresh = await browser_token(browser, MODEL)
             assert (
                 await api.get("/v1/infer", headers={"Authorization": f"Bearer {fresh}"})
             ).status_code == 200
@@ -221,7 +211,7 @@ async def test_scim_deactivation_and_deletion_reach_nginx(
     # The person signs in with a provider that verifies that address: the SCIM-provisioned
     # membership becomes theirs, and the policy's organisation requirement is met.
     await sign_in(browser, "us-citizen")
-    token = await token_for(browser)
+    token = await browser_token(browser, MODEL)
     timings: dict[str, float] = {}
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as api:
         assert (

@@ -19,7 +19,7 @@ from idsvc.settings import Settings, StatusListSettings
 from tests.conftest import FakeClock, make_settings
 from tests.serving import _free_port, serve_in_thread
 
-__all__ = ["choose_persona", "demo_service", "sign_in"]
+__all__ = ["browser_token", "choose_persona", "demo_service", "sign_in"]
 
 _FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
 _TRANSACTION = re.compile(r'name="transaction" value="([^"]+)"')
@@ -83,3 +83,17 @@ async def sign_in(client: httpx.AsyncClient, persona: str) -> httpx.Response:
 
 def status(response: httpx.Response) -> dict[str, object]:
     return msgspec.json.decode(response.content)  # type: ignore[no-any-return]
+
+
+async def browser_token(
+    client: httpx.AsyncClient, audience: str, *, dpop: str | None = None
+) -> str:
+    """An eligibility token for the signed-in browser (design 3.3.1), as the page does it."""
+    page = await client.get("/me")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    headers = {"x-csrf-token": csrf} | ({"DPoP": dpop} if dpop else {})
+    response = await client.post(
+        "/v1/eligibility-tokens", json={"audience": audience}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["access_token"])

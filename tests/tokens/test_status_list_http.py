@@ -18,7 +18,7 @@ from idsvc.policy.model import PolicySettings
 from idsvc.settings import StatusListSettings
 from idsvc.verify import StatusUnavailable, TokenRevoked, Verifier
 from tests.conftest import FakeClock, WallClock
-from tests.oidc.flow import demo_service, sign_in
+from tests.oidc.flow import browser_token, demo_service, sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("model:invoke",))
@@ -45,16 +45,6 @@ async def browser(service: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def token_for(browser: httpx.AsyncClient) -> str:
-    page = await browser.get("/me")
-    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    response = await browser.post(
-        "/v1/eligibility-tokens", json={"audience": MODEL}, headers={"x-csrf-token": csrf}
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["access_token"])
-
-
 def part(jwt: str, n: int) -> dict[str, object]:
     segment = jwt.split(".")[n]
     return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))  # type: ignore[no-any-return]
@@ -64,7 +54,7 @@ async def test_the_list_is_a_signed_statuslist_jwt_with_cache_headers(
     browser: httpx.AsyncClient, service: str
 ) -> None:
     await sign_in(browser, "us-citizen")
-    token = await token_for(browser)
+    token = await browser_token(browser, MODEL)
     reference = part(token, 1)["status"]["status_list"]  # type: ignore[index]
     uri = reference["uri"]
     assert uri.startswith(f"{service}/status-lists/")
@@ -88,7 +78,7 @@ async def test_a_verifier_refuses_the_token_once_its_list_says_revoked(
     browser: httpx.AsyncClient, service: str, database_url: str, clock: FakeClock
 ) -> None:
     await sign_in(browser, "us-citizen")
-    token = await token_for(browser)
+    token = await browser_token(browser, MODEL)
     now = [time.time()]
     verifier = Verifier(
         issuer=service,
@@ -126,7 +116,7 @@ async def test_an_unreachable_list_fails_closed_unless_the_operator_chose_otherw
     browser: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     await sign_in(browser, "us-citizen")
-    token = await token_for(browser)
+    token = await browser_token(browser, MODEL)
     jwks = (await browser.get("/.well-known/jwks.json")).json()
     issuer = str(browser.base_url).rstrip("/")
     # An air-gapped gateway reads lists from a folder; here the list was never copied in.
