@@ -131,6 +131,11 @@ async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
     await page.get_by_role("button", name="Create token").click()
     token = (await page.locator("#new-token").inner_text()).strip()
     assert token.startswith("idsvc_scim_")
+    # With JavaScript, a copy button (CSP-allowed by the script's hash) copies it.
+    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=service)
+    await page.get_by_role("button", name="Copy token").click()
+    await expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert await page.evaluate("navigator.clipboard.readText()") == token
     await page.reload()
     assert token not in await page.content()
 
