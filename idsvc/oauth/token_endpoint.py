@@ -8,11 +8,13 @@ refresh-token reuse, a poll time) stays recorded.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, post
 
+from idsvc.audit import record_event
 from idsvc.db import Connection
 from idsvc.errors import BadRequest
 from idsvc.oauth.client_auth import ClientAuthError
@@ -191,6 +193,20 @@ _POLL_TEXT = {
 }
 
 
+async def _audit_refusal(
+    conn: Connection, client: ClientSettings, *, reason: str, audience: str, now: datetime
+) -> None:
+    """A refused refresh is a refused token: audited, committed with the answer."""
+    await record_event(
+        conn,
+        at=now,
+        actor=f"client:{client.id}",
+        action="token.refused",
+        target=f"client:{client.id}",
+        data={"audience": audience, "reason": reason},
+    )
+
+
 async def _refresh_token_grant(
     runtime: Runtime,
     conn: Connection,
@@ -207,8 +223,10 @@ async def _refresh_token_grant(
         grant = await find_grant(conn, presented, client_id=client.id, now=now)
     except GrantRefused as exc:
         runtime.log_refusal("refresh token refused", reason=exc.reason)
+        await _audit_refusal(conn, client, reason=exc.reason, audience=audience, now=now)
         return oauth_error("invalid_grant", "the refresh token is not valid")
     if grant.dpop_jkt is not None and dpop_jkt != grant.dpop_jkt:
+        await _audit_refusal(conn, client, reason="dpop_key_mismatch", audience=audience, now=now)
         return oauth_error("invalid_dpop_proof", "this refresh token is bound to another DPoP key")
     runtime.token_limiter.hit(f"user:{grant.user_id}")
     issued = await _eligibility(

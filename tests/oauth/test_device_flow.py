@@ -122,6 +122,14 @@ async def test_a_reused_refresh_token_revokes_the_whole_grant(
         await conn.close()
     assert reason == "refresh_token_reused"
     assert audited == 1
+    conn = await db.connect(database_url)
+    try:
+        refusals = await conn.fetch(
+            "SELECT data->>'reason' AS reason FROM audit_events WHERE action = 'token.refused'"
+        )
+    finally:
+        await conn.close()
+    assert {r["reason"] for r in refusals} == {"refresh_token_reused", "grant_revoked"}
 
 
 async def test_a_refresh_token_is_useless_without_its_dpop_key(
