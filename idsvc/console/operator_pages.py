@@ -1,23 +1,20 @@
-"""Operator pages: keys, audit trail, users and their attestations, policies."""
+"""Operator pages: keys, users and their attestations, policies."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
-from litestar.response import Redirect, Stream, Template
+from litestar.response import Redirect, Template
 
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import current_attestations, revoke_attestation
-from idsvc.audit.verify import verify_chain
-from idsvc.console.audit_query import AuditFilter, find_events
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import operator_viewer, viewer
-from idsvc.errors import BadRequest, NotFound
+from idsvc.errors import NotFound
 from idsvc.keys.rotation import rotate
 from idsvc.keys.schedule import key_state
 from idsvc.keys.store import select_keys
@@ -28,9 +25,6 @@ from idsvc.tokens.issuance import load_subject_facts
 from idsvc.web.pages import page
 
 __all__ = ["operator_pages"]
-
-_PAGE_SIZE = 50
-_EXPORT_BATCH = 1000
 
 
 @get("/", include_in_schema=False)
@@ -133,94 +127,6 @@ async def keys_emergency(
         )
     await runtime.keys.reload(runtime.pool)
     return Redirect("/console/keys?done=emergency", status_code=303)
-
-
-# --- audit trail --------------------------------------------------------------------------
-
-
-def _audit_filter(
-    request: Request[Any, Any, Any],
-) -> tuple[AuditFilter, dict[str, str], dict[str, str]]:
-    raw = {
-        k: v.strip()
-        for k, v in request.query_params.items()
-        if k in AuditFilter.__struct_fields__ and isinstance(v, str)
-    }
-    query, errors = validate_form(AuditFilter, raw)
-    return query or AuditFilter(), errors, raw
-
-
-@get("/audit", include_in_schema=False)
-async def audit_page(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Template:
-    seen = await operator_viewer(request, runtime)
-    query, errors, raw = _audit_filter(request)
-    async with runtime.pool.acquire() as conn:
-        events = [] if errors else await find_events(conn, query, limit=_PAGE_SIZE + 1)
-    more = len(events) > _PAGE_SIZE
-    events = events[:_PAGE_SIZE]
-    next_params = {k: v for k, v in raw.items() if k != "before"} | (
-        {"before": str(events[-1].seq)} if more else {}
-    )
-    return page(
-        "console/audit.html",
-        title="Audit trail",
-        section="audit",
-        status=400 if errors else 200,
-        events=events,
-        errors=errors,
-        values=raw,
-        next_params=next_params if more else None,
-        export_params={k: v for k, v in raw.items() if k in ("since",)},
-        **seen.page_context(),
-    )
-
-
-@post("/audit/verify", include_in_schema=False, status_code=200)
-async def audit_verify(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Template:
-    seen = await operator_viewer(request, runtime)
-    await read_form(request, seen.session)
-    async with runtime.pool.acquire() as conn:
-        report = await verify_chain(conn)
-    return page(
-        "console/audit_verified.html",
-        title="Audit chain",
-        section="audit",
-        report=report,
-        **seen.page_context(),
-    )
-
-
-@get("/audit/export", include_in_schema=False)
-async def audit_export(
-    request: Request[Any, Any, Any], runtime: RuntimeDependency
-) -> Response[Any]:
-    """The filtered events as JSON lines, every page of them, oldest last."""
-    await operator_viewer(request, runtime)
-    query, errors, _raw = _audit_filter(request)
-    if errors:
-        raise BadRequest(
-            "fix the filter first: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
-        )
-
-    async def lines() -> AsyncIterator[bytes]:
-        cursor = query
-        while True:
-            async with runtime.pool.acquire() as conn:
-                events = await find_events(conn, cursor, limit=_EXPORT_BATCH)
-            for event in events:
-                yield msgspec.json.encode(event) + b"\n"
-            if len(events) < _EXPORT_BATCH:
-                return
-            cursor = msgspec.structs.replace(cursor, before=events[-1].seq)
-
-    return Stream(
-        lines(),
-        media_type="application/x-ndjson",
-        headers={
-            "Content-Disposition": 'attachment; filename="idsvc-audit.jsonl"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 # --- users and attestations ------------------------------------------------------------
@@ -399,9 +305,6 @@ operator_pages = [
     keys_page,
     keys_rotate,
     keys_emergency,
-    audit_page,
-    audit_verify,
-    audit_export,
     users_page,
     user_page,
     revoke_page,

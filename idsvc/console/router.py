@@ -9,6 +9,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Redirect
 
 from idsvc.console.admin_pages import admin_pages
+from idsvc.console.audit_pages import audit_pages
 from idsvc.console.guard import SignInFirst
 from idsvc.console.operator_pages import operator_pages
 from idsvc.console.org_pages import org_pages
@@ -48,6 +49,6 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 
 console_router = Router(
     path="/console",
-    route_handlers=[*operator_pages, *org_pages, *admin_pages],
+    route_handlers=[*operator_pages, *audit_pages, *org_pages, *admin_pages],
     exception_handlers={IdsvcError: _error_page, HTTPException: _error_page},
 )
