@@ -4,10 +4,12 @@ FROM python:3.11-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.txt ./
 COPY idsvc ./idsvc
-RUN python -m venv /opt/idsvc && /opt/idsvc/bin/pip install --no-cache-dir --upgrade pip \
-    && /opt/idsvc/bin/pip install --no-cache-dir .
+# The locked versions, checked by hash; then the service itself with nothing more pulled in.
+RUN python -m venv /opt/idsvc \
+    && /opt/idsvc/bin/pip install --no-cache-dir --require-hashes --no-deps -r requirements.txt \
+    && /opt/idsvc/bin/pip install --no-cache-dir --no-deps --no-build-isolation .
 
 # Runtime stage: the virtualenv, the migrations and nothing else.
 FROM python:3.11-slim

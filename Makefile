@@ -12,14 +12,32 @@ STAMP  := $(VENV)/.installed
 help: ## list the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Everything comes from the lock file, with hashes: a fresh machine gets exactly the versions
+# CI ran with (a newer msgspec once changed a generated schema and broke CI on a new machine).
+# --no-deps on the project itself: its dependencies are all in the lock already.
+$(STAMP): requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 .PHONY: install
 install: $(STAMP) ## create .venv and install idsvc with its dev tools
+
+# The lock files are made by uv (pinned here) from pyproject.toml's ranges; `make lock` picks the
+# newest releases inside them. requirements.txt (service only) is constrained by the dev lock,
+# so the image and the test run use the same versions.
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet
+
+.PHONY: lock
+lock: ## refresh requirements*.txt (the lock files) from pyproject.toml, then reinstall
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	$(VENV)-lock/bin/uv pip compile pyproject.toml requirements-build.in --extra dev $(LOCK_FLAGS) --upgrade -o requirements-dev.txt
+	$(VENV)-lock/bin/uv pip compile pyproject.toml requirements-build.in $(LOCK_FLAGS) --upgrade -c requirements-dev.txt -o requirements.txt
+	rm -rf $(VENV)-lock $(STAMP)
+	$(MAKE) install
 
 .PHONY: dev
 dev: $(STAMP) ## run idsvc locally: embedded PostgreSQL, demo identity provider, http://127.0.0.1:8000
