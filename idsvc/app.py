@@ -31,6 +31,7 @@ from idsvc.mail.senders import Mailer, SmtpMailer
 from idsvc.migrate import apply_migrations
 from idsvc.oauth.endpoints import oauth_routes
 from idsvc.oauth.token_endpoint import token_endpoint
+from idsvc.oidc.pending_links import purge_pending_links
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.signin import SignInService
 from idsvc.oidc.transactions import purge_transactions
@@ -45,6 +46,7 @@ from idsvc.scim.token_routes import scim_token_routes
 from idsvc.settings import ConfigError, Settings
 from idsvc.tokens.status_routes import status_list_routes
 from idsvc.web.device_routes import device_routes
+from idsvc.web.link_routes import link_routes
 from idsvc.web.operator_routes import operator_routes
 from idsvc.web.pages import TEMPLATE_DIRECTORY
 from idsvc.web.signin_routes import signin_routes
@@ -78,10 +80,11 @@ def create_app(
     except KeyEncryptionError as exc:
         raise ConfigError(str(exc)) from None
     http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
+    keys = KeyService(settings.config.keys, kek, clock)
     runtime = Runtime(
         settings=settings,
         clock=clock,
-        keys=KeyService(settings.config.keys, kek, clock),
+        keys=keys,
         signin=SignInService(
             providers=settings.config.providers + tuple(p for p, _ in extra_providers),
             client_secrets={
@@ -92,6 +95,9 @@ def create_app(
             clock=clock,
             http=http,
             session_lifetime=settings.service.session_absolute_lifetime,
+            # A service secret every instance shares, loaded at start; the MACs it keys
+            # are derived under their own label (accounts.person_match).
+            person_key=lambda: keys.pairwise_key,
         ),
         signin_limiter=RateLimiter(
             per_minute=settings.service.signin_rate_limit, clock=lambda: clock().timestamp()
@@ -114,6 +120,7 @@ def create_app(
             *key_routes,
             *status_list_routes,
             *signin_routes,
+            *link_routes,
             *operator_routes,
             *token_routes,
             *org_routes,
@@ -143,7 +150,9 @@ def create_app(
     )
     # Litestar's app-level middleware runs only for matched routes; wrapping the ASGI
     # handler instead puts request ids, access logs and metrics on 404s and 405s too.
-    app.asgi_handler = RequestObserver(app.asgi_handler, metrics=runtime.metrics)
+    app.asgi_handler = RequestObserver(
+        app.asgi_handler, metrics=runtime.metrics, always=settings.service.always_headers()
+    )
     return app
 
 
@@ -200,6 +209,7 @@ async def _lifespan(runtime: Runtime, http: httpx.AsyncClient) -> AsyncIterator[
             now = runtime.clock()
             async with pool.acquire() as conn, conn.transaction():
                 await purge_transactions(conn, now=now)
+                await purge_pending_links(conn, now=now)
                 await conn.execute(_PURGE_NONCES, now)
                 await conn.execute(_PURGE_SESSIONS, now)
 

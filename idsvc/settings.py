@@ -84,6 +84,24 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     # Token requests allowed per user and minute.
     token_rate_limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 120
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Strict-Transport-Security on every response of an https deployment (an https issuer,
+    # or secure cookies, which need https): browsers then refuse plain http to the service,
+    # so the session cookie is never offered to a downgraded connection. 0 sends none.
+    hsts_max_age: Annotated[int, msgspec.Meta(ge=0, le=2 * 31_536_000)] = 31_536_000
+    hsts_include_subdomains: bool = False
+
+    @property
+    def https(self) -> bool:
+        return self.issuer.startswith("https://") or self.cookie_secure
+
+    def always_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """Headers every response carries."""
+        if not self.https or self.hsts_max_age == 0:
+            return ()
+        value = f"max-age={self.hsts_max_age}"
+        if self.hsts_include_subdomains:
+            value += "; includeSubDomains"
+        return ((b"strict-transport-security", value.encode()),)
 
 
 class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -129,6 +147,10 @@ class ScreeningSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     # catches every true variant of the measured fixture (case, diacritics, legal suffix,
     # word order, alias, one typo) and none of its near misses; see docs/screening.md.
     threshold: Annotated[float, msgspec.Meta(ge=50, le=100)] = 88.0
+    # Four eyes: an organisation with an overridden hit is approved only by an operator
+    # other than the one who overrode it, so no single person can both decide a listed
+    # party is not the applicant and let the applicant in.
+    four_eyes_approval: bool = True
 
 
 IpAddress = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Fa-f:.]{2,45}$")]

@@ -17,7 +17,13 @@ import msgspec
 from idsvc.countries import UnknownCountryCode, normalize_nationality
 from idsvc.oidc.provider_config import ProviderSettings
 
-__all__ = ["AttestationDraft", "EvidenceRefused", "attestations_from_claims"]
+__all__ = [
+    "AttestationDraft",
+    "EvidenceRefused",
+    "VerifiedPerson",
+    "attestations_from_claims",
+    "verified_person",
+]
 
 Kind = Literal["nationalities", "permanent_residency", "us_person_basis"]
 US_PERSON_BASES = frozenset({"citizen", "permanent_resident", "protected_individual"})
@@ -133,3 +139,28 @@ def attestations_from_claims(
             raise EvidenceRefused("evidence_incomplete", "unknown U.S.-person basis")
         drafts.append(msgspec.structs.replace(common, kind="us_person_basis", values=(str(basis),)))
     return drafts
+
+
+class VerifiedPerson(msgspec.Struct, frozen=True, kw_only=True):
+    """Who the provider verified, as it sent it (strings, or None when absent)."""
+
+    given_name: str | None
+    family_name: str | None
+    birthdate: str | None
+
+
+def verified_person(claims: Mapping[str, Any], provider: ProviderSettings) -> VerifiedPerson:
+    """The verified name and date of birth, when the provider attests anything at all."""
+
+    def text(path: str) -> str | None:
+        value = _at(claims, path)
+        return value[:200] if isinstance(value, str) and value.strip() else None
+
+    if not set(provider.trusted_for) - {"sign_in"}:
+        return VerifiedPerson(given_name=None, family_name=None, birthdate=None)
+    paths = provider.claims
+    return VerifiedPerson(
+        given_name=text(paths.given_name),
+        family_name=text(paths.family_name),
+        birthdate=text(paths.birthdate),
+    )

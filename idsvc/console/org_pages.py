@@ -119,6 +119,7 @@ async def decide_org(
                 reason=form.reason,
                 actor=f"user:{seen.session.user_id}",
                 now=runtime.clock(),
+                four_eyes=runtime.settings.config.screening.four_eyes_approval,
             )
     except Conflict as exc:
         return await _org_page(

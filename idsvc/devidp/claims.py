@@ -124,6 +124,9 @@ def verified_claims(
         claims["us_person_basis"] = attested.us_person_basis
     if attested.permanent_residence_country is not None:
         claims["permanent_residence_country"] = attested.permanent_residence_country
+    for name in ("given_name", "family_name", "birthdate"):
+        if (value := getattr(attested, name)) is not None:
+            claims[name] = value
     if selection.names is not None:
         claims = {name: value for name, value in claims.items() if name in selection.names}
     if not claims:

@@ -90,5 +90,8 @@ def discovery_document(endpoints: Endpoints, *, signing_alg: str) -> dict[str, o
             "nationalities",
             "us_person_basis",
             "permanent_residence_country",
+            "given_name",
+            "family_name",
+            "birthdate",
         ],
     }

@@ -40,6 +40,10 @@ class Verification(msgspec.Struct, frozen=True, kw_only=True):
     us_person_basis: UsPersonBasis | None = None
     # The country that granted lawful permanent residence, when that is attested.
     permanent_residence_country: str | None = None
+    # The verified person (OIDC4IDA given_name, family_name, birthdate), as on the document.
+    given_name: str | None = None
+    family_name: str | None = None
+    birthdate: str | None = None
 
 
 class Persona(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,6 +70,9 @@ PERSONAS: tuple[Persona, ...] = (
             evidence=(_PASSPORT_USA,),
             nationalities=("USA",),
             us_person_basis="citizen",
+            given_name="Alice",
+            family_name="Citizen",
+            birthdate="1988-04-12",
         ),
     ),
     Persona(
@@ -80,6 +87,9 @@ PERSONAS: tuple[Persona, ...] = (
             nationalities=("MEX",),
             us_person_basis="permanent_resident",
             permanent_residence_country="USA",
+            given_name="Pablo",
+            family_name="Resident",
+            birthdate="1979-09-30",
         ),
     ),
     Persona(
@@ -92,6 +102,9 @@ PERSONAS: tuple[Persona, ...] = (
             assurance_level="IAL2",
             evidence=(Evidence(document_type="passport", issuer_country="DEU"),),
             nationalities=("DEU",),
+            given_name="Frieda",
+            family_name="National",
+            birthdate="1992-01-23",
         ),
     ),
     Persona(
@@ -105,6 +118,9 @@ PERSONAS: tuple[Persona, ...] = (
             evidence=(_PASSPORT_USA,),
             nationalities=("USA", "CHN"),
             us_person_basis="citizen",
+            given_name="Dana",
+            family_name="Dual",
+            birthdate="1984-06-05",
         ),
     ),
     Persona(

@@ -99,7 +99,7 @@ class GatewayApp:
         decision = check_request(
             self.verifier,
             authorization=headers.get("authorization"),
-            dpop=headers.get("dpop"),
+            dpop=[v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"dpop"],
             method=method.upper(),
             url=self._original_url(scope, headers),
         )

@@ -29,9 +29,15 @@ _SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
 
 
 class RequestObserver:
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+    """Request ids, metrics and the access log for every request; and the headers every
+    response carries (``always``: Strict-Transport-Security on an https deployment)."""
+
+    def __init__(
+        self, app: ASGIApp, metrics: HttpMetrics, always: tuple[tuple[bytes, bytes], ...] = ()
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.always = always
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -49,6 +55,7 @@ class RequestObserver:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(self.always)
                 message["headers"] = headers
             await send(message)
 

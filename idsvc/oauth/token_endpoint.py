@@ -27,6 +27,7 @@ from idsvc.oauth.grants import GrantRefused, create_grant, find_grant, rotate_re
 from idsvc.policy.decision import Deny
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.tokens.issuance import issue_token
+from idsvc.verify.dpop import single_proof
 from idsvc.verify.errors import DPoPError, DPoPNonceRequired
 
 __all__ = ["TokenResponse", "authenticate_client", "token_endpoint"]
@@ -65,13 +66,13 @@ def authenticate_client(
 
 
 def _dpop_jkt(runtime: Runtime, request: Request[Any, Any, Any]) -> str | None:
-    proof = request.headers.get("dpop")
-    if proof is None:
-        return None
     nonce_check = (
         runtime.dpop_nonces.valid if runtime.settings.config.oauth.require_dpop_nonce else None
     )
     try:
+        proof = single_proof(request.headers.getall("dpop", []))
+        if proof is None:
+            return None
         return runtime.dpop.verify_for_issuance(
             proof,
             method="POST",

@@ -33,6 +33,11 @@ class ClaimPaths(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     nationalities: DottedPath = "verified_claims.claims.nationalities"
     permanent_residence_country: DottedPath = "verified_claims.claims.permanent_residence_country"
     us_person_basis: DottedPath = "verified_claims.claims.us_person_basis"
+    # The verified person (OIDC4IDA): never stored, only compared as keyed MACs, so that a
+    # second identity naming someone else cannot lend its attestations to an account.
+    given_name: DottedPath = "verified_claims.claims.given_name"
+    family_name: DottedPath = "verified_claims.claims.family_name"
+    birthdate: DottedPath = "verified_claims.claims.birthdate"
 
 
 class ProviderSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -21,21 +21,27 @@ import msgspec
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from idsvc.accounts.person_match import person_fingerprint
 from idsvc.accounts.sessions import create_session, end_session
-from idsvc.accounts.users import IdentityInUse, sign_in_identity
-from idsvc.attestations.mapping import EvidenceRefused, attestations_from_claims
-from idsvc.attestations.store import record_attestations
+from idsvc.attestations.mapping import EvidenceRefused, attestations_from_claims, verified_person
 from idsvc.audit import record_event
 from idsvc.clock import Clock
 from idsvc.db import Pool
+from idsvc.oidc.attach import attach_identity, identity_owner
 from idsvc.oidc.discovery import ProviderDirectory, ProviderUnavailable
 from idsvc.oidc.id_token import IdTokenRejected, validate_id_token
+from idsvc.oidc.linking import ask_to_link
+from idsvc.oidc.pending_links import VerifiedIdentity
 from idsvc.oidc.provider_config import ProviderSettings
-from idsvc.oidc.transactions import LoginTransaction, consume_transaction, create_transaction
-from idsvc.orgs.auto_join import auto_join_on_sign_in
-from idsvc.orgs.claims import claim_memberships
+from idsvc.oidc.refusal import SignInRefused, audit_refusal
+from idsvc.oidc.transactions import (
+    LoginTransaction,
+    consume_transaction,
+    create_transaction,
+    state_awaits_its_browser,
+)
 
-__all__ = ["SignInRefused", "SignInResult", "SignInService"]
+__all__ = ["LinkPending", "SignInRefused", "SignInResult", "SignInService"]
 
 _DEFAULT_CLAIMS_REQUEST = {
     "userinfo": {
@@ -50,6 +56,10 @@ _DEFAULT_CLAIMS_REQUEST = {
                 "nationalities": None,
                 "permanent_residence_country": None,
                 "us_person_basis": None,
+                # Compared between an account's identities, never stored (person_match).
+                "given_name": None,
+                "family_name": None,
+                "birthdate": None,
             },
         }
     }
@@ -63,20 +73,18 @@ ON CONFLICT DO NOTHING RETURNING true
 """
 
 
-class SignInRefused(Exception):
-    """Sign-in failed; ``reason`` is a stable code for the page and the audit trail."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
-
-
 class SignInResult(msgspec.Struct, frozen=True, kw_only=True):
     user_id: uuid.UUID
     session_id: str
     return_to: str
     attestations: int
+
+
+class LinkPending(msgspec.Struct, frozen=True, kw_only=True):
+    """The sign-in brought back a new identity for the signed-in account: the browser is
+    shown what would be linked and asked to confirm it."""
+
+    return_to: str
 
 
 class SignInService:
@@ -89,6 +97,7 @@ class SignInService:
         clock: Clock,
         http: httpx.AsyncClient,
         session_lifetime: int,
+        person_key: Callable[[], bytes],
     ) -> None:
         self.providers = {p.id: p for p in providers}
         self.directory = ProviderDirectory(providers, http)
@@ -97,6 +106,8 @@ class SignInService:
         self._clock = clock
         self._http = http
         self._session_lifetime = session_lifetime
+        # Keys the MACs of verified names and birth dates (accounts.person_match).
+        self._person_key = person_key
 
     def redirect_uri(self, provider_id: str) -> str:
         return f"{self._issuer}/oidc/callback/{provider_id}"
@@ -118,9 +129,16 @@ class SignInService:
         )
 
     async def begin(
-        self, pool: Pool, provider_id: str, *, link_user_id: uuid.UUID | None, return_to: str
+        self,
+        pool: Pool,
+        provider_id: str,
+        *,
+        link_user_id: uuid.UUID | None,
+        return_to: str,
+        browser_binding: str,
     ) -> str:
-        """Start a sign-in; returns the provider's authorization URL."""
+        """Start a sign-in bound to ``browser_binding`` (a random value the browser keeps in
+        a cookie); returns the provider's authorization URL."""
         provider = self._provider(provider_id)
         try:
             metadata = await self.directory.metadata(provider)
@@ -137,7 +155,13 @@ class SignInService:
         )
         now = self._clock()
         async with pool.acquire() as conn, conn.transaction():
-            await create_transaction(conn, state=state, transaction=transaction, now=now)
+            await create_transaction(
+                conn,
+                state=state,
+                transaction=transaction,
+                browser_binding=browser_binding,
+                now=now,
+            )
             await record_event(
                 conn,
                 at=now,
@@ -161,27 +185,65 @@ class SignInService:
         return str(url)
 
     async def complete(
-        self, pool: Pool, provider_id: str, params: Mapping[str, str], *, old_session: str | None
-    ) -> SignInResult:
-        """Finish a sign-in from the callback's query parameters, or raise SignInRefused
-        (already audited)."""
+        self,
+        pool: Pool,
+        provider_id: str,
+        params: Mapping[str, str],
+        *,
+        browser_binding: str | None,
+        signed_in_user: uuid.UUID | None,
+        old_session: str | None,
+    ) -> SignInResult | LinkPending:
+        """Finish a sign-in from the callback's query parameters: a new session, or a link
+        waiting for this browser's confirmation. Raises SignInRefused (already audited)."""
         try:
-            return await self._complete(pool, provider_id, params, old_session=old_session)
+            return await self._complete(
+                pool,
+                provider_id,
+                params,
+                browser_binding=browser_binding,
+                signed_in_user=signed_in_user,
+                old_session=old_session,
+            )
         except SignInRefused as refusal:
-            await self._audit_refusal(pool, provider_id, refusal)
+            await audit_refusal(pool, provider_id, refusal, actor=signed_in_user, now=self._clock())
             raise
 
-    async def _complete(
-        self, pool: Pool, provider_id: str, params: Mapping[str, str], *, old_session: str | None
-    ) -> SignInResult:
-        provider = self._provider(provider_id)
+    async def _transaction(
+        self, pool: Pool, provider: ProviderSettings, state: str, browser_binding: str | None
+    ) -> LoginTransaction:
         now = self._clock()
         async with pool.acquire() as conn:
             transaction = await consume_transaction(
-                conn, state=params.get("state", ""), provider=provider.id, now=now
+                conn, state=state, provider=provider.id, browser_binding=browser_binding, now=now
             )
-        if transaction is None:
-            raise SignInRefused("state_invalid", "unknown, used or expired state")
+            if transaction is not None:
+                return transaction
+            if await state_awaits_its_browser(conn, state=state, provider=provider.id, now=now):
+                # A live sign-in, but this browser did not start it: login CSRF, or a
+                # signed-in person's sign-in link completed by someone else. Left live
+                # for the browser that started it.
+                raise SignInRefused("state_not_bound", "the sign-in was started elsewhere")
+        raise SignInRefused("state_invalid", "unknown, used or expired state")
+
+    async def _complete(
+        self,
+        pool: Pool,
+        provider_id: str,
+        params: Mapping[str, str],
+        *,
+        browser_binding: str | None,
+        signed_in_user: uuid.UUID | None,
+        old_session: str | None,
+    ) -> SignInResult | LinkPending:
+        provider = self._provider(provider_id)
+        transaction = await self._transaction(
+            pool, provider, params.get("state", ""), browser_binding
+        )
+        link_to = transaction.link_user_id
+        if link_to is not None and link_to != signed_in_user:
+            # The browser signed out or changed account since it asked to link.
+            raise SignInRefused("link_session_changed", "sign in again, then link")
         try:
             metadata = await self.directory.metadata(provider)
         except ProviderUnavailable as exc:
@@ -198,11 +260,8 @@ class SignInService:
             raise SignInRefused("code_missing")
         claims, access_token = await self._exchange(provider, metadata, code, transaction)
         claims = await self._with_userinfo(provider, metadata, claims, access_token)
-        try:
-            drafts = attestations_from_claims(claims, provider, now=now)
-        except EvidenceRefused as exc:
-            raise SignInRefused(exc.reason, exc.detail) from None
-        email = claims.get("email") if isinstance(claims.get("email"), str) else None
+        identity = self._verified_identity(provider, claims)
+        now = self._clock()
         async with pool.acquire() as conn, conn.transaction():
             nonce_hash = hashlib.sha256(transaction.nonce.encode()).digest()
             fresh = await conn.fetchval(
@@ -213,39 +272,22 @@ class SignInService:
             )
             if not fresh:
                 raise SignInRefused("nonce_replayed")
-            try:
-                user, _ = await sign_in_identity(
-                    conn,
-                    provider=provider.id,
-                    subject=str(claims["sub"]),
-                    email=email,
-                    email_verified=claims.get("email_verified") is True,
-                    display_name=claims.get("name")
-                    if isinstance(claims.get("name"), str)
-                    else None,
-                    link_to=transaction.link_user_id,
-                    now=now,
-                )
-            except IdentityInUse:
-                raise SignInRefused("identity_in_use") from None
-            if user.status != "active":
-                raise SignInRefused("user_disabled")
-            count = len(
-                await record_attestations(
-                    conn, user_id=user.id, provider=provider.id, drafts=drafts, now=now
-                )
-            )
-            # Claim before auto-join, so a person enrolled by CSV or SCIM keeps that
-            # membership rather than getting a second, auto-joined one.
-            if email and claims.get("email_verified") is True:
-                await claim_memberships(conn, user_id=user.id, email=email, now=now)
-            await auto_join_on_sign_in(
-                conn,
-                user_id=user.id,
-                email=email,
-                email_verified=claims.get("email_verified") is True,
-                now=now,
-            )
+            if link_to is not None:
+                owner = await identity_owner(conn, provider=provider.id, subject=identity.subject)
+                if owner is not None and owner != link_to:
+                    # The identity already belongs to someone else: never move it silently.
+                    raise SignInRefused("identity_in_use")
+                if owner is None:
+                    assert browser_binding is not None  # the transaction was bound to it
+                    await ask_to_link(
+                        conn,
+                        identity,
+                        user_id=link_to,
+                        browser_binding=browser_binding,
+                        now=now,
+                    )
+                    return LinkPending(return_to=transaction.return_to)
+            user, count = await attach_identity(conn, identity, link_to=link_to, now=now)
             if old_session:
                 # Rotate: the pre-sign-in session id (possibly planted) is never reused.
                 await end_session(conn, old_session, now=now)
@@ -265,6 +307,31 @@ class SignInService:
             session_id=session_id,
             return_to=transaction.return_to,
             attestations=count,
+        )
+
+    def _verified_identity(
+        self, provider: ProviderSettings, claims: dict[str, Any]
+    ) -> VerifiedIdentity:
+        try:
+            drafts = attestations_from_claims(claims, provider, now=self._clock())
+        except EvidenceRefused as exc:
+            raise SignInRefused(exc.reason, exc.detail) from None
+        email = claims.get("email") if isinstance(claims.get("email"), str) else None
+        name = claims.get("name")
+        person = verified_person(claims, provider)
+        return VerifiedIdentity(
+            provider=provider.id,
+            subject=str(claims["sub"]),
+            email=email,
+            email_verified=claims.get("email_verified") is True,
+            display_name=name if isinstance(name, str) else None,
+            drafts=tuple(drafts),
+            person=person_fingerprint(
+                self._person_key(),
+                given_name=person.given_name,
+                family_name=person.family_name,
+                birthdate=person.birthdate,
+            ),
         )
 
     async def _exchange(
@@ -321,15 +388,3 @@ class SignInService:
         if provider.claims.source == "userinfo":
             return {**userinfo, "sub": claims["sub"], "exp": claims.get("exp")}
         return {**claims, **userinfo}
-
-    async def _audit_refusal(self, pool: Pool, provider_id: str, refusal: SignInRefused) -> None:
-        now = self._clock()
-        async with pool.acquire() as conn, conn.transaction():
-            await record_event(
-                conn,
-                at=now,
-                actor="anonymous",
-                action="signin.refused",
-                target=f"provider:{provider_id[:40]}",
-                data={"reason": refusal.reason, "detail": refusal.detail[:200]},
-            )

@@ -1,5 +1,12 @@
 """Pending sign-ins: one row per authorization request, found by the hash of ``state``.
 
+Each is bound to the browser that started it: the hash of a random value that only that
+browser holds (in a short-lived cookie, :mod:`idsvc.web.signin_cookie`) is stored with it,
+and the callback consumes the transaction only when the browser presents that value. A
+callback URL carried to another browser (login CSRF: the attacker's sign-in completed in
+the victim's browser; or a signed-in person's link handed to someone else to complete) is
+refused as ``state_not_bound``, and leaves the transaction for its own browser.
+
 Consumed in its own committed transaction before anything else happens, so a callback
 replayed after a failure finds the state already used.
 """
@@ -14,19 +21,31 @@ import msgspec
 
 from idsvc.db import Connection, row_to
 
-__all__ = ["LoginTransaction", "consume_transaction", "create_transaction", "purge_transactions"]
+__all__ = [
+    "LoginTransaction",
+    "binding_hash",
+    "consume_transaction",
+    "create_transaction",
+    "purge_transactions",
+    "state_awaits_its_browser",
+]
 
 TRANSACTION_LIFETIME = timedelta(minutes=10)
 
 _INSERT = """
 INSERT INTO login_transactions (state_hash, provider, nonce, code_verifier, link_user_id,
-                                return_to, created_at, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                return_to, created_at, expires_at, browser_binding_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 _CONSUME = """
-UPDATE login_transactions SET used_at = $3
-WHERE state_hash = $1 AND provider = $2 AND used_at IS NULL AND expires_at > $3
+UPDATE login_transactions SET used_at = $4
+WHERE state_hash = $1 AND provider = $2 AND browser_binding_hash = $3
+  AND used_at IS NULL AND expires_at > $4
 RETURNING provider, nonce, code_verifier, link_user_id, return_to
+"""
+_AWAITING = """
+SELECT true FROM login_transactions
+WHERE state_hash = $1 AND provider = $2 AND used_at IS NULL AND expires_at > $3
 """
 _PURGE = "DELETE FROM login_transactions WHERE expires_at < $1::timestamptz - interval '1 day'"
 
@@ -43,11 +62,21 @@ def _hash(state: str) -> bytes:
     return hashlib.sha256(state.encode()).digest()
 
 
+def binding_hash(browser_binding: str) -> bytes:
+    """What is stored of the browser's binding value (the value itself never is)."""
+    return hashlib.sha256(b"browser-binding\x00" + browser_binding.encode()).digest()
+
+
+def _plausible(value: str | None) -> bool:
+    return bool(value) and len(value or "") <= 128
+
+
 async def create_transaction(
     conn: Connection,
     *,
     state: str,
     transaction: LoginTransaction,
+    browser_binding: str,
     now: datetime,
 ) -> None:
     await conn.execute(
@@ -60,16 +89,29 @@ async def create_transaction(
         transaction.return_to,
         now,
         now + TRANSACTION_LIFETIME,
+        binding_hash(browser_binding),
     )
 
 
 async def consume_transaction(
-    conn: Connection, *, state: str, provider: str, now: datetime
+    conn: Connection, *, state: str, provider: str, browser_binding: str | None, now: datetime
 ) -> LoginTransaction | None:
-    if not state or len(state) > 128:
+    """The transaction, marked used, when the state is live and this browser started it."""
+    if not _plausible(state) or not _plausible(browser_binding):
         return None
-    row = await conn.fetchrow(_CONSUME, _hash(state), provider, now)
+    assert browser_binding is not None
+    row = await conn.fetchrow(_CONSUME, _hash(state), provider, binding_hash(browser_binding), now)
     return row_to(LoginTransaction, row)
+
+
+async def state_awaits_its_browser(
+    conn: Connection, *, state: str, provider: str, now: datetime
+) -> bool:
+    """Whether a refused state is live but belongs to another browser (for the audit
+    reason: ``state_not_bound`` rather than ``state_invalid``)."""
+    if not _plausible(state):
+        return False
+    return bool(await conn.fetchval(_AWAITING, _hash(state), provider, now))
 
 
 async def purge_transactions(conn: Connection, *, now: datetime) -> None:

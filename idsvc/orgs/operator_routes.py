@@ -80,6 +80,7 @@ async def change_status(
             reason=body.reason,
             actor=f"user:{session.user_id}",
             now=runtime.clock(),
+            four_eyes=runtime.settings.config.screening.four_eyes_approval,
         )
     return Response(org_view(org), headers=_NO_STORE)
 

@@ -75,6 +75,9 @@ FROM organisations WHERE ($1::text IS NULL OR status = $1)
 ORDER BY created_at, id
 LIMIT $2
 """
+_OVERRIDDEN_BY = """
+SELECT count(*) FROM screening_hits WHERE org_id = $1 AND state = 'overridden' AND decided_by = $2
+"""
 _OPEN_HITS = "SELECT count(*) FROM screening_hits WHERE org_id = $1 AND state = 'open'"
 _UPDATE_STATUS = """
 UPDATE organisations SET status = $2, status_reason = $3, updated_at = $4 WHERE id = $1
@@ -185,9 +188,11 @@ async def set_org_status(
     reason: str,
     actor: str,
     now: datetime,
+    four_eyes: bool,
 ) -> Organisation:
     """Move the organisation to ``status`` along :data:`ORG_TRANSITIONS`. Approval needs
-    every screening hit decided: an open hit is a 409 ``screening_hit``."""
+    every screening hit decided: an open hit is a 409 ``screening_hit``; with ``four_eyes``,
+    an approver who overrode one of its hits is a 409 ``four_eyes_required``."""
     org = row_to(Organisation, await conn.fetchrow(_SELECT_FOR_UPDATE, org_id))
     if org is None:
         raise NotFound("no such organisation")
@@ -203,6 +208,12 @@ async def set_org_status(
                 "them before approving",
                 code="screening_hit",
                 open_hits=open_hits,
+            )
+        if four_eyes and await conn.fetchval(_OVERRIDDEN_BY, org_id, actor):
+            raise Conflict(
+                "you overrode a screening hit of this organisation: another operator must "
+                "approve it (four eyes)",
+                code="four_eyes_required",
             )
     updated = row_to(Organisation, await conn.fetchrow(_UPDATE_STATUS, org_id, status, reason, now))
     assert updated is not None  # locked above

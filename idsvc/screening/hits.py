@@ -165,6 +165,7 @@ async def screen_organisation(
             reason="restricted-party screening found a new hit; an operator must review it",
             actor="system",
             now=now,
+            four_eyes=True,  # a suspension: the rule only bears on approvals
         )
         suspended = True
     return ScreeningOutcome(

@@ -44,7 +44,7 @@ class EligibilityMiddleware:
         decision = check_request(
             self.verifier,
             authorization=headers.get("authorization"),
-            dpop=headers.get("dpop"),
+            dpop=[v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"dpop"],
             method=scope["method"],
             url=self._url(scope, headers),
         )

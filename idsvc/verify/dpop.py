@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
@@ -32,7 +32,7 @@ from idsvc.verify.errors import (
     DPoPWrongUrl,
 )
 
-__all__ = ["DPoPVerifier", "access_token_hash", "normalize_htu"]
+__all__ = ["DPoPVerifier", "access_token_hash", "normalize_htu", "single_proof"]
 
 _MAX_PROOF_BYTES = 8 * 1024
 _KTY_FOR_ALG = {"ES256": "EC", "EdDSA": "OKP", "RS256": "RSA"}
@@ -52,6 +52,15 @@ class _ProofClaims(msgspec.Struct, frozen=True):
     jti: str | None = None
     ath: str | None = None
     nonce: str | None = None
+
+
+def single_proof(values: Sequence[str]) -> str | None:
+    """The request's one DPoP proof, or None. RFC 9449 §4.3 (check 1): a request carries at
+    most one DPoP header. Two are refused rather than one picked: which one a parser keeps
+    differs between proxies and frameworks, and that difference is what an attacker uses."""
+    if len(values) > 1:
+        raise DPoPMalformed("more than one DPoP header")
+    return values[0] if values else None
 
 
 def access_token_hash(token: str) -> str:

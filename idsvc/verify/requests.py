@@ -6,6 +6,7 @@ from __future__ import annotations
 import msgspec
 
 from idsvc.verify.claims import EligibilityClaims
+from idsvc.verify.dpop import single_proof
 from idsvc.verify.errors import DPoPError, TokenRevoked, TokenSuspended, VerificationError
 from idsvc.verify.verifier import Verifier
 
@@ -36,7 +37,7 @@ def check_request(
     verifier: Verifier,
     *,
     authorization: str | None,
-    dpop: str | None,
+    dpop: list[str],
     method: str,
     url: str,
 ) -> Allowed | Refused:
@@ -49,7 +50,8 @@ def check_request(
         )
     presented = "DPoP" if scheme == "dpop" else "Bearer"
     try:
-        claims = verifier.verify(token, dpop_proof=dpop, method=method, url=url)
+        proof = single_proof(dpop)
+        claims = verifier.verify(token, dpop_proof=proof, method=method, url=url)
     except (TokenRevoked, TokenSuspended) as exc:
         # The token is genuine but withdrawn: refused as forbidden, not as malformed.
         return Refused(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
@@ -19,15 +20,24 @@ from idsvc.attestations.status import user_status
 from idsvc.attestations.store import current_attestations
 from idsvc.audit import record_event
 from idsvc.errors import Forbidden, Unauthenticated
-from idsvc.oidc.signin import SignInRefused
+from idsvc.http.problems import problem_response
+from idsvc.oidc.pending_links import LINK_LIFETIME
+from idsvc.oidc.signin import LinkPending, SignInRefused
+from idsvc.oidc.transactions import TRANSACTION_LIFETIME
 from idsvc.policy.decision import decide
 from idsvc.policy.explain import explain
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.tokens.issuance import load_subject_facts
 from idsvc.web.auth import current_session
 from idsvc.web.pages import page
+from idsvc.web.signin_cookie import (
+    binding_cookie,
+    browser_binding,
+    cleared_binding_cookie,
+    new_browser_binding,
+)
 
-__all__ = ["signin_routes"]
+__all__ = ["refusal_response", "safe_return_to", "signin_routes"]
 
 # What a person can do about each refusal; the reason code itself is shown as a reference.
 _REFUSALS = {
@@ -61,6 +71,34 @@ _REFUSALS = {
         "The sign-in took too long or was already used.",
         "Start again.",
     ),
+    "state_not_bound": (
+        "This sign-in was started in another browser",
+        "A sign-in can only be finished in the browser that started it. If someone sent you "
+        "this link, do not use it: it could sign you in as them, or link your identity to "
+        "their account.",
+        "Start your own sign-in from this browser.",
+    ),
+    "link_session_changed": (
+        "You signed out or changed account",
+        "The account you were linking to is no longer signed in here.",
+        "Sign in, then add the provider again from your status page.",
+    ),
+    "link_expired": (
+        "Nothing to link",
+        "There is no identity waiting to be linked in this browser, or it waited too long.",
+        "Add the provider again from your status page.",
+    ),
+    "person_mismatch": (
+        "That identity names another person",
+        "The provider verified a different name or date of birth than your account's other "
+        "identities. An identity can only be linked to its own person's account.",
+        "If this is a mistake, contact support with the reference below.",
+    ),
+    "identity_in_use": (
+        "That identity belongs to another account",
+        "The identity you signed in with is already linked to a different account.",
+        "Sign out and sign in with that identity instead.",
+    ),
 }
 _DEFAULT_REFUSAL = (
     "Sign-in failed",
@@ -69,11 +107,15 @@ _DEFAULT_REFUSAL = (
 )
 
 
-def _safe_return_to(value: str | None) -> str:
+def safe_return_to(value: str | None) -> str:
     # Only local paths: an absolute URL here would make sign-in an open redirect.
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value[:200]
     return "/me"
+
+
+def _secure(runtime: Runtime) -> bool:
+    return runtime.settings.service.cookie_secure
 
 
 def _cookie(runtime: Runtime, value: str, *, max_age: int) -> Cookie:
@@ -99,7 +141,7 @@ async def login_page(request: Request[Any, Any, Any], runtime: RuntimeDependency
     return page(
         "login.html",
         title="Sign in",
-        return_to=_safe_return_to(request.query_params.get("return_to")),
+        return_to=safe_return_to(request.query_params.get("return_to")),
         providers=list(runtime.signin.providers.values()),
         signed_in=session is not None,
         csrf_token=csrf_token(session) if session else "",
@@ -112,16 +154,22 @@ async def login_start(
 ) -> Response[Any]:
     runtime.signin_limiter.hit(request.client.host if request.client else "unknown")
     session = await current_session(request, runtime)
+    binding = new_browser_binding()
     try:
         url = await runtime.signin.begin(
             runtime.pool,
             provider_id[:40],
             link_user_id=session.user_id if session else None,
-            return_to=_safe_return_to(request.query_params.get("return_to")),
+            return_to=safe_return_to(request.query_params.get("return_to")),
+            browser_binding=binding,
         )
     except SignInRefused as refusal:
-        return _refusal_page(refusal, status=404 if refusal.reason == "unknown_provider" else 503)
-    return Redirect(url, status_code=303)
+        status = 404 if refusal.reason == "unknown_provider" else 503
+        return refusal_response(request, refusal, status=status)
+    response: Response[Any] = Redirect(url, status_code=303)
+    lifetime = int(TRANSACTION_LIFETIME.total_seconds())
+    response.set_cookie(binding_cookie(binding, secure=_secure(runtime), max_age=lifetime))
+    return response
 
 
 @get("/oidc/callback/{provider_id:str}", include_in_schema=False)
@@ -131,23 +179,59 @@ async def login_callback(
     params = {
         k: v for k, v in request.query_params.items() if isinstance(v, str) and len(v) <= 2048
     }
+    session = await current_session(request, runtime)
+    secure = _secure(runtime)
     try:
         result = await runtime.signin.complete(
-            runtime.pool, provider_id[:40], params, old_session=request.cookies.get(SESSION_COOKIE)
+            runtime.pool,
+            provider_id[:40],
+            params,
+            browser_binding=browser_binding(request, secure=secure),
+            signed_in_user=session.user_id if session else None,
+            old_session=request.cookies.get(SESSION_COOKIE),
         )
     except SignInRefused as refusal:
-        return _refusal_page(refusal, status=400)
-    response: Response[Any] = Redirect(_safe_return_to(result.return_to), status_code=303)
+        response = refusal_response(request, refusal, status=400)
+        if refusal.reason != "state_not_bound":
+            # This browser's own sign-in is over; another browser's refused callback must
+            # not end a sign-in this browser has under way.
+            response.set_cookie(cleared_binding_cookie(secure=secure))
+        return response
+    if isinstance(result, LinkPending):
+        # The binding cookie stays: it is what finds the pending link, for this browser only.
+        confirm = f"/link?return_to={quote(safe_return_to(result.return_to))}"
+        pending: Response[Any] = Redirect(confirm, status_code=303)
+        lifetime = int(LINK_LIFETIME.total_seconds())
+        pending.set_cookie(
+            binding_cookie(
+                browser_binding(request, secure=secure) or "", secure=secure, max_age=lifetime
+            )
+        )
+        return pending
+    response = Redirect(safe_return_to(result.return_to), status_code=303)
     response.set_cookie(
         _cookie(
             runtime, result.session_id, max_age=runtime.settings.service.session_absolute_lifetime
         )
     )
+    response.set_cookie(cleared_binding_cookie(secure=secure))
     return response
 
 
-def _refusal_page(refusal: SignInRefused, *, status: int) -> Template:
+def refusal_response(
+    request: Request[Any, Any, Any], refusal: SignInRefused, *, status: int
+) -> Response[Any]:
+    """A page for a browser that asks for HTML; an RFC 9457 problem for anything else."""
     title, message, advice = _REFUSALS.get(refusal.reason, _DEFAULT_REFUSAL)
+    if "text/html" not in request.headers.get("accept", ""):
+        return problem_response(
+            status=status,
+            code=refusal.reason,
+            title=title,
+            detail=message,
+            request=request,
+            reason=refusal.reason,
+        )
     return page(
         "error.html",
         title=title,

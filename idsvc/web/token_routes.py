@@ -12,6 +12,7 @@ from idsvc.http.body import read_json
 from idsvc.policy.decision import Deny
 from idsvc.runtime import RuntimeDependency
 from idsvc.tokens.issuance import issue_token
+from idsvc.verify.dpop import single_proof
 from idsvc.verify.errors import DPoPError
 from idsvc.web.auth import require_session
 
@@ -37,13 +38,13 @@ async def eligibility_token(
     runtime.token_limiter.hit(f"user:{session.user_id}")
     body = await read_json(request, TokenRequest)
     dpop_jkt = None
-    if (proof := request.headers.get("dpop")) is not None:
-        try:
+    try:
+        if (proof := single_proof(request.headers.getall("dpop", []))) is not None:
             dpop_jkt = runtime.dpop.verify_for_issuance(
                 proof, method="POST", url=f"{runtime.settings.service.issuer}{request.url.path}"
             )
-        except DPoPError as exc:
-            raise BadRequest(f"DPoP proof refused: {exc.code}", code="invalid_dpop_proof") from None
+    except DPoPError as exc:
+        raise BadRequest(f"DPoP proof refused: {exc.code}", code="invalid_dpop_proof") from None
     now = runtime.clock()
     async with runtime.pool.acquire() as conn, conn.transaction():
         minted = await issue_token(

@@ -21,6 +21,8 @@ from tests.oidc.flow import demo_service
 from tests.orgs.factories import create_org
 
 OPERATOR = "demo:demo-0a6b3c88-email-only"  # the e-mail-only persona acts as the operator
+# A second operator, for decisions that need four eyes.
+SECOND_OPERATOR = "demo:demo-2b9e4d71-permanent-resident"
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(
     id="mythos-5",
@@ -33,7 +35,8 @@ POLICY = PolicySettings(
 
 @pytest.fixture
 def service(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
-    with demo_service(database_url, tmp_path, clock, operators=(OPERATOR,), policies=(POLICY,)) as (
+    operators = (OPERATOR, SECOND_OPERATOR)
+    with demo_service(database_url, tmp_path, clock, operators=operators, policies=(POLICY,)) as (
         url,
         _,
     ):
@@ -216,13 +219,26 @@ async def test_an_operator_approves_an_organisation_by_overriding_its_screening_
     ).fill("Different company: US-incorporated, registration checked against the state registry")
     await override.get_by_role("button", name="Override this hit").click()
     await expect(page.get_by_text("Done: overridden.")).to_be_visible()
-    decide = page.locator("form[action$='/status']")
-    await decide.get_by_label("New state").select_option("approved")
-    await decide.get_by_label("Reason (recorded, shown to the organisation's admins)").fill(
-        "documents checked"
+
+    async def approve(page: Page) -> None:
+        decide = page.locator("form[action$='/status']")
+        await decide.get_by_label("New state").select_option("approved")
+        await decide.get_by_label("Reason (recorded, shown to the organisation's admins)").fill(
+            "documents checked"
+        )
+        await decide.get_by_role("button", name="Record the decision").click()
+
+    # Four eyes: whoever overrode the hit cannot also approve.
+    await approve(page)
+    await expect(page.get_by_role("alert")).to_contain_text("another operator must approve it")
+    assert (
+        await pool.fetchval("SELECT status FROM organisations WHERE id = $1", org_id) == "pending"
     )
-    await decide.get_by_role("button", name="Record the decision").click()
+    second, page = await signed_in_as(browser, service, "Pablo Resident", start="/console/orgs")
+    await page.get_by_role("link", name="Volga Precision Instruments LLC").click()
+    await approve(page)
     await expect(page.get_by_text("Done: approved.")).to_be_visible()
+    await second.close()
     assert (
         await pool.fetchval("SELECT status FROM organisations WHERE id = $1", org_id) == "approved"
     )

@@ -27,7 +27,13 @@ EXPECTED: dict[str, tuple[str, str, dict[str, object] | None]] = {
         "alice@example.com",
         {
             "verification": {"assurance_level": "IAL2", "evidence": [PASSPORT_USA]},
-            "claims": {"nationalities": ["USA"], "us_person_basis": "citizen"},
+            "claims": {
+                "nationalities": ["USA"],
+                "us_person_basis": "citizen",
+                "given_name": "Alice",
+                "family_name": "Citizen",
+                "birthdate": "1988-04-12",
+            },
         },
     ),
     "permanent-resident": (
@@ -50,6 +56,9 @@ EXPECTED: dict[str, tuple[str, str, dict[str, object] | None]] = {
                 "nationalities": ["MEX"],
                 "us_person_basis": "permanent_resident",
                 "permanent_residence_country": "USA",
+                "given_name": "Pablo",
+                "family_name": "Resident",
+                "birthdate": "1979-09-30",
             },
         },
     ),
@@ -66,7 +75,12 @@ EXPECTED: dict[str, tuple[str, str, dict[str, object] | None]] = {
                     }
                 ],
             },
-            "claims": {"nationalities": ["DEU"]},
+            "claims": {
+                "nationalities": ["DEU"],
+                "given_name": "Frieda",
+                "family_name": "National",
+                "birthdate": "1992-01-23",
+            },
         },
     ),
     "dual-national": (
@@ -74,7 +88,13 @@ EXPECTED: dict[str, tuple[str, str, dict[str, object] | None]] = {
         "dana@example.com",
         {
             "verification": {"assurance_level": "IAL2", "evidence": [PASSPORT_USA]},
-            "claims": {"nationalities": ["USA", "CHN"], "us_person_basis": "citizen"},
+            "claims": {
+                "nationalities": ["USA", "CHN"],
+                "us_person_basis": "citizen",
+                "given_name": "Dana",
+                "family_name": "Dual",
+                "birthdate": "1984-06-05",
+            },
         },
     ),
     "low-assurance": (
@@ -126,6 +146,9 @@ async def test_discovery_publishes_endpoints_under_the_issuer(
         "nationalities",
         "us_person_basis",
         "permanent_residence_country",
+        "given_name",
+        "family_name",
+        "birthdate",
     }
 
 

@@ -132,6 +132,7 @@ async def test_revocations_reach_nginx_within_the_lists_ttl(
                     reason="re-screening",
                     actor="operator",
                     now=clock(),
+                    four_eyes=True,
                 )
             timings["organisation suspended"] = await until_status(api, token, 403)
             async with db.transaction(pool) as conn:
@@ -142,6 +143,7 @@ async def test_revocations_reach_nginx_within_the_lists_ttl(
                     reason="cleared",
                     actor="operator",
                     now=clock(),
+                    four_eyes=True,
                 )
             timings["organisation reinstated"] = await until_status(api, token, 200)
 

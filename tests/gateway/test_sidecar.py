@@ -137,3 +137,21 @@ async def test_without_keys_the_sidecar_is_unhealthy_and_refuses() -> None:
             "/check", headers=nginx({"Authorization": f"Bearer {token(KEY)}"})
         )
         assert refused.status_code == 401
+
+
+async def test_two_dpop_headers_are_refused(sidecar: httpx.AsyncClient) -> None:
+    """RFC 9449 §4.3: one DPoP header per request. Each proof alone is valid here, so only
+    the count can refuse the request."""
+    holder = Key()
+    tok = token(KEY, cnf={"jkt": thumbprint(holder.jwk)})
+    proofs = [
+        dpop_proof(holder, tok, htm="POST", htu=f"{PUBLIC}/v1/infer", iat=NOW) for _ in range(2)
+    ]
+    headers = [*nginx({"Authorization": f"DPoP {tok}"}, method="POST").items()]
+    twice = await sidecar.get(
+        "/check", headers=[*headers, ("DPoP", proofs[0]), ("DPoP", proofs[1])]
+    )
+    assert twice.status_code == 401
+    assert "dpop_malformed" in twice.headers["www-authenticate"]
+    once = await sidecar.get("/check", headers=[*headers, ("DPoP", proofs[0])])
+    assert once.status_code == 200

@@ -263,3 +263,26 @@ async def test_an_expired_attestation_is_denied_at_the_next_refresh(
     denied = await program.refresh(first.json()["refresh_token"], MODEL)
     assert denied.status_code == 403
     assert denied.json()["reasons"] == ["attestation_expired"]
+
+
+async def test_two_dpop_headers_are_refused_and_consume_nothing(
+    program: DeviceProgram, browser: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    """RFC 9449 §4.3: exactly one DPoP header. With two (the holder's and another key's)
+    the request is refused, whichever one a parser would have picked."""
+    granted = await connected(program, browser, clock)
+    form = {
+        "client_id": program.client_id,
+        "grant_type": "refresh_token",
+        "refresh_token": str(granted["refresh_token"]),
+        "resource": MODEL,
+    }
+    for other in (program.proof("/oauth2/token", Key()), program.proof("/oauth2/token")):
+        twice = await program.http.post(
+            "/oauth2/token",
+            data=form,
+            headers=[("DPoP", program.proof("/oauth2/token")), ("DPoP", other)],
+        )
+        assert twice.status_code == 400, twice.text
+        assert twice.json()["error"] == "invalid_dpop_proof"
+    assert (await program.refresh(str(granted["refresh_token"]), MODEL)).status_code == 200

@@ -19,7 +19,7 @@ from idsvc.settings import Settings, StatusListSettings
 from tests.conftest import FakeClock, make_settings
 from tests.serving import _free_port, serve_in_thread
 
-__all__ = ["browser_token", "choose_persona", "demo_service", "sign_in"]
+__all__ = ["browser_token", "choose_persona", "confirm_link", "demo_service", "sign_in"]
 
 _FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
 _TRANSACTION = re.compile(r'name="transaction" value="([^"]+)"')
@@ -79,6 +79,17 @@ async def sign_in(client: httpx.AsyncClient, persona: str) -> httpx.Response:
     assert start.status_code == 303, start.text
     callback = await choose_persona(client, start.headers["location"], persona)
     return await client.get(callback)
+
+
+async def confirm_link(client: httpx.AsyncClient, callback: httpx.Response) -> httpx.Response:
+    """Answer the confirmation page that a signed-in browser's sign-in leads to, as the
+    person does when the identity is theirs; returns the answer to the POST."""
+    assert callback.status_code == 303, callback.text
+    assert callback.headers["location"].startswith("/link"), callback.headers["location"]
+    page = await client.get(callback.headers["location"], headers={"accept": "text/html"})
+    assert page.status_code == 200, page.text
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    return await client.post("/link", data={"csrf_token": csrf, "decision": "link"})
 
 
 def status(response: httpx.Response) -> dict[str, object]:

@@ -11,7 +11,7 @@ import pytest
 
 from idsvc import db
 from tests.conftest import FakeClock
-from tests.oidc.flow import demo_service, sign_in
+from tests.oidc.flow import choose_persona, confirm_link, demo_service, sign_in
 
 
 @pytest.fixture
@@ -39,7 +39,9 @@ async def test_signed_in_user_links_a_second_identity(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
     await sign_in(client, "email-only")  # e.g. the company sign-in
-    await sign_in(client, "us-citizen")  # then a proofing provider, while signed in
+    # then a proofing provider, while signed in: linked once this browser confirms it
+    linked = await confirm_link(client, await sign_in(client, "us-citizen"))
+    assert linked.status_code == 303, linked.text
     assert await count(database_url, "SELECT count(*) FROM users") == 1
     assert await count(database_url, "SELECT count(DISTINCT user_id) FROM identities") == 1
     assert (await client.get("/v1/me")).json()["us_person"] is not None
@@ -100,8 +102,24 @@ def secure_service(database_url: str, tmp_path: Path, clock: FakeClock) -> Itera
 
 async def test_cookie_is_secure_outside_local_development(secure_service: str) -> None:
     async with httpx.AsyncClient(base_url=secure_service, timeout=10) as client:
-        response = await sign_in(client, "us-citizen")
-    cookie = response.headers["set-cookie"].lower()
-    assert "secure" in cookie
-    assert "httponly" in cookie
-    assert "samesite=lax" in cookie
+        start = await client.get("/login/demo")
+        binding = start.headers["set-cookie"]
+        # __Host-: the browser keeps it only when Secure, Path=/ and without Domain.
+        assert binding.startswith("__Host-idsvc_signin=")
+        assert "Secure" in binding
+        assert "Path=/" in binding
+        assert "domain" not in binding.lower()
+        assert "HttpOnly" in binding
+        assert "samesite=lax" in binding.lower()
+        callback = await choose_persona(client, start.headers["location"], "us-citizen")
+        # httpx keeps Secure cookies from plain http; send it back as an https browser would.
+        response = await client.get(
+            callback, headers={"cookie": binding.split(";")[0]}, cookies=None
+        )
+    assert response.status_code == 303, response.text
+    cookies = response.headers.get_list("set-cookie")
+    session = next(c for c in cookies if c.startswith("idsvc_session=")).lower()
+    assert "secure" in session
+    assert "httponly" in session
+    assert "samesite=lax" in session
+    assert any(c.startswith("__Host-idsvc_signin=") and "Max-Age=0" in c for c in cookies)

@@ -39,7 +39,9 @@ def idp() -> Iterator[HostileIdP]:
 @pytest.fixture
 def service(idp: HostileIdP, database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
     port = _free_port()
-    settings = make_settings(database_url, tmp_path, issuer=f"http://127.0.0.1:{port}")
+    settings = make_settings(
+        database_url, tmp_path, issuer=f"http://127.0.0.1:{port}", cookie_secure=False
+    )
     provider = ProviderSettings(
         id="hostile",
         display_name="Hostile",
@@ -101,7 +103,8 @@ async def assert_refused(
     response = await client.get(callback)
     assert response.status_code == 400, response.text
     assert reason in response.text
-    assert "set-cookie" not in response.headers
+    # No session cookie; only the spent sign-in binding is cleared.
+    assert [c.split("=")[0] for c in response.headers.get_list("set-cookie")] == ["idsvc_signin"]
     state = await facts(database_url)
     assert state["refusals"][-1] == reason
     assert state["sessions"] == sessions

@@ -20,10 +20,11 @@ async def test_dev_keeps_invitations_in_an_outbox_and_production_without_smtp_re
     database_url: str, tmp_path: Path, clock: FakeClock, pool: db.Pool
 ) -> None:
     admin = await signed_in(pool, clock(), email="admin@acme.example")
+    operator = await signed_in(pool, clock(), subject="op-1")
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock())
         await add_member(conn, clock(), org, admin.user_id, role="admin")
-    settings = make_settings(database_url, tmp_path, cookie_secure=False)
+    settings = make_settings(database_url, tmp_path, cookie_secure=False, operators=("test:op-1",))
     mailer = ConsoleMailer()
     app = create_app(settings, clock=clock, mailer=mailer, extra_routes=(outbox_route(mailer),))
     async with AsyncTestClient(app=app) as client:
@@ -34,7 +35,17 @@ async def test_dev_keeps_invitations_in_an_outbox_and_production_without_smtp_re
             headers=admin.headers,
         )
         assert sent.json()[0]["outcome"] == "sent"
+        # The codes in it accept invitations: only operators read the outbox.
+        refused = await client.get("/dev/outbox")
+        assert refused.status_code == 403
+        assert "idsvc_inv_" not in refused.text
+        client.cookies.clear()
+        signed_out = await client.get("/dev/outbox", follow_redirects=False)
+        assert signed_out.status_code == 303
+        assert signed_out.headers["location"].startswith("/login?return_to=")
+        client.cookies.update(operator.cookies)
         outbox = await client.get("/dev/outbox")
+        assert outbox.status_code == 200
         assert "new@acme.example" in outbox.text
         assert "/invitations/idsvc_inv_" in outbox.text
     async with AsyncTestClient(app=create_app(settings, clock=clock)) as client:

@@ -26,7 +26,13 @@ async def test_approval_and_screening_at_once(pool: db.Pool, clock: FakeClock) -
             try:
                 async with db.transaction(pool) as conn:
                     await set_org_status(
-                        conn, org_id=org_id, status="approved", reason="ok", actor="t", now=clock()
+                        conn,
+                        org_id=org_id,
+                        status="approved",
+                        reason="ok",
+                        actor="t",
+                        now=clock(),
+                        four_eyes=True,
                     )  # type: ignore[arg-type]
             except Conflict:
                 pass

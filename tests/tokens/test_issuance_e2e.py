@@ -266,3 +266,29 @@ async def test_token_requests_are_rate_limited_per_user(
             assert statuses == [201, 201, 201, 429]
             limited = await request_token(client, MODEL)
             assert int(limited.headers["retry-after"]) > 0
+
+
+async def test_two_dpop_headers_are_refused(
+    client: httpx.AsyncClient, service: str, clock: FakeClock
+) -> None:
+    await sign_in(client, "us-citizen")
+    page = await client.get("/me")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    proofs = [
+        dpop_proof(
+            Key("ES256"),
+            "",
+            htm="POST",
+            htu=f"{service}/v1/eligibility-tokens",
+            iat=clock().timestamp(),
+            ath=None,
+        )
+        for _ in range(2)
+    ]
+    response = await client.post(
+        "/v1/eligibility-tokens",
+        json={"audience": BOUND},
+        headers=[("x-csrf-token", csrf), ("DPoP", proofs[0]), ("DPoP", proofs[1])],
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "urn:idsvc:problem:invalid_dpop_proof"

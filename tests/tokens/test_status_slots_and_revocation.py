@@ -108,12 +108,24 @@ async def test_each_change_reaches_exactly_the_tokens_that_depended_on_it(
         from idsvc.orgs.organisations import set_org_status
 
         await set_org_status(
-            conn, org_id=org, status="suspended", reason="re-screening", actor="t", now=clock()
+            conn,
+            org_id=org,
+            status="suspended",
+            reason="re-screening",
+            actor="t",
+            now=clock(),
+            four_eyes=True,
         )
     assert [await status_of(pool, s) for s in (alice_org, bob_org)] == [2, 2]
     async with db.transaction(pool) as conn:
         await set_org_status(
-            conn, org_id=org, status="approved", reason="cleared", actor="t", now=clock()
+            conn,
+            org_id=org,
+            status="approved",
+            reason="cleared",
+            actor="t",
+            now=clock(),
+            four_eyes=True,
         )
     assert [await status_of(pool, s) for s in (alice_org, bob_org)] == [2, 0]
     async with db.transaction(pool) as conn:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, async_playwright
 
 CHROMIUM = os.environ.get("IDSVC_CHROMIUM", "/usr/bin/chromium")
 # Chromium's own background traffic would be refused by this machine's closed network.
@@ -37,3 +39,15 @@ async def browser() -> AsyncIterator[Browser]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+_axe = Axe()
+
+
+async def assert_accessible(page: Page) -> None:
+    """No serious or critical axe-core violation on the page as it is now."""
+    results = await _axe.run(page)
+    bad: list[dict[str, Any]] = [
+        v for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]

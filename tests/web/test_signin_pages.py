@@ -10,6 +10,7 @@ from playwright.async_api import Browser, expect
 
 from tests.conftest import FakeClock
 from tests.oidc.flow import demo_service
+from tests.web.conftest import assert_accessible
 
 
 @pytest.fixture
@@ -76,4 +77,27 @@ async def test_refusal_page_tells_the_person_what_to_do(
     )
     await expect(page.get_by_text("Try again, or choose another provider.")).to_be_visible()
     await page.screenshot(path=str(screenshots / "signin-refused.png"), full_page=True)
+    await context.close()
+
+
+async def test_linking_a_provider_asks_the_person_first(
+    browser: Browser, service: str, screenshots: Path
+) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(f"{service}/login")
+    await page.get_by_role("link", name="Sign in with the demo identity provider").click()
+    await page.get_by_role("button", name="Continue as Sam Staff").click()
+    await expect(page.get_by_text("U.S.-person status is not verified")).to_be_visible()
+    await page.get_by_role("link", name="Verify with the demo identity provider").click()
+    await page.get_by_role("button", name="Continue as Alice Citizen").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Link this identity to your account?"
+    )
+    await expect(page.get_by_role("table")).to_contain_text("U.S.-person basis")
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshots / "link-confirm.png"), full_page=True)
+    await page.get_by_role("button", name="Link this identity").click()
+    await expect(page).to_have_url(f"{service}/me")
+    await expect(page.get_by_text("Verified U.S. person (U.S. citizen)")).to_be_visible()
     await context.close()

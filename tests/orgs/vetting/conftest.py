@@ -15,6 +15,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
+from idsvc.accounts.operators import grant_operator
 from idsvc.settings import DnsSettings, Settings
 from tests.conftest import FakeClock, make_settings
 from tests.orgs.browser import Caller, signed_in
@@ -67,6 +68,16 @@ async def verified_caller(pool: db.Pool, clock: FakeClock, **kwargs: str) -> Cal
 
 async def operator_caller(pool: db.Pool, clock: FakeClock) -> Caller:
     return await signed_in(pool, clock(), subject=OPERATOR_SUBJECT)
+
+
+async def second_operator_caller(pool: db.Pool, clock: FakeClock) -> Caller:
+    """Another operator (granted at run time), for decisions that need four eyes."""
+    caller = await signed_in(pool, clock(), email="second-operator@provider.example")
+    async with db.transaction(pool) as conn:
+        await grant_operator(
+            conn, user_id=caller.user_id, reason="tests: four eyes", actor="test", now=clock()
+        )
+    return caller
 
 
 def org_request(**overrides: object) -> dict[str, object]:

@@ -18,6 +18,7 @@ from tests.orgs.vetting.conftest import (
     operator_caller,
     org_request,
     problem_code,
+    second_operator_caller,
     verified_caller,
 )
 
@@ -94,7 +95,13 @@ async def test_a_hit_at_request_time_blocks_approval_until_overridden(
     assert overridden.json()["state"] == "overridden"
     again = await call(client, operator, "POST", override_url, {"justification": JUSTIFICATION})
     assert again.status_code == 409
-    approved = await call(client, operator, "POST", f"/v1/operator/orgs/{org_id}/status", approve)
+    # Four eyes: the operator who overrode the hit cannot also approve.
+    alone = await call(client, operator, "POST", f"/v1/operator/orgs/{org_id}/status", approve)
+    assert alone.status_code == 409
+    assert problem_code(alone) == "four_eyes_required"
+    assert await _status(pool, org_id) == "pending"
+    second = await second_operator_caller(pool, clock)
+    approved = await call(client, second, "POST", f"/v1/operator/orgs/{org_id}/status", approve)
     assert approved.status_code == 200, approved.text
     event = await pool.fetchrow(
         "SELECT actor, data FROM audit_events WHERE action = 'org.screening.overridden'"
