@@ -21,6 +21,7 @@ from idsvc.orgs.domains import (
 )
 from idsvc.orgs.member_list import MemberQuery, list_members
 from idsvc.orgs.organisations import get_organisation, list_user_organisations
+from idsvc.orgs.state_rules import ORG_ACTIONS, OrgAction, allowed
 from idsvc.runtime import Runtime
 from idsvc.scim.tokens import list_tokens
 from idsvc.web.pages import page
@@ -86,7 +87,7 @@ async def admin_context(runtime: Runtime, seen: Viewer) -> dict[str, Any]:
 
 
 async def admin_viewer(
-    request: Request[Any, Any, Any], runtime: Runtime, org_id: uuid.UUID
+    request: Request[Any, Any, Any], runtime: Runtime, org_id: uuid.UUID, action: OrgAction
 ) -> Viewer:
     seen = await viewer(request, runtime)
     async with runtime.pool.acquire() as conn:
@@ -95,6 +96,7 @@ async def admin_viewer(
             org_id=org_id,
             user_id=seen.session.user_id,
             operators=runtime.settings.config.operators,
+            action=action,
         )
     return seen
 
@@ -123,6 +125,8 @@ async def org_page(
         q=query.q,
         tokens=tokens,
         domains=domains,
+        # Forms the organisation's state allows (state_rules); the rest are not shown.
+        may={action: allowed(org.status, action) for action in ORG_ACTIONS},
         scim_base=f"{runtime.settings.service.issuer}/scim/v2",
         errors=extra.pop("errors", {}),
         values=extra.pop("values", {}),

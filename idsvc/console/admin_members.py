@@ -44,7 +44,7 @@ async def member_status(
     membership_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> Response[Any]:
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "enroll")
     form, errors = validate_form(MemberAction, await read_form(request, seen.session))
     if form is not None and form.status != "active" and form.confirm != "yes":
         errors = {"confirm": "Tick the box to confirm."}
@@ -89,7 +89,7 @@ async def member_role(
     membership_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> Response[Any]:
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "enroll")
     form, problem = await form_or_page(
         request, runtime, org_id, seen, struct=RoleForm, failed=str(membership_id)
     )
@@ -130,7 +130,7 @@ async def import_preview(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Template:
     """First step: the file is checked and compared with the members; nothing is applied."""
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "enroll")
     text = await csv_text(request, seen)
     rows, errors = parse_members_csv(text)
     plan = None
@@ -159,7 +159,7 @@ async def import_preview(
 async def import_apply(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "enroll")
     rows, errors = parse_members_csv(await csv_text(request, seen))
     if errors:
         raise BadRequest("the file has errors: upload it again to see them", code="invalid_csv")
@@ -176,7 +176,7 @@ async def invite_page(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Template:
     """The same invitations as the API: one single-use code per address, sent after commit."""
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "enroll")
     form, problem = await form_or_page(
         request, runtime, org_id, seen, struct=InviteForm, failed="invite"
     )

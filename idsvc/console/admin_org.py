@@ -92,7 +92,7 @@ async def request_org(request: Request[Any, Any, Any], runtime: RuntimeDependenc
 async def my_org(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Template:
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "read")
     return await org_page(request, runtime, org_id, seen, done=request.query_params.get("done"))
 
 
@@ -101,7 +101,7 @@ async def org_audit(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Template:
     """The organisation's own trail: events whose target is the organisation."""
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "read")
     action = str(request.query_params.get("action", ""))[:100]
     async with runtime.pool.acquire() as conn:
         org = await get_organisation(conn, org_id)

@@ -39,7 +39,7 @@ __all__ = ["settings_pages"]
 async def new_scim_token(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Template:
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "enroll")
     data = await read_form(request, seen.session)
     form, errors = validate_form(TokenForm, data)
     if form is None:
@@ -68,7 +68,7 @@ async def revoke_scim_token(
     token_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> Response[Any]:
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "revoke_access")
     await read_form(request, seen.session)
     async with runtime.pool.acquire() as conn, conn.transaction():
         await revoke_token(
@@ -85,7 +85,7 @@ async def revoke_scim_token(
 async def add_domain_page(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "domains")
     form, problem = await form_or_page(
         request, runtime, org_id, seen, struct=DomainForm, failed="domain"
     )
@@ -124,7 +124,7 @@ async def verify_domain_page(
     domain: FromPath[str],
     runtime: RuntimeDependency,
 ) -> Response[Any]:
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "domains")
     await read_form(request, seen.session)
     name = normalize_domain(domain)
     async with runtime.pool.acquire() as conn:
@@ -157,7 +157,7 @@ async def remove_domain_page(
     domain: FromPath[str],
     runtime: RuntimeDependency,
 ) -> Response[Any]:
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "domains")
     data = await read_form(request, seen.session)
     if data.get("confirm") != "yes":
         return await org_page(
@@ -183,7 +183,7 @@ async def remove_domain_page(
 async def auto_join_page(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
-    seen = await admin_viewer(request, runtime, org_id)
+    seen = await admin_viewer(request, runtime, org_id, "domains")
     form, problem = await form_or_page(
         request, runtime, org_id, seen, struct=AutoJoinForm, failed="auto_join"
     )

@@ -134,7 +134,7 @@ async def send_invitations(
 async def create_invitations(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> list[InviteOutcome]:
-    user = await org_admin_user(request, runtime, org_id, changing=True)
+    user = await org_admin_user(request, runtime, org_id, changing=True, action="enroll")
     _mailer(runtime)
     body = await read_json(request, InviteRequest)
     return await send_invitations(runtime, org_id, body.emails, role=body.role, invited_by=user)
@@ -172,7 +172,7 @@ async def resend(
     membership_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> InviteOutcome:
-    user = await org_admin_user(request, runtime, org_id, changing=True)
+    user = await org_admin_user(request, runtime, org_id, changing=True, action="enroll")
     mailer = _mailer(runtime)
     async with runtime.pool.acquire() as conn, conn.transaction():
         org_name: str = await conn.fetchval(_ORG_NAME, org_id)
@@ -199,7 +199,7 @@ async def withdraw(
     membership_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> None:
-    user = await org_admin_user(request, runtime, org_id, changing=True)
+    user = await org_admin_user(request, runtime, org_id, changing=True, action="revoke_access")
     async with runtime.pool.acquire() as conn, conn.transaction():
         await revoke_invitation(
             conn,

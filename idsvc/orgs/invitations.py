@@ -18,6 +18,7 @@ from idsvc.errors import Conflict, Forbidden, NotFound
 from idsvc.oauth.secrets import new_opaque, stored_hash
 from idsvc.orgs.members import enrol_member, get_membership, set_member_status
 from idsvc.orgs.records import MemberRole
+from idsvc.orgs.state_rules import ensure_org_may
 
 __all__ = [
     "Invitation",
@@ -77,6 +78,9 @@ UPDATE invitations SET revoked_at = $3
 WHERE org_id = $1 AND membership_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL
 RETURNING membership_id
 """
+
+
+_ORG_STATUS = "SELECT status FROM organisations WHERE id = $1 FOR SHARE"
 
 
 async def invite(
@@ -174,6 +178,8 @@ async def accept_invitation(
             "sign in with an account whose provider verified the invited e-mail address",
             code="invitation_wrong_account",
         )
+    # Accepting enrolls: only an approved organisation's invitation can be accepted.
+    ensure_org_may(await conn.fetchval(_ORG_STATUS, invitation.org_id), "enroll")
     if await conn.fetchval(_ALREADY_MEMBER, invitation.org_id, user_id):
         raise Conflict("you are already a member of this organisation", code="member_exists")
     await conn.execute(_CLAIM, invitation.membership_id, user_id, now)

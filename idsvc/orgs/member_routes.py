@@ -53,7 +53,7 @@ class InvalidCsv(IdsvcError):
 async def members(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[MemberPage]:
-    await org_admin_user(request, runtime, org_id, changing=False)
+    await org_admin_user(request, runtime, org_id, changing=False, action="read")
     raw = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
     try:
         query = msgspec.convert(raw, MemberQuery, strict=False)
@@ -73,7 +73,7 @@ async def change_status(
     membership_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> Membership:
-    actor = f"user:{await org_admin_user(request, runtime, org_id, changing=True)}"
+    actor = f"user:{await org_admin_user(request, runtime, org_id, changing=True, action='enroll')}"
     body = await read_json(request, StatusChange)
     async with runtime.pool.acquire() as conn, conn.transaction():
         return await set_member_status(
@@ -89,7 +89,7 @@ async def change_role(
     membership_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> Membership:
-    actor = f"user:{await org_admin_user(request, runtime, org_id, changing=True)}"
+    actor = f"user:{await org_admin_user(request, runtime, org_id, changing=True, action='enroll')}"
     body = await read_json(request, RoleChange)
     async with runtime.pool.acquire() as conn, conn.transaction():
         return await set_member_role(
@@ -117,7 +117,7 @@ async def import_members(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[ImportReport]:
     """``text/csv``; ``?dry_run=true`` answers what would change without changing it."""
-    actor = f"user:{await org_admin_user(request, runtime, org_id, changing=True)}"
+    actor = f"user:{await org_admin_user(request, runtime, org_id, changing=True, action='enroll')}"
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "text/csv":
         raise BadRequest("send the file as text/csv", code="unsupported_media_type")
     try:

@@ -30,6 +30,7 @@ from idsvc.orgs.organisations import (
 )
 from idsvc.orgs.request_flow import submit_request
 from idsvc.orgs.requests import AutoJoinRequest, DomainRequest, OrgRequest
+from idsvc.orgs.state_rules import OrgAction
 from idsvc.orgs.views import DomainView, OrgView, domain_view, org_view
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.screening.hits import list_hits
@@ -68,10 +69,14 @@ async def my_organisations(
 
 
 async def _administer(
-    conn: Connection, runtime: Runtime, org_id: uuid.UUID, user_id: uuid.UUID
+    conn: Connection, runtime: Runtime, org_id: uuid.UUID, user_id: uuid.UUID, action: OrgAction
 ) -> str:
     return await require_org_admin(
-        conn, org_id=org_id, user_id=user_id, operators=runtime.settings.config.operators
+        conn,
+        org_id=org_id,
+        user_id=user_id,
+        operators=runtime.settings.config.operators,
+        action=action,
     )
 
 
@@ -81,16 +86,11 @@ async def organisation(
 ) -> Response[OrgView]:
     session = await require_session(request, runtime, changing=False)
     async with runtime.pool.acquire() as conn:
-        role = await _administer(conn, runtime, org_id, session.user_id)
+        role = await _administer(conn, runtime, org_id, session.user_id, "read")
         org = await get_organisation(conn, org_id)
         domains = await list_domains(conn, org_id)
         hits = await list_hits(conn, [org_id]) if role == "operator" else None
     return Response(org_view(org, domains=domains, hits=hits), headers=_NO_STORE)
-
-
-async def _changeable(conn: Connection, org_id: uuid.UUID) -> None:
-    if (await get_organisation(conn, org_id)).status == "rejected":
-        raise Conflict("the organisation was rejected", code="org_rejected")
 
 
 @post("/v1/orgs/{org_id:uuid}/domains", status_code=201)
@@ -102,8 +102,7 @@ async def add_domain(
     domain = normalize_domain(body.domain)
     now = runtime.clock()
     async with runtime.pool.acquire() as conn, conn.transaction():
-        await _administer(conn, runtime, org_id, session.user_id)
-        await _changeable(conn, org_id)
+        await _administer(conn, runtime, org_id, session.user_id, "domains")
         claimed = await claim_domain(
             conn, org_id=org_id, domain=domain, actor=f"user:{session.user_id}", now=now
         )
@@ -120,7 +119,7 @@ async def verify_domain(
     session = await require_session(request, runtime, changing=True)
     name = normalize_domain(domain)
     async with runtime.pool.acquire() as conn:
-        await _administer(conn, runtime, org_id, session.user_id)
+        await _administer(conn, runtime, org_id, session.user_id, "domains")
         claimed = await get_domain(conn, org_id, name)
     # The look-up runs outside any transaction: no row stays locked while DNS answers.
     try:
@@ -129,7 +128,7 @@ async def verify_domain(
         raise Unavailable(f"{exc}; nothing was changed", code="dns_unavailable") from None
     now = runtime.clock()
     async with runtime.pool.acquire() as conn, conn.transaction():
-        await _administer(conn, runtime, org_id, session.user_id)
+        await _administer(conn, runtime, org_id, session.user_id, "domains")
         checked = await check_domain(
             conn,
             org_id=org_id,
@@ -158,7 +157,7 @@ async def remove_domain(
     session = await require_session(request, runtime, changing=True)
     name = normalize_domain(domain)
     async with runtime.pool.acquire() as conn, conn.transaction():
-        await _administer(conn, runtime, org_id, session.user_id)
+        await _administer(conn, runtime, org_id, session.user_id, "domains")
         await delete_domain(
             conn, org_id=org_id, domain=name, actor=f"user:{session.user_id}", now=runtime.clock()
         )
@@ -171,8 +170,7 @@ async def auto_join(
     session = await require_session(request, runtime, changing=True)
     body = await read_json(request, AutoJoinRequest)
     async with runtime.pool.acquire() as conn, conn.transaction():
-        await _administer(conn, runtime, org_id, session.user_id)
-        await _changeable(conn, org_id)
+        await _administer(conn, runtime, org_id, session.user_id, "domains")
         await set_auto_join(
             conn,
             org_id=org_id,

@@ -16,6 +16,7 @@ from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import BadRequest, Conflict, IdsvcError, NotFound, Unauthenticated
 from idsvc.orgs.members import enrol_member, set_member_status, update_member_details
 from idsvc.orgs.records import MemberStatus
+from idsvc.orgs.state_rules import OrgAction, ensure_org_may
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.scim.discovery import MAX_RESULTS, resource_types, schemas, service_provider_config
 from idsvc.scim.filters import FilterError, parse_filter
@@ -69,6 +70,9 @@ WHERE m.org_id = $1 AND m.status <> 'removed' AND coalesce(m.email, lower(u.emai
 """
 
 
+_ORG_STATUS = "SELECT status FROM organisations WHERE id = $1"
+
+
 def _base(runtime: Runtime) -> str:
     return f"{runtime.settings.service.issuer}/scim/v2"
 
@@ -92,9 +96,11 @@ def _error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
 
 
 async def _org(
-    request: Request[Any, Any, Any], conn: Connection, runtime: Runtime
+    request: Request[Any, Any, Any], conn: Connection, runtime: Runtime, action: OrgAction
 ) -> tuple[str, uuid.UUID]:
-    """(actor, organisation) of the bearer token; one answer for every failure."""
+    """(actor, organisation) of the bearer token; one answer for every failure. The
+    organisation's state must allow ``action`` (state_rules): a suspended or rejected
+    organisation's tokens still read, and write nothing."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     found = (
         await authenticate(conn, token.strip(), runtime.clock())
@@ -104,6 +110,7 @@ async def _org(
     if found is None:
         raise Unauthenticated("a valid SCIM bearer token is required")
     token_id, org_id = found
+    ensure_org_may(await conn.fetchval(_ORG_STATUS, org_id), action)
     return f"scim:{token_id}", org_id
 
 
@@ -183,7 +190,7 @@ async def list_users(request: Request[Any, Any, Any], runtime: RuntimeDependency
     start = max(1, _int(request, "startIndex", 1))  # RFC 7644: below 1 means 1
     count = min(max(0, _int(request, "count", 100)), MAX_RESULTS)
     async with runtime.pool.acquire() as conn, conn.transaction():
-        _actor, org_id = await _org(request, conn, runtime)
+        _actor, org_id = await _org(request, conn, runtime, "read")
         members = rows_to(ScimMember, await conn.fetch(_MEMBERS, org_id))
     base = _base(runtime)
     resources = [to_resource(m, base) for m in members]
@@ -217,7 +224,7 @@ async def get_user(
     request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
     async with runtime.pool.acquire() as conn, conn.transaction():
-        _actor, org_id = await _org(request, conn, runtime)
+        _actor, org_id = await _org(request, conn, runtime, "read")
         member = await _member(conn, org_id, user_id)
     resource = to_resource(member, _base(runtime))
     return _scim(
@@ -269,7 +276,7 @@ async def _store(
 async def create_user(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
     wanted = user_input(await _body(request))
     async with runtime.pool.acquire() as conn, conn.transaction():
-        actor, org_id = await _org(request, conn, runtime)
+        actor, org_id = await _org(request, conn, runtime, "enroll")
         if (
             await conn.fetchval(_EMAIL_TAKEN, org_id, wanted.user_name, uuid.UUID(int=0))
             is not None
@@ -299,7 +306,7 @@ async def replace_user(
 ) -> Response[Any]:
     wanted = user_input(await _body(request))
     async with runtime.pool.acquire() as conn, conn.transaction():
-        actor, org_id = await _org(request, conn, runtime)
+        actor, org_id = await _org(request, conn, runtime, "enroll")
         member = await _store(
             conn,
             org_id,
@@ -317,7 +324,7 @@ async def patch_user(
 ) -> Response[Any]:
     body = await _body(request)
     async with runtime.pool.acquire() as conn, conn.transaction():
-        actor, org_id = await _org(request, conn, runtime)
+        actor, org_id = await _org(request, conn, runtime, "enroll")
         member = await _member(conn, org_id, user_id)
         patched = apply_patch(to_resource(member, _base(runtime)), body)
         member = await _store(
@@ -331,7 +338,7 @@ async def delete_user(
     request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> None:
     async with runtime.pool.acquire() as conn, conn.transaction():
-        actor, org_id = await _org(request, conn, runtime)
+        actor, org_id = await _org(request, conn, runtime, "enroll")
         member = await _member(conn, org_id, user_id)
         await set_member_status(
             conn,

@@ -41,7 +41,7 @@ class TokenList(msgspec.Struct, frozen=True, kw_only=True):
 async def new_token(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[CreatedToken]:
-    user = await org_admin_user(request, runtime, org_id, changing=True)
+    user = await org_admin_user(request, runtime, org_id, changing=True, action="enroll")
     body = await read_json(request, NewToken)
     async with runtime.pool.acquire() as conn, conn.transaction():
         token_id, token = await create_token(
@@ -59,7 +59,7 @@ async def new_token(
 async def tokens(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[TokenList]:
-    await org_admin_user(request, runtime, org_id, changing=False)
+    await org_admin_user(request, runtime, org_id, changing=False, action="read")
     async with runtime.pool.acquire() as conn:
         found = await list_tokens(conn, org_id)
     return Response(
@@ -75,7 +75,7 @@ async def revoke(
     token_id: FromPath[uuid.UUID],
     runtime: RuntimeDependency,
 ) -> None:
-    user = await org_admin_user(request, runtime, org_id, changing=True)
+    user = await org_admin_user(request, runtime, org_id, changing=True, action="revoke_access")
     async with runtime.pool.acquire() as conn, conn.transaction():
         await revoke_token(
             conn, org_id=org_id, token_id=token_id, actor=f"user:{user}", now=runtime.clock()

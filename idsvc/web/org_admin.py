@@ -10,6 +10,7 @@ from typing import Any
 from litestar import Request
 
 from idsvc.orgs.access import require_org_admin
+from idsvc.orgs.state_rules import OrgAction
 from idsvc.runtime import Runtime
 from idsvc.web.auth import require_session
 
@@ -17,9 +18,15 @@ __all__ = ["org_admin_user"]
 
 
 async def org_admin_user(
-    request: Request[Any, Any, Any], runtime: Runtime, org_id: uuid.UUID, *, changing: bool
+    request: Request[Any, Any, Any],
+    runtime: Runtime,
+    org_id: uuid.UUID,
+    *,
+    changing: bool,
+    action: OrgAction,
 ) -> uuid.UUID:
-    """The caller's user id; raises 401, 403 (CSRF, plain member) or 404 (anyone else)."""
+    """The caller's user id; raises 401, 403 (CSRF, plain member, or the organisation's
+    state forbids ``action``) or 404 (anyone else)."""
     session = await require_session(request, runtime, changing=changing)
     async with runtime.pool.acquire() as conn:
         await require_org_admin(
@@ -27,5 +34,6 @@ async def org_admin_user(
             org_id=org_id,
             user_id=session.user_id,
             operators=runtime.settings.config.operators,
+            action=action,
         )
     return session.user_id

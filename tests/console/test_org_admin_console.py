@@ -70,6 +70,7 @@ async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
             reason="vetted",
             actor="operator",
             now=clock(),
+            four_eyes=True,
         )
     await page.reload()
     await assert_accessible(page)
@@ -176,6 +177,15 @@ async def test_domains_and_invitations_from_the_org_page(
     removal = page.locator("form[action$='/domains/beta.example/remove']")
     await removal.get_by_role("button", name="Remove beta.example").click()
     await expect(page.get_by_role("alert")).to_contain_text("Tick the box")
+    # Pending: domains can be prepared, but nobody can be enrolled until approval.
+    await expect(page.get_by_role("note")).to_contain_text("Enrolment opens once")
+    await expect(page.get_by_role("button", name="Send invitations")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Create token")).to_have_count(0)
+    await pool.execute(
+        "UPDATE organisations SET status = 'approved' WHERE legal_name = 'Beta Labs LLC'"
+    )
+    await page.reload()
+    await expect(page.get_by_role("note")).to_have_count(0)
     # No SMTP server in this service: the form says so and keeps what was typed.
     await page.get_by_label("E-mail addresses (one per line or comma-separated)").fill(
         "dee@beta.example"

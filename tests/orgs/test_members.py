@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
 
@@ -188,10 +189,19 @@ async def test_only_active_admins_and_operators_administer_an_organisation(
         stranger = await create_user(conn, clock(), subject="op-1")
         await add_member(conn, clock(), org, admin, role="admin")
         await add_member(conn, clock(), org, member)
-        assert await require_org_admin(conn, org_id=org, user_id=admin, operators=()) == "admin"
+
+        def administer(user: uuid.UUID, operators: tuple[str, ...] = ()) -> Any:
+            return require_org_admin(
+                conn, org_id=org, user_id=user, operators=operators, action="read"
+            )
+
+        assert await administer(admin) == "admin"
         with pytest.raises(Forbidden):
-            await require_org_admin(conn, org_id=org, user_id=member, operators=())
+            await administer(member)
         with pytest.raises(NotFound):
-            await require_org_admin(conn, org_id=org, user_id=stranger, operators=())
-        role = await require_org_admin(conn, org_id=org, user_id=stranger, operators=("test:op-1",))
-        assert role == "operator"
+            await administer(stranger)
+        assert await administer(stranger, ("test:op-1",)) == "operator"
+        with pytest.raises(NotFound):  # an organisation that does not exist, even to operators
+            await require_org_admin(
+                conn, org_id=uuid.uuid4(), user_id=stranger, operators=("test:op-1",), action="read"
+            )
