@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 
 import httpx
 from litestar import Litestar
@@ -55,6 +56,7 @@ from idsvc.web.token_routes import token_routes
 __all__ = ["create_app"]
 
 _log = logging.getLogger("idsvc")
+_LISTENER_CHECK_INTERVAL = 2.0
 _PARTITION_UPKEEP_INTERVAL = 3600.0
 _PURGE_NONCES = "DELETE FROM seen_nonces WHERE expires_at < $1"
 _PURGE_SESSIONS = "DELETE FROM sessions WHERE expires_at < $1::timestamptz - interval '30 days'"
@@ -217,9 +219,17 @@ async def _lifespan(runtime: Runtime, http: httpx.AsyncClient) -> AsyncIterator[
         jobs.start("sign-in-purge", _PARTITION_UPKEEP_INTERVAL, purge_sign_in_leftovers)
         jobs.start("audit-partitions", _PARTITION_UPKEEP_INTERVAL, upkeep_partitions)
         await runtime.keys.start(pool, jobs)
-        stack.push_async_callback(runtime.keys.stop, pool)
-        await runtime.status_lists.listen(pool)
-        stack.push_async_callback(runtime.status_lists.stop, pool)
+        # Listeners have connections of their own (idsvc.notifications). One whose
+        # connection died (a PostgreSQL restart, a failover) listens again within one
+        # interval, and its owner catches up on what it missed.
+        connect = partial(db.connect, dsn)
+        for name, subscription in (
+            ("keys-listener", runtime.keys.subscription),
+            ("status-list-listener", runtime.status_lists.subscription),
+        ):
+            await subscription.start(connect)
+            stack.push_async_callback(subscription.stop)
+            jobs.start(name, _LISTENER_CHECK_INTERVAL, partial(subscription.check, connect))
 
         async def retire_status_lists() -> None:
             await runtime.status_lists.retire_expired(pool, runtime.clock())

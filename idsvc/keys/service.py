@@ -9,9 +9,6 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from asyncpg import Record
-from asyncpg.pool import PoolConnectionProxy
-
 from idsvc.background import PeriodicJobs
 from idsvc.clock import Clock
 from idsvc.db import Pool
@@ -20,6 +17,7 @@ from idsvc.keys.ring import KeyRing
 from idsvc.keys.rotation import ensure_keys
 from idsvc.keys.schedule import RotationPolicy
 from idsvc.keys.service_secrets import PAIRWISE_SUBJECT_KEY, service_secret
+from idsvc.notifications import Subscription
 from idsvc.settings import KeySettings
 from idsvc.tokens.claims import MAX_TOKEN_LIFETIME
 
@@ -46,7 +44,11 @@ class KeyService:
         self.policy = rotation_policy(settings)
         self.ring = KeyRing(kek)
         self.pairwise_key = b""
-        self._listener: PoolConnectionProxy[Record] | None = None
+        # Resubscribed after a lost connection, then reloaded: a rotation announced while
+        # nobody listened is picked up at once, not only at the periodic reload.
+        self.subscription = Subscription(
+            "idsvc_keys", self._on_change, on_resubscribed=self._on_change
+        )
         self._reloads: set[asyncio.Task[None]] = set()
         self._pool: Pool | None = None
 
@@ -57,17 +59,11 @@ class KeyService:
                 conn, PAIRWISE_SUBJECT_KEY, kek=self.kek, now=self.clock()
             )
         await self.reload(pool)
-        await self._listen(pool)
+        self._pool = pool
         jobs.start(
             "key-rotation", self.settings.rotation_check_interval, lambda: self.rotate_if_due(pool)
         )
         jobs.start("key-ring-reload", _RELOAD_INTERVAL, lambda: self.reload(pool))
-
-    async def stop(self, pool: Pool) -> None:
-        if self._listener is not None:
-            await self._listener.remove_listener("idsvc_keys", self._on_change)
-            await pool.release(self._listener)
-            self._listener = None
 
     async def rotate_if_due(self, pool: Pool) -> None:
         async with pool.acquire() as conn, conn.transaction():
@@ -82,12 +78,6 @@ class KeyService:
     async def reload(self, pool: Pool) -> None:
         async with pool.acquire() as conn:
             await self.ring.reload(conn, self.clock())
-
-    async def _listen(self, pool: Pool) -> None:
-        conn = await pool.acquire()
-        self._listener = conn
-        self._pool = pool
-        await conn.add_listener("idsvc_keys", self._on_change)
 
     def _on_change(self, *_: object) -> None:
         # Another instance (or `idsvc keys rotate`) changed the keys: reload now rather

@@ -3,29 +3,35 @@ signed, in memory, so a gateway fetching it costs no database work between chang
 
 Every change to a slot bumps its list's version and NOTIFYs ``idsvc_status_lists`` (see
 revocation.py); each instance LISTENs and forgets its built lists, which are rebuilt on the
-next request. Without changes a kept list is only re-signed (no query) once it is older
-than half its ``ttl``, so its ``iat``/``exp`` stay fresh.
+next request. The notification is only the fast path: once a kept list is older than half
+its ``ttl`` it is re-signed, and before that its version is read again (one indexed
+query), so a change whose notification never arrived (the listener's connection died with
+a PostgreSQL restart) is published within ``ttl/2`` all the same. While the database does
+not answer, the kept list is served unchanged for as long as its own ``exp`` allows:
+never re-signed on data that could not be checked.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+import asyncpg
 import msgspec
-from asyncpg import Record
-from asyncpg.pool import PoolConnectionProxy
 
 from idsvc.db import Connection, Pool
+from idsvc.errors import Unavailable
 from idsvc.jose.jws import sign_compact
 from idsvc.keys.ring import KeyRing
+from idsvc.notifications import Subscription
 from idsvc.tokens.status_list import encode_statuses, pack_statuses, status_list_uri
 
 __all__ = ["STATUS_LIST_TYPE", "StatusListDocument", "StatusListService"]
 
 STATUS_LIST_TYPE: Literal["statuslist+jwt"] = "statuslist+jwt"
 _LIST = "SELECT size, version, retired_at FROM status_lists WHERE id = $1"
+_VERSION = "SELECT version, retired_at IS NOT NULL AS retired FROM status_lists WHERE id = $1"
 _ENTRIES = "SELECT idx, status FROM token_statuses WHERE list_id = $1 AND status <> 0"
 # Full lists whose every token has expired (plus the skew gateways allow) are retired and
 # their slots deleted: nothing can still present one of those tokens.
@@ -42,6 +48,7 @@ _DROP_SLOTS = "DELETE FROM token_statuses WHERE list_id = ANY($1::bigint[])"
 class StatusListDocument(msgspec.Struct, frozen=True, kw_only=True):
     body: bytes
     etag: str
+    expires_at: datetime
 
 
 class _Built(msgspec.Struct, kw_only=True):
@@ -49,6 +56,10 @@ class _Built(msgspec.Struct, kw_only=True):
     version: int
     document: StatusListDocument
     signed_at: datetime
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.document.expires_at
 
 
 class _Bits(msgspec.Struct, frozen=True):
@@ -75,7 +86,9 @@ class StatusListService:
         self.ttl = ttl
         self._skew = clock_skew
         self._built: dict[int, _Built] = {}
-        self._listener: PoolConnectionProxy[Record] | None = None
+        self.subscription = Subscription(
+            "idsvc_status_lists", self.forget, on_resubscribed=self.forget
+        )
 
     def uri(self, list_id: int) -> str:
         return status_list_uri(self.issuer, list_id)
@@ -83,16 +96,35 @@ class StatusListService:
     async def document(self, pool: Pool, list_id: int, now: datetime) -> StatusListDocument | None:
         """The signed list, or None for a list that does not exist or was retired."""
         built = self._built.get(list_id)
-        if built is None:
-            async with pool.acquire() as conn:
-                built = await self._build(conn, list_id, now)
+        try:
+            if built is not None and now - built.signed_at > timedelta(seconds=self.ttl / 2):
+                built = await self._refreshed(pool, list_id, built, now)
             if built is None:
-                return None
-            self._built[list_id] = built
-        elif now - built.signed_at > timedelta(seconds=self.ttl / 2):
-            built.document = self._sign(list_id, built.lst, now)
-            built.signed_at = now
+                async with pool.acquire() as conn:
+                    built = await self._build(conn, list_id, now)
+                if built is None:
+                    self._built.pop(list_id, None)
+                    return None
+                self._built[list_id] = built
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            kept = self._built.get(list_id)
+            if kept is None or now >= kept.expires_at:
+                raise Unavailable("the status list cannot be read now") from None
+            return kept.document  # still valid for gateways; not re-signed unchecked
         return built.document
+
+    async def _refreshed(
+        self, pool: Pool, list_id: int, built: _Built, now: datetime
+    ) -> _Built | None:
+        """The kept list re-signed when its version is still the database's; None when it
+        must be rebuilt (changed, or retired)."""
+        async with pool.acquire() as conn:
+            row = await conn.fetchrow(_VERSION, list_id)
+        if row is None or row["retired"] or row["version"] != built.version:
+            return None
+        built.document = self._sign(list_id, built.lst, now)
+        built.signed_at = now
+        return built
 
     async def _build(self, conn: Connection, list_id: int, now: datetime) -> _Built | None:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
@@ -123,22 +155,15 @@ class StatusListService:
         header = {"alg": signer.alg, "kid": signer.kid, "typ": STATUS_LIST_TYPE}
         token = sign_compact(header, msgspec.json.encode(claims), signer.private_key, signer.alg)
         body = token.encode("ascii")
-        return StatusListDocument(body=body, etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+        return StatusListDocument(
+            body=body,
+            etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+            expires_at=datetime.fromtimestamp(claims.exp, UTC),
+        )
 
     def forget(self, *_: object) -> None:
         """A slot changed somewhere: rebuild every list on its next request."""
         self._built.clear()
-
-    async def listen(self, pool: Pool) -> None:
-        conn = await pool.acquire()
-        self._listener = conn
-        await conn.add_listener("idsvc_status_lists", self.forget)
-
-    async def stop(self, pool: Pool) -> None:
-        if self._listener is not None:
-            await self._listener.remove_listener("idsvc_status_lists", self.forget)
-            await pool.release(self._listener)
-            self._listener = None
 
     async def retire_expired(self, pool: Pool, now: datetime) -> list[int]:
         async with pool.acquire() as conn, conn.transaction():
