@@ -90,6 +90,13 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     hsts_max_age: Annotated[int, msgspec.Meta(ge=0, le=2 * 31_536_000)] = 31_536_000
     hsts_include_subdomains: bool = False
 
+    def __post_init__(self) -> None:
+        if self.issuer.startswith("https://") and not self.cookie_secure:
+            # Insecure cookies on an https service could be planted over plain http or
+            # from a sibling subdomain (no __Host- prefix): a session fixation, and with
+            # it a victim's identity linked to an attacker's account.
+            raise ValueError("service.cookie_secure must be true when the issuer is https")
+
     @property
     def https(self) -> bool:
         return self.issuer.startswith("https://") or self.cookie_secure

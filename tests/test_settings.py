@@ -54,6 +54,10 @@ def test_secret_from_file(tmp_path: Path) -> None:
         ("[audit]\nseal_interval = 0\n", "key `audit.seal_interval`"),
         ("operators = [1]\n", "key `operators[0]`"),
         ("[service\n", "not valid TOML"),
+        (
+            '[service]\nissuer = "https://id.example"\ncookie_secure = false\n',
+            "service.cookie_secure must be true when the issuer is https",
+        ),
     ],
 )
 def test_bad_file_names_the_key(tmp_path: Path, text: str, expected: str) -> None:

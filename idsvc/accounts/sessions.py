@@ -25,9 +25,18 @@ __all__ = [
     "csrf_token",
     "end_session",
     "load_session",
+    "session_cookie_name",
 ]
 
 SESSION_COOKIE = "idsvc_session"
+
+
+def session_cookie_name(secure: bool) -> str:
+    """``__Host-`` on https: the browser then keeps the cookie only when this host set it,
+    Secure, for Path=/ and without Domain, so a sibling subdomain (or a plain-http
+    attacker) cannot plant its own session in a victim's browser. A planted session would
+    otherwise make the victim's next sign-in a link to the attacker's account."""
+    return f"__Host-{SESSION_COOKIE}" if secure else SESSION_COOKIE
 
 
 class Session(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,7 +11,7 @@ import msgspec
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to
 
-__all__ = ["User", "sign_in_identity"]
+__all__ = ["User", "get_user", "sign_in_identity"]
 
 
 class User(msgspec.Struct, frozen=True, kw_only=True):
@@ -22,6 +22,11 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     display_name: str | None
 
 
+# Sign-ins of one identity run one at a time: the first sign-in of a new identity is a
+# check-then-insert, and two at once (a double click, two tabs) would both insert. The
+# second waits here, then finds the identity the first created. Two-key form, its own
+# class, so it can never collide with the service's single-key advisory locks.
+_SERIALISE = "SELECT pg_advisory_xact_lock(4871, hashtext($1 || '/' || $2))"
 _FIND_IDENTITY = """
 SELECT u.id, u.status, u.email, u.email_verified, u.display_name
 FROM identities i JOIN users u ON u.id = i.user_id
@@ -44,6 +49,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $6)
 """
 
 
+async def get_user(conn: Connection, user_id: uuid.UUID) -> User | None:
+    return row_to(User, await conn.fetchrow(_SELECT_USER, user_id))
+
+
 async def sign_in_identity(
     conn: Connection,
     *,
@@ -56,7 +65,9 @@ async def sign_in_identity(
     now: datetime,
 ) -> tuple[User, bool]:
     """The user behind (provider, subject), created on first sign-in or linked to the
-    signed-in user ``link_to``. Returns the user and whether the identity is new."""
+    signed-in user ``link_to``. Returns the user and whether the identity is new. Call it
+    in a transaction (the lock it takes lasts until commit)."""
+    await conn.execute(_SERIALISE, provider, subject)
     row = await conn.fetchrow(_FIND_IDENTITY, provider, subject)
     if row is not None:
         user = row_to(User, row)

@@ -36,9 +36,9 @@ from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.refusal import SignInRefused, audit_refusal
 from idsvc.oidc.transactions import (
     LoginTransaction,
+    NotBound,
     consume_transaction,
     create_transaction,
-    state_awaits_its_browser,
 )
 
 __all__ = ["LinkPending", "SignInRefused", "SignInResult", "SignInService"]
@@ -213,18 +213,23 @@ class SignInService:
         self, pool: Pool, provider: ProviderSettings, state: str, browser_binding: str | None
     ) -> LoginTransaction:
         now = self._clock()
-        async with pool.acquire() as conn:
-            transaction = await consume_transaction(
-                conn, state=state, provider=provider.id, browser_binding=browser_binding, now=now
-            )
-            if transaction is not None:
-                return transaction
-            if await state_awaits_its_browser(conn, state=state, provider=provider.id, now=now):
-                # A live sign-in, but this browser did not start it: login CSRF, or a
-                # signed-in person's sign-in link completed by someone else. Left live
-                # for the browser that started it.
-                raise SignInRefused("state_not_bound", "the sign-in was started elsewhere")
-        raise SignInRefused("state_invalid", "unknown, used or expired state")
+        try:
+            async with pool.acquire() as conn:
+                transaction = await consume_transaction(
+                    conn,
+                    state=state,
+                    provider=provider.id,
+                    browser_binding=browser_binding,
+                    now=now,
+                )
+        except NotBound:
+            # A live sign-in, but this browser did not start it: login CSRF, or a signed-in
+            # person's sign-in completed by someone else. The sign-in is over: a response
+            # that left its browser is not taken back there either (a relay).
+            raise SignInRefused("state_not_bound", "the sign-in was started elsewhere") from None
+        if transaction is None:
+            raise SignInRefused("state_invalid", "unknown, used or expired state")
+        return transaction
 
     async def _complete(
         self,

@@ -2,10 +2,11 @@
 
 Each is bound to the browser that started it: the hash of a random value that only that
 browser holds (in a short-lived cookie, :mod:`idsvc.web.signin_cookie`) is stored with it,
-and the callback consumes the transaction only when the browser presents that value. A
+and the callback completes the sign-in only when the browser presents that value. A
 callback URL carried to another browser (login CSRF: the attacker's sign-in completed in
 the victim's browser; or a signed-in person's link handed to someone else to complete) is
-refused as ``state_not_bound``, and leaves the transaction for its own browser.
+refused as ``state_not_bound`` and ends the sign-in: a response that left its browser once
+is never honoured, not even back in the browser that started it.
 
 Consumed in its own committed transaction before anything else happens, so a callback
 replayed after a failure finds the state already used.
@@ -14,6 +15,7 @@ replayed after a failure finds the state already used.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from datetime import datetime, timedelta
 
@@ -23,11 +25,11 @@ from idsvc.db import Connection, row_to
 
 __all__ = [
     "LoginTransaction",
+    "NotBound",
     "binding_hash",
     "consume_transaction",
     "create_transaction",
     "purge_transactions",
-    "state_awaits_its_browser",
 ]
 
 TRANSACTION_LIFETIME = timedelta(minutes=10)
@@ -38,14 +40,9 @@ INSERT INTO login_transactions (state_hash, provider, nonce, code_verifier, link
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 _CONSUME = """
-UPDATE login_transactions SET used_at = $4
-WHERE state_hash = $1 AND provider = $2 AND browser_binding_hash = $3
-  AND used_at IS NULL AND expires_at > $4
-RETURNING provider, nonce, code_verifier, link_user_id, return_to
-"""
-_AWAITING = """
-SELECT true FROM login_transactions
+UPDATE login_transactions SET used_at = $3
 WHERE state_hash = $1 AND provider = $2 AND used_at IS NULL AND expires_at > $3
+RETURNING provider, nonce, code_verifier, link_user_id, return_to, browser_binding_hash
 """
 _PURGE = "DELETE FROM login_transactions WHERE expires_at < $1::timestamptz - interval '1 day'"
 
@@ -93,25 +90,28 @@ async def create_transaction(
     )
 
 
+class NotBound(Exception):
+    """The state was live, but this browser did not start the sign-in (now ended)."""
+
+
 async def consume_transaction(
     conn: Connection, *, state: str, provider: str, browser_binding: str | None, now: datetime
 ) -> LoginTransaction | None:
-    """The transaction, marked used, when the state is live and this browser started it."""
-    if not _plausible(state) or not _plausible(browser_binding):
-        return None
-    assert browser_binding is not None
-    row = await conn.fetchrow(_CONSUME, _hash(state), provider, binding_hash(browser_binding), now)
-    return row_to(LoginTransaction, row)
-
-
-async def state_awaits_its_browser(
-    conn: Connection, *, state: str, provider: str, now: datetime
-) -> bool:
-    """Whether a refused state is live but belongs to another browser (for the audit
-    reason: ``state_not_bound`` rather than ``state_invalid``)."""
+    """The transaction, marked used; None when the state is unknown, used or expired.
+    Raises NotBound (the transaction used up all the same) when this browser did not
+    start it."""
     if not _plausible(state):
-        return False
-    return bool(await conn.fetchval(_AWAITING, _hash(state), provider, now))
+        return None
+    row = await conn.fetchrow(_CONSUME, _hash(state), provider, now)
+    if row is None:
+        return None
+    stored = row["browser_binding_hash"]
+    presented = (
+        binding_hash(browser_binding) if browser_binding and _plausible(browser_binding) else b""
+    )
+    if stored is None or not hmac.compare_digest(stored, presented):
+        raise NotBound("the sign-in was started in another browser")
+    return row_to(LoginTransaction, row)
 
 
 async def purge_transactions(conn: Connection, *, now: datetime) -> None:

@@ -13,9 +13,13 @@ from idsvc.db import Connection
 __all__ = ["claim_memberships"]
 
 # A person already holding a membership of the organisation by account keeps that one.
+# Claiming completes an enrolment, so only an approved organisation's memberships are
+# claimed (orgs.state_rules); the others wait for the next sign-in after approval.
 _CLAIM = """
 UPDATE memberships m SET user_id = $1, updated_at = $3
-WHERE m.email = lower($2) AND m.user_id IS NULL AND m.source IN ('csv', 'scim')
+FROM organisations o
+WHERE o.id = m.org_id AND o.status = 'approved'
+  AND m.email = lower($2) AND m.user_id IS NULL AND m.source IN ('csv', 'scim')
   AND m.status IN ('active', 'pending', 'suspended')
   AND NOT EXISTS (SELECT 1 FROM memberships other
                   WHERE other.org_id = m.org_id AND other.user_id = $1

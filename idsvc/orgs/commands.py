@@ -14,11 +14,13 @@ from idsvc.clock import utc_now
 from idsvc.database import database_url
 from idsvc.errors import IdsvcError
 from idsvc.orgs.csv_import import apply_import, parse_members_csv, plan_import
+from idsvc.orgs.state_rules import ensure_org_may
 from idsvc.settings import Settings
 
 __all__ = ["import_members_file"]
 
-_ORG_EXISTS = "SELECT EXISTS (SELECT 1 FROM organisations WHERE id = $1)"
+# Locked until the import commits: a suspension waits for it, it never slips in between.
+_ORG_STATUS = "SELECT status FROM organisations WHERE id = $1 FOR SHARE"
 
 
 def _progress(done: int, total: int) -> None:
@@ -45,10 +47,13 @@ async def import_members_file(
     async with database_url(settings) as dsn:
         conn = await db.connect(dsn)
         try:
-            if not await conn.fetchval(_ORG_EXISTS, org):
-                print(f"idsvc: no organisation {org}", file=sys.stderr)
-                return 2
             async with conn.transaction():
+                status = await conn.fetchval(_ORG_STATUS, org)
+                if status is None:
+                    print(f"idsvc: no organisation {org}", file=sys.stderr)
+                    return 2
+                # The same table as the API's: the CLI is one more channel, not a way round.
+                ensure_org_may(status, "enroll")
                 plan = await plan_import(conn, org, rows)
                 if not dry_run:
                     await apply_import(

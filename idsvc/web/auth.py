@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request
 
-from idsvc.accounts.sessions import SESSION_COOKIE, Session, csrf_valid, load_session
+from idsvc.accounts.sessions import Session, csrf_valid, load_session, session_cookie_name
 from idsvc.errors import Forbidden, Unauthenticated
 from idsvc.runtime import Runtime
 
@@ -14,7 +14,7 @@ __all__ = ["current_session", "require_session"]
 
 
 async def current_session(request: Request[Any, Any, Any], runtime: Runtime) -> Session | None:
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(session_cookie_name(runtime.settings.service.cookie_secure))
     if not cookie:
         return None
     async with runtime.pool.acquire() as conn:

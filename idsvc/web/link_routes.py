@@ -15,11 +15,12 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
 from idsvc.accounts.sessions import csrf_token, csrf_valid
+from idsvc.accounts.users import get_user
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.errors import Forbidden
 from idsvc.oidc.linking import answer_link
 from idsvc.oidc.pending_links import pending_link
-from idsvc.oidc.refusal import SignInRefused
+from idsvc.oidc.refusal import SignInRefused, audit_refusal
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.web.auth import current_session
 from idsvc.web.pages import page
@@ -58,13 +59,14 @@ async def link_confirmation(
     if session is None:
         return Redirect("/login", status_code=303)
     binding = browser_binding(request, secure=_secure(runtime))
-    identity = None
-    if binding is not None:
-        async with runtime.pool.acquire() as conn:
+    identity, account = None, None
+    async with runtime.pool.acquire() as conn:
+        if binding is not None:
             identity = await pending_link(
                 conn, browser_binding=binding, user_id=session.user_id, now=runtime.clock()
             )
-    if identity is None:
+        account = await get_user(conn, session.user_id)
+    if identity is None or account is None:
         return refusal_response(request, SignInRefused("link_expired"), status=404)
     provider = runtime.signin.providers.get(identity.provider)
     return page(
@@ -72,6 +74,8 @@ async def link_confirmation(
         title="Link this identity to your account?",
         provider=provider.display_name if provider else identity.provider,
         identity_email=identity.email,
+        # Named, so that a person tricked into someone else's session sees whose it is.
+        account=account.email or account.display_name or str(account.id),
         identity_name=identity.display_name,
         adds=_adds(identity.drafts),
         return_to=safe_return_to(request.query_params.get("return_to")),
@@ -93,7 +97,11 @@ async def link_answer(request: Request[Any, Any, Any], runtime: RuntimeDependenc
     binding = browser_binding(request, secure=secure)
     try:
         if binding is None:
-            raise SignInRefused("link_expired", "no sign-in binding in this browser")
+            refusal = SignInRefused("link_expired", "no sign-in binding in this browser")
+            await audit_refusal(
+                runtime.pool, "", refusal, actor=session.user_id, now=runtime.clock()
+            )
+            raise refusal
         await answer_link(
             runtime.pool,
             browser_binding=binding,

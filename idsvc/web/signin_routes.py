@@ -11,10 +11,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from idsvc.accounts.sessions import (
-    SESSION_COOKIE,
     csrf_token,
     csrf_valid,
     end_session,
+    session_cookie_name,
 )
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import current_attestations
@@ -120,7 +120,7 @@ def _secure(runtime: Runtime) -> bool:
 
 def _cookie(runtime: Runtime, value: str, *, max_age: int) -> Cookie:
     return Cookie(
-        key=SESSION_COOKIE,
+        key=session_cookie_name(_secure(runtime)),
         value=value,
         max_age=max_age,
         path="/",
@@ -188,13 +188,14 @@ async def login_callback(
             params,
             browser_binding=browser_binding(request, secure=secure),
             signed_in_user=session.user_id if session else None,
-            old_session=request.cookies.get(SESSION_COOKIE),
+            old_session=request.cookies.get(session_cookie_name(secure)),
         )
     except SignInRefused as refusal:
         response = refusal_response(request, refusal, status=400)
-        if refusal.reason != "state_not_bound":
-            # This browser's own sign-in is over; another browser's refused callback must
-            # not end a sign-in this browser has under way.
+        if refusal.reason not in ("state_not_bound", "state_invalid"):
+            # This browser's own sign-in is over. A callback that was not its own (another
+            # browser's, or junk any site can make it open) must not end a sign-in or a
+            # link this browser has under way.
             response.set_cookie(cleared_binding_cookie(secure=secure))
         return response
     if isinstance(result, LinkPending):
@@ -253,7 +254,7 @@ async def logout(request: Request[Any, Any, Any], runtime: RuntimeDependency) ->
     presented = form.get("csrf_token") or request.headers.get("x-csrf-token")
     if not csrf_valid(session, presented if isinstance(presented, str) else None):
         raise Forbidden("the form is stale or came from another site", code="csrf_failed")
-    cookie = request.cookies.get(SESSION_COOKIE, "")
+    cookie = request.cookies.get(session_cookie_name(_secure(runtime)), "")
     async with runtime.pool.acquire() as conn, conn.transaction():
         await end_session(conn, cookie, now=runtime.clock())
         await record_event(

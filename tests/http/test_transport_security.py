@@ -16,7 +16,7 @@ from tests.conftest import FakeClock, make_settings
     ("service", "expected"),
     [
         ({"cookie_secure": True}, "max-age=31536000"),
-        ({"cookie_secure": False, "issuer": "https://id.example"}, "max-age=31536000"),
+        ({"cookie_secure": True, "issuer": "https://id.example"}, "max-age=31536000"),
         (
             {"cookie_secure": True, "hsts_max_age": 600, "hsts_include_subdomains": True},
             "max-age=600; includeSubDomains",

@@ -118,7 +118,10 @@ async def test_cookie_is_secure_outside_local_development(secure_service: str) -
         )
     assert response.status_code == 303, response.text
     cookies = response.headers.get_list("set-cookie")
-    session = next(c for c in cookies if c.startswith("idsvc_session=")).lower()
+    # __Host- as well: a sibling subdomain cannot plant a session of its own choosing.
+    session = next(c for c in cookies if c.startswith("__Host-idsvc_session=")).lower()
+    assert "path=/" in session
+    assert "domain" not in session
     assert "secure" in session
     assert "httponly" in session
     assert "samesite=lax" in session

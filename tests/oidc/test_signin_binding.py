@@ -195,11 +195,46 @@ async def test_a_stolen_callback_url_replayed_in_a_fresh_browser(
         assert refused.status_code == 400
         assert (await fresh.get("/v1/me")).status_code == 401
     assert await counts() == {"sessions": 0, "identities": 0, "attestations": 0, "users": 0}
-    # The sign-in is left to its own browser, which still completes it.
-    completed = await victim.get(callback)
-    assert completed.status_code == 303, completed.text
+    # A response that left its browser is spent: its owner starts again.
+    spent = await victim.get(callback)
+    assert spent.status_code == 400
+    assert spent.json()["reason"] == "state_invalid"
+    assert await counts() == {"sessions": 0, "identities": 0, "attestations": 0, "users": 0}
+    assert (await sign_in(victim, "us-citizen")).status_code == 303
     assert (await me(victim))["us_person"] is not None
-    assert await counts.refusals() == ["state_not_bound"]
+    assert await counts.refusals() == ["state_not_bound", "state_invalid"]
+
+
+async def test_a_callback_relayed_back_after_the_citizen_opened_it_is_spent(
+    attacker: httpx.AsyncClient, victim: httpx.AsyncClient, counts: Counts
+) -> None:
+    """The foreign national's account has no verified person to compare (a company
+    sign-in only); the citizen's refused callback URL is relayed back to his browser."""
+    await sign_in(attacker, "email-only")
+    before = await counts()
+    start = await attacker.get("/login/demo")
+    callback = await choose_persona(victim, start.headers["location"], "us-citizen")
+    assert (await victim.get(callback)).status_code == 400
+    relayed = await attacker.get(callback)
+    assert relayed.status_code == 400
+    assert relayed.json()["reason"] == "state_invalid"
+    assert (await attacker.get("/link")).status_code == 404
+    assert await counts() == before
+    assert (await us_only_token(attacker)).status_code == 403
+
+
+async def test_junk_callbacks_any_site_can_trigger_leave_a_waiting_link_alone(
+    victim: httpx.AsyncClient,
+) -> None:
+    await sign_in(victim, "email-only")
+    await sign_in(victim, "us-citizen")  # waiting for confirmation
+    for junk in ("/oidc/callback/demo?state=junk&code=x", "/oidc/callback/demo"):
+        refused = await victim.get(junk)
+        assert refused.status_code == 400
+        assert not any(
+            c.startswith("idsvc_signin=") for c in refused.headers.get_list("set-cookie")
+        )
+    assert (await victim.get("/link")).status_code == 200
 
 
 async def test_a_browser_with_its_own_sign_in_under_way_keeps_it(
@@ -225,6 +260,8 @@ async def test_linking_shows_what_it_adds_and_waits_for_the_browser(
     assert await counts() == before  # nothing linked yet
     page = await victim.get("/link", headers={"accept": "text/html"})
     assert page.status_code == 200
+    # Whose account it is, so a person in a planted session sees it is not theirs.
+    assert "signed in here as\n<strong>sam@example.com</strong>" in page.text
     assert "alice@example.com" in page.text
     assert "U.S.-person basis" in page.text
     assert "citizen" in page.text
@@ -267,6 +304,7 @@ async def test_another_browser_of_the_same_account_cannot_answer_the_link(
         refused = await other.post("/link", data={"decision": "link", "csrf_token": csrf})
         assert refused.status_code == 400
     assert await counts() == before
+    assert await counts.refusals() == ["link_expired"]
     assert (await victim.get("/link")).status_code == 200  # still the victim's to answer
 
 

@@ -16,10 +16,13 @@ from litestar.testing import AsyncTestClient
 from idsvc import db
 from idsvc.app import create_app
 from idsvc.mail.senders import ConsoleMailer
+from idsvc.orgs.claims import claim_memberships
 from idsvc.orgs.invitations import invite
+from idsvc.orgs.members import enrol_member
 from idsvc.orgs.records import OrgStatus
 from idsvc.orgs.state_rules import ORG_ACTIONS, OrgAction, allowed, ensure_org_may
 from idsvc.scim.tokens import create_token
+from tests.cli import run_idsvc
 from tests.conftest import FakeClock, make_settings
 from tests.orgs.browser import Caller, signed_in
 from tests.orgs.factories import add_member, create_org, create_user
@@ -270,3 +273,49 @@ async def test_an_invitation_is_accepted_only_while_the_organisation_is_approved
     else:
         assert_refused(accepted, state)
         assert joined is None
+
+
+@pytest.mark.parametrize("state", STATES)
+async def test_signing_in_claims_memberships_of_approved_organisations_only(
+    pool: db.Pool, clock: FakeClock, state: OrgStatus
+) -> None:
+    """Claiming an e-mail enrolment at sign-in completes it: the same table applies."""
+    async with db.transaction(pool) as conn:
+        org = await create_org(conn, clock(), status=state)
+        await enrol_member(
+            conn,
+            org_id=org,
+            email="staff@acme.example",
+            user_id=None,
+            role="member",
+            status="active",
+            source="csv",
+            actor="test",
+            now=clock(),
+        )
+        user = await create_user(conn, clock(), email="staff@acme.example")
+        claimed = await claim_memberships(
+            conn, user_id=user, email="staff@acme.example", now=clock()
+        )
+    assert claimed == (1 if allowed(state, "enroll") else 0)
+
+
+@pytest.mark.parametrize("state", STATES)
+async def test_the_cli_import_follows_the_table(
+    pool: db.Pool, database_url: str, clock: FakeClock, tmp_path: Path, state: OrgStatus
+) -> None:
+    async with db.transaction(pool) as conn:
+        org = await create_org(conn, clock(), status=state)
+    staff = tmp_path / "staff.csv"
+    staff.write_text("email,role\np1@acme.example,member\n")
+    code, _, err = await run_idsvc(
+        "orgs", "import", "--org", str(org), str(staff), database_url=database_url
+    )
+    members = await pool.fetchval("SELECT count(*) FROM memberships WHERE org_id = $1", org)
+    if allowed(state, "enroll"):
+        assert code == 0, err
+        assert members == 1
+    else:
+        assert code == 1
+        assert "refused" in err
+        assert members == 0
