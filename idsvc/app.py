@@ -188,6 +188,7 @@ async def _lifespan(runtime: Runtime, http: httpx.AsyncClient) -> AsyncIterator[
             await record_policy_versions(conn, settings.config.policies, now=runtime.clock())
         runtime.attach_pool(pool)
         stack.callback(runtime.attach_pool, None)
+        await runtime.status_slots.ensure_open_list(pool, runtime.clock())
 
         jobs = PeriodicJobs()
         stack.push_async_callback(jobs.stop)

@@ -6,6 +6,12 @@ wait on each other because no counter row is updated: a slot is claimed by inser
 and a taken slot just means another draw. When draws keep hitting taken slots the list is
 marked full and a new one is opened. No step waits on a lock another issuer could hold
 while waiting on us.
+
+The allocator remembers the open list only once it has seen it committed: a list opened
+inside an issuing transaction is invisible to every other transaction until that one
+commits, and gone if it rolls back, so sharing its id made concurrent issuers fail on the
+foreign key (and a rolled-back one poisoned the instance). The service opens a list in its
+own committed step at start (``ensure_open_list``), so issuing never has to.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from datetime import datetime
 
 import msgspec
 
-from idsvc.db import Connection
+from idsvc.db import Connection, Pool
 
 __all__ = ["StatusAllocator", "StatusSlot"]
 
@@ -68,18 +74,30 @@ class StatusAllocator:
         self.list_size = list_size
         self._open: tuple[int, int] | None = None
 
+    async def ensure_open_list(self, pool: Pool, now: datetime) -> None:
+        """Open a list in a committed step of its own unless one is open (at start)."""
+        async with pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(_OPEN_LIST, 0)
+            if row is None:
+                row = await conn.fetchrow(_NEW_LIST, self.list_size, now)
+        assert row is not None
+        self._open = (row["id"], row["size"])
+
     async def _open_list(
         self, conn: Connection, now: datetime, *, after_full: int | None
     ) -> tuple[int, int]:
         if after_full is None and self._open is not None:
             return self._open
         row = await conn.fetchrow(_OPEN_LIST, after_full or 0)
-        if row is None:
-            # Concurrent issuers may each open one; a spare list costs nothing.
-            row = await conn.fetchrow(_NEW_LIST, self.list_size, now)
+        if row is not None:
+            # Read committed: every transaction can see this list. Safe to share.
+            self._open = (row["id"], row["size"])
+            return self._open
+        # None open: open one for this transaction only. Concurrent issuers may each open
+        # one (a spare list costs a row); none is remembered before it is committed.
+        row = await conn.fetchrow(_NEW_LIST, self.list_size, now)
         assert row is not None
-        self._open = (row["id"], row["size"])
-        return self._open
+        return (row["id"], row["size"])
 
     async def allocate(
         self,

@@ -7,6 +7,8 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+import pytest
+
 from idsvc import db
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations, revoke_attestation
@@ -186,3 +188,61 @@ async def test_attestation_revocation_grant_revocation_and_a_dropped_key(
     assert [
         await status_of(pool, s) for s in (alice_token, bob_from_grant, bob_browser, other_key)
     ] == [1, 1, 0, 1]
+
+
+async def test_a_burst_of_first_issuances_on_one_instance_all_get_slots(
+    pool: db.Pool, clock: FakeClock
+) -> None:
+    """Found: the first burst on a fresh database failed on the foreign key, because the
+    instance shared a list id that another, uncommitted transaction had just created."""
+    async with db.transaction(pool) as conn:
+        user = await create_user(conn, clock())
+    allocator = StatusAllocator(list_size=1024)  # one instance, no list opened at start
+
+    async def issue() -> StatusSlot:
+        async with db.transaction(pool) as conn:
+            allocated = await allocator.allocate(
+                conn, user_id=user, org_id=None, grant_id=None, kid="k1", jti=uuid.uuid4().hex,
+                expires_at=clock() + timedelta(seconds=300), now=clock(),
+            )  # fmt: skip
+            # Keep the transaction open a moment, as issuance does while it signs and
+            # audits, so the others run while its list is still uncommitted.
+            await asyncio.sleep(0.02)
+            return allocated
+
+    slots = await asyncio.gather(*(issue() for _ in range(64)))
+    assert len({(s.list_id, s.idx) for s in slots}) == 64
+
+
+async def test_a_list_opened_in_a_rolled_back_transaction_does_not_poison_the_instance(
+    pool: db.Pool, clock: FakeClock
+) -> None:
+    async with db.transaction(pool) as conn:
+        user = await create_user(conn, clock())
+    allocator = StatusAllocator(list_size=1024)
+
+    class Abandoned(Exception):
+        pass
+
+    async def abandoned_issuance() -> None:
+        async with db.transaction(pool) as conn:
+            await allocator.allocate(
+                conn, user_id=user, org_id=None, grant_id=None, kid="k1", jti="first",
+                expires_at=clock() + timedelta(seconds=300), now=clock(),
+            )  # fmt: skip
+            raise Abandoned
+
+    with pytest.raises(Abandoned):
+        await abandoned_issuance()
+    assert await pool.fetchval("SELECT count(*) FROM status_lists") == 0
+    later = [await slot(pool, allocator, clock, user) for _ in range(3)]
+    assert len(later) == 3
+
+
+async def test_the_service_opens_a_list_in_its_own_committed_step(
+    pool: db.Pool, clock: FakeClock
+) -> None:
+    allocator = StatusAllocator(list_size=1024)
+    await allocator.ensure_open_list(pool, clock())
+    await allocator.ensure_open_list(pool, clock())  # one is open: nothing more
+    assert await pool.fetchval("SELECT count(*) FROM status_lists") == 1
