@@ -17,7 +17,16 @@ import msgspec
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
 
-__all__ = ["Connection", "Pool", "connect", "create_pool", "row_to", "rows_to", "transaction"]
+__all__ = [
+    "Connection",
+    "Pool",
+    "connect",
+    "create_pool",
+    "is_database_outage",
+    "row_to",
+    "rows_to",
+    "transaction",
+]
 
 # Pooled connections are proxies; both kinds offer the same query API. The stubs make
 # these generic for mypy, while Litestar evaluates annotations at run time, where the
@@ -101,3 +110,27 @@ def row_to(struct_type: type[T], row: asyncpg.Record | None) -> T | None:
 
 def rows_to(struct_type: type[T], rows: Iterable[asyncpg.Record]) -> list[T]:
     return [msgspec.convert(dict(row.items()), struct_type) for row in rows]
+
+
+# What a lost or unusable database looks like from here: refused or cut connections, a
+# server shutting down or starting up, no connection slot, a standby after a failover
+# (read-only), a pool that cannot hand out a connection in time.
+_OUTAGE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
+)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database is unreachable now (answer 503 and let the client
+    retry), as opposed to a bug (500)."""
+    if isinstance(exc, _OUTAGE):
+        return True
+    # asyncpg reports a connection that died under a pooled holder as an InterfaceError
+    # ("connection is closed", "... released back to the pool"); other InterfaceErrors
+    # are misuse and stay errors.
+    return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from litestar import Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from idsvc.db import is_database_outage
 from idsvc.errors import Unavailable
 from idsvc.migrate import MigrationError, pending_migrations
 from idsvc.runtime import RuntimeDependency
@@ -14,6 +16,7 @@ from idsvc.runtime import RuntimeDependency
 __all__ = ["healthz", "metrics", "readyz"]
 
 _READY_TIMEOUT = 2.0
+_log = logging.getLogger("idsvc.health")
 
 
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
@@ -28,10 +31,15 @@ async def readyz(runtime: RuntimeDependency) -> Response[dict[str, object]]:
     try:
         async with asyncio.timeout(_READY_TIMEOUT), runtime.pool.acquire() as conn:
             pending = await pending_migrations(conn, runtime.settings.migrations_dir)
-    except (Unavailable, OSError, TimeoutError):
-        raise Unavailable("the database is not reachable", code="database_unreachable") from None
     except MigrationError as exc:
         raise Unavailable(str(exc), code="migrations_drifted") from None
+    except Exception as exc:
+        # Not ready whatever the failure (a server shutting down answers in many ways):
+        # 503, never 500, so the orchestrator takes the instance out of rotation and
+        # leaves it running to recover by itself.
+        if not (isinstance(exc, Unavailable) or is_database_outage(exc)):
+            _log.warning("readiness check failed", extra={"error": type(exc).__name__})
+        raise Unavailable("the database is not reachable", code="database_unreachable") from None
     if pending:
         raise Unavailable(f"{len(pending)} migration(s) not applied", code="migrations_pending")
     return Response({"status": "ready"}, status_code=200)

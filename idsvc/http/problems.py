@@ -15,6 +15,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from idsvc.db import is_database_outage
 from idsvc.errors import IdsvcError, RateLimited
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["PROBLEM_MEDIA_TYPE", "exception_handlers", "problem_response", "problem_type"]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# What a 503 tells clients to wait: a PostgreSQL restart or failover takes seconds.
+RETRY_AFTER_SECONDS = 5
 _log = logging.getLogger("idsvc.http")
 
 # Litestar's own exceptions carry only a status; give each a stable code.
@@ -74,6 +77,8 @@ def _idsvc_error(request: Request[Any, Any, Any], exc: IdsvcError) -> Response[d
     headers = dict(exc.headers)
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
+    elif exc.status == 503:
+        headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
     return problem_response(
         status=exc.status,
         code=exc.code,
@@ -117,6 +122,17 @@ def _default_detail(status: int) -> str:
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if is_database_outage(exc):
+        # Fail closed, and say so: nothing was decided or issued, try again shortly.
+        _log.warning("database unavailable", extra={"error": type(exc).__name__})
+        return problem_response(
+            status=503,
+            code="database_unavailable",
+            title="Service unavailable",
+            detail="The database cannot be reached; nothing was changed. Try again shortly.",
+            request=request,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     _log.error("unhandled error", exc_info=exc)
     return problem_response(
         status=HTTP_500_INTERNAL_SERVER_ERROR,
