@@ -12,7 +12,13 @@ from idsvc.audit import record_event
 from idsvc.db import Connection, rows_to
 from idsvc.tokens.revocation import revoke_user_tokens
 
-__all__ = ["Attestation", "current_attestations", "record_attestations", "revoke_attestation"]
+__all__ = [
+    "Attestation",
+    "current_attestations",
+    "operator_reads_attestations",
+    "record_attestations",
+    "revoke_attestation",
+]
 
 
 class Attestation(msgspec.Struct, frozen=True, kw_only=True):
@@ -120,3 +126,20 @@ async def revoke_attestation(
     # Every live token of the person was decided on their attestations.
     await revoke_user_tokens(conn, user_id, actor=actor, reason="attestation_revoked", now=now)
     return True
+
+
+async def operator_reads_attestations(
+    conn: Connection, user_id: uuid.UUID, *, operator: uuid.UUID, now: datetime
+) -> list[Attestation]:
+    """A person's attestations (nationalities included) for an operator; the read itself is
+    audited, in the same transaction, without the values (docs/privacy.md)."""
+    attestations = await current_attestations(conn, user_id)
+    await record_event(
+        conn,
+        at=now,
+        actor=f"user:{operator}",
+        action="person.attestations.viewed",
+        target=f"user:{user_id}",
+        data={"attestations": len(attestations)},
+    )
+    return attestations

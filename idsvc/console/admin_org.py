@@ -22,6 +22,7 @@ from idsvc.console.audit_query import AuditFilter, find_events
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import viewer
 from idsvc.errors import IdsvcError
+from idsvc.orgs.disclosure import OPERATOR_ONLY_EVENTS
 from idsvc.orgs.organisations import get_organisation
 from idsvc.orgs.request_flow import submit_request
 from idsvc.orgs.requests import OrgRequest
@@ -106,7 +107,10 @@ async def org_audit(
     async with runtime.pool.acquire() as conn:
         org = await get_organisation(conn, org_id)
         events = await find_events(
-            conn, AuditFilter(target=f"org:{org_id}", action=action), limit=200
+            conn,
+            AuditFilter(target=f"org:{org_id}", action=action),
+            limit=200,
+            hidden_actions=OPERATOR_ONLY_EVENTS,
         )
     return page(
         "console/org_audit.html",

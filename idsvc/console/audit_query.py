@@ -34,6 +34,7 @@ WHERE ($1 = '' OR actor LIKE $1 || '%')
   AND ($4::timestamptz IS NULL OR occurred_at >= $4)
   AND ($5::timestamptz IS NULL OR occurred_at < $5)
   AND ($6::bigint IS NULL OR seq < $6)
+  AND NOT (action LIKE ANY($8::text[]))
 ORDER BY seq DESC
 LIMIT $7
 """
@@ -43,7 +44,15 @@ def _like_literal(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def find_events(conn: Connection, query: AuditFilter, *, limit: int) -> list[AuditEvent]:
+async def find_events(
+    conn: Connection,
+    query: AuditFilter,
+    *,
+    limit: int,
+    hidden_actions: tuple[str, ...] = (),
+) -> list[AuditEvent]:
+    """``hidden_actions``: action prefixes this reader may not see (they are left out, not
+    merely blanked, so their count cannot be read from gaps either)."""
     rows = await conn.fetch(
         _FIND,
         _like_literal(query.actor),
@@ -53,5 +62,6 @@ async def find_events(conn: Connection, query: AuditFilter, *, limit: int) -> li
         query.until,
         query.before,
         limit,
+        [f"{_like_literal(prefix)}%" for prefix in hidden_actions],
     )
     return rows_to(AuditEvent, rows)

@@ -11,7 +11,11 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from idsvc.attestations.status import user_status
-from idsvc.attestations.store import current_attestations, revoke_attestation
+from idsvc.attestations.store import (
+    current_attestations,
+    operator_reads_attestations,
+    revoke_attestation,
+)
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import operator_viewer, viewer
 from idsvc.errors import NotFound
@@ -182,11 +186,13 @@ async def _user_page(
     request: Request[Any, Any, Any], runtime: RuntimeDependency, user_id: uuid.UUID, **extra: Any
 ) -> Template:
     seen = await operator_viewer(request, runtime)
-    async with runtime.pool.acquire() as conn:
+    async with runtime.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(_USER, user_id)
         if row is None:
             raise NotFound("no such user")
-        attestations = await current_attestations(conn, user_id)
+        attestations = await operator_reads_attestations(
+            conn, user_id, operator=seen.session.user_id, now=runtime.clock()
+        )
         facts = await load_subject_facts(conn, user_id)
     now = runtime.clock()
     status = user_status(attestations, now)

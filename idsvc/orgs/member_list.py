@@ -1,6 +1,6 @@
 """An organisation's members for its admins: searchable, filterable, in keyset pages (fast
-at tens of thousands of members), each with, per audience, "eligible" or what is missing
-— never nationality or evidence."""
+at tens of thousands of members), each with, per audience, one coarse state
+(:mod:`idsvc.orgs.disclosure`) — never a reason, nationality or evidence."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Annotated
 import msgspec
 
 from idsvc.db import Connection
+from idsvc.orgs.disclosure import AdminState, admin_state
 from idsvc.orgs.records import MemberRole, MemberSource, MemberStatus
 from idsvc.policy.decision import Deny, decide
 from idsvc.policy.model import PolicySettings
@@ -31,7 +32,7 @@ class MemberQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 class Eligibility(msgspec.Struct, frozen=True, kw_only=True):
     audience: str
     eligible: bool
-    missing: tuple[str, ...]
+    state: AdminState
 
 
 class MemberRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -99,17 +100,14 @@ async def list_members(
         person = facts.get(r["user_id"]) if r["user_id"] else None
         eligibility = []
         for policy in policies.values():
-            if person is None:
-                eligibility.append(
-                    Eligibility(
-                        audience=policy.audience, eligible=False, missing=("not_signed_in",)
-                    )
-                )
-                continue
-            decision = decide(policy, person, now)
-            missing = decision.reasons if isinstance(decision, Deny) else ()
+            reasons: tuple[str, ...] = ("not_signed_in",)
+            if person is not None:
+                decision = decide(policy, person, now)
+                reasons = decision.reasons if isinstance(decision, Deny) else ()
+            # The reasons stop here: only the coarse state leaves (orgs.disclosure).
+            state = admin_state(reasons)
             eligibility.append(
-                Eligibility(audience=policy.audience, eligible=not missing, missing=missing)
+                Eligibility(audience=policy.audience, eligible=state == "eligible", state=state)
             )
         members.append(
             MemberRow(

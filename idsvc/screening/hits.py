@@ -162,7 +162,9 @@ async def screen_organisation(
             conn,
             org_id=org.id,
             status="suspended",
-            reason="restricted-party screening found a new hit; an operator must review it",
+            # Shown to the organisation's admins: says nothing of screening (the applicant is
+            # not tipped off); the hit itself is in the operator-only org.screened event.
+            reason="under review by the provider's compliance team",
             actor="system",
             now=now,
             four_eyes=True,  # a suspension: the rule only bears on approvals

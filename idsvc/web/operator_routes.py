@@ -15,7 +15,10 @@ from litestar.params import FromPath
 
 from idsvc.accounts.operators import is_operator
 from idsvc.accounts.sessions import Session
-from idsvc.attestations.store import current_attestations, revoke_attestation
+from idsvc.attestations.store import (
+    operator_reads_attestations,
+    revoke_attestation,
+)
 from idsvc.errors import Forbidden, NotFound
 from idsvc.http.body import read_json
 from idsvc.runtime import Runtime, RuntimeDependency
@@ -42,9 +45,11 @@ async def _operator(
 async def user_attestations(
     request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
-    await _operator(request, runtime, changing=False)
-    async with runtime.pool.acquire() as conn:
-        attestations = await current_attestations(conn, user_id)
+    session = await _operator(request, runtime, changing=False)
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        attestations = await operator_reads_attestations(
+            conn, user_id, operator=session.user_id, now=runtime.clock()
+        )
     return Response({"attestations": attestations}, headers={"Cache-Control": "no-store"})
 
 

@@ -127,3 +127,23 @@ async def test_unknown_attestation_is_404(operator: httpx.AsyncClient) -> None:
         headers={"x-csrf-token": token},
     )
     assert response.status_code == 404, response.text
+
+
+async def test_each_operator_read_of_a_persons_attestations_is_audited(
+    operator: httpx.AsyncClient, user: httpx.AsyncClient, database_url: str
+) -> None:
+    _, user_id = await basis_attestation(database_url)
+    for _ in range(2):
+        read = await operator.get(f"/v1/operator/users/{user_id}/attestations")
+        assert read.status_code == 200
+    conn = await db.connect(database_url)
+    try:
+        events = await conn.fetch(
+            "SELECT actor, target, data FROM audit_events"
+            " WHERE action = 'person.attestations.viewed' ORDER BY seq"
+        )
+    finally:
+        await conn.close()
+    assert len(events) == 2
+    assert all(e["target"] == f"user:{user_id}" for e in events)
+    assert all(set(e["data"]) == {"attestations"} for e in events)  # no values recorded

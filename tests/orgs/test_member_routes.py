@@ -103,9 +103,10 @@ async def test_admins_see_members_with_eligibility_but_no_nationality(
     assert response.status_code == 200, response.text
     members = {m["email"]: m for m in response.json()["members"]}
     assert members["bo@acme.example"]["eligibility"] == [
-        {"audience": MODEL, "eligible": True, "missing": []}
+        {"audience": MODEL, "eligible": True, "state": "eligible"}
     ]
-    assert members["admin@acme.example"]["eligibility"][0]["missing"] == ["attestation_missing"]
+    assert members["admin@acme.example"]["eligibility"][0]["state"] == "needs_verification"
+    assert "attestation_missing" not in response.text  # states, never reasons
     assert "US" not in response.text
     assert "citizen" not in response.text
     searched = await client.get(f"/v1/orgs/{world.org}/members", params={"q": "bo@"})

@@ -108,6 +108,13 @@ async def test_a_hit_at_request_time_blocks_approval_until_overridden(
     )
     assert event["actor"] == f"user:{operator.user_id}"
     assert event["data"] == {"hit": hit["id"], "justification": JUSTIFICATION}
+    # The applicant's admins see their organisation's trail, but not its screening.
+    trail = await call(client, admin, "GET", f"/console/my-orgs/{org_id}/audit")
+    assert trail.status_code == 200
+    assert "org.status.approved" in trail.text
+    assert "org.screen" not in trail.text
+    assert "Ohio" not in trail.text  # the override's justification
+    assert "Volga Precision Instruments OOO" not in trail.text  # the listed party
 
     # Importing the same list again re-screens, and the override holds.
     await _import(FIXTURE, database_url)
