@@ -26,7 +26,6 @@ from idsvc.screening.csl import parse_csl
 from idsvc.screening.hits import rescreen_all
 from idsvc.screening.lists import import_snapshot, is_party
 from idsvc.screening.matching import NameIndex
-from idsvc.screening.names import normalize_name
 from idsvc.settings import ScreeningSettings
 
 try:
@@ -43,7 +42,7 @@ def fixture_index() -> tuple[NameIndex, list[str]]:
     for row in rows:
         if is_party(row.type):
             for name in dict.fromkeys((row.name, *row.alt_names)):
-                names.append(normalize_name(name))
+                names.append(name)
                 ids.append(row.entry_key.split("|", 1)[1])
     return NameIndex(names), ids
 
@@ -54,9 +53,7 @@ def accuracy(threshold: float) -> tuple[int, int, int, int]:
     true_hits = false_hits = misses = negatives = 0
     with (FIXTURES / "variants.csv").open(newline="", encoding="utf-8") as f:
         for variant in csv.DictReader(f):
-            found = {
-                ids[p] for p, _ in index.search(normalize_name(variant["screened_name"]), threshold)
-            }
+            found = {ids[p] for p, _ in index.search(variant["screened_name"], threshold)}
             expected = variant["expected"]
             if expected:
                 true_hits += expected in found
@@ -82,7 +79,7 @@ def synthetic_list(entries: int, seed: int = 7) -> list[str]:
     names = []
     for i in range(entries):
         tokens = [*rng.sample(words, rng.randint(2, 4)), f"x{i:05d}"[: rng.randint(0, 6)]]
-        names.append(normalize_name(" ".join(tokens) + " " + rng.choice(suffixes)))
+        names.append(" ".join(tokens) + " " + rng.choice(suffixes))
     return names
 
 
@@ -155,7 +152,7 @@ def main() -> None:
 
     index = NameIndex(synthetic_list(args.entries))
     rng = random.Random(11)
-    queries = [normalize_name(f"{rng.choice(['Acme', 'Volga'])} Precision Trading {i} Ltd")
+    queries = [f"{rng.choice(['Acme', 'Volga'])} Precision Trading {i} Ltd"
                for i in range(args.queries)]  # fmt: skip
     times = []
     for query in queries:

@@ -20,7 +20,6 @@ from idsvc.errors import Conflict, NotFound
 from idsvc.orgs.organisations import set_org_status
 from idsvc.orgs.records import Organisation
 from idsvc.screening.lists import LoadedList, load_newest_list
-from idsvc.screening.names import normalize_name
 
 __all__ = [
     "Hit",
@@ -121,7 +120,7 @@ async def screen_organisation(
         )
     status = await conn.fetchval(_LOCK_STATUS, org.id)
     best: dict[str, tuple[int, float]] = {}
-    for position, score in loaded.index.search(normalize_name(org.legal_name), threshold):
+    for position, score in loaded.index.search(org.legal_name, threshold):
         key = loaded.names[position].entry_key
         if key not in best or score > best[key][1]:
             best[key] = (position, score)

@@ -146,5 +146,7 @@ async def load_newest_list(conn: Connection) -> LoadedList | None:
             )
             for r in rows
         ],
-        index=NameIndex([r["normalized"] for r in rows]),
+        # Normalised now, from the names as listed: an improvement to normalisation (a new
+        # script) reaches lists imported before it without a re-import.
+        index=NameIndex([r["name"] for r in rows]),
     )

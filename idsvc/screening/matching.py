@@ -1,5 +1,5 @@
-"""Scoring a name against a list's names (both in the normal form of
-:func:`idsvc.screening.names.normalize_name`). Pure: no I/O, so the fixture test and the
+"""Scoring a name against a list's names (both in the forms of
+:func:`idsvc.screening.names.name_forms`). Pure: no I/O, so the fixture test and the
 benchmark measure exactly what production runs.
 
 The score (0..100) is the larger of two rapidfuzz scores:
@@ -15,13 +15,20 @@ The score (0..100) is the larger of two rapidfuzz scores:
 
 Names shorter than ``_SHORT`` letters match only when equal: with so few letters a single
 edit turns one real company into another.
+
+A screened name of one word (how a name in an unspaced script reads once transliterated)
+is also compared, by edit similarity, with each listed name's words in written order run
+together: ``zhongxingtongxun`` against ``Zhongxing Tongxun``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rapidfuzz import fuzz, process
+
+from idsvc.screening.names import name_forms
 
 __all__ = ["NameIndex", "score_names"]
 
@@ -44,33 +51,55 @@ def score_names(screened: str, listed: str) -> float:
     return float(fuzz.token_sort_ratio(screened, listed))
 
 
+def _score_written(screened: str, listed: str) -> float:
+    if min(len(screened), len(listed)) < _SHORT:
+        return 100.0 if screened == listed else 0.0
+    return float(fuzz.ratio(screened, listed))
+
+
 class NameIndex:
-    """A list's normalised names, searched for every name scoring at least a threshold."""
+    """A list's names, searched for every name scoring at least a threshold."""
 
     def __init__(self, names: Sequence[str]) -> None:
-        self._names = list(names)
+        forms = [name_forms(name) for name in names]
+        self._names = [f.normal for f in forms]
+        self._written = [f.written for f in forms]
 
     def __len__(self) -> int:
         return len(self._names)
 
-    def search(self, query: str, threshold: float) -> list[tuple[int, float]]:
-        """(position in ``names``, score) of every name scoring ``threshold`` or more,
-        best first."""
-        if not query or not self._names:
+    def search(self, name: str, threshold: float) -> list[tuple[int, float]]:
+        """(position in ``names``, score) of every listed name that ``name`` scores
+        ``threshold`` or more against, best first."""
+        query = name_forms(name)
+        if not query.normal or not self._names:
             return []
         # The C scorers narrow the list to a few candidates; the guards of score_names
         # then decide on those few in Python.
-        candidates: set[int] = set()
-        for scorer in (fuzz.token_sort_ratio, fuzz.token_set_ratio):
-            for _, _, position in process.extract(
-                query,
-                self._names,
-                scorer=scorer,
-                processor=None,
-                score_cutoff=threshold,
-                limit=None,
-            ):
-                candidates.add(position)
-        scored = [(pos, score_names(query, self._names[pos])) for pos in candidates]
-        hits = [(pos, score) for pos, score in scored if score >= threshold]
+        candidates = self._candidates(query.normal, self._names, threshold, _WORD_SCORERS)
+        one_word = " " not in query.normal
+        if one_word:
+            candidates |= self._candidates(query.written, self._written, threshold, (fuzz.ratio,))
+        hits = []
+        for pos in candidates:
+            score = score_names(query.normal, self._names[pos])
+            if one_word:
+                score = max(score, _score_written(query.written, self._written[pos]))
+            if score >= threshold:
+                hits.append((pos, score))
         return sorted(hits, key=lambda hit: (-hit[1], hit[0]))
+
+    @staticmethod
+    def _candidates(
+        query: str, names: list[str], threshold: float, scorers: tuple[Any, ...]
+    ) -> set[int]:
+        found: set[int] = set()
+        for scorer in scorers:
+            for _, _, position in process.extract(
+                query, names, scorer=scorer, processor=None, score_cutoff=threshold, limit=None
+            ):
+                found.add(position)
+        return found
+
+
+_WORD_SCORERS = (fuzz.token_sort_ratio, fuzz.token_set_ratio)
