@@ -15,13 +15,12 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from idsvc import db
-from idsvc.audit import seal_pending
 from idsvc.background import PeriodicJobs
 from idsvc.clock import Clock, utc_now
 from idsvc.console.router import console_router
 from idsvc.database import database_url
 from idsvc.http.health import healthz, metrics, readyz
-from idsvc.http.metrics import PoolCollector
+from idsvc.http.metrics import PoolCollector, ScreeningListCollector
 from idsvc.http.middleware import RequestObserver
 from idsvc.http.problems import exception_handlers
 from idsvc.http.ratelimit import RateLimiter
@@ -32,10 +31,8 @@ from idsvc.mail.senders import Mailer, SmtpMailer
 from idsvc.migrate import apply_migrations
 from idsvc.oauth.endpoints import oauth_routes
 from idsvc.oauth.token_endpoint import token_endpoint
-from idsvc.oidc.pending_links import purge_pending_links
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.signin import SignInService
-from idsvc.oidc.transactions import purge_transactions
 from idsvc.orgs.invitation_routes import invitation_routes
 from idsvc.orgs.member_routes import member_routes
 from idsvc.orgs.operator_routes import operator_org_routes
@@ -46,6 +43,7 @@ from idsvc.scim.routes import scim_router
 from idsvc.scim.token_routes import scim_token_routes
 from idsvc.settings import ConfigError, Settings
 from idsvc.tokens.status_routes import status_list_routes
+from idsvc.upkeep import start_upkeep
 from idsvc.web.device_routes import device_routes
 from idsvc.web.link_routes import link_routes
 from idsvc.web.operator_routes import operator_routes
@@ -57,9 +55,6 @@ __all__ = ["create_app"]
 
 _log = logging.getLogger("idsvc")
 _LISTENER_CHECK_INTERVAL = 2.0
-_PARTITION_UPKEEP_INTERVAL = 3600.0
-_PURGE_NONCES = "DELETE FROM seen_nonces WHERE expires_at < $1"
-_PURGE_SESSIONS = "DELETE FROM sessions WHERE expires_at < $1::timestamptz - interval '30 days'"
 
 
 def create_app(
@@ -110,6 +105,9 @@ def create_app(
         ),
     )
     runtime.registry.register(PoolCollector(runtime.maybe_pool))
+    runtime.registry.register(
+        ScreeningListCollector(lambda: runtime.screening_list_imported_at, clock)
+    )
 
     async def provide_runtime() -> Runtime:
         return runtime
@@ -192,33 +190,7 @@ async def _lifespan(runtime: Runtime, http: httpx.AsyncClient) -> AsyncIterator[
 
         jobs = PeriodicJobs()
         stack.push_async_callback(jobs.stop)
-        audit = settings.config.audit
-
-        async def seal() -> None:
-            async with pool.acquire() as conn:
-                # Keep sealing while full batches come back, then wait for the next tick.
-                while (
-                    await seal_pending(conn, batch_size=audit.seal_batch_size)
-                    == audit.seal_batch_size
-                ):
-                    pass
-
-        async def upkeep_partitions() -> None:
-            await pool.execute("SELECT audit_ensure_partitions($1)", audit.partitions_ahead)
-
-        async def purge_sign_in_leftovers() -> None:
-            # Used or expired sign-in state and nonces past their ID token's expiry are
-            # useless; ended sessions are kept a month for investigations.
-            now = runtime.clock()
-            async with pool.acquire() as conn, conn.transaction():
-                await purge_transactions(conn, now=now)
-                await purge_pending_links(conn, now=now)
-                await conn.execute(_PURGE_NONCES, now)
-                await conn.execute(_PURGE_SESSIONS, now)
-
-        jobs.start("audit-sealer", audit.seal_interval, seal)
-        jobs.start("sign-in-purge", _PARTITION_UPKEEP_INTERVAL, purge_sign_in_leftovers)
-        jobs.start("audit-partitions", _PARTITION_UPKEEP_INTERVAL, upkeep_partitions)
+        start_upkeep(jobs, runtime, pool)
         await runtime.keys.start(pool, jobs)
         # Listeners have connections of their own (idsvc.notifications). One whose
         # connection died (a PostgreSQL restart, a failover) listens again within one
@@ -232,12 +204,4 @@ async def _lifespan(runtime: Runtime, http: httpx.AsyncClient) -> AsyncIterator[
             stack.push_async_callback(subscription.stop)
             jobs.start(name, _LISTENER_CHECK_INTERVAL, partial(subscription.check, connect))
 
-        async def retire_status_lists() -> None:
-            await runtime.status_lists.retire_expired(pool, runtime.clock())
-
-        jobs.start(
-            "status-list-retirement",
-            settings.config.status_lists.retire_interval,
-            retire_status_lists,
-        )
         yield

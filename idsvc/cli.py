@@ -113,7 +113,7 @@ def _cmd_operators_revoke(args: argparse.Namespace) -> int:
 def _cmd_screening_import(args: argparse.Namespace) -> int:
     from idsvc.screening.commands import screening_import
 
-    return asyncio.run(screening_import(_settings(), path=args.file))
+    return asyncio.run(screening_import(_settings(), path=args.file, force=args.force))
 
 
 def _user_id(value: str) -> uuid.UUID:
@@ -164,6 +164,12 @@ def _add_vetting_commands(commands: Any) -> None:
         "every organisation that is not rejected",
     )
     screening_import.add_argument("file", type=Path, help="the CSV file")
+    screening_import.add_argument(
+        "--force",
+        action="store_true",
+        help="import even if the list has far fewer entries than the current one "
+        "(a real shrink, not a truncated download)",
+    )
     screening_import.set_defaults(run=_cmd_screening_import)
 
 

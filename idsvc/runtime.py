@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from litestar.di import NamedDependency
 from prometheus_client import CollectorRegistry
@@ -49,6 +50,8 @@ class Runtime:
     status_lists: StatusListService = field(init=False)
     status_slots: StatusAllocator = field(init=False)
     clients: ClientRegistry = field(init=False)
+    # When the newest restricted-party list was imported (kept by a periodic job; /metrics).
+    screening_list_imported_at: datetime | None = None
     _client_limiters: dict[str, RateLimiter] = field(default_factory=dict)
     _pool: Pool | None = None
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -158,6 +159,15 @@ class ScreeningSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     # other than the one who overrode it, so no single person can both decide a listed
     # party is not the applicant and let the applicant in.
     four_eyes_approval: bool = True
+    # Approvals and program grants need a list no older than this (docs/screening.md).
+    max_list_age: Seconds = 14 * 86_400
+    # An import whose entry count drops by more than this share against the current list
+    # is refused unless forced: a truncated download must not close hits it no longer has.
+    max_entry_drop: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.10
+
+    @property
+    def list_max_age(self) -> timedelta:
+        return timedelta(seconds=self.max_list_age)
 
 
 IpAddress = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Fa-f:.]{2,45}$")]

@@ -23,6 +23,7 @@ from idsvc.orgs.organisations import (
     set_org_status,
 )
 from idsvc.runtime import RuntimeDependency
+from idsvc.screening.freshness import newest_list
 from idsvc.screening.hits import list_hits, override_hit
 from idsvc.web.pages import page
 
@@ -50,13 +51,27 @@ async def queue(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> 
     async with runtime.pool.acquire() as conn:
         orgs = await list_organisations(conn, status=status, limit=200)  # type: ignore[arg-type]
         hits = await list_hits(conn, [o.id for o in orgs], state="open")
+        newest = await newest_list(conn)
     open_hits = {o.id: sum(1 for h in hits if h.org_id == o.id) for o in orgs}
+    now = runtime.clock()
+    screening_list = (
+        None
+        if newest is None
+        else {
+            "imported": newest.imported_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "days": newest.age(now).days,
+            "entries": newest.entries,
+            "stale": newest.age(now) > runtime.settings.config.screening.list_max_age,
+        }
+    )
     return page_for(
         "console/orgs.html",
         "Organisations",
         seen,
         orgs=orgs,
         open_hits=open_hits,
+        screening_list=screening_list,
+        max_list_days=runtime.settings.config.screening.list_max_age.days,
         shown=wanted,
         statuses=["pending", "approved", "suspended", "rejected", "all"],
     )
@@ -120,6 +135,7 @@ async def decide_org(
                 actor=f"user:{seen.session.user_id}",
                 now=runtime.clock(),
                 four_eyes=runtime.settings.config.screening.four_eyes_approval,
+                list_max_age=runtime.settings.config.screening.list_max_age,
             )
     except Conflict as exc:
         return await _org_page(
@@ -178,14 +194,26 @@ async def programs(
             request, runtime, org_id, status_code=400, errors=errors, values=data, failed="programs"
         )
     chosen = sorted({p.strip() for p in form.programs.split(",") if p.strip()})
-    async with runtime.pool.acquire() as conn, conn.transaction():
-        await set_org_programs(
-            conn,
-            org_id=org_id,
-            programs=chosen,
-            reason="granted in the console",
-            actor=f"user:{seen.session.user_id}",
-            now=runtime.clock(),
+    try:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await set_org_programs(
+                conn,
+                org_id=org_id,
+                programs=chosen,
+                reason="granted in the console",
+                actor=f"user:{seen.session.user_id}",
+                now=runtime.clock(),
+                list_max_age=runtime.settings.config.screening.list_max_age,
+            )
+    except Conflict as exc:
+        return await _org_page(
+            request,
+            runtime,
+            org_id,
+            status_code=409,
+            errors={"_form": exc.detail},
+            values=data,
+            failed="programs",
         )
     return Redirect(f"/console/orgs/{org_id}?done=programs", status_code=303)
 

@@ -10,10 +10,11 @@ from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from datetime import datetime
 
     from idsvc.db import Pool
 
-__all__ = ["HttpMetrics", "PoolCollector"]
+__all__ = ["HttpMetrics", "PoolCollector", "ScreeningListCollector"]
 
 
 class HttpMetrics:
@@ -57,3 +58,25 @@ class PoolCollector(Collector):
         yield size
         yield idle
         yield maximum
+
+
+class ScreeningListCollector(Collector):
+    """The restricted-party list's age at scrape time, from the import time a periodic job
+    keeps (no query per scrape). +Inf while no list was ever imported: alert on it like on
+    an old list (docs/screening.md)."""
+
+    def __init__(
+        self, imported_at: Callable[[], datetime | None], clock: Callable[[], datetime]
+    ) -> None:
+        self._imported_at = imported_at
+        self._clock = clock
+
+    def collect(self) -> Iterator[Metric]:
+        imported = self._imported_at()
+        age = float("inf") if imported is None else (self._clock() - imported).total_seconds()
+        gauge = GaugeMetricFamily(
+            "idsvc_screening_list_age_seconds",
+            "Seconds since the newest restricted-party list was imported (+Inf: none).",
+        )
+        gauge.add_metric([], age)
+        yield gauge

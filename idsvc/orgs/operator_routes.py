@@ -81,6 +81,7 @@ async def change_status(
             actor=f"user:{session.user_id}",
             now=runtime.clock(),
             four_eyes=runtime.settings.config.screening.four_eyes_approval,
+            list_max_age=runtime.settings.config.screening.list_max_age,
         )
     return Response(org_view(org), headers=_NO_STORE)
 
@@ -99,6 +100,7 @@ async def change_programs(
             reason=body.reason,
             actor=f"user:{session.user_id}",
             now=runtime.clock(),
+            list_max_age=runtime.settings.config.screening.list_max_age,
         )
     return Response(org_view(org), headers=_NO_STORE)
 

@@ -9,7 +9,7 @@ tokens of a suspended organisation's members) hooks in there.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 
@@ -18,6 +18,7 @@ from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import Conflict, Forbidden, NotFound
 from idsvc.orgs.members import enrol_member
 from idsvc.orgs.records import MemberRole, MemberStatus, Organisation, OrgStatus
+from idsvc.screening.freshness import ensure_list_current
 from idsvc.tokens.revocation import reinstate_org_tokens, suspend_org_tokens
 
 __all__ = [
@@ -189,10 +190,12 @@ async def set_org_status(
     actor: str,
     now: datetime,
     four_eyes: bool,
+    list_max_age: timedelta | None,
 ) -> Organisation:
     """Move the organisation to ``status`` along :data:`ORG_TRANSITIONS`. Approval needs
     every screening hit decided: an open hit is a 409 ``screening_hit``; with ``four_eyes``,
-    an approver who overrode one of its hits is a 409 ``four_eyes_required``."""
+    an approver who overrode one of its hits is a 409 ``four_eyes_required``; with
+    ``list_max_age``, a missing or older list is a 409 ``screening_list_stale``."""
     org = row_to(Organisation, await conn.fetchrow(_SELECT_FOR_UPDATE, org_id))
     if org is None:
         raise NotFound("no such organisation")
@@ -201,6 +204,8 @@ async def set_org_status(
             f"a {org.status} organisation cannot become {status}", code="invalid_transition"
         )
     if status == "approved":
+        if list_max_age is not None:
+            await ensure_list_current(conn, max_age=list_max_age, now=now)
         open_hits = await conn.fetchval(_OPEN_HITS, org_id)
         if open_hits:
             raise Conflict(
@@ -241,13 +246,17 @@ async def set_org_programs(
     reason: str | None,
     actor: str,
     now: datetime,
+    list_max_age: timedelta | None,
 ) -> Organisation:
+    """Set the programs granted; granting a new one needs a current list (like approval)."""
     org = row_to(Organisation, await conn.fetchrow(_SELECT_FOR_UPDATE, org_id))
     if org is None:
         raise NotFound("no such organisation")
     wanted = sorted(set(programs))
     if sorted(org.programs) == wanted:
         return org
+    if list_max_age is not None and set(wanted) - set(org.programs):
+        await ensure_list_current(conn, max_age=list_max_age, now=now)
     updated = row_to(Organisation, await conn.fetchrow(_UPDATE_PROGRAMS, org_id, wanted, now))
     assert updated is not None
     await record_event(

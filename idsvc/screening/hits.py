@@ -166,7 +166,9 @@ async def screen_organisation(
             reason="under review by the provider's compliance team",
             actor="system",
             now=now,
-            four_eyes=True,  # a suspension: the rule only bears on approvals
+            # A suspension: four eyes and list freshness bear on approvals only.
+            four_eyes=True,
+            list_max_age=None,
         )
         suspended = True
     return ScreeningOutcome(

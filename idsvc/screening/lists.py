@@ -31,6 +31,8 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     entries: int
     names: int
     sources: dict[str, int]
+    # Imported with --force although it was much shorter than the list before it.
+    forced: bool = False
 
 
 class ListedName(msgspec.Struct, frozen=True, kw_only=True):
@@ -81,7 +83,13 @@ def is_party(entry_type: str | None) -> bool:
 
 
 async def import_snapshot(
-    conn: Connection, *, data: bytes, rows: list[CslRow], actor: str, now: datetime
+    conn: Connection,
+    *,
+    data: bytes,
+    rows: list[CslRow],
+    actor: str,
+    now: datetime,
+    forced: bool = False,
 ) -> Snapshot:
     """Store the parsed ``rows`` of the file ``data`` as the newest snapshot."""
     snapshot_id = uuid.uuid4()
@@ -120,6 +128,7 @@ async def import_snapshot(
         entries=len(entries),
         names=len(names),
         sources=sources,
+        forced=forced,
     )
     await record_event(
         conn,

@@ -195,6 +195,8 @@ async def test_an_operator_approves_an_organisation_by_overriding_its_screening_
     assert outcome.open_hits, "the fixture list names this organisation"
     context, page = await signed_in_as(browser, service, "Sam Staff", start="/console/orgs")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Organisations")
+    # The list's age, where approvals are decided (they need a current list).
+    await expect(page.get_by_text("Restricted-party list: imported")).to_be_visible()
     await assert_accessible(page)
     await page.get_by_role("link", name="Volga Precision Instruments LLC").click()
     await expect(page.get_by_role("cell", name="Volga Precision Instruments OOO")).to_be_visible()

@@ -71,6 +71,7 @@ async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
             actor="operator",
             now=clock(),
             four_eyes=True,
+            list_max_age=None,
         )
     await page.reload()
     await assert_accessible(page)

@@ -133,6 +133,7 @@ async def test_revocations_reach_nginx_within_the_lists_ttl(
                     actor="operator",
                     now=clock(),
                     four_eyes=True,
+                    list_max_age=None,
                 )
             timings["organisation suspended"] = await until_status(api, token, 403)
             async with db.transaction(pool) as conn:
@@ -144,6 +145,7 @@ async def test_revocations_reach_nginx_within_the_lists_ttl(
                     actor="operator",
                     now=clock(),
                     four_eyes=True,
+                    list_max_age=None,
                 )
             timings["organisation reinstated"] = await until_status(api, token, 200)
 

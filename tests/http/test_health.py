@@ -49,3 +49,12 @@ async def test_request_id_is_echoed_only_when_safe(client: AsyncTestClient[Lites
     assert ok.headers["x-request-id"] == "abcDEF12-34"
     bad = await client.get("/healthz", headers={"x-request-id": "<script>alert(1)</script>"})
     assert bad.headers["x-request-id"] != "<script>alert(1)</script>"
+
+
+async def test_metrics_show_the_restricted_party_lists_age(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    # No list was ever imported: infinitely old, which an alert on the age catches too.
+    text = (await client.get("/metrics")).text
+    assert "idsvc_screening_list_age_seconds +Inf" in text
+    assert (await client.get("/readyz")).status_code == 200  # readiness does not depend on it

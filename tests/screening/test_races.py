@@ -33,6 +33,7 @@ async def test_approval_and_screening_at_once(pool: db.Pool, clock: FakeClock) -
                         actor="t",
                         now=clock(),
                         four_eyes=True,
+                        list_max_age=None,
                     )  # type: ignore[arg-type]
             except Conflict:
                 pass

@@ -117,6 +117,7 @@ async def test_each_change_reaches_exactly_the_tokens_that_depended_on_it(
             actor="t",
             now=clock(),
             four_eyes=True,
+            list_max_age=None,
         )
     assert [await status_of(pool, s) for s in (alice_org, bob_org)] == [2, 2]
     async with db.transaction(pool) as conn:
@@ -128,6 +129,7 @@ async def test_each_change_reaches_exactly_the_tokens_that_depended_on_it(
             actor="t",
             now=clock(),
             four_eyes=True,
+            list_max_age=None,
         )
     assert [await status_of(pool, s) for s in (alice_org, bob_org)] == [2, 0]
     async with db.transaction(pool) as conn:

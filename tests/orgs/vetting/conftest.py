@@ -16,12 +16,15 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.accounts.operators import grant_operator
+from idsvc.screening.csl import parse_csl
+from idsvc.screening.lists import import_snapshot
 from idsvc.settings import DnsSettings, Settings
 from tests.conftest import FakeClock, make_settings
 from tests.orgs.browser import Caller, signed_in
 from tests.orgs.vetting.dns_server import TxtZone, serve_dns
 
 OPERATOR_SUBJECT = "vetting-operator"
+SAMPLE_LIST = Path(__file__).parents[2] / "screening" / "fixtures" / "csl_sample.csv"
 
 _ATTEST = """
 INSERT INTO attestations (id, user_id, kind, attested_values, provider, trust_framework,
@@ -64,6 +67,14 @@ async def verified_caller(pool: db.Pool, clock: FakeClock, **kwargs: str) -> Cal
     caller = await signed_in(pool, clock(), **kwargs)
     await verify_user(pool, caller.user_id, clock())
     return caller
+
+
+async def load_list(pool: db.Pool, clock: FakeClock, data: bytes | None = None) -> None:
+    """A restricted-party list (the fixture's unless ``data``), imported now, without the
+    re-screening an import by the CLI does: approvals need a current list."""
+    data = data if data is not None else SAMPLE_LIST.read_bytes()
+    async with db.transaction(pool) as conn:
+        await import_snapshot(conn, data=data, rows=parse_csl(data), actor="test", now=clock())
 
 
 async def operator_caller(pool: db.Pool, clock: FakeClock) -> Caller:

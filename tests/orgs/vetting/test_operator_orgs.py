@@ -16,6 +16,7 @@ from tests.orgs.browser import Caller, signed_in
 from tests.orgs.vetting.conftest import (
     audit_actions,
     call,
+    load_list,
     operator_caller,
     org_request,
     problem_code,
@@ -44,6 +45,7 @@ async def test_operators_approve_suspend_and_reinstate_with_reasons(
     client: Client, pool: db.Pool, clock: FakeClock
 ) -> None:
     _, org_id = await _requested(client, pool, clock)
+    await load_list(pool, clock)
     operator = await operator_caller(pool, clock)
     queue = await call(client, operator, "GET", "/v1/operator/orgs?status=pending")
     assert queue.status_code == 200, queue.text
@@ -116,6 +118,7 @@ async def test_refused_status_changes_change_nothing(
 
 async def test_operators_grant_programs(client: Client, pool: db.Pool, clock: FakeClock) -> None:
     _, org_id = await _requested(client, pool, clock)
+    await load_list(pool, clock)
     operator = await operator_caller(pool, clock)
     url = f"/v1/operator/orgs/{org_id}/programs"
     granted = await call(
@@ -179,6 +182,7 @@ async def test_operators_granted_at_run_time_by_the_cli(
     client: Client, pool: db.Pool, clock: FakeClock, database_url: str
 ) -> None:
     _, org_id = await _requested(client, pool, clock)
+    await load_list(pool, clock)
     deputy = await signed_in(pool, clock())
     url = f"/v1/operator/orgs/{org_id}/status"
     body = {"status": "approved", "reason": "checked the register"}
@@ -243,3 +247,34 @@ async def test_the_queue_filters_by_status(client: Client, pool: db.Pool, clock:
                             ("", [pending, approved])]:  # fmt: skip
         listed = await call(client, operator, "GET", f"/v1/operator/orgs?{query}")
         assert [o["id"] for o in listed.json()["organisations"]] == expected
+
+
+async def test_approvals_and_program_grants_need_a_current_list(
+    client: Client, pool: db.Pool, clock: FakeClock
+) -> None:
+    """No organisation is approved, or granted a program, on a missing or stale list."""
+    _, org_id = await _requested(client, pool, clock)
+    operator = await operator_caller(pool, clock)
+    approve = {"status": "approved", "reason": "documents checked"}
+    status_url = f"/v1/operator/orgs/{org_id}/status"
+    programs_url = f"/v1/operator/orgs/{org_id}/programs"
+    grant = {"programs": ["frontier-models"], "reason": "contract signed"}
+    for url, body in ((status_url, approve), (programs_url, grant)):
+        refused = await call(client, operator, "POST", url, body)
+        assert refused.status_code == 409
+        assert problem_code(refused) == "screening_list_stale"
+    assert (await _org_row(pool, org_id))["status"] == "pending"
+    await load_list(pool, clock)
+    clock.advance(15 * 86_400)  # past the default 14 days
+    operator = await operator_caller(pool, clock)  # a fresh session, two weeks on
+    stale = await call(client, operator, "POST", status_url, approve)
+    assert problem_code(stale) == "screening_list_stale"
+    assert "15 days old" in stale.json()["detail"]
+    await load_list(pool, clock)
+    assert (await call(client, operator, "POST", status_url, approve)).status_code == 200
+    assert (await call(client, operator, "POST", programs_url, grant)).status_code == 200
+    events = await pool.fetchval(
+        "SELECT count(*) FROM audit_events WHERE action IN ('org.status.approved',"
+        " 'org.programs.changed')"
+    )
+    assert events == 2  # the refusals changed nothing

@@ -15,6 +15,7 @@ from tests.cli import run_idsvc
 from tests.conftest import FakeClock
 from tests.orgs.vetting.conftest import (
     call,
+    load_list,
     operator_caller,
     org_request,
     problem_code,
@@ -27,8 +28,10 @@ FIXTURE = Path(__file__).parents[2] / "screening" / "fixtures" / "csl_sample.csv
 JUSTIFICATION = "Different company: registered in Ohio, EIN and directors checked."
 
 
-async def _import(path: Path, database_url: str) -> str:
-    code, out, err = await run_idsvc("screening", "import", str(path), database_url=database_url)
+async def _import(path: Path, database_url: str, *flags: str) -> str:
+    code, out, err = await run_idsvc(
+        "screening", "import", str(path), *flags, database_url=database_url
+    )
     assert code == 0, err
     return out
 
@@ -149,8 +152,20 @@ async def test_a_new_listing_suspends_an_approved_organisation(
         "NWA; Northwind Data,el-9001\n",
         encoding="utf-8",
     )
-    out = await _import(listing, database_url)
+    # One entry where the current list has 13: taken for a truncated download, refused,
+    # and nothing changes (the open hits of a partial list must not be closed).
+    code, _, err = await run_idsvc("screening", "import", str(listing), database_url=database_url)
+    assert code == 1
+    assert "use --force if the list really shrank" in err
+    assert await pool.fetchval("SELECT count(*) FROM screening_snapshots") == 1
+    assert await _status(pool, org_id) == "approved"
+    out = await _import(listing, database_url, "--force")
     assert "1 new hits, 1 suspended" in out
+    forced = await pool.fetchval(
+        "SELECT data->>'forced' FROM audit_events WHERE action = 'screening.list.imported'"
+        " ORDER BY seq DESC LIMIT 1"
+    )
+    assert forced == "true"
     assert await _status(pool, org_id) == "suspended"
     event = await pool.fetchrow(
         "SELECT actor, data FROM audit_events WHERE action = 'org.status.suspended'"
@@ -182,15 +197,14 @@ async def test_operators_screen_on_demand(
     assert nothing.json()["snapshot_id"] is None  # no list imported yet: nothing to match
 
     approve = {"status": "approved", "reason": "clean screening, documents checked"}
-    await call(client, operator, "POST", f"/v1/operator/orgs/{org_id}/status", approve)
+    stale = await call(client, operator, "POST", f"/v1/operator/orgs/{org_id}/status", approve)
+    assert problem_code(stale) == "screening_list_stale"  # no list at all: no approval
+    await load_list(pool, clock, b"source,name\nSDN,Someone Else Entirely Ltd\n")
+    ok = await call(client, operator, "POST", f"/v1/operator/orgs/{org_id}/status", approve)
+    assert ok.status_code == 200, ok.text
     # A list is loaded into the database without the import's re-screening (as an older
     # version's import would have): the on-demand screening finds the hit and suspends.
-    from idsvc.screening.csl import parse_csl
-    from idsvc.screening.lists import import_snapshot
-
-    data = b"source,name\nSDN,Northwind Analytics Incorporated\n"
-    async with db.transaction(pool) as conn:
-        await import_snapshot(conn, data=data, rows=parse_csl(data), actor="test", now=clock())
+    await load_list(pool, clock, b"source,name\nSDN,Northwind Analytics Incorporated\n")
     screened = await call(client, operator, "POST", url)
     assert screened.status_code == 200
     assert screened.json()["suspended"] is True

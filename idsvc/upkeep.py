@@ -1,0 +1,64 @@
+"""The service's periodic upkeep, started once the pool is open: sealing the audit chain,
+audit partitions, purging spent sign-in state, retiring status lists, and noting the
+restricted-party list's age for /metrics. Each job is safe with several instances: the
+sealer elects itself per run with a transaction-level advisory lock, the others are
+idempotent statements."""
+
+from __future__ import annotations
+
+from idsvc.audit import seal_pending
+from idsvc.background import PeriodicJobs
+from idsvc.db import Pool
+from idsvc.oidc.pending_links import purge_pending_links
+from idsvc.oidc.transactions import purge_transactions
+from idsvc.runtime import Runtime
+from idsvc.screening.freshness import newest_list
+
+__all__ = ["start_upkeep"]
+
+_HOURLY = 3600.0
+_SCREENING_LIST_CHECK_INTERVAL = 60.0
+_PURGE_NONCES = "DELETE FROM seen_nonces WHERE expires_at < $1"
+_PURGE_SESSIONS = "DELETE FROM sessions WHERE expires_at < $1::timestamptz - interval '30 days'"
+
+
+def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool) -> None:
+    settings = runtime.settings
+    audit = settings.config.audit
+
+    async def seal() -> None:
+        async with pool.acquire() as conn:
+            # Keep sealing while full batches come back, then wait for the next tick.
+            while (
+                await seal_pending(conn, batch_size=audit.seal_batch_size) == audit.seal_batch_size
+            ):
+                pass
+
+    async def upkeep_partitions() -> None:
+        await pool.execute("SELECT audit_ensure_partitions($1)", audit.partitions_ahead)
+
+    async def purge_sign_in_leftovers() -> None:
+        # Used or expired sign-in state and nonces past their ID token's expiry are
+        # useless; ended sessions are kept a month for investigations.
+        now = runtime.clock()
+        async with pool.acquire() as conn, conn.transaction():
+            await purge_transactions(conn, now=now)
+            await purge_pending_links(conn, now=now)
+            await conn.execute(_PURGE_NONCES, now)
+            await conn.execute(_PURGE_SESSIONS, now)
+
+    async def note_screening_list() -> None:
+        async with pool.acquire() as conn:
+            newest = await newest_list(conn)
+        runtime.screening_list_imported_at = newest.imported_at if newest else None
+
+    async def retire_status_lists() -> None:
+        await runtime.status_lists.retire_expired(pool, runtime.clock())
+
+    jobs.start("audit-sealer", audit.seal_interval, seal)
+    jobs.start("sign-in-purge", _HOURLY, purge_sign_in_leftovers)
+    jobs.start("audit-partitions", _HOURLY, upkeep_partitions)
+    jobs.start("screening-list-age", _SCREENING_LIST_CHECK_INTERVAL, note_screening_list)
+    jobs.start(
+        "status-list-retirement", settings.config.status_lists.retire_interval, retire_status_lists
+    )
