@@ -169,6 +169,27 @@ def test_country_groups_come_from_the_data_file_with_their_source() -> None:
     assert groups.expand(("E:2",)) == frozenset({"CU"})
 
 
+@pytest.mark.parametrize(
+    ("group", "country", "member"),
+    [
+        # 87 FR 13048 (2022-03-02): Belarus moved from A:4 to D:2 and D:4.
+        ("D:2", "BY", True),
+        ("D:4", "BY", True),
+        # Conforming Change for Cambodia, RIN 0694-AK41 (2026-02-03): out of D:5.
+        ("D:5", "KH", False),
+    ],
+)
+def test_country_groups_follow_the_rules_that_changed_them(
+    group: str, country: str, member: bool
+) -> None:
+    assert (country in country_groups().expand((group,))) is member
+    policy = msgspec.structs.replace(BASE, deny_nationality_groups=(group,))
+    decision = decide(
+        policy, person(attestations=(*CITIZEN, attested("nationalities", country))), NOW
+    )
+    assert isinstance(decision, Deny) is member
+
+
 def test_unknown_groups_and_org_claims_without_org_fail_at_load() -> None:
     with pytest.raises(ValueError, match="deny_nationality_groups: unknown country group 'D:9'"):
         msgspec.structs.replace(BASE, deny_nationality_groups=("D:9",))
