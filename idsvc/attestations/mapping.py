@@ -16,6 +16,7 @@ import msgspec
 
 from idsvc.countries import UnknownCountryCode, normalize_nationality
 from idsvc.oidc.provider_config import ProviderSettings
+from idsvc.policy.model import assurance_rank
 
 __all__ = [
     "AttestationDraft",
@@ -26,7 +27,12 @@ __all__ = [
 ]
 
 Kind = Literal["nationalities", "permanent_residency", "us_person_basis"]
-US_PERSON_BASES = frozenset({"citizen", "permanent_resident", "protected_individual"})
+US_PERSON_BASES = frozenset(
+    {"citizen", "us_national", "permanent_resident", "protected_individual"}
+)
+# Bases that mean the person holds U.S. nationality: the attested nationalities must say so.
+_US_NATIONALITY_BASES = frozenset({"citizen", "us_national"})
+_MAX_ELEMENTS = 5
 _CLOCK_SKEW = timedelta(minutes=5)
 
 
@@ -47,6 +53,9 @@ class AttestationDraft(msgspec.Struct, frozen=True, kw_only=True):
     verified_at: datetime
     expires_at: datetime
     evidence: tuple[dict[str, str], ...]
+    # Why this attestation contradicts the rest of the evidence; recorded for operators,
+    # never counted (a U.S.-person basis that contradicts it makes nobody a U.S. person).
+    inconsistency: str | None = None
 
 
 def _at(claims: Mapping[str, Any], path: str) -> Any:
@@ -93,6 +102,92 @@ def _verified_at(value: Any, provider: ProviderSettings, now: datetime) -> datet
 
 
 def attestations_from_claims(
+    claims: Mapping[str, Any], provider: ProviderSettings, *, now: datetime
+) -> list[AttestationDraft]:
+    """One draft per kind. ``verified_claims`` may be one verification or, as OIDC4IDA
+    allows, an array of them: each element is evaluated on its own, then the kinds are
+    merged, and a contradiction within or between elements is recorded on the basis."""
+    drafts = [
+        draft
+        for element in _verification_elements(claims)
+        for draft in _element_drafts(element, provider, now=now)
+    ]
+    return _cross_checked(_merged(drafts))
+
+
+def _verification_elements(claims: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    verified = claims.get("verified_claims")
+    if not isinstance(verified, list):
+        return [claims]
+    if len(verified) > _MAX_ELEMENTS:
+        raise EvidenceRefused("evidence_incomplete", "too many verified_claims elements")
+    return [{**claims, "verified_claims": v} for v in verified if isinstance(v, Mapping)]
+
+
+def _merged(drafts: list[AttestationDraft]) -> list[AttestationDraft]:
+    """One draft per kind: values united, the weakest assurance and the earliest dates (a
+    combined attestation is only as strong and as fresh as its weakest part)."""
+    by_kind: dict[str, list[AttestationDraft]] = {}
+    for draft in drafts:
+        by_kind.setdefault(draft.kind, []).append(draft)
+    merged = []
+    for kind, same in by_kind.items():
+        first = same[0]
+        values = tuple(sorted({v for d in same for v in d.values}))
+        inconsistency = None
+        if kind == "us_person_basis" and len(values) > 1:
+            inconsistency = f"the verifications name different bases: {', '.join(values)}"
+        merged.append(
+            msgspec.structs.replace(
+                first,
+                values=values,
+                assurance=min((d.assurance for d in same), key=assurance_rank),
+                verified_at=min(d.verified_at for d in same),
+                expires_at=min(d.expires_at for d in same),
+                evidence=tuple(e for d in same for e in d.evidence)[:5],
+                inconsistency=inconsistency,
+            )
+        )
+    return merged
+
+
+def _cross_checked(drafts: list[AttestationDraft]) -> list[AttestationDraft]:
+    """Mark a U.S.-person basis that the attested nationalities or residency contradict.
+
+    A provider (or an attacker who found a way to shape its claims) saying ``citizen``
+    next to nationalities that do not include the United States, or
+    ``permanent_resident`` next to residency in another country, has not established a
+    U.S. person: the basis is recorded as inconsistent and does not count.
+    """
+    values = {d.kind: set(d.values) for d in drafts}
+    basis = values.get("us_person_basis")
+    if not basis:
+        return drafts
+    problems = []
+    nationalities, residency = values.get("nationalities"), values.get("permanent_residency")
+    if basis & _US_NATIONALITY_BASES and nationalities is not None and "US" not in nationalities:
+        problems.append(
+            f"a U.S. {'/'.join(sorted(basis & _US_NATIONALITY_BASES))} basis, but the "
+            f"attested nationalities ({', '.join(sorted(nationalities))}) do not include US"
+        )
+    if "permanent_resident" in basis and residency is not None and "US" not in residency:
+        problems.append(
+            "a permanent-resident basis, but the attested residency "
+            f"({', '.join(sorted(residency))}) is not in the United States"
+        )
+    if not problems:
+        return drafts
+    return [
+        msgspec.structs.replace(
+            d, inconsistency="; ".join(filter(None, [d.inconsistency, *problems]))[:300]
+        )
+        if d.kind == "us_person_basis"
+        else d
+        for d in drafts
+    ]
+
+
+def _element_drafts(
     claims: Mapping[str, Any], provider: ProviderSettings, *, now: datetime
 ) -> list[AttestationDraft]:
     trusted = set(provider.trusted_for) - {"sign_in"}
@@ -152,15 +247,20 @@ class VerifiedPerson(msgspec.Struct, frozen=True, kw_only=True):
 def verified_person(claims: Mapping[str, Any], provider: ProviderSettings) -> VerifiedPerson:
     """The verified name and date of birth, when the provider attests anything at all."""
 
-    def text(path: str) -> str | None:
-        value = _at(claims, path)
+    def text(element: Mapping[str, Any], path: str) -> str | None:
+        value = _at(element, path)
         return value[:200] if isinstance(value, str) and value.strip() else None
 
+    nobody = VerifiedPerson(given_name=None, family_name=None, birthdate=None)
     if not set(provider.trusted_for) - {"sign_in"}:
-        return VerifiedPerson(given_name=None, family_name=None, birthdate=None)
+        return nobody
     paths = provider.claims
-    return VerifiedPerson(
-        given_name=text(paths.given_name),
-        family_name=text(paths.family_name),
-        birthdate=text(paths.birthdate),
-    )
+    for element in _verification_elements(claims):
+        person = VerifiedPerson(
+            given_name=text(element, paths.given_name),
+            family_name=text(element, paths.family_name),
+            birthdate=text(element, paths.birthdate),
+        )
+        if person != nobody:
+            return person
+    return nobody

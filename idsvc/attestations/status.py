@@ -19,6 +19,7 @@ BASIS_LABELS = {
     "citizen": "U.S. citizen",
     "permanent_resident": "lawful permanent resident",
     "protected_individual": "protected individual",
+    "us_national": "U.S. national",
 }
 KIND_LABELS = {
     "nationalities": "Nationalities",
@@ -36,7 +37,7 @@ class AttestationView(msgspec.Struct, frozen=True, kw_only=True):
     assurance: str
     verified: str
     expires: str
-    state: Literal["valid", "expired", "revoked"]
+    state: Literal["valid", "expired", "revoked", "needs review"]
 
 
 class UsPerson(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,9 +53,13 @@ class UserStatus(msgspec.Struct, frozen=True, kw_only=True):
     missing: tuple[str, ...]
 
 
-def _state(attestation: Attestation, now: datetime) -> Literal["valid", "expired", "revoked"]:
+def _state(
+    attestation: Attestation, now: datetime
+) -> Literal["valid", "expired", "revoked", "needs review"]:
     if attestation.revoked_at is not None:
         return "revoked"
+    if attestation.inconsistency is not None:
+        return "needs review"
     return "expired" if attestation.expires_at <= now else "valid"
 
 
@@ -91,6 +96,11 @@ def user_status(attestations: list[Attestation], now: datetime) -> UserStatus:
             missing.append("Your U.S.-person verification has expired: verify again.")
         elif ("us_person_basis", "revoked") in states:
             missing.append("Your U.S.-person verification was revoked: contact support.")
+        elif ("us_person_basis", "needs review") in states:
+            missing.append(
+                "Your U.S.-person verification needs review: the provider's evidence "
+                "contradicts itself. The compliance team will review it."
+            )
         else:
             missing.append("Verify your U.S.-person status with an identity-proofing provider.")
     if not any(v.kind == "nationalities" and v.state == "valid" for v in views):

@@ -33,12 +33,15 @@ class Attestation(msgspec.Struct, frozen=True, kw_only=True):
     evidence: list[dict[str, str]]
     revoked_at: datetime | None
     revoked_reason: str | None
+    # Why the evidence contradicts itself (operators see it; the attestation never counts).
+    inconsistency: str | None = None
 
 
 _INSERT = """
 INSERT INTO attestations (id, user_id, kind, attested_values, provider, trust_framework,
-                          assurance, verified_at, expires_at, recorded_at, evidence)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                          assurance, verified_at, expires_at, recorded_at, evidence,
+                          inconsistency)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 """
 # A new verification supersedes the previous one of the same kind from the same provider.
 _SUPERSEDE = """
@@ -47,7 +50,7 @@ WHERE user_id = $2 AND kind = $3 AND provider = $4 AND superseded_by IS NULL AND
 """
 _CURRENT = """
 SELECT id, kind, attested_values, provider, trust_framework, assurance, verified_at,
-       expires_at, evidence, revoked_at, revoked_reason
+       expires_at, evidence, revoked_at, revoked_reason, inconsistency
 FROM attestations WHERE user_id = $1 AND superseded_by IS NULL
 ORDER BY kind, verified_at DESC
 """
@@ -82,6 +85,7 @@ async def record_attestations(
             draft.expires_at,
             now,
             list(draft.evidence),
+            draft.inconsistency,
         )
         await conn.execute(_SUPERSEDE, attestation_id, user_id, draft.kind, provider)
         # The audit trail is operator-only, like nationality itself: it may say what was
@@ -98,6 +102,7 @@ async def record_attestations(
                 "values": list(draft.values),
                 "assurance": draft.assurance,
                 "expires_at": draft.expires_at.isoformat(),
+                "inconsistency": draft.inconsistency,
             },
         )
         ids.append(attestation_id)

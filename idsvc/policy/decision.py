@@ -43,6 +43,7 @@ Reason = Literal[
     "org_not_in_program",
     "membership_inactive",
     "role_not_allowed",
+    "evidence_inconsistent",
 ]
 
 
@@ -53,6 +54,8 @@ class AttestationFact(msgspec.Struct, frozen=True, kw_only=True):
     verified_at: datetime
     expires_at: datetime
     revoked: bool
+    # The evidence contradicted itself (attestations.mapping): recorded, never counted.
+    inconsistent: bool = False
 
 
 class MembershipFact(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,7 +100,12 @@ def _us_person(
     policy: PolicySettings, facts: SubjectFacts, now: datetime
 ) -> tuple[str | None, Reason | None]:
     """The assurance of the best qualifying U.S.-person attestation, or why there is none."""
-    live = [a for a in facts.attestations if a.kind == "us_person_basis" and not a.revoked]
+    bases = [a for a in facts.attestations if a.kind == "us_person_basis" and not a.revoked]
+    live = [a for a in bases if not a.inconsistent]
+    if bases and not live:
+        # Every basis on record contradicts its own evidence: nobody is a U.S. person on
+        # that, and the person is told it needs review rather than "not a U.S. person".
+        return None, "evidence_inconsistent"
     if not live:
         verified_elsewhere = any(
             a.kind == "nationalities" and not a.revoked for a in facts.attestations

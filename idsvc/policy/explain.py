@@ -13,6 +13,11 @@ __all__ = ["REASON_TEXT", "explain"]
 
 REASON_TEXT = {
     "user_disabled": "Your account is disabled; contact support.",
+    "evidence_inconsistent": (
+        "Needs review: your provider's verification contradicts itself (for example, a "
+        "U.S. citizenship without a U.S. nationality). The compliance team will review it; "
+        "verifying again with the provider may also resolve it."
+    ),
     "attestation_missing": (
         "Verify your identity and U.S.-person status with a proofing provider."
     ),

@@ -24,9 +24,16 @@ __all__ = [
 
 ASSURANCE_LEVELS = ("IAL1", "IAL2", "IAL3")
 Assurance = Literal["IAL1", "IAL2", "IAL3"]
-Basis = Literal["citizen", "permanent_resident", "protected_individual"]
-# 8 U.S.C. 1324b(a)(3) and 15 CFR 772.1: none of these is a foreign person.
-NOT_FOREIGN_PERSON: tuple[Basis, ...] = ("citizen", "permanent_resident", "protected_individual")
+Basis = Literal["citizen", "us_national", "permanent_resident", "protected_individual"]
+# 15 CFR 772.1 ("foreign person") with 8 U.S.C. 1324b(a)(3): a citizen or a national of the
+# United States (a non-citizen national, e.g. born in American Samoa), a lawful permanent
+# resident, or a protected individual is not a foreign person.
+NOT_FOREIGN_PERSON: tuple[Basis, ...] = (
+    "citizen",
+    "us_national",
+    "permanent_resident",
+    "protected_individual",
+)
 
 CountryCode = Annotated[str, msgspec.Meta(min_length=2, max_length=3)]
 GroupName = Annotated[str, msgspec.Meta(pattern=r"^[A-E]:[0-9]{1,2}$")]

@@ -32,7 +32,7 @@ __all__ = ["issue_token", "load_facts_of_many", "load_subject_facts"]
 _FACTS = """
 SELECT u.status,
        ARRAY(SELECT (a.kind, a.attested_values, a.assurance, a.verified_at, a.expires_at,
-                     a.revoked_at IS NOT NULL)
+                     a.revoked_at IS NOT NULL, a.inconsistency IS NOT NULL)
              FROM attestations a
              WHERE a.user_id = u.id AND a.superseded_by IS NULL) AS attestations,
        ARRAY(SELECT (m.org_id, o.status, o.programs, m.role, m.status)
@@ -48,7 +48,7 @@ _FACTS_MANY = """
 SELECT u.id,
        u.status,
        ARRAY(SELECT (a.kind, a.attested_values, a.assurance, a.verified_at, a.expires_at,
-                     a.revoked_at IS NOT NULL)
+                     a.revoked_at IS NOT NULL, a.inconsistency IS NOT NULL)
              FROM attestations a
              WHERE a.user_id = u.id AND a.superseded_by IS NULL) AS attestations,
        ARRAY(SELECT (m.org_id, o.status, o.programs, m.role, m.status)
@@ -68,8 +68,11 @@ def _facts_from_row(row: Record) -> SubjectFacts:
             verified_at=verified_at,
             expires_at=expires_at,
             revoked=revoked,
+            inconsistent=inconsistent,
         )
-        for kind, values, assurance, verified_at, expires_at, revoked in row["attestations"]
+        for kind, values, assurance, verified_at, expires_at, revoked, inconsistent in row[
+            "attestations"
+        ]
     )
     memberships = tuple(
         MembershipFact(

@@ -178,3 +178,26 @@ async def test_missing_code(client: httpx.AsyncClient, database_url: str) -> Non
     await assert_refused(
         client, database_url, urlunsplit(parts._replace(query=urlencode(params))), "code_missing"
     )
+
+
+async def test_contradictory_evidence_is_recorded_for_review_and_makes_no_us_person(
+    client: httpx.AsyncClient, idp: HostileIdP, database_url: str
+) -> None:
+    """A provider saying "citizen" next to Chinese nationality only: the sign-in works,
+    the person sees their verification needs review, and no U.S. person is made."""
+    idp.mode = {"nationalities": ["CHN"]}
+    response = await client.get(await authorize(client))
+    assert response.status_code == 303
+    status = (await client.get("/v1/me")).json()
+    assert status["us_person"] is None
+    states = {a["kind"]: a["state"] for a in status["attestations"]}
+    assert states == {"nationalities": "valid", "us_person_basis": "needs review"}
+    assert any("needs review" in m for m in status["missing"])
+    conn = await db.connect(database_url)
+    try:
+        reason = await conn.fetchval(
+            "SELECT inconsistency FROM attestations WHERE kind = 'us_person_basis'"
+        )
+    finally:
+        await conn.close()
+    assert "do not include US" in reason

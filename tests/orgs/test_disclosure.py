@@ -46,6 +46,7 @@ EXPECTED: dict[str, str] = {
     "org_not_in_program": "not_eligible",
     "membership_inactive": "under_review",
     "role_not_allowed": "not_eligible",
+    "evidence_inconsistent": "not_eligible",
 }
 
 
