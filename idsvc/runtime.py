@@ -44,7 +44,8 @@ class Runtime:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     metrics: HttpMetrics = field(init=False)
     policies: dict[str, PolicySettings] = field(init=False)
-    # Checks DPoP proofs sent with token requests; its replay cache is per instance.
+    # Checks DPoP proofs sent with token requests. Its replay memory is this instance's;
+    # oauth.proof_replay adds the store every instance shares.
     dpop: DPoPVerifier = field(init=False)
     dpop_nonces: DPoPNonces = field(init=False)
     status_lists: StatusListService = field(init=False)

@@ -11,6 +11,7 @@ from idsvc.background import PeriodicJobs
 from idsvc.db import Pool
 from idsvc.oidc.pending_links import purge_pending_links
 from idsvc.oidc.transactions import purge_transactions
+from idsvc.replay import purge_replay_guard
 from idsvc.runtime import Runtime
 from idsvc.screening.freshness import newest_list
 
@@ -46,6 +47,7 @@ def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool) -> None:
             await purge_pending_links(conn, now=now)
             await conn.execute(_PURGE_NONCES, now)
             await conn.execute(_PURGE_SESSIONS, now)
+            await purge_replay_guard(conn, now=now)
 
     async def note_screening_list() -> None:
         async with pool.acquire() as conn:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from urllib.parse import unquote
 
+import msgspec
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -25,7 +26,14 @@ from joserfc.jws import JWSRegistry
 
 from idsvc.oauth.config import CLI_CLIENT_ID, DEVICE_CODE, REFRESH_TOKEN, ClientSettings
 
-__all__ = ["ASSERTION_ALGORITHMS", "CONFIDENTIAL_AUTH_METHODS", "ClientAuthError", "ClientRegistry"]
+__all__ = [
+    "ASSERTION_ALGORITHMS",
+    "CONFIDENTIAL_AUTH_METHODS",
+    "AssertionId",
+    "AuthenticatedClient",
+    "ClientAuthError",
+    "ClientRegistry",
+]
 
 _log = logging.getLogger("idsvc.oauth")
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -41,8 +49,8 @@ class ClientAuthError(Exception):
 
 class _SeenAssertions:
     """jti of accepted client assertions until they expire: an assertion is single use.
-    Per instance: a replay against another instance within the assertion's few minutes
-    still needs the same client's key to have leaked."""
+    This instance's memory; the token endpoint also asks the store every instance shares
+    (idsvc.replay), so a replay to another instance is refused as well."""
 
     def __init__(self, clock: Callable[[], float], max_entries: int = 100_000) -> None:
         self._clock = clock
@@ -59,6 +67,18 @@ class _SeenAssertions:
         if self._seen.get(key, 0) > now:
             raise ClientAuthError("client assertion replayed")
         self._seen[key] = expires
+
+
+class AssertionId(msgspec.Struct, frozen=True, kw_only=True):
+    """A verified client assertion's ``jti`` and ``exp``, for the shared replay store."""
+
+    jti: str
+    exp: int
+
+
+class AuthenticatedClient(msgspec.Struct, frozen=True, kw_only=True):
+    client: ClientSettings
+    assertion: AssertionId | None = None
 
 
 class ClientRegistry:
@@ -82,9 +102,11 @@ class ClientRegistry:
         self._clock = clock
         self._seen = _SeenAssertions(clock)
 
-    def authenticate(self, form: Mapping[str, str], authorization: str | None) -> ClientSettings:
+    def authenticate(
+        self, form: Mapping[str, str], authorization: str | None
+    ) -> AuthenticatedClient:
         if authorization is not None and authorization[:6].lower() == "basic ":
-            return self._basic(authorization[6:], form)
+            return AuthenticatedClient(client=self._basic(authorization[6:], form))
         if form.get("client_assertion_type") is not None:
             return self._assertion(form)
         client = self.clients.get(form.get("client_id", ""))
@@ -92,7 +114,7 @@ class ClientRegistry:
             raise ClientAuthError("unknown client")
         if client.auth_method != "none":
             raise ClientAuthError("confidential client without credentials")
-        return client
+        return AuthenticatedClient(client=client)
 
     def _basic(self, encoded: str, form: Mapping[str, str]) -> ClientSettings:
         try:
@@ -115,7 +137,7 @@ class ClientRegistry:
             raise ClientAuthError("wrong client secret")
         return client
 
-    def _assertion(self, form: Mapping[str, str]) -> ClientSettings:
+    def _assertion(self, form: Mapping[str, str]) -> AuthenticatedClient:
         if form.get("client_assertion_type") != JWT_BEARER:
             raise ClientAuthError("unsupported client_assertion_type")
         assertion = form.get("client_assertion", "")
@@ -150,7 +172,9 @@ class ClientRegistry:
         if not isinstance(jti, str) or not 0 < len(jti) <= 256:
             raise ClientAuthError("assertion without jti")
         self._seen.add(client.id, jti, float(exp))
-        return client
+        # The caller also checks the shared store (assertion_replayed), so a replay to
+        # another instance is refused too.
+        return AuthenticatedClient(client=client, assertion=AssertionId(jti=jti, exp=exp))
 
 
 def _unverified_issuer(assertion: str) -> str:

@@ -39,7 +39,7 @@ async def device_authorization(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[DeviceAuthorizationResponse]:
     form = await read_form(request)
-    client = authenticate_client(runtime, request, form)
+    client = await authenticate_client(runtime, request, form)
     if DEVICE_CODE not in client.grant_types:
         raise oauth_error("unauthorized_client", "this client may not use the device flow")
     async with runtime.pool.acquire() as conn, conn.transaction():
@@ -125,7 +125,7 @@ async def introspect(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[dict[str, object]]:
     form = await read_form(request)
-    client = authenticate_client(runtime, request, form)
+    client = await authenticate_client(runtime, request, form)
     if client.type != "confidential":
         # RFC 7662 §4: introspection must not become a token-scanning oracle.
         raise oauth_error("invalid_client", "introspection needs a confidential client", status=401)
@@ -142,7 +142,7 @@ async def revoke(request: Request[Any, Any, Any], runtime: RuntimeDependency) ->
     """RFC 7009: revoking a refresh token ends its whole grant. Unknown tokens get 200 too
     (§2.2), so the endpoint says nothing about which tokens exist."""
     form = await read_form(request)
-    client = authenticate_client(runtime, request, form)
+    client = await authenticate_client(runtime, request, form)
     token = form.get("token", "")
     if token.startswith(REFRESH_PREFIX):
         now = runtime.clock()

@@ -8,7 +8,7 @@ refresh-token reuse, a poll time) stays recorded.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -24,7 +24,9 @@ from idsvc.oauth.errors import OAuthError, oauth_error
 from idsvc.oauth.exchange import ID_TOKEN_TYPE, subject_of_id_token
 from idsvc.oauth.form import read_form
 from idsvc.oauth.grants import GrantRefused, create_grant, find_grant, rotate_refresh_token
+from idsvc.oauth.proof_replay import remember_proof
 from idsvc.policy.decision import Deny
+from idsvc.replay import first_use
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.tokens.issuance import issue_token
 from idsvc.verify.dpop import single_proof
@@ -47,11 +49,21 @@ class TokenResponse(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     audience: str | None = None
 
 
-def authenticate_client(
+async def authenticate_client(
     runtime: Runtime, request: Request[Any, Any, Any], form: dict[str, str]
 ) -> ClientSettings:
     try:
-        client = runtime.clients.authenticate(form, request.headers.get("authorization"))
+        authenticated = runtime.clients.authenticate(form, request.headers.get("authorization"))
+        client = authenticated.client
+        if authenticated.assertion is not None and not await first_use(
+            runtime.pool,
+            scope="client_assertion",
+            key=f"{client.id}|{authenticated.assertion.jti}",
+            expires_at=datetime.fromtimestamp(authenticated.assertion.exp, UTC),
+            now=runtime.clock(),
+        ):
+            # Replayed to another instance (this one's memory refused replays to itself).
+            raise ClientAuthError("client assertion replayed")
     except ClientAuthError as exc:
         # One answer whatever the cause; the cause goes to the log only.
         runtime.log_refusal("client authentication failed", reason=str(exc))
@@ -65,7 +77,7 @@ def authenticate_client(
     return client
 
 
-def _dpop_jkt(runtime: Runtime, request: Request[Any, Any, Any]) -> str | None:
+async def _dpop_jkt(runtime: Runtime, request: Request[Any, Any, Any]) -> str | None:
     nonce_check = (
         runtime.dpop_nonces.valid if runtime.settings.config.oauth.require_dpop_nonce else None
     )
@@ -73,12 +85,14 @@ def _dpop_jkt(runtime: Runtime, request: Request[Any, Any, Any]) -> str | None:
         proof = single_proof(request.headers.getall("dpop", []))
         if proof is None:
             return None
-        return runtime.dpop.verify_for_issuance(
+        jkt = runtime.dpop.verify_for_issuance(
             proof,
             method="POST",
             url=f"{runtime.settings.service.issuer}{request.url.path}",
             nonce_valid=nonce_check,
         )
+        await remember_proof(runtime, proof, jkt=jkt)
+        return jkt
     except DPoPNonceRequired:
         raise oauth_error(
             "use_dpop_nonce",
@@ -290,14 +304,14 @@ async def token_endpoint(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[TokenResponse]:
     form = await read_form(request)
-    client = authenticate_client(runtime, request, form)
+    client = await authenticate_client(runtime, request, form)
     grant_type = form.get("grant_type", "")
     handler = _GRANTS.get(grant_type)  # type: ignore[call-overload]
     if handler is None:
         raise oauth_error("unsupported_grant_type", "grant_type is not supported")
     if grant_type not in client.grant_types:
         raise oauth_error("unauthorized_client", "this client may not use that grant type")
-    dpop_jkt = _dpop_jkt(runtime, request)
+    dpop_jkt = await _dpop_jkt(runtime, request)
     async with runtime.pool.acquire() as conn, conn.transaction():
         result = await handler(runtime, conn, client, form, dpop_jkt)
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}

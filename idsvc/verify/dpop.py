@@ -32,7 +32,14 @@ from idsvc.verify.errors import (
     DPoPWrongUrl,
 )
 
-__all__ = ["DPoPVerifier", "access_token_hash", "normalize_htu", "single_proof"]
+__all__ = [
+    "DPoPVerifier",
+    "ProofIdentity",
+    "access_token_hash",
+    "normalize_htu",
+    "proof_identity",
+    "single_proof",
+]
 
 _MAX_PROOF_BYTES = 8 * 1024
 _KTY_FOR_ALG = {"ES256": "EC", "EdDSA": "OKP", "RS256": "RSA"}
@@ -61,6 +68,21 @@ def single_proof(values: Sequence[str]) -> str | None:
     if len(values) > 1:
         raise DPoPMalformed("more than one DPoP header")
     return values[0] if values else None
+
+
+class ProofIdentity(msgspec.Struct, frozen=True, kw_only=True):
+    jti: str
+    iat: float
+
+
+def proof_identity(proof: str) -> ProofIdentity:
+    """The ``jti`` and ``iat`` of a proof that already passed verification, for a replay
+    store shared by several verifiers (the issuer's instances). Never a check by itself."""
+    claims = msgspec.json.decode(b64url_decode(proof.split(".")[1]), type=_ProofClaims)
+    # Both were checked present by the verification this follows.
+    assert claims.jti is not None
+    assert claims.iat is not None
+    return ProofIdentity(jti=claims.jti, iat=float(claims.iat))
 
 
 def access_token_hash(token: str) -> str:
@@ -116,6 +138,11 @@ class DPoPVerifier:
         self._clock = clock
         self._window = iat_window
         self._replay = _ReplayCache(max_replay_entries)
+
+    @property
+    def iat_window(self) -> float:
+        """How long around its ``iat`` a proof is accepted (and so must be remembered)."""
+        return self._window
 
     def verify(self, proof: str, *, jkt: str, token: str, method: str, url: str) -> None:
         """A proof presented with the token bound to ``jkt`` (at a resource server)."""

@@ -9,6 +9,7 @@ from litestar import Request, Response, post
 
 from idsvc.errors import BadRequest, Forbidden
 from idsvc.http.body import read_json
+from idsvc.oauth.proof_replay import remember_proof
 from idsvc.policy.decision import Deny
 from idsvc.runtime import RuntimeDependency
 from idsvc.tokens.issuance import issue_token
@@ -43,6 +44,7 @@ async def eligibility_token(
             dpop_jkt = runtime.dpop.verify_for_issuance(
                 proof, method="POST", url=f"{runtime.settings.service.issuer}{request.url.path}"
             )
+            await remember_proof(runtime, proof, jkt=dpop_jkt)
     except DPoPError as exc:
         raise BadRequest(f"DPoP proof refused: {exc.code}", code="invalid_dpop_proof") from None
     now = runtime.clock()

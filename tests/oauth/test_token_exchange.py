@@ -21,9 +21,11 @@ from idsvc.app import create_app
 from idsvc.oauth.config import ClientSettings
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.policy.model import PolicySettings
+from idsvc.settings import Settings
 from tests.conftest import FakeClock, make_settings
 from tests.oidc.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
 from tests.serving import _free_port, serve_in_thread
+from tests.verify.forge import Key, dpop_proof
 
 MODEL = "https://api.example.com/mythos-5"
 BACKEND_AUD = "backend-app"
@@ -69,9 +71,14 @@ def idp() -> Iterator[HostileIdP]:
 
 
 @pytest.fixture
-def service(idp: HostileIdP, database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
-    port = _free_port()
-    settings = make_settings(
+def port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, port: int) -> Settings:
+    """One configuration (one issuer, one key-encryption key) for every instance."""
+    return make_settings(
         database_url,
         tmp_path,
         policies=(POLICY,),
@@ -79,6 +86,9 @@ def service(idp: HostileIdP, database_url: str, tmp_path: Path, clock: FakeClock
         issuer=f"http://127.0.0.1:{port}",
         cookie_secure=False,
     )
+
+
+def _instance(idp: HostileIdP, settings: Settings, clock: FakeClock) -> Any:
     provider = ProviderSettings(
         id="upstream",
         display_name="Upstream",
@@ -88,9 +98,24 @@ def service(idp: HostileIdP, database_url: str, tmp_path: Path, clock: FakeClock
         trust_frameworks=("nist_800_63A",),
         assurance_map={"IAL2": "IAL2"},
     )
-    app = create_app(settings, clock=clock, extra_providers=((provider, CLIENT_SECRET),))
-    with serve_in_thread(app, port=port) as base_url:
+    return create_app(settings, clock=clock, extra_providers=((provider, CLIENT_SECRET),))
+
+
+@pytest.fixture
+def service(idp: HostileIdP, settings: Settings, clock: FakeClock, port: int) -> Iterator[str]:
+    with serve_in_thread(_instance(idp, settings, clock), port=port) as base_url:
         yield base_url
+
+
+@pytest.fixture
+def second_instance(
+    service: str, idp: HostileIdP, settings: Settings, clock: FakeClock
+) -> Iterator[str]:
+    """Another instance on the same database, as behind a load balancer: the same
+    configuration and issuer URL (proofs and assertions name the issuer), its own port and
+    its own memory."""
+    with serve_in_thread(_instance(idp, settings, clock)) as url:
+        yield url
 
 
 @pytest.fixture
@@ -271,3 +296,46 @@ async def test_introspection_needs_a_confidential_client_and_says_little_about_j
     assert public.status_code == 401
     junk = await http.post("/oauth2/introspect", data={"token": "not-a-token"}, headers=basic())
     assert junk.json() == {"active": False}
+
+
+async def test_a_replay_to_another_instance_is_refused(
+    http: httpx.AsyncClient, idp: HostileIdP, service: str, second_instance: str
+) -> None:
+    """Found: replay caches were per instance, so a client assertion or a DPoP proof used
+    at one instance was accepted by the next one behind the same load balancer."""
+    await signed_up(http)
+    holder = Key("ES256")
+
+    def proof() -> str:
+        return dpop_proof(holder, "", htu=f"{service}/oauth2/token", iat=time.time(), ath=None)
+
+    def form(signed: str) -> dict[str, str]:
+        return {
+            "grant_type": EXCHANGE,
+            "subject_token": id_token(idp),
+            "subject_token_type": ID_TOKEN,
+            "resource": MODEL,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": signed,
+        }
+
+    async with httpx.AsyncClient(base_url=second_instance, timeout=10) as other:
+        signed, used_proof = assertion(aud=f"{service}/oauth2/token"), proof()
+        first = await http.post("/oauth2/token", data=form(signed), headers={"DPoP": used_proof})
+        assert first.status_code == 200, first.text
+        # The same assertion at the other instance (with a fresh proof): single use.
+        again = await other.post("/oauth2/token", data=form(signed), headers={"DPoP": proof()})
+        assert again.status_code == 401
+        assert again.json()["error"] == "invalid_client"
+        # The same proof at the other instance (with a fresh assertion): single use.
+        fresh = assertion(aud=f"{service}/oauth2/token")
+        replayed = await other.post("/oauth2/token", data=form(fresh), headers={"DPoP": used_proof})
+        assert replayed.status_code == 400
+        assert replayed.json()["error"] == "invalid_dpop_proof"
+        # Control: fresh values are accepted by the other instance.
+        ok = await other.post(
+            "/oauth2/token",
+            data=form(assertion(aud=f"{service}/oauth2/token")),
+            headers={"DPoP": proof()},
+        )
+        assert ok.status_code == 200, ok.text
