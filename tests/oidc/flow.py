@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from collections.abc import Iterator
@@ -19,7 +20,14 @@ from idsvc.settings import Settings, StatusListSettings
 from tests.conftest import FakeClock, make_settings
 from tests.serving import _free_port, serve_in_thread
 
-__all__ = ["browser_token", "choose_persona", "confirm_link", "demo_service", "sign_in"]
+__all__ = [
+    "browser_token",
+    "choose_persona",
+    "confirm_link",
+    "demo_service",
+    "sign_in",
+    "token_subject",
+]
 
 _FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
 _TRANSACTION = re.compile(r'name="transaction" value="([^"]+)"')
@@ -108,3 +116,11 @@ async def browser_token(
     )
     assert response.status_code == 201, response.text
     return str(response.json()["access_token"])
+
+
+def token_subject(token: str) -> str:
+    """The ``sub`` a token carries (read without verifying: for comparing what a gateway
+    forwarded with what was issued)."""
+    payload = token.split(".")[1]
+    claims = msgspec.json.decode(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return str(claims["sub"])
