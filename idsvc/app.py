@@ -23,7 +23,6 @@ from idsvc.http.health import healthz, metrics, readyz
 from idsvc.http.metrics import PoolCollector, ScreeningListCollector
 from idsvc.http.middleware import RequestObserver
 from idsvc.http.problems import exception_handlers
-from idsvc.http.ratelimit import RateLimiter
 from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.keys.routes import key_routes
 from idsvc.keys.service import KeyService
@@ -96,13 +95,7 @@ def create_app(
             # are derived under their own label (accounts.person_match).
             person_key=lambda: keys.pairwise_key,
         ),
-        signin_limiter=RateLimiter(
-            per_minute=settings.service.signin_rate_limit, clock=lambda: clock().timestamp()
-        ),
         mailer=mailer or _smtp_mailer(settings),
-        token_limiter=RateLimiter(
-            per_minute=settings.service.token_rate_limit, clock=lambda: clock().timestamp()
-        ),
     )
     runtime.registry.register(PoolCollector(runtime.maybe_pool))
     runtime.registry.register(

@@ -37,8 +37,6 @@ class Runtime:
     clock: Clock
     keys: KeyService
     signin: SignInService
-    signin_limiter: RateLimiter
-    token_limiter: RateLimiter
     # Invitation e-mail: SMTP when configured, the console in `idsvc dev`, else none.
     mailer: Mailer | None = None
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
@@ -53,6 +51,10 @@ class Runtime:
     clients: ClientRegistry = field(init=False)
     # When the newest restricted-party list was imported (kept by a periodic job; /metrics).
     screening_list_imported_at: datetime | None = None
+    # Sign-in attempts per client address, token requests per person (and device-code
+    # approvals), counted across every instance.
+    signin_limiter: RateLimiter = field(init=False)
+    token_limiter: RateLimiter = field(init=False)
     _client_limiters: dict[str, RateLimiter] = field(default_factory=dict)
     _pool: Pool | None = None
 
@@ -72,6 +74,8 @@ class Runtime:
             clock_skew=self.settings.config.keys.clock_skew,
         )
         self.status_slots = StatusAllocator(lists.list_size)
+        self.signin_limiter = self._limiter("signin", self.settings.service.signin_rate_limit)
+        self.token_limiter = self._limiter("token", self.settings.service.token_rate_limit)
         self.clients = ClientRegistry(
             self.settings.config.clients,
             cli_client=self.settings.config.oauth.cli_client,
@@ -83,11 +87,16 @@ class Runtime:
     def _seconds(self) -> float:
         return self.clock().timestamp()
 
+    def _limiter(self, scope: str, per_minute: int) -> RateLimiter:
+        return RateLimiter(
+            scope=scope, per_minute=per_minute, pool=lambda: self.pool, clock=self._seconds
+        )
+
     def client_limiter(self, client: ClientSettings) -> RateLimiter:
-        """Each client's own budget of token requests per minute (per instance)."""
+        """Each client's own budget of token requests per minute (across instances)."""
         limiter = self._client_limiters.get(client.id)
         if limiter is None:
-            limiter = RateLimiter(per_minute=client.rate_limit, clock=self._seconds)
+            limiter = self._limiter("client", client.rate_limit)
             self._client_limiters[client.id] = limiter
         return limiter
 

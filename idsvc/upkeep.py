@@ -9,6 +9,7 @@ from __future__ import annotations
 from idsvc.audit import seal_pending
 from idsvc.background import PeriodicJobs
 from idsvc.db import Pool
+from idsvc.http.ratelimit import purge_rate_counters
 from idsvc.oidc.pending_links import purge_pending_links
 from idsvc.oidc.transactions import purge_transactions
 from idsvc.replay import purge_replay_guard
@@ -48,6 +49,7 @@ def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool) -> None:
             await conn.execute(_PURGE_NONCES, now)
             await conn.execute(_PURGE_SESSIONS, now)
             await purge_replay_guard(conn, now=now)
+            await purge_rate_counters(conn, now=now)
 
     async def note_screening_list() -> None:
         async with pool.acquire() as conn:

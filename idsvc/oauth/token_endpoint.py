@@ -73,7 +73,7 @@ async def authenticate_client(
             status=401,
             headers={"WWW-Authenticate": 'Basic realm="idsvc"'},
         ) from None
-    runtime.client_limiter(client).hit(f"client:{client.id}")
+    await runtime.client_limiter(client).hit(f"client:{client.id}")
     return client
 
 
@@ -243,7 +243,7 @@ async def _refresh_token_grant(
     if grant.dpop_jkt is not None and dpop_jkt != grant.dpop_jkt:
         await _audit_refusal(conn, client, reason="dpop_key_mismatch", audience=audience, now=now)
         return oauth_error("invalid_dpop_proof", "this refresh token is bound to another DPoP key")
-    runtime.token_limiter.hit(f"user:{grant.user_id}")
+    await runtime.token_limiter.hit(f"user:{grant.user_id}", conn=conn)
     issued = await _eligibility(
         runtime,
         conn,
@@ -286,7 +286,7 @@ async def _token_exchange_grant(
         directory=runtime.signin.directory,
         now=runtime.clock(),
     )
-    runtime.token_limiter.hit(f"user:{user_id}")
+    await runtime.token_limiter.hit(f"user:{user_id}", conn=conn)
     return await _eligibility(
         runtime, conn, user_id=user_id, audience=audience, client=client, dpop_jkt=dpop_jkt
     )

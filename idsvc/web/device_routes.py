@@ -64,7 +64,7 @@ async def device_decision(
     if not csrf_valid(session, presented if isinstance(presented, str) else None):
         raise Forbidden("the form is stale or came from another site", code="csrf_failed")
     # Guessing codes needs many tries: each person gets the token-request budget.
-    runtime.token_limiter.hit(f"device:{session.user_id}")
+    await runtime.token_limiter.hit(f"device:{session.user_id}")
     typed = str(form.get("user_code", ""))[:20]
     approve = form.get("decision") == "approve"
     async with runtime.pool.acquire() as conn, conn.transaction():

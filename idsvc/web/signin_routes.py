@@ -152,7 +152,7 @@ async def login_page(request: Request[Any, Any, Any], runtime: RuntimeDependency
 async def login_start(
     request: Request[Any, Any, Any], provider_id: FromPath[str], runtime: RuntimeDependency
 ) -> Response[Any]:
-    runtime.signin_limiter.hit(request.client.host if request.client else "unknown")
+    await runtime.signin_limiter.hit(request.client.host if request.client else "unknown")
     session = await current_session(request, runtime)
     binding = new_browser_binding()
     try:

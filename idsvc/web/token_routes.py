@@ -36,7 +36,7 @@ async def eligibility_token(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[TokenResponse]:
     session = await require_session(request, runtime, changing=True)
-    runtime.token_limiter.hit(f"user:{session.user_id}")
+    await runtime.token_limiter.hit(f"user:{session.user_id}")
     body = await read_json(request, TokenRequest)
     dpop_jkt = None
     try:
