@@ -28,9 +28,9 @@ _SYSTEM_USER = "pgserver"
 
 
 class LocalCluster:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, name: str = "data") -> None:
         self.root = root
-        self.data = root / "data"
+        self.data = root / name
         self.port = _free_port()
         self._user = _SYSTEM_USER if os.geteuid() == 0 else None
 
@@ -60,8 +60,25 @@ class LocalCluster:
                 f"unix_socket_directories = '{self.root}'\nfsync = off\n"
             )
 
+    def standby(self, name: str = "standby") -> LocalCluster:
+        """A streaming standby of this (running) server, made with pg_basebackup -R, on a
+        port of its own, started."""
+        standby = LocalCluster(self.root, name)
+        self._run(
+            "pg_basebackup", "-D", str(standby.data), "-h", "127.0.0.1", "-p", str(self.port),
+            "-U", "postgres", "-R", "-X", "stream", timeout=120,
+        )  # fmt: skip
+        with (standby.data / "postgresql.conf").open("a") as conf:
+            conf.write(f"port = {standby.port}\n")
+        standby.start()
+        return standby
+
+    def promote(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-w", "promote")
+
     def start(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "start")
+        log = self.root / f"{self.data.name}.log"
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(log), "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
