@@ -43,6 +43,15 @@ WHERE u.id = $1
 """
 
 
+# Issuance and revocation of one person's tokens never interleave: issuance holds the
+# person's row FOR SHARE from before it reads the facts until it commits (with the token's
+# status slot); a revocation takes it FOR UPDATE before it changes the statuses
+# (tokens.revocation). Without this, a token decided on facts read just before a
+# revocation committed got its slot just after the revocation's update ran, and stayed
+# valid for its whole lifetime (found by tests/faults/test_chaos.py). Its own statement:
+# a lock taken inside the facts query would leave the facts read from before the wait.
+_LOCK_SUBJECT = "SELECT 1 FROM users WHERE id = $1 FOR SHARE"
+
 # The same facts for a page of people (an org admin's member list), in one query.
 _FACTS_MANY = """
 SELECT u.id,
@@ -124,6 +133,7 @@ async def issue_token(
         raise BadRequest("no policy protects that audience", code="invalid_target")
     if policy.dpop == "required" and dpop_jkt is None:
         raise BadRequest("this audience requires a DPoP-bound token", code="invalid_dpop_proof")
+    await conn.execute(_LOCK_SUBJECT, user_id)
     decision = decide(policy, await load_subject_facts(conn, user_id), now)
     if isinstance(decision, Deny):
         await record_event(

@@ -135,10 +135,23 @@ async def _audit(
     return changed
 
 
+# Taken before a change of a person's token statuses, so that an issuance of theirs under
+# way (holding the row FOR SHARE, tokens.issuance) commits its slot first and the change
+# finds it; an issuance starting meanwhile waits, then reads the facts after the change.
+_LOCK_PERSON = "SELECT 1 FROM users WHERE id = $1 FOR UPDATE"
+# The same for every member of an organisation, in one order (no deadlock between two).
+_LOCK_MEMBERS = """
+SELECT 1 FROM users
+WHERE id IN (SELECT user_id FROM memberships WHERE org_id = $1 AND user_id IS NOT NULL)
+ORDER BY id FOR UPDATE
+"""
+
+
 async def revoke_user_tokens(
     conn: Connection, user_id: uuid.UUID, *, actor: str, reason: str, now: datetime
 ) -> int:
     """An attestation revoked, the user disabled: every live token of the user."""
+    await conn.execute(_LOCK_PERSON, user_id)
     changed = await conn.fetchval(_BY_USER, user_id, INVALID, now, _FROM[INVALID])
     return await _audit(
         conn, changed, status=INVALID, target=f"user:{user_id}", actor=actor, reason=reason, now=now
@@ -173,6 +186,7 @@ async def revoke_key_tokens(
 async def suspend_org_tokens(
     conn: Connection, org_id: uuid.UUID, *, actor: str, reason: str, now: datetime
 ) -> int:
+    await conn.execute(_LOCK_MEMBERS, org_id)
     changed = await conn.fetchval(_BY_ORG, org_id, SUSPENDED, now, _FROM[SUSPENDED])
     return await _audit(
         conn, changed, status=SUSPENDED, target=f"org:{org_id}", actor=actor, reason=reason, now=now
@@ -201,6 +215,7 @@ async def _membership(
     if status == VALID:
         changed = await conn.fetchval(_MEMBERSHIP_VALID_AGAIN, org_id, user_id, now)
     else:
+        await conn.execute(_LOCK_PERSON, user_id)
         changed = await conn.fetchval(_BY_MEMBERSHIP, org_id, user_id, status, now, _FROM[status])
     return await _audit(
         conn, changed, status=status, target=f"org:{org_id}", actor=actor, reason=reason, now=now
