@@ -10,6 +10,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from idsvc.db import is_database_outage
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -31,8 +33,12 @@ class PeriodicJobs:
                 await job()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                _log.exception("background job failed", extra={"job": name})
+            except Exception as exc:
+                if is_database_outage(exc):
+                    # Expected while PostgreSQL restarts or fails over; the next tick retries.
+                    _log.warning("background job: database unavailable", extra={"job": name})
+                else:
+                    _log.exception("background job failed", extra={"job": name})
             await asyncio.sleep(interval)
 
     async def stop(self) -> None:
