@@ -122,6 +122,9 @@ _OUTAGE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.ReadOnlySQLTransactionError,
+    # Seen when the server drops a connection in the middle of an operation (a restart
+    # under load: "cannot switch to state 15; another operation is in progress").
+    asyncpg.exceptions.InternalClientError,
 )
 
 
