@@ -26,6 +26,7 @@ from idsvc.oauth.form import read_form
 from idsvc.oauth.grants import GrantRefused, create_grant, find_grant, rotate_refresh_token
 from idsvc.oauth.proof_replay import remember_proof
 from idsvc.policy.decision import Deny
+from idsvc.policy.explain import explained_reasons
 from idsvc.replay import first_use
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.tokens.issuance import issue_token
@@ -147,6 +148,7 @@ async def _eligibility(
             "the policy for this audience does not grant access",
             status=403,
             reasons=list(minted.reasons),
+            explanations=explained_reasons(runtime.policies[audience], minted),
         )
     return TokenResponse(
         access_token=minted.token,

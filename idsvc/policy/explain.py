@@ -9,7 +9,7 @@ from __future__ import annotations
 from idsvc.policy.decision import Decision, Grant
 from idsvc.policy.model import PolicySettings
 
-__all__ = ["REASON_TEXT", "explain"]
+__all__ = ["REASON_TEXT", "explain", "explained_reasons"]
 
 REASON_TEXT = {
     "user_disabled": "Your account is disabled; contact support.",
@@ -73,3 +73,16 @@ def explain(policy: PolicySettings, decision: Decision) -> tuple[str, ...]:
         REASON_TEXT.get(reason, reason).format(min_assurance=policy.min_assurance)
         for reason in decision.reasons
     )
+
+
+def explained_reasons(policy: PolicySettings, decision: Decision) -> list[dict[str, str]]:
+    """A denial's reasons for a program and its person: each stable code with the words
+    the status page uses (the person's own reasons; never their nationality)."""
+    return [
+        {"reason": reason, "explanation": text}
+        for reason, text in zip(
+            decision.reasons if not isinstance(decision, Grant) else (),
+            explain(policy, decision),
+            strict=True,
+        )
+    ]

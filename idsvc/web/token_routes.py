@@ -11,6 +11,7 @@ from idsvc.errors import BadRequest, Forbidden
 from idsvc.http.body import read_json
 from idsvc.oauth.proof_replay import remember_proof
 from idsvc.policy.decision import Deny
+from idsvc.policy.explain import explained_reasons
 from idsvc.runtime import RuntimeDependency
 from idsvc.tokens.issuance import issue_token
 from idsvc.verify.dpop import single_proof
@@ -68,6 +69,7 @@ async def eligibility_token(
             code="access_denied",
             error="access_denied",
             reasons=list(minted.reasons),
+            explanations=explained_reasons(runtime.policies[body.audience], minted),
         )
     return Response(
         TokenResponse(

@@ -199,6 +199,9 @@ async def test_a_denial_on_refresh_lists_reasons_and_keeps_the_refresh_token(
     assert denied.status_code == 403
     assert denied.json()["error"] == "access_denied"
     assert denied.json()["reasons"] == ["not_us_person"]
+    [explained] = denied.json()["explanations"]
+    assert explained["reason"] == "not_us_person"
+    assert "U.S. persons" in explained["explanation"]
     again = await program.refresh(str(granted["refresh_token"]), MODEL)
     assert again.json()["error"] == "access_denied"
 

@@ -140,6 +140,10 @@ async def test_denials_say_why_and_are_audited(
     problem = response.json()
     assert problem["error"] == "access_denied"
     assert problem["reasons"] == reasons
+    # Each code with the words the status page uses, so a page or a CLI can show them.
+    assert [e["reason"] for e in problem["explanations"]] == reasons
+    assert all(len(e["explanation"]) > 20 for e in problem["explanations"])
+    assert "CN" not in str(problem["explanations"])  # never the person's nationality
     conn = await db.connect(database_url)
     try:
         event = await conn.fetchrow("SELECT data FROM audit_events WHERE action = 'token.denied'")
