@@ -40,8 +40,9 @@ lock: ## refresh requirements*.txt (the lock files) from pyproject.toml, then re
 	$(MAKE) install
 
 .PHONY: dev
-dev: $(STAMP) ## run idsvc locally: embedded PostgreSQL, demo identity provider, http://127.0.0.1:8000
-	$(BIN)/idsvc dev
+PORT ?= 8000
+dev: $(STAMP) ## run idsvc locally: embedded PostgreSQL, demo identity provider, http://127.0.0.1:$(PORT) (make dev PORT=8001 if 8000 is taken)
+	$(BIN)/idsvc dev --port $(PORT)
 
 # Browser tests drive Debian's chromium (Playwright never downloads a browser here).
 CHROMIUM ?= /usr/bin/chromium

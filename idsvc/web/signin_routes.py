@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath
@@ -302,7 +303,11 @@ async def status_api(request: Request[Any, Any, Any], runtime: RuntimeDependency
         raise Unauthenticated("sign in first")
     async with runtime.pool.acquire() as conn:
         status = user_status(await current_attestations(conn, session.user_id), runtime.clock())
-    return Response(status, headers={"Cache-Control": "no-store"})
+    # The session's CSRF token, for scripts that then POST /v1/eligibility-tokens. Another
+    # site can make a browser send this request but never read the answer (no CORS), so
+    # the token is as safe here as in the pages' hidden inputs.
+    body = {**msgspec.to_builtins(status), "csrf_token": csrf_token(session)}
+    return Response(body, headers={"Cache-Control": "no-store"})
 
 
 signin_routes = [home, login_page, login_start, login_callback, logout, status_page, status_api]

@@ -296,3 +296,20 @@ async def test_two_dpop_headers_are_refused(
     )
     assert response.status_code == 400, response.text
     assert response.json()["type"] == "urn:idsvc:problem:invalid_dpop_proof"
+
+
+async def test_a_script_gets_the_csrf_token_from_v1_me(client: httpx.AsyncClient) -> None:
+    """A script signed in with a session cookie needs no page scraping: /v1/me gives the
+    CSRF token the state-changing calls require."""
+    await sign_in(client, "us-citizen")
+    me = (await client.get("/v1/me")).json()
+    response = await client.post(
+        "/v1/eligibility-tokens",
+        json={"audience": MODEL},
+        headers={"x-csrf-token": me["csrf_token"]},
+    )
+    assert response.status_code == 201, response.text
+    forged = await client.post(
+        "/v1/eligibility-tokens", json={"audience": MODEL}, headers={"x-csrf-token": "x" * 64}
+    )
+    assert forged.status_code == 403
