@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from typing import TYPE_CHECKING
 
@@ -16,11 +17,12 @@ from idsvc.keys.encryption import generate_kek_file
 from idsvc.mail.outbox import outbox_route
 from idsvc.mail.senders import ConsoleMailer
 from idsvc.oidc.provider_config import ProviderSettings
+from idsvc.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from idsvc.settings import ConfigError, Settings
 
-__all__ = ["serve", "serve_dev"]
+__all__ = ["dev_settings", "serve", "serve_dev"]
 
 
 def serve(
@@ -58,12 +60,23 @@ def serve(
     return 0
 
 
-def serve_dev(settings: Settings, *, port: int) -> int:
-    """Local development: plain http on loopback, so cookies cannot be Secure."""
-    issuer = f"http://127.0.0.1:{port}"
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def dev_settings(settings: Settings, *, port: int) -> Settings:
+    """Local development: plain http on loopback, so cookies cannot be Secure. The issuer
+    follows the port unless the file names one: the demo provider's redirect URIs derive
+    from it, and a default issuer on another port fails every sign-in."""
+    configured = settings.config.service.issuer
     service = msgspec.structs.replace(
         settings.config.service,
-        issuer=settings.config.service.issuer if settings.config_path else issuer,
+        issuer=configured if configured != ServiceSettings().issuer else f"http://127.0.0.1:{port}",
         cookie_secure=False,
         listen_host="127.0.0.1",
         listen_port=port,
@@ -73,11 +86,23 @@ def serve_dev(settings: Settings, *, port: int) -> int:
         # A local key-encryption key, kept with the local data it protects.
         kek = generate_kek_file(settings.data_dir / "key-encryption-key")
         secrets = msgspec.structs.replace(secrets, key_encryption_key=kek)
-    settings = msgspec.structs.replace(
+    return msgspec.structs.replace(
         settings,
         config=msgspec.structs.replace(settings.config, service=service),
         secrets=secrets,
     )
+
+
+def serve_dev(settings: Settings, *, port: int) -> int:
+    if _port_in_use(port):
+        print(
+            f"idsvc dev: port {port} is already in use; choose another with "
+            f"`make dev PORT={port + 1}` (or `idsvc dev --port {port + 1}`)",
+            file=sys.stderr,
+        )
+        return 1
+    settings = dev_settings(settings, port=port)
+    service = settings.config.service
     print(f"idsvc dev: data in {settings.data_dir}", flush=True)
     print(f"idsvc dev: open {service.issuer}/login in your browser", flush=True)
     print("idsvc dev: sign in with the demo identity provider (personas, not real people)")
