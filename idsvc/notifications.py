@@ -42,7 +42,6 @@ class Subscription:
         self._on_notify = on_notify
         self._on_resubscribed = on_resubscribed
         self._conn: Connection | None = None
-        self.resubscriptions = 0
 
     @property
     def listening(self) -> bool:
@@ -68,7 +67,6 @@ class Subscription:
                 _log.warning("listener connection lost", extra={"channel": self.channel})
         self._drop()
         await self.start(connect)
-        self.resubscriptions += 1
         _log.info("listening again", extra={"channel": self.channel})
         # Whatever was notified while nobody listened is lost: catch up now.
         self._on_resubscribed()

@@ -21,7 +21,7 @@ from idsvc.errors import Forbidden
 from idsvc.oidc.linking import answer_link
 from idsvc.oidc.pending_links import pending_link
 from idsvc.oidc.refusal import SignInRefused, audit_refusal
-from idsvc.runtime import Runtime, RuntimeDependency
+from idsvc.runtime import RuntimeDependency
 from idsvc.web.auth import current_session
 from idsvc.web.pages import page
 from idsvc.web.signin_cookie import browser_binding, cleared_binding_cookie
@@ -47,10 +47,6 @@ def _adds(drafts: tuple[AttestationDraft, ...]) -> list[dict[str, str]]:
     ]
 
 
-def _secure(runtime: Runtime) -> bool:
-    return runtime.settings.service.cookie_secure
-
-
 @get("/link", include_in_schema=False)
 async def link_confirmation(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
@@ -58,7 +54,7 @@ async def link_confirmation(
     session = await current_session(request, runtime)
     if session is None:
         return Redirect("/login", status_code=303)
-    binding = browser_binding(request, secure=_secure(runtime))
+    binding = browser_binding(request, secure=runtime.settings.service.cookie_secure)
     identity, account = None, None
     async with runtime.pool.acquire() as conn:
         if binding is not None:
@@ -93,7 +89,7 @@ async def link_answer(request: Request[Any, Any, Any], runtime: RuntimeDependenc
     presented = form.get("csrf_token")
     if not csrf_valid(session, presented if isinstance(presented, str) else None):
         raise Forbidden("the form is stale or came from another site", code="csrf_failed")
-    secure = _secure(runtime)
+    secure = runtime.settings.service.cookie_secure
     binding = browser_binding(request, secure=secure)
     try:
         if binding is None:

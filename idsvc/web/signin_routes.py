@@ -115,13 +115,9 @@ def safe_return_to(value: str | None) -> str:
     return "/me"
 
 
-def _secure(runtime: Runtime) -> bool:
-    return runtime.settings.service.cookie_secure
-
-
 def _cookie(runtime: Runtime, value: str, *, max_age: int) -> Cookie:
     return Cookie(
-        key=session_cookie_name(_secure(runtime)),
+        key=session_cookie_name(runtime.settings.service.cookie_secure),
         value=value,
         max_age=max_age,
         path="/",
@@ -169,7 +165,9 @@ async def login_start(
         return refusal_response(request, refusal, status=status)
     response: Response[Any] = Redirect(url, status_code=303)
     lifetime = int(TRANSACTION_LIFETIME.total_seconds())
-    response.set_cookie(binding_cookie(binding, secure=_secure(runtime), max_age=lifetime))
+    response.set_cookie(
+        binding_cookie(binding, secure=runtime.settings.service.cookie_secure, max_age=lifetime)
+    )
     return response
 
 
@@ -181,7 +179,7 @@ async def login_callback(
         k: v for k, v in request.query_params.items() if isinstance(v, str) and len(v) <= 2048
     }
     session = await current_session(request, runtime)
-    secure = _secure(runtime)
+    secure = runtime.settings.service.cookie_secure
     try:
         result = await runtime.signin.complete(
             runtime.pool,
@@ -255,7 +253,7 @@ async def logout(request: Request[Any, Any, Any], runtime: RuntimeDependency) ->
     presented = form.get("csrf_token") or request.headers.get("x-csrf-token")
     if not csrf_valid(session, presented if isinstance(presented, str) else None):
         raise Forbidden("the form is stale or came from another site", code="csrf_failed")
-    cookie = request.cookies.get(session_cookie_name(_secure(runtime)), "")
+    cookie = request.cookies.get(session_cookie_name(runtime.settings.service.cookie_secure), "")
     async with runtime.pool.acquire() as conn, conn.transaction():
         await end_session(conn, cookie, now=runtime.clock())
         await record_event(

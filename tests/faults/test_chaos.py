@@ -31,8 +31,7 @@ import httpx
 import pytest
 
 from idsvc import db
-from idsvc.attestations.mapping import AttestationDraft
-from idsvc.attestations.store import record_attestations, revoke_attestation
+from idsvc.attestations.store import revoke_attestation
 from idsvc.jose.jwk import thumbprint
 from idsvc.oauth.config import OAuthSettings
 from idsvc.oauth.grants import create_grant
@@ -41,6 +40,7 @@ from tests.cli import run_idsvc
 from tests.faults.cluster import LocalCluster, local_cluster
 from tests.gateway.nginx import run_nginx, sidecar, wait_for
 from tests.orgs.browser import Caller, signed_in
+from tests.orgs.factories import attest
 from tests.serving import _free_port
 from tests.verify.forge import Key, dpop_proof
 
@@ -146,22 +146,8 @@ async def people(url: str, now: datetime) -> list[Caller]:
         callers = []
         for n in range(PEOPLE):
             caller = await signed_in(pool, now, email=f"p{n}@example.com")
-            drafts = [
-                AttestationDraft(
-                    kind=kind,
-                    values=values,
-                    trust_framework="nist_800_63A",
-                    assurance="IAL2",
-                    verified_at=now - timedelta(days=1),
-                    expires_at=now + timedelta(days=300),
-                    evidence=(),
-                )
-                for kind, values in (("nationalities", ("US",)), ("us_person_basis", ("citizen",)))
-            ]
             async with db.transaction(pool) as conn:
-                await record_attestations(
-                    conn, user_id=caller.user_id, provider="proofer", drafts=drafts, now=now
-                )
+                await attest(conn, now, caller.user_id)
             callers.append(caller)
         return callers
     finally:

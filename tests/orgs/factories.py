@@ -4,9 +4,11 @@ something else (the organisation API itself is tested through HTTP)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from idsvc.accounts.users import sign_in_identity
+from idsvc.attestations.mapping import AttestationDraft
+from idsvc.attestations.store import record_attestations
 from idsvc.db import Connection
 from idsvc.orgs.members import enrol_member
 from idsvc.orgs.records import Membership, OrgStatus
@@ -67,3 +69,28 @@ async def add_member(
         actor="test",
         now=now,
     )
+
+
+async def attest(
+    conn: Connection,
+    now: datetime,
+    user_id: uuid.UUID,
+    *,
+    nationalities: tuple[str, ...] = ("US",),
+    basis: str | None = "citizen",
+) -> None:
+    """Attestations as a proofing provider would record them (IAL2, valid for 300 days)."""
+    facts = [("nationalities", nationalities)] + ([("us_person_basis", (basis,))] if basis else [])
+    drafts = [
+        AttestationDraft(
+            kind=kind,  # type: ignore[arg-type]
+            values=values,
+            trust_framework="t",
+            assurance="IAL2",
+            verified_at=now - timedelta(days=1),
+            expires_at=now + timedelta(days=300),
+            evidence=(),
+        )
+        for kind, values in facts
+    ]
+    await record_attestations(conn, user_id=user_id, provider="p", drafts=drafts, now=now)

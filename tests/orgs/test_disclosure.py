@@ -4,7 +4,6 @@ depends on nationality, residency or screening (docs/privacy.md, tested per cell
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,12 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.app import create_app
-from idsvc.attestations.mapping import AttestationDraft
-from idsvc.attestations.store import record_attestations
 from idsvc.orgs.disclosure import admin_state
 from idsvc.policy.decision import Reason
 from idsvc.policy.model import PolicySettings
 from tests.conftest import FakeClock, make_settings
 from tests.orgs.browser import signed_in
-from tests.orgs.factories import add_member, create_org
+from tests.orgs.factories import add_member, attest, create_org
 
 NO_CN = "https://api.example.com/no-cn"
 POLICY = PolicySettings(
@@ -88,18 +85,7 @@ async def test_the_members_list_and_page_carry_states_not_reasons(
         await add_member(conn, clock(), org, admin.user_id, role="admin")
         for person, country in ((chinese, "CN"), (german, "DE")):
             await add_member(conn, clock(), org, person.user_id)
-            draft = AttestationDraft(
-                kind="nationalities",
-                values=(country,),
-                trust_framework="t",
-                assurance="IAL2",
-                verified_at=clock() - timedelta(days=1),
-                expires_at=clock() + timedelta(days=300),
-                evidence=(),
-            )
-            await record_attestations(
-                conn, user_id=person.user_id, provider="p", drafts=[draft], now=clock()
-            )
+            await attest(conn, clock(), person.user_id, nationalities=(country,), basis=None)
     client.cookies.update(admin.cookies)
     listed = await client.get(f"/v1/orgs/{org}/members")
     page = await client.get(f"/console/my-orgs/{org}")

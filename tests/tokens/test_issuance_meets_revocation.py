@@ -19,12 +19,12 @@ import pytest
 
 from idsvc import db
 from idsvc.app import create_app
-from idsvc.attestations.mapping import AttestationDraft
-from idsvc.attestations.store import record_attestations, revoke_attestation
+from idsvc.attestations.store import revoke_attestation
 from idsvc.policy.model import PolicySettings
 from idsvc.tokens.status_slots import StatusAllocator
 from tests.conftest import FakeClock, make_settings
 from tests.orgs.browser import Caller, signed_in
+from tests.orgs.factories import attest
 from tests.serving import serve_in_thread
 
 MODEL = "https://api.example.com/mythos-5"
@@ -45,22 +45,8 @@ async def client(
 
 async def citizen(pool: db.Pool, clock: FakeClock) -> tuple[Caller, uuid.UUID]:
     caller = await signed_in(pool, clock(), email="ann@example.com")
-    drafts = [
-        AttestationDraft(
-            kind=kind,
-            values=values,
-            trust_framework="t",
-            assurance="IAL2",
-            verified_at=clock() - timedelta(days=1),
-            expires_at=clock() + timedelta(days=300),
-            evidence=(),
-        )
-        for kind, values in (("nationalities", ("US",)), ("us_person_basis", ("citizen",)))
-    ]
     async with db.transaction(pool) as conn:
-        await record_attestations(
-            conn, user_id=caller.user_id, provider="p", drafts=drafts, now=clock()
-        )
+        await attest(conn, clock(), caller.user_id)
     basis = await pool.fetchval("SELECT id FROM attestations WHERE kind = 'us_person_basis'")
     return caller, basis
 

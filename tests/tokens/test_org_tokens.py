@@ -4,7 +4,6 @@ denial as soon as the membership or the organisation stops qualifying."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import jwt as pyjwt
@@ -14,13 +13,11 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.app import create_app
-from idsvc.attestations.mapping import AttestationDraft
-from idsvc.attestations.store import record_attestations
 from idsvc.orgs.members import set_member_status
 from idsvc.policy.model import OrgRequirement, PolicySettings
 from tests.conftest import FakeClock, make_settings
 from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import add_member, create_org
+from tests.orgs.factories import add_member, attest, create_org
 
 AUDIENCE = "https://api.example.com/ci-model"
 POLICY = PolicySettings(
@@ -44,22 +41,8 @@ async def client(
 
 async def verified_citizen(pool: db.Pool, clock: FakeClock) -> Caller:
     caller = await signed_in(pool, clock())
-    drafts = [
-        AttestationDraft(
-            kind=kind,
-            values=values,
-            trust_framework="t",
-            assurance="IAL2",
-            verified_at=clock() - timedelta(days=1),
-            expires_at=clock() + timedelta(days=300),
-            evidence=(),
-        )
-        for kind, values in (("nationalities", ("US",)), ("us_person_basis", ("citizen",)))
-    ]
     async with db.transaction(pool) as conn:
-        await record_attestations(
-            conn, user_id=caller.user_id, provider="p", drafts=drafts, now=clock()
-        )
+        await attest(conn, clock(), caller.user_id)
     return caller
 
 
