@@ -23,6 +23,8 @@ from idsvc.orgs.member_list import MemberQuery, list_members
 from idsvc.orgs.organisations import get_organisation, list_user_organisations
 from idsvc.orgs.state_rules import ORG_ACTIONS, OrgAction, allowed
 from idsvc.runtime import Runtime
+from idsvc.scim.group_admin_routes import group_view
+from idsvc.scim.groups import list_groups
 from idsvc.scim.tokens import list_tokens
 from idsvc.web.pages import page
 
@@ -65,6 +67,10 @@ class MemberAction(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 class RoleForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     role: Literal["admin", "member"]
+
+
+class GroupRoleForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    role: Literal["none", "admin"]
 
 
 class TokenForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -115,6 +121,7 @@ async def org_page(
         )
         tokens = await list_tokens(conn, org_id)
         domains = await list_domains(conn, org_id)
+        groups = [group_view(g) for g in await list_groups(conn, org_id)]
     return page(
         "console/my_org.html",
         title=org.legal_name,
@@ -125,6 +132,7 @@ async def org_page(
         q=query.q,
         tokens=tokens,
         domains=domains,
+        groups=groups,
         # Forms the organisation's state allows (state_rules); the rest are not shown.
         may={action: allowed(org.status, action) for action in ORG_ACTIONS},
         scim_base=f"{runtime.settings.service.issuer}/scim/v2",

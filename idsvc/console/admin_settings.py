@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from idsvc.console.admin_common import (
     AutoJoinForm,
     DomainForm,
+    GroupRoleForm,
     TokenForm,
     admin_viewer,
     form_or_page,
@@ -30,6 +31,7 @@ from idsvc.orgs.domains import (
     set_auto_join,
 )
 from idsvc.runtime import RuntimeDependency
+from idsvc.scim.groups import set_group_role
 from idsvc.scim.tokens import create_token, revoke_token
 
 __all__ = ["settings_pages"]
@@ -79,6 +81,40 @@ async def revoke_scim_token(
             now=runtime.clock(),
         )
     return Redirect(f"/console/my-orgs/{org_id}?done=token-revoked", status_code=303)
+
+
+@post(
+    "/my-orgs/{org_id:uuid}/scim-groups/{group_id:uuid}/role",
+    include_in_schema=False,
+    status_code=303,
+)
+async def group_role_page(
+    request: Request[Any, Any, Any],
+    org_id: FromPath[uuid.UUID],
+    group_id: FromPath[uuid.UUID],
+    runtime: RuntimeDependency,
+) -> Response[Any]:
+    seen = await admin_viewer(request, runtime, org_id, "enroll")
+    form, problem = await form_or_page(
+        request, runtime, org_id, seen, struct=GroupRoleForm, failed="group"
+    )
+    if problem is not None:
+        return problem
+    try:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await set_group_role(
+                conn,
+                org_id,
+                group_id,
+                None if form.role == "none" else form.role,
+                actor=f"user:{seen.session.user_id}",
+                now=runtime.clock(),
+            )
+    except IdsvcError as exc:  # last_admin, or a group gone meanwhile
+        return await org_page(
+            request, runtime, org_id, seen, status=exc.status, group_error=exc.detail
+        )
+    return Redirect(f"/console/my-orgs/{org_id}?done=group-role", status_code=303)
 
 
 @post("/my-orgs/{org_id:uuid}/domains", include_in_schema=False, status_code=303)
@@ -208,6 +244,7 @@ async def auto_join_page(
 settings_pages = [
     new_scim_token,
     revoke_scim_token,
+    group_role_page,
     add_domain_page,
     verify_domain_page,
     remove_domain_page,

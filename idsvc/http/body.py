@@ -34,7 +34,7 @@ async def read_json(request: Request[Any, Any, Any], struct_type: type[T]) -> T:
             f"invalid request body: {exc}",
             errors=[{"field": field, "message": str(exc).rpartition(" - at `")[0] or str(exc)}],
         ) from None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         raise BadRequest("the request body is not valid JSON", code="malformed_json") from None
 
 

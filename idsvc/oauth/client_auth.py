@@ -185,7 +185,7 @@ def _unverified_issuer(assertion: str) -> str:
     padded = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         payload = json.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):  # nesting: an attack, not JSON
         raise ValueError("undecodable payload") from None
     issuer = payload.get("iss") if isinstance(payload, dict) else None
     if not isinstance(issuer, str):

@@ -76,7 +76,7 @@ def _unverified_audience(token: str) -> str | None:
         return None
     try:
         claims = json.loads(b64url_decode(parts[1]))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     aud = claims.get("aud") if isinstance(claims, dict) else None
     return aud if isinstance(aud, str) else None

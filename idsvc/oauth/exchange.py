@@ -29,7 +29,7 @@ def _unverified_claims(token: str) -> dict[str, object]:
         raise oauth_error("invalid_request", "subject_token is not a compact JWS")
     try:
         payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):
         raise oauth_error("invalid_request", "subject_token payload is not JSON") from None
     if not isinstance(payload, dict):
         raise oauth_error("invalid_request", "subject_token payload is not an object")

@@ -384,7 +384,7 @@ class SignInService:
                 metadata.userinfo_endpoint, headers={"Authorization": f"Bearer {access_token}"}
             )
             userinfo = msgspec.json.decode(response.content, type=dict[str, Any])
-        except (httpx.HTTPError, msgspec.DecodeError):
+        except (httpx.HTTPError, msgspec.DecodeError, RecursionError):
             raise SignInRefused("userinfo_failed") from None
         if response.status_code != 200:
             raise SignInRefused("userinfo_failed", f"status {response.status_code}")

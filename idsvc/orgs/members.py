@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to
@@ -84,7 +85,8 @@ async def enrol_member(
     display_name: str | None = None,
 ) -> Membership:
     """Raises Conflict when the person already holds a membership that is not removed."""
-    if email is None and user_id is None:
+    if email is None and user_id is None and source != "scim":
+        # Only an identity provider may enrol someone it gave no address (kept unclaimable).
         raise ValueError("a membership needs a user or an e-mail address")
     row = await conn.fetchrow(
         _INSERT,
@@ -224,11 +226,19 @@ async def set_member_role(
 
 _UPDATE_DETAILS = """
 UPDATE memberships
-SET email = CASE WHEN user_id IS NULL THEN lower($3) ELSE email END,
+SET email = CASE WHEN user_id IS NOT NULL THEN email
+                 -- only a membership a provider created may lose its address (see 0015)
+                 WHEN $3::text IS NULL AND source <> 'scim' THEN email
+                 ELSE lower($3) END,
     external_id = $4, display_name = $5, updated_at = $6
 WHERE org_id = $1 AND id = $2
 RETURNING id, org_id, user_id, email, role, status, source, external_id, display_name,
           created_at, updated_at
+"""
+_UPDATE_SCIM_ATTRIBUTES = """
+UPDATE memberships SET scim_attributes = $3
+WHERE org_id = $1 AND id = $2 AND scim_attributes IS DISTINCT FROM $3
+RETURNING id
 """
 
 
@@ -242,9 +252,11 @@ async def update_member_details(
     display_name: str | None,
     actor: str,
     now: datetime,
+    scim_attributes: dict[str, Any] | None = None,
 ) -> Membership:
     """The e-mail changes only while nobody has claimed the membership: once a person has
-    signed in, their account's verified address is the one that counts."""
+    signed in, their account's verified address is the one that counts. ``scim_attributes``
+    (SCIM only) replaces the attributes an identity provider sent, as sent."""
     current = await get_membership(conn, org_id, membership_id)
     if current.status == "removed":
         raise Conflict("a removed membership cannot change", code="invalid_transition")
@@ -255,7 +267,11 @@ async def update_member_details(
         ),
     )
     assert updated is not None  # locked by get_membership
-    if (updated.email, updated.external_id, updated.display_name) != (
+    scim_changed = scim_attributes is not None and (
+        await conn.fetchval(_UPDATE_SCIM_ATTRIBUTES, org_id, membership_id, scim_attributes)
+        is not None
+    )
+    if scim_changed or (updated.email, updated.external_id, updated.display_name) != (
         current.email,
         current.external_id,
         current.display_name,

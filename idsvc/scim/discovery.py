@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from idsvc.scim.groups import GROUP_SCHEMA
 from idsvc.scim.resources import USER_SCHEMA
 
 __all__ = ["MAX_RESULTS", "resource_types", "schemas", "service_provider_config"]
@@ -48,7 +49,19 @@ def resource_types(base_url: str) -> list[dict[str, Any]]:
             "description": "A member of the organisation the token belongs to",
             "schema": USER_SCHEMA,
             "meta": {"resourceType": "ResourceType", "location": f"{base_url}/ResourceTypes/User"},
-        }
+        },
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+            "id": "Group",
+            "name": "Group",
+            "endpoint": "/Groups",
+            "description": "A group of the organisation's Users; an org admin may give it a role",
+            "schema": GROUP_SCHEMA,
+            "meta": {
+                "resourceType": "ResourceType",
+                "location": f"{base_url}/ResourceTypes/Group",
+            },
+        },
     ]
 
 
@@ -104,5 +117,38 @@ def schemas(base_url: str) -> list[dict[str, Any]]:
                 ),
             ],
             "meta": {"resourceType": "Schema", "location": f"{base_url}/Schemas/{USER_SCHEMA}"},
-        }
+        },
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+            "id": GROUP_SCHEMA,
+            "name": "Group",
+            "description": "A group of the organisation's Users",
+            "attributes": [
+                _attribute(
+                    "displayName",
+                    required=True,
+                    uniqueness="server",
+                    description="Unique in the organisation, case-insensitively",
+                ),
+                _attribute("externalId", caseExact=True),
+                _attribute(
+                    "members",
+                    "complex",
+                    multiValued=True,
+                    description="Users of the organisation",
+                    subAttributes=[
+                        _attribute("value", mutability="immutable", caseExact=True),
+                        _attribute(
+                            "$ref",
+                            "reference",
+                            mutability="immutable",
+                            caseExact=True,
+                            referenceTypes=["User"],
+                        ),
+                        _attribute("type", mutability="immutable", canonicalValues=["User"]),
+                    ],
+                ),
+            ],
+            "meta": {"resourceType": "Schema", "location": f"{base_url}/Schemas/{GROUP_SCHEMA}"},
+        },
     ]

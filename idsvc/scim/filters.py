@@ -9,6 +9,7 @@ and ``userName``/e-mail values compare case-insensitively, as their schemas decl
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,8 @@ _TOKEN = re.compile(
 )
 _OPERATORS = {"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"}
 _MAX_FILTER = 1000
+# Parentheses, brackets and "not" nest the parser's recursion; real filters nest two or three.
+_MAX_DEPTH = 20
 
 
 class FilterError(ValueError):
@@ -55,7 +58,12 @@ _CONSTANTS: dict[str, Any] = {"true": True, "false": False, "null": None}
 
 def _literal(kind: str, raw: str) -> Any:
     if kind == "string":
-        return bytes(raw[1:-1], "utf-8").decode("unicode_escape")
+        # SCIM filter strings are JSON strings (RFC 7644 §3.4.2.2): a bad escape such as
+        # "\x" or "\u12" is the client's error, not ours.
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise FilterError(f"not a JSON string: {raw[:40]}") from None
     if raw.lower() in _CONSTANTS:
         return _CONSTANTS[raw.lower()]
     try:
@@ -110,7 +118,7 @@ def _compare(op: str, actual: Any, expected: Any) -> bool:
 
 class _Parser:
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
-        self.tokens, self.i = tokens, 0
+        self.tokens, self.i, self.depth = tokens, 0, 0
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -142,6 +150,15 @@ class _Parser:
         return left
 
     def factor(self) -> Predicate:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise FilterError(f"filter nested deeper than {_MAX_DEPTH}")
+        try:
+            return self._factor()
+        finally:
+            self.depth -= 1
+
+    def _factor(self) -> Predicate:
         if self.word("not"):
             inner = self.factor()
             return lambda r: not inner(r)

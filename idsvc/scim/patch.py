@@ -68,10 +68,16 @@ def _apply(resource: dict[str, Any], op: str, path: str | None, value: Any) -> N
     if rest:  # name.givenName
         _apply_sub(resource, key, rest, op, value)
         return
+    current = resource.get(key)
     if op == "remove":
         resource.pop(key, None)
-    elif op == "add" and isinstance(resource.get(key), list) and isinstance(value, list):
-        resource[key] = resource[key] + value
+    elif op == "add" and isinstance(current, list):
+        # RFC 7644 §3.5.2.1: add to a multi-valued attribute appends, without duplicates.
+        added = value if isinstance(value, list) else [value]
+        resource[key] = current + [v for v in added if v not in current]
+    elif isinstance(current, dict) and isinstance(value, dict):
+        # §3.5.2.1 and §3.5.2.3: sub-attributes not given are left unchanged.
+        resource[key] = {**current, **value}
     else:
         resource[key] = value
 

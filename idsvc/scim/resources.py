@@ -22,6 +22,7 @@ __all__ = [
     "ERROR_SCHEMA",
     "LIST_SCHEMA",
     "PATCH_SCHEMA",
+    "SEARCH_SCHEMA",
     "USER_SCHEMA",
     "ScimMember",
     "UserInput",
@@ -34,7 +35,11 @@ USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+SEARCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 _EMAIL = re.compile(r"^[^@\s,;<>]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NAME_PARTS = (("formatted", 200), ("givenName", 100), ("familyName", 100))
+_MAX_EMAILS = 10
 
 
 class ScimMember(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,37 +51,56 @@ class ScimMember(msgspec.Struct, frozen=True, kw_only=True):
     user_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
+    # The attributes the identity provider sent (see UserInput.attributes); None for a
+    # membership enrolled another way.
+    scim_attributes: dict[str, Any] | None = None
 
 
 class UserInput(msgspec.Struct, frozen=True, kw_only=True):
+    # The address a person claims the membership with: userName when it is an e-mail
+    # address, else the primary (or work, or first) of ``emails``; None when neither is.
+    claim_email: str | None
     user_name: str
     external_id: str | None
     display_name: str | None
     active: bool
+    # userName, name, displayName, emails and active, as sent (validated and bounded): what
+    # /Schemas advertises is what is stored and returned. "active" is present only if sent.
+    attributes: dict[str, Any]
+
+
+def _derived_attributes(member: ScimMember) -> dict[str, Any]:
+    """A membership enrolled by invitation, CSV or the console, shown as a SCIM User."""
+    attributes: dict[str, Any] = {"userName": member.email or "", "active": True}
+    if member.email:
+        attributes["emails"] = [{"value": member.email, "type": "work", "primary": True}]
+    if member.display_name:
+        attributes["displayName"] = member.display_name
+        attributes["name"] = {"formatted": member.display_name}
+    return attributes
 
 
 def to_resource(member: ScimMember, base_url: str) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "schemas": [USER_SCHEMA],
-        "id": str(member.id),
-        "userName": member.email or "",
-        "active": member.status == "active",
-        "emails": [{"value": member.email, "type": "work", "primary": True}]
-        if member.email
-        else [],
-        "meta": {
-            "resourceType": "User",
-            "created": member.created_at.isoformat(),
-            "lastModified": member.updated_at.isoformat(),
-            "location": f"{base_url}/Users/{member.id}",
-            "version": f'W/"{int(member.updated_at.timestamp() * 1_000_000)}"',
-        },
-    }
+    attributes = member.scim_attributes or _derived_attributes(member)
+    resource: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": str(member.id)}
     if member.external_id:
         resource["externalId"] = member.external_id
-    if member.display_name:
-        resource["displayName"] = member.display_name
-        resource["name"] = {"formatted": member.display_name}
+    resource["userName"] = attributes.get("userName") or member.email or ""
+    for key in ("name", "displayName", "emails"):
+        if attributes.get(key):
+            resource[key] = attributes[key]
+    # The membership's state is the truth: a suspension made in the console shows as
+    # active=false even if the provider never sent "active". An "active" the provider
+    # removed (PATCH remove) reads as unassigned, which idsvc takes as active.
+    if "active" in attributes or member.status != "active":
+        resource["active"] = member.status == "active"
+    resource["meta"] = {
+        "resourceType": "User",
+        "created": member.created_at.isoformat(),
+        "lastModified": member.updated_at.isoformat(),
+        "location": f"{base_url}/Users/{member.id}",
+        "version": f'W/"{int(member.updated_at.timestamp() * 1_000_000)}"',
+    }
     return resource
 
 
@@ -94,40 +118,88 @@ def _text(value: Any, field: str, limit: int) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > limit:
         raise BadRequest(f"{field} must be text of at most {limit} characters", code="invalidValue")
+    if _CONTROL.search(value):
+        raise BadRequest(f"{field} must not contain control characters", code="invalidValue")
     return value.strip() or None
 
 
-def _name(resource: dict[str, Any]) -> str | None:
-    display = _text(resource.get("displayName"), "displayName", 200)
-    if display:
-        return display
-    name = resource.get("name")
-    if isinstance(name, dict):
-        formatted = _text(name.get("formatted"), "name.formatted", 200)
-        parts = [_text(name.get(k), f"name.{k}", 100) for k in ("givenName", "familyName")]
-        return formatted or (" ".join(p for p in parts if p) or None)
-    return None
+def _name(value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise BadRequest("name must be an object", code="invalidValue")
+    parts = {key: _text(value.get(key), f"name.{key}", limit) for key, limit in _NAME_PARTS}
+    kept = {key: part for key, part in parts.items() if part}
+    return kept or None
+
+
+def _emails(value: Any) -> list[dict[str, Any]] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > _MAX_EMAILS:
+        raise BadRequest(f"emails must list at most {_MAX_EMAILS} addresses", code="invalidValue")
+    emails: list[dict[str, Any]] = []
+    for entry in value:
+        if not isinstance(entry, dict):
+            raise BadRequest("each of emails must be an object", code="invalidValue")
+        address = _text(entry.get("value"), "emails.value", 320)
+        if address is None or not _EMAIL.match(address):
+            raise BadRequest("emails.value must be an e-mail address", code="invalidValue")
+        kept: dict[str, Any] = {"value": address}
+        kind = _text(entry.get("type"), "emails.type", 64)
+        if kind:
+            kept["type"] = kind
+        if "primary" in entry and entry["primary"] is not None:
+            kept["primary"] = _bool(entry["primary"], "emails.primary")
+        emails.append(kept)
+    if sum(1 for e in emails if e.get("primary")) > 1:  # RFC 7643 §2.4
+        raise BadRequest("at most one of emails may be primary", code="invalidValue")
+    return emails or None
+
+
+def _claim_email(user_name: str | None, emails: list[dict[str, Any]] | None) -> str | None:
+    if user_name and _EMAIL.match(user_name):
+        return user_name.lower()
+    listed = emails or []
+    chosen = (
+        next((e for e in listed if e.get("primary")), None)
+        or next((e for e in listed if e.get("type") == "work"), None)
+        or next(iter(listed), None)
+    )
+    return str(chosen["value"]).lower() if chosen else None
 
 
 def user_input(resource: dict[str, Any]) -> UserInput:
-    """The attributes idsvc keeps, validated; ``userName`` (or a primary/work e-mail) must be
-    an e-mail address, since that is how a person claims the membership."""
+    """The attributes idsvc keeps, validated. A person claims the membership by e-mail: with
+    neither an address as ``userName`` nor one in ``emails`` it is kept, unclaimable."""
+    emails = _emails(resource.get("emails"))
     user_name = _text(resource.get("userName"), "userName", 320)
+    claim_email = _claim_email(user_name, emails)
+    user_name = user_name or claim_email
     if user_name is None:
-        listed = resource.get("emails")
-        emails: list[Any] = listed if isinstance(listed, list) else []
-        chosen = next((e for e in emails if isinstance(e, dict) and e.get("primary")), None)
-        chosen = chosen or next(
-            (e for e in emails if isinstance(e, dict) and e.get("type") == "work"), None
-        )
-        user_name = _text(chosen.get("value"), "emails.value", 320) if chosen else None
-    if user_name is None or not _EMAIL.match(user_name):
-        raise BadRequest("userName must be the person's e-mail address", code="invalidValue")
+        raise BadRequest("userName is required", code="invalidValue")
+    name = _name(resource.get("name"))
+    display_name = _text(resource.get("displayName"), "displayName", 200)
+    attributes: dict[str, Any] = {"userName": user_name}
+    if name:
+        attributes["name"] = name
+    if display_name:
+        attributes["displayName"] = display_name
+    if emails:
+        attributes["emails"] = emails
+    active = resource.get("active")
+    if active is not None:
+        attributes["active"] = _bool(active, "active")
+    given = " ".join(
+        p for p in ((name or {}).get("givenName"), (name or {}).get("familyName")) if p
+    )
     return UserInput(
-        user_name=user_name.lower(),
+        claim_email=claim_email,
+        user_name=user_name,
         external_id=_text(resource.get("externalId"), "externalId", 256),
-        display_name=_name(resource),
-        active=_bool(resource.get("active", True), "active"),
+        display_name=display_name or (name or {}).get("formatted") or given or None,
+        active=attributes.get("active", True),
+        attributes=attributes,
     )
 
 

@@ -13,45 +13,39 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 
 from idsvc.db import Connection, row_to, rows_to
-from idsvc.errors import BadRequest, Conflict, IdsvcError, NotFound, Unauthenticated
+from idsvc.errors import BadRequest, Conflict, IdsvcError, NotFound
 from idsvc.orgs.members import enrol_member, set_member_status, update_member_details
 from idsvc.orgs.records import MemberStatus
-from idsvc.orgs.state_rules import OrgAction, ensure_org_may
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.scim.discovery import MAX_RESULTS, resource_types, schemas, service_provider_config
 from idsvc.scim.filters import FilterError, parse_filter
+from idsvc.scim.group_routes import group_routes
+from idsvc.scim.groups import group_resource, leave_all_groups, list_groups
 from idsvc.scim.patch import apply_patch
+from idsvc.scim.protocol import (
+    SCIM_PATH,
+    authenticated_org,
+    read_body,
+    scim_base,
+    scim_error,
+    scim_response,
+)
 from idsvc.scim.resources import (
-    ERROR_SCHEMA,
     LIST_SCHEMA,
-    USER_SCHEMA,
+    SEARCH_SCHEMA,
     ScimMember,
     UserInput,
     project,
     to_resource,
     user_input,
 )
-from idsvc.scim.tokens import authenticate
 
 __all__ = ["scim_router"]
-
-MEDIA_TYPE = "application/scim+json"
-_MAX_BODY = 64 * 1024
-# The SCIM error types (RFC 7644 §3.12) that idsvc's codes map to.
-_SCIM_TYPES = {
-    "invalidFilter",
-    "invalidPath",
-    "invalidSyntax",
-    "invalidValue",
-    "noTarget",
-    "uniqueness",
-    "mutability",
-}
 
 _MEMBERS = """
 SELECT m.id, coalesce(m.email, lower(u.email)) AS email, m.external_id,
        coalesce(m.display_name, u.display_name) AS display_name, m.status, m.user_id,
-       m.created_at, m.updated_at
+       m.created_at, m.updated_at, m.scim_attributes
 FROM memberships m LEFT JOIN users u ON u.id = m.user_id
 WHERE m.org_id = $1 AND m.status <> 'removed'
 ORDER BY m.created_at, m.id
@@ -59,83 +53,31 @@ ORDER BY m.created_at, m.id
 _MEMBER = """
 SELECT m.id, coalesce(m.email, lower(u.email)) AS email, m.external_id,
        coalesce(m.display_name, u.display_name) AS display_name, m.status, m.user_id,
-       m.created_at, m.updated_at
+       m.created_at, m.updated_at, m.scim_attributes
 FROM memberships m LEFT JOIN users u ON u.id = m.user_id
 WHERE m.org_id = $1 AND m.id = $2 AND m.status <> 'removed'
 """
-_EMAIL_TAKEN = """
+# userName is unique in the organisation (case-insensitively, as /Schemas says), and so is
+# the address a membership is claimed with.
+_TAKEN = """
 SELECT m.id FROM memberships m LEFT JOIN users u ON u.id = m.user_id
-WHERE m.org_id = $1 AND m.status <> 'removed' AND coalesce(m.email, lower(u.email)) = $2
-  AND m.id <> $3
+WHERE m.org_id = $1 AND m.status <> 'removed' AND m.id <> $4
+  AND (lower(coalesce(m.scim_attributes->>'userName', m.email, u.email)) = lower($2)
+       OR ($3::text IS NOT NULL AND coalesce(m.email, lower(u.email)) = $3))
+LIMIT 1
 """
-
-
-_ORG_STATUS = "SELECT status FROM organisations WHERE id = $1"
-
-
-def _base(runtime: Runtime) -> str:
-    return f"{runtime.settings.service.issuer}/scim/v2"
-
-
-def _scim(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
-
-
-def _error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    if isinstance(exc, IdsvcError):
-        status, detail, code = exc.status, exc.detail, exc.code
-    elif isinstance(exc, HTTPException) and exc.status_code < 500:
-        status, detail, code = exc.status_code, str(exc.detail), ""
-    else:
-        raise exc
-    body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
-    if code in _SCIM_TYPES:
-        body["scimType"] = code
-    headers = {"WWW-Authenticate": 'Bearer realm="idsvc-scim"'} if status == 401 else None
-    return _scim(body, status, headers)
-
-
-async def _org(
-    request: Request[Any, Any, Any], conn: Connection, runtime: Runtime, action: OrgAction
-) -> tuple[str, uuid.UUID]:
-    """(actor, organisation) of the bearer token; one answer for every failure. The
-    organisation's state must allow ``action`` (state_rules): a suspended or rejected
-    organisation's tokens still read, and write nothing."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    found = (
-        await authenticate(conn, token.strip(), runtime.clock())
-        if scheme.lower() == "bearer"
-        else None
-    )
-    if found is None:
-        raise Unauthenticated("a valid SCIM bearer token is required")
-    token_id, org_id = found
-    ensure_org_may(await conn.fetchval(_ORG_STATUS, org_id), action)
-    return f"scim:{token_id}", org_id
-
-
-async def _body(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > _MAX_BODY:
-        raise BadRequest("request too large", code="invalidSyntax")
-    try:
-        body = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        raise BadRequest("the body is not JSON", code="invalidSyntax") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code="invalidSyntax")
-    return body
+_SET_ATTRIBUTES = "UPDATE memberships SET scim_attributes = $3 WHERE org_id = $1 AND id = $2"
 
 
 @get("/ServiceProviderConfig")
 async def provider_config(runtime: RuntimeDependency) -> Response[Any]:
-    return _scim(service_provider_config(_base(runtime)))
+    return scim_response(service_provider_config(scim_base(runtime)))
 
 
 @get("/ResourceTypes")
 async def list_resource_types(runtime: RuntimeDependency) -> Response[Any]:
-    found = resource_types(_base(runtime))
-    return _scim(
+    found = resource_types(scim_base(runtime))
+    return scim_response(
         {
             "schemas": [LIST_SCHEMA],
             "totalResults": len(found),
@@ -146,15 +88,18 @@ async def list_resource_types(runtime: RuntimeDependency) -> Response[Any]:
     )
 
 
-@get("/ResourceTypes/User")
-async def user_resource_type(runtime: RuntimeDependency) -> Response[Any]:
-    return _scim(resource_types(_base(runtime))[0])
+@get("/ResourceTypes/{name:str}")
+async def one_resource_type(name: FromPath[str], runtime: RuntimeDependency) -> Response[Any]:
+    found = [t for t in resource_types(scim_base(runtime)) if t["id"] == name]
+    if not found:
+        raise NotFound("no such resource type")
+    return scim_response(found[0])
 
 
 @get("/Schemas")
 async def list_schemas(runtime: RuntimeDependency) -> Response[Any]:
-    found = schemas(_base(runtime))
-    return _scim(
+    found = schemas(scim_base(runtime))
+    return scim_response(
         {
             "schemas": [LIST_SCHEMA],
             "totalResults": len(found),
@@ -165,51 +110,134 @@ async def list_schemas(runtime: RuntimeDependency) -> Response[Any]:
     )
 
 
-@get(f"/Schemas/{USER_SCHEMA}")
-async def user_schema(runtime: RuntimeDependency) -> Response[Any]:
-    return _scim(schemas(_base(runtime))[0])
+@get("/Schemas/{schema_id:str}")
+async def one_schema(schema_id: FromPath[str], runtime: RuntimeDependency) -> Response[Any]:
+    found = [s for s in schemas(scim_base(runtime)) if s["id"] == schema_id]
+    if not found:
+        raise NotFound("no such schema")
+    return scim_response(found[0])
 
 
-def _int(request: Request[Any, Any, Any], name: str, default: int) -> int:
-    raw = request.query_params.get(name)
+class _Query(msgspec.Struct, frozen=True, kw_only=True):
+    """A list or search request (RFC 7644 §3.4.2 by query string, §3.4.3 by POST body)."""
+
+    filter: str | None = None
+    start: int = 1
+    count: int = 100
+    attributes: str | None = None
+    excluded: str | None = None
+
+
+def _int(raw: Any, name: str, default: int) -> int:
     if raw is None:
         return default
+    if isinstance(raw, bool):
+        raise BadRequest(f"{name} must be an integer", code="invalidValue")
     try:
         return int(raw)
-    except ValueError:
+    except (TypeError, ValueError):
         raise BadRequest(f"{name} must be an integer", code="invalidValue") from None
+
+
+def _names(raw: Any, name: str) -> str | None:
+    """attributes / excludedAttributes: a comma-separated string or (in a body) a list."""
+    if raw is None:
+        return None
+    if isinstance(raw, list) and all(isinstance(a, str) for a in raw):
+        raw = ",".join(raw)
+    if not isinstance(raw, str) or len(raw) > 2000:
+        raise BadRequest(f"{name} must list attribute names", code="invalidValue")
+    return raw
+
+
+def _query(params: Any) -> _Query:
+    text = params.get("filter")
+    if text is not None and not isinstance(text, str):
+        raise BadRequest("filter must be text", code="invalidFilter")
+    return _Query(
+        filter=text or None,
+        start=max(1, _int(params.get("startIndex"), "startIndex", 1)),  # below 1 means 1
+        count=min(max(0, _int(params.get("count"), "count", 100)), MAX_RESULTS),
+        attributes=_names(params.get("attributes"), "attributes"),
+        excluded=_names(params.get("excludedAttributes"), "excludedAttributes"),
+    )
+
+
+async def _search_body(request: Request[Any, Any, Any]) -> _Query:
+    body = await read_body(request)
+    listed = body.get("schemas")
+    if not isinstance(listed, list) or SEARCH_SCHEMA not in listed:
+        raise BadRequest(f"schemas must include {SEARCH_SCHEMA}", code="invalidSyntax")
+    return _query(body)
+
+
+async def _resources(
+    conn: Connection, org_id: uuid.UUID, base: str, kinds: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if "User" in kinds:
+        members = rows_to(ScimMember, await conn.fetch(_MEMBERS, org_id))
+        found += [to_resource(m, base) for m in members]
+    if "Group" in kinds:
+        found += [group_resource(g, base) for g in await list_groups(conn, org_id)]
+    return found
+
+
+async def _list(
+    request: Request[Any, Any, Any], runtime: Runtime, query: _Query, kinds: tuple[str, ...]
+) -> Response[Any]:
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        # Authenticated first: an unauthenticated caller learns nothing, not even whether
+        # its filter parses.
+        _actor, org_id = await authenticated_org(request, conn, runtime, "read")
+        try:
+            predicate = parse_filter(query.filter) if query.filter else None
+        except FilterError as exc:
+            raise BadRequest(f"filter: {exc}", code="invalidFilter") from None
+        resources = await _resources(conn, org_id, scim_base(runtime), kinds)
+    if predicate is not None:
+        resources = [r for r in resources if predicate(r)]
+    page = resources[query.start - 1 : query.start - 1 + query.count]
+    return scim_response(
+        {
+            "schemas": [LIST_SCHEMA],
+            "totalResults": len(resources),
+            "startIndex": query.start,
+            "itemsPerPage": len(page),
+            "Resources": [project(r, query.attributes, query.excluded) for r in page],
+        }
+    )
 
 
 @get("/Users")
 async def list_users(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
-    text = request.query_params.get("filter")
-    try:
-        predicate = parse_filter(text) if text else None
-    except FilterError as exc:
-        raise BadRequest(f"filter: {exc}", code="invalidFilter") from None
-    start = max(1, _int(request, "startIndex", 1))  # RFC 7644: below 1 means 1
-    count = min(max(0, _int(request, "count", 100)), MAX_RESULTS)
-    async with runtime.pool.acquire() as conn, conn.transaction():
-        _actor, org_id = await _org(request, conn, runtime, "read")
-        members = rows_to(ScimMember, await conn.fetch(_MEMBERS, org_id))
-    base = _base(runtime)
-    resources = [to_resource(m, base) for m in members]
-    if predicate is not None:
-        resources = [r for r in resources if predicate(r)]
-    page = resources[start - 1 : start - 1 + count]
-    attributes, excluded = (
-        request.query_params.get("attributes"),
-        request.query_params.get("excludedAttributes"),
-    )
-    return _scim(
-        {
-            "schemas": [LIST_SCHEMA],
-            "totalResults": len(resources),
-            "startIndex": start,
-            "itemsPerPage": len(page),
-            "Resources": [project(r, attributes, excluded) for r in page],
-        }
-    )
+    return await _list(request, runtime, _query(request.query_params), ("User",))
+
+
+@post("/Users/.search", status_code=200)
+async def search_users(
+    request: Request[Any, Any, Any], runtime: RuntimeDependency
+) -> Response[Any]:
+    return await _list(request, runtime, await _search_body(request), ("User",))
+
+
+@get("/Groups")
+async def list_groups_route(
+    request: Request[Any, Any, Any], runtime: RuntimeDependency
+) -> Response[Any]:
+    return await _list(request, runtime, _query(request.query_params), ("Group",))
+
+
+@post("/Groups/.search", status_code=200)
+async def search_groups(
+    request: Request[Any, Any, Any], runtime: RuntimeDependency
+) -> Response[Any]:
+    return await _list(request, runtime, await _search_body(request), ("Group",))
+
+
+@post("/.search", status_code=200)
+async def search_all(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
+    return await _list(request, runtime, await _search_body(request), ("User", "Group"))
 
 
 async def _member(conn: Connection, org_id: uuid.UUID, user_id: uuid.UUID) -> ScimMember:
@@ -224,16 +252,24 @@ async def get_user(
     request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
     async with runtime.pool.acquire() as conn, conn.transaction():
-        _actor, org_id = await _org(request, conn, runtime, "read")
+        _actor, org_id = await authenticated_org(request, conn, runtime, "read")
         member = await _member(conn, org_id, user_id)
-    resource = to_resource(member, _base(runtime))
-    return _scim(
+    resource = to_resource(member, scim_base(runtime))
+    return scim_response(
         project(
             resource,
             request.query_params.get("attributes"),
             request.query_params.get("excludedAttributes"),
         )
     )
+
+
+async def _ensure_unique(
+    conn: Connection, org_id: uuid.UUID, wanted: UserInput, membership_id: uuid.UUID
+) -> None:
+    taken = await conn.fetchval(_TAKEN, org_id, wanted.user_name, wanted.claim_email, membership_id)
+    if taken is not None:
+        raise Conflict("another User has that userName or e-mail address", code="uniqueness")
 
 
 async def _store(
@@ -245,18 +281,18 @@ async def _store(
     actor: str,
     runtime: Runtime,
 ) -> ScimMember:
-    if await conn.fetchval(_EMAIL_TAKEN, org_id, wanted.user_name, member.id) is not None:
-        raise Conflict("another User has that userName", code="uniqueness")
+    await _ensure_unique(conn, org_id, wanted, member.id)
     now = runtime.clock()
     await update_member_details(
         conn,
         org_id=org_id,
         membership_id=member.id,
-        email=wanted.user_name,
+        email=wanted.claim_email,
         external_id=wanted.external_id,
         display_name=wanted.display_name,
         actor=actor,
         now=now,
+        scim_attributes=wanted.attributes,
     )
     target: MemberStatus = "active" if wanted.active else "suspended"
     if member.status in ("active", "suspended") and member.status != target:
@@ -274,18 +310,14 @@ async def _store(
 
 @post("/Users", status_code=201)
 async def create_user(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
-    wanted = user_input(await _body(request))
+    wanted = user_input(await read_body(request))
     async with runtime.pool.acquire() as conn, conn.transaction():
-        actor, org_id = await _org(request, conn, runtime, "enroll")
-        if (
-            await conn.fetchval(_EMAIL_TAKEN, org_id, wanted.user_name, uuid.UUID(int=0))
-            is not None
-        ):
-            raise Conflict("a User with that userName exists", code="uniqueness")
+        actor, org_id = await authenticated_org(request, conn, runtime, "enroll")
+        await _ensure_unique(conn, org_id, wanted, uuid.UUID(int=0))
         created = await enrol_member(
             conn,
             org_id=org_id,
-            email=wanted.user_name,
+            email=wanted.claim_email,
             user_id=None,
             role="member",
             status="active" if wanted.active else "suspended",
@@ -295,18 +327,19 @@ async def create_user(request: Request[Any, Any, Any], runtime: RuntimeDependenc
             external_id=wanted.external_id,
             display_name=wanted.display_name,
         )
+        await conn.execute(_SET_ATTRIBUTES, org_id, created.id, wanted.attributes)
         member = await _member(conn, org_id, created.id)
-    resource = to_resource(member, _base(runtime))
-    return _scim(resource, 201, {"Location": resource["meta"]["location"]})
+    resource = to_resource(member, scim_base(runtime))
+    return scim_response(resource, 201, {"Location": resource["meta"]["location"]})
 
 
 @put("/Users/{user_id:uuid}")
 async def replace_user(
     request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
-    wanted = user_input(await _body(request))
+    wanted = user_input(await read_body(request))
     async with runtime.pool.acquire() as conn, conn.transaction():
-        actor, org_id = await _org(request, conn, runtime, "enroll")
+        actor, org_id = await authenticated_org(request, conn, runtime, "enroll")
         member = await _store(
             conn,
             org_id,
@@ -315,22 +348,22 @@ async def replace_user(
             actor=actor,
             runtime=runtime,
         )
-    return _scim(to_resource(member, _base(runtime)))
+    return scim_response(to_resource(member, scim_base(runtime)))
 
 
 @patch("/Users/{user_id:uuid}")
 async def patch_user(
     request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
-    body = await _body(request)
+    body = await read_body(request)
     async with runtime.pool.acquire() as conn, conn.transaction():
-        actor, org_id = await _org(request, conn, runtime, "enroll")
+        actor, org_id = await authenticated_org(request, conn, runtime, "enroll")
         member = await _member(conn, org_id, user_id)
-        patched = apply_patch(to_resource(member, _base(runtime)), body)
+        patched = apply_patch(to_resource(member, scim_base(runtime)), body)
         member = await _store(
             conn, org_id, member, user_input(patched), actor=actor, runtime=runtime
         )
-    return _scim(to_resource(member, _base(runtime)))
+    return scim_response(to_resource(member, scim_base(runtime)))
 
 
 @delete("/Users/{user_id:uuid}", status_code=204)
@@ -338,8 +371,9 @@ async def delete_user(
     request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> None:
     async with runtime.pool.acquire() as conn, conn.transaction():
-        actor, org_id = await _org(request, conn, runtime, "enroll")
+        actor, org_id = await authenticated_org(request, conn, runtime, "enroll")
         member = await _member(conn, org_id, user_id)
+        await leave_all_groups(conn, org_id, member.id, actor=actor, now=runtime.clock())
         await set_member_status(
             conn,
             org_id=org_id,
@@ -352,19 +386,24 @@ async def delete_user(
 
 
 scim_router = Router(
-    path="/scim/v2",
+    path=SCIM_PATH,
     route_handlers=[
         provider_config,
         list_resource_types,
-        user_resource_type,
+        one_resource_type,
         list_schemas,
-        user_schema,
+        one_schema,
         list_users,
+        search_users,
+        list_groups_route,
+        search_groups,
+        search_all,
+        *group_routes,
         get_user,
         create_user,
         replace_user,
         patch_user,
         delete_user,
     ],
-    exception_handlers={IdsvcError: _error, HTTPException: _error},
+    exception_handlers={IdsvcError: scim_error, HTTPException: scim_error},
 )

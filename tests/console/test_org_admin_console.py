@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
@@ -140,6 +141,29 @@ async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
     assert await page.evaluate("navigator.clipboard.readText()") == token
     await page.reload()
     assert token not in await page.content()
+
+    # The provider pushes a group with cy in it; the admin makes its members admins.
+    async with httpx.AsyncClient(
+        base_url=f"{service}/scim/v2", headers={"Authorization": f"Bearer {token}"}
+    ) as scim:
+        found = await scim.get("/Users", params={"filter": 'userName eq "cy@acme.example"'})
+        cy_id = found.json()["Resources"][0]["id"]
+        pushed = await scim.post(
+            "/Groups",
+            json={
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "idsvc-admins",
+                "members": [{"value": cy_id}],
+            },
+        )
+        assert pushed.status_code == 201, pushed.text
+    await page.reload()
+    await page.get_by_label("Role of the members of idsvc-admins").select_option("admin")
+    await page.get_by_role("button", name="Save role for idsvc-admins").click()
+    await expect(page.get_by_text("Done: group-role.")).to_be_visible()
+    cy = page.get_by_role("row").filter(has_text="cy@acme.example")
+    await expect(cy.get_by_label("Role")).to_have_value("admin")
+    await assert_accessible(page)
 
     await page.get_by_role("link", name="Audit trail").click()
     await expect(page.get_by_role("table")).to_contain_text("org.members.imported")

@@ -4,67 +4,12 @@ Entra send, and a token of one organisation trying another organisation's users.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
-from idsvc.app import create_app
-from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import add_member, create_org
-
-SCIM = "application/scim+json"
-USER = "urn:ietf:params:scim:schemas:core:2.0:User"
-PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-
-
-@pytest.fixture
-async def client(
-    database_url: str, tmp_path: Path, clock: FakeClock
-) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    settings = make_settings(database_url, tmp_path, cookie_secure=False)
-    async with AsyncTestClient(app=create_app(settings, clock=clock)) as client:
-        yield client
-
-
-class Orgs:
-    def __init__(
-        self, ours: uuid.UUID, theirs: uuid.UUID, admin: Caller, their_admin: Caller
-    ) -> None:
-        self.ours, self.theirs, self.admin, self.their_admin = ours, theirs, admin, their_admin
-
-
-@pytest.fixture
-async def orgs(pool: db.Pool, clock: FakeClock) -> Orgs:
-    admin = await signed_in(pool, clock(), email="admin@acme.example")
-    their_admin = await signed_in(pool, clock(), email="admin@other.example")
-    async with db.transaction(pool) as conn:
-        ours = await create_org(conn, clock())
-        theirs = await create_org(conn, clock(), name="Other Corp")
-        await add_member(conn, clock(), ours, admin.user_id, role="admin")
-        await add_member(conn, clock(), theirs, their_admin.user_id, role="admin")
-    return Orgs(ours, theirs, admin, their_admin)
-
-
-async def new_token(client: AsyncTestClient[Litestar], caller: Caller, org: uuid.UUID) -> str:
-    client.cookies.clear()
-    client.cookies.update(caller.cookies)
-    response = await client.post(
-        f"/v1/orgs/{org}/scim-tokens", json={"label": "Okta"}, headers=caller.headers
-    )
-    assert response.status_code == 201, response.text
-    assert response.json()["scim_base_url"].endswith("/scim/v2")
-    client.cookies.clear()
-    return str(response.json()["token"])
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", "Content-Type": SCIM}
-
+from tests.scim.support import PATCH, SCIM, USER, Orgs, bearer, new_token
 
 OKTA_CREATE = {
     "schemas": [USER],
@@ -224,7 +169,11 @@ async def test_bad_requests_get_scim_errors_and_change_nothing(
         "detail": bad_filter.json()["detail"],
     }
     for body in (
-        {"userName": "not-an-address"},
+        {},  # no userName
+        {"userName": "nul\u0000@acme.example"},
+        {"userName": "bell\u0007"},
+        {"userName": "x", "emails": [{"value": "not-an-address"}]},
+        {"userName": "x", "emails": [{"value": "a@b.example", "primary": True}] * 2},
         {"userName": "a@b.example", "active": "maybe"},
         ["not", "an", "object"],
     ):

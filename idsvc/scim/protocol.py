@@ -1,0 +1,103 @@
+"""The SCIM protocol around every /scim/v2 route: the bearer token and the organisation
+it reaches, bounded JSON bodies, responses and errors in SCIM's own media type and error
+schema (RFC 7644 §3.12)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from idsvc.db import Connection
+from idsvc.errors import BadRequest, IdsvcError, Unauthenticated
+from idsvc.orgs.state_rules import OrgAction, ensure_org_may
+from idsvc.runtime import Runtime
+from idsvc.scim.resources import ERROR_SCHEMA
+from idsvc.scim.tokens import authenticate
+
+__all__ = [
+    "MEDIA_TYPE",
+    "SCIM_PATH",
+    "authenticated_org",
+    "read_body",
+    "scim_base",
+    "scim_error",
+    "scim_response",
+]
+
+SCIM_PATH = "/scim/v2"
+MEDIA_TYPE = "application/scim+json"
+_MAX_BODY = 64 * 1024
+# The SCIM error types (RFC 7644 §3.12) that idsvc's codes map to.
+_SCIM_TYPES = {
+    "invalidFilter",
+    "invalidPath",
+    "invalidSyntax",
+    "invalidValue",
+    "noTarget",
+    "uniqueness",
+    "mutability",
+}
+
+_ORG_STATUS = "SELECT status FROM organisations WHERE id = $1"
+
+
+def scim_base(runtime: Runtime) -> str:
+    return f"{runtime.settings.service.issuer}{SCIM_PATH}"
+
+
+def scim_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def scim_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A refusal in the SCIM error schema (RFC 7644 §3.12). The app also answers unknown
+    paths and methods under /scim/v2 with it: SCIM clients read no other error format."""
+    if isinstance(exc, IdsvcError):
+        status, detail, code = exc.status, exc.detail, exc.code
+    elif isinstance(exc, HTTPException) and exc.status_code < 500:
+        status, detail, code = exc.status_code, str(exc.detail), ""
+    else:
+        raise exc
+    body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
+    if code in _SCIM_TYPES:
+        body["scimType"] = code
+    headers = {"WWW-Authenticate": 'Bearer realm="idsvc-scim"'} if status == 401 else None
+    return scim_response(body, status, headers)
+
+
+async def authenticated_org(
+    request: Request[Any, Any, Any], conn: Connection, runtime: Runtime, action: OrgAction
+) -> tuple[str, uuid.UUID]:
+    """(actor, organisation) of the bearer token; one answer for every failure. The
+    organisation's state must allow ``action`` (state_rules): a suspended or rejected
+    organisation's tokens still read, and write nothing."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    found = (
+        await authenticate(conn, token.strip(), runtime.clock())
+        if scheme.lower() == "bearer"
+        else None
+    )
+    if found is None:
+        raise Unauthenticated("a valid SCIM bearer token is required")
+    token_id, org_id = found
+    ensure_org_may(await conn.fetchval(_ORG_STATUS, org_id), action)
+    return f"scim:{token_id}", org_id
+
+
+async def read_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > _MAX_BODY:
+        raise BadRequest("request too large", code="invalidSyntax")
+    try:
+        body = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise BadRequest("the body is not JSON", code="invalidSyntax") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code="invalidSyntax")
+    return body
