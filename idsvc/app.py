@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -56,6 +57,9 @@ from idsvc.web.token_routes import token_routes
 
 __all__ = ["create_app"]
 
+# Example data for `idsvc dev`, written in the transaction that records policy versions.
+Seed = Callable[[db.Connection, datetime], Awaitable[object]]
+
 _log = logging.getLogger("idsvc")
 _LISTENER_CHECK_INTERVAL = 2.0
 
@@ -67,8 +71,10 @@ def create_app(
     extra_providers: tuple[tuple[ProviderSettings, str], ...] = (),
     extra_routes: tuple[ControllerRouterHandler, ...] = (),
     mailer: Mailer | None = None,
+    seed: Seed | None = None,
 ) -> Litestar:
-    """Raises ConfigError when a required secret is missing, before anything starts."""
+    """Raises ConfigError when a required secret is missing, before anything starts.
+    ``seed`` (``idsvc dev`` only) adds example data once the database is migrated."""
     if settings.secrets.key_encryption_key is None:
         # Fail closed: without the KEK private keys can be neither stored nor used.
         raise ConfigError(
@@ -139,11 +145,14 @@ def create_app(
             # which a dependency that rolls back on every exception would undo.
             "runtime": Provide(provide_runtime),
         },
-        lifespan=[lambda app: _lifespan(runtime, http)],
+        lifespan=[lambda app: _lifespan(runtime, http, seed)],
         template_config=TemplateConfig(directory=TEMPLATE_DIRECTORY, engine=JinjaTemplateEngine),
         exception_handlers=_scim_aware(exception_handlers),
         request_max_body_size=settings.service.max_request_body,
         openapi_config=None,
+        # Logging is ours (idsvc.http.logs: JSON lines); Litestar's default configuration
+        # would replace it with plain-text lines at start-up.
+        logging_config=None,
         debug=False,
     )
     # Litestar's app-level middleware runs only for matched routes; wrapping the ASGI
@@ -176,7 +185,9 @@ def _smtp_mailer(settings: Settings) -> Mailer | None:
 
 
 @asynccontextmanager
-async def _lifespan(runtime: Runtime, http: httpx.AsyncClient) -> AsyncIterator[None]:
+async def _lifespan(
+    runtime: Runtime, http: httpx.AsyncClient, seed: Seed | None
+) -> AsyncIterator[None]:
     settings = runtime.settings
     async with AsyncExitStack() as stack:
         stack.push_async_callback(http.aclose)
@@ -198,6 +209,8 @@ async def _lifespan(runtime: Runtime, http: httpx.AsyncClient) -> AsyncIterator[
         stack.push_async_callback(pool.close)
         async with pool.acquire() as conn, conn.transaction():
             await record_policy_versions(conn, settings.config.policies, now=runtime.clock())
+            if seed is not None:
+                await seed(conn, runtime.clock())
         runtime.attach_pool(pool)
         stack.callback(runtime.attach_pool, None)
         await runtime.status_slots.ensure_open_list(pool, runtime.clock())

@@ -23,7 +23,12 @@ class EmbeddedPostgres:
         # pgserver logs every command line at INFO and asks platformdirs for a runtime
         # folder, which warns where XDG_RUNTIME_DIR is unset (containers, CI).
         logging.getLogger("pgserver").setLevel(logging.WARNING)
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))
+        if "XDG_RUNTIME_DIR" not in os.environ:
+            # The XDG spec (and platformdirs) wants the runtime folder private: mode 0700.
+            runtime_dir = data_dir.parent / "run"
+            runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            runtime_dir.chmod(0o700)
+            os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
         # Imported here: only the embedded path needs it, and it is slow to import.
         from pgserver.postgres_server import get_server
 

@@ -11,16 +11,18 @@ import uvicorn
 from litestar.types import ControllerRouterHandler
 
 from idsvc.app import create_app
+from idsvc.devidp.examples import EXAMPLE_POLICIES, seed_demo_organisation
 from idsvc.devidp.wiring import demo_provider
 from idsvc.http.logs import configure_logging
 from idsvc.keys.encryption import generate_kek_file
 from idsvc.mail.outbox import outbox_route
 from idsvc.mail.senders import ConsoleMailer
 from idsvc.oidc.provider_config import ProviderSettings
-from idsvc.settings import ServiceSettings
+from idsvc.settings import ConfigError, ServiceSettings
 
 if TYPE_CHECKING:
-    from idsvc.settings import ConfigError, Settings
+    from idsvc.app import Seed
+    from idsvc.settings import Settings
 
 __all__ = ["dev_settings", "serve", "serve_dev"]
 
@@ -36,6 +38,9 @@ def serve(
     extra_providers: tuple[tuple[ProviderSettings, str], ...] = ()
     extra_routes: tuple[ControllerRouterHandler, ...] = ()
     mailer: ConsoleMailer | None = None
+    seed: Seed | None = None
+    if demo and settings.config.policies == EXAMPLE_POLICIES:
+        seed = seed_demo_organisation
     if demo:
         provider, route = demo_provider(settings.service.issuer)
         # Development sends no e-mail: it prints it and keeps an outbox page.
@@ -43,7 +48,11 @@ def serve(
         extra_providers, extra_routes = (provider,), (route, outbox_route(mailer))
     try:
         app = create_app(
-            settings, extra_providers=extra_providers, extra_routes=extra_routes, mailer=mailer
+            settings,
+            extra_providers=extra_providers,
+            extra_routes=extra_routes,
+            mailer=mailer,
+            seed=seed,
         )
     except ConfigError as exc:
         print(f"idsvc: configuration error: {exc}", file=sys.stderr)
@@ -72,7 +81,9 @@ def _port_in_use(port: int) -> bool:
 def dev_settings(settings: Settings, *, port: int) -> Settings:
     """Local development: plain http on loopback, so cookies cannot be Secure. The issuer
     follows the port unless the file names one: the demo provider's redirect URIs derive
-    from it, and a default issuer on another port fails every sign-in."""
+    from it, and a default issuer on another port fails every sign-in. With no policy
+    configured, the example ones (idsvc.devidp.examples): a service that protects no
+    audience issues nothing, and a newcomer learns nothing from that."""
     configured = settings.config.service.issuer
     service = msgspec.structs.replace(
         settings.config.service,
@@ -86,9 +97,10 @@ def dev_settings(settings: Settings, *, port: int) -> Settings:
         # A local key-encryption key, kept with the local data it protects.
         kek = generate_kek_file(settings.data_dir / "key-encryption-key")
         secrets = msgspec.structs.replace(secrets, key_encryption_key=kek)
+    policies = settings.config.policies or EXAMPLE_POLICIES
     return msgspec.structs.replace(
         settings,
-        config=msgspec.structs.replace(settings.config, service=service),
+        config=msgspec.structs.replace(settings.config, service=service, policies=policies),
         secrets=secrets,
     )
 
@@ -106,4 +118,9 @@ def serve_dev(settings: Settings, *, port: int) -> int:
     print(f"idsvc dev: data in {settings.data_dir}", flush=True)
     print(f"idsvc dev: open {service.issuer}/login in your browser", flush=True)
     print("idsvc dev: sign in with the demo identity provider (personas, not real people)")
+    if settings.config.policies == EXAMPLE_POLICIES:
+        print("idsvc dev: no policies configured, so these examples protect two audiences:")
+        for policy in EXAMPLE_POLICIES:
+            print(f"idsvc dev:   {policy.audience}  ({policy.id})")
+        print("idsvc dev: README.md (Quick start) shows how to get a token for each")
     return serve(settings, demo=True)

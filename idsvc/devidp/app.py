@@ -38,6 +38,7 @@ def create_demo_idp(settings: DemoIdPSettings) -> Litestar:
         template_config=TemplateConfig(directory=TEMPLATE_DIRECTORY, engine=JinjaTemplateEngine),
         request_max_body_size=MAX_REQUEST_BODY,
         openapi_config=None,
+        logging_config=None,  # the host process configures logging (idsvc.http.logs)
     )
 
 

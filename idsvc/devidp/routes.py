@@ -76,6 +76,15 @@ async def authorize(
         grant = idp.server.get_consent_grant(oauth_request, end_user=None)
     except OAuth2Error as error:
         return idp.refuse(oauth_request, error)
+    hinted = find_persona(request.query_params.get("login_hint"))
+    if hinted is not None:
+        # A persona id as login_hint signs in as that persona at once: scripts and curl
+        # (README quick start) cannot click the chooser. Demo personas only; the sign-in
+        # is still bound to the browser (cookie jar) that started it.
+        hinted_response: OAuthResponse = idp.server.create_authorization_response(
+            oauth_request, grant_user=hinted, grant=grant
+        )
+        return hinted_response.to_litestar()
     # The page's only credential is this random, single-use, expiring id; it is bound to
     # the validated request server-side, so no cookie is needed and a cross-site form
     # cannot name a request it never saw.

@@ -64,7 +64,7 @@ class RequestObserver:
         finally:
             elapsed = time.perf_counter() - started
             # The route template, never the raw path: paths can carry ids and codes.
-            route = scope.get("path_template") or "unmatched"
+            route = scope.get("path_template") or _mount_route(scope) or "unmatched"
             self.metrics.observe(method, route, status, elapsed)
             _log.info(
                 "request",
@@ -76,6 +76,14 @@ class RequestObserver:
                 },
             )
             REQUEST_ID.reset(token)
+
+
+def _mount_route(scope: Scope) -> str | None:
+    """A mounted ASGI app (the demo provider) leaves no path template: name the mount."""
+    handler = scope.get("route_handler")
+    if handler is None or not getattr(handler, "is_mount", False):
+        return None
+    return f"{min(handler.paths)}/*"
 
 
 def _request_id(scope: Scope) -> str:

@@ -136,9 +136,11 @@ class SignInService:
         link_user_id: uuid.UUID | None,
         return_to: str,
         browser_binding: str,
+        login_hint: str | None = None,
     ) -> str:
         """Start a sign-in bound to ``browser_binding`` (a random value the browser keeps in
-        a cookie); returns the provider's authorization URL."""
+        a cookie); returns the provider's authorization URL. ``login_hint`` (OpenID Connect
+        Core §3.1.2.1) is passed on: who the person says they are, a hint and no more."""
         provider = self._provider(provider_id)
         try:
             metadata = await self.directory.metadata(provider)
@@ -174,6 +176,8 @@ class SignInService:
             "code_challenge": create_s256_code_challenge(verifier),
             "code_challenge_method": "S256",
         }
+        if login_hint:
+            params["login_hint"] = login_hint
         if set(provider.trusted_for) - {"sign_in"}:
             params["claims"] = msgspec.json.encode(
                 provider.claims_request or _DEFAULT_CLAIMS_REQUEST

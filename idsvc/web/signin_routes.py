@@ -145,6 +145,13 @@ async def login_page(request: Request[Any, Any, Any], runtime: RuntimeDependency
     )
 
 
+def _login_hint(value: object) -> str | None:
+    """An e-mail address or a user name, passed to the provider; anything else is dropped."""
+    if not isinstance(value, str) or not 0 < len(value) <= 254 or not value.isprintable():
+        return None
+    return value
+
+
 @get("/login/{provider_id:str}", include_in_schema=False)
 async def login_start(
     request: Request[Any, Any, Any], provider_id: FromPath[str], runtime: RuntimeDependency
@@ -159,6 +166,7 @@ async def login_start(
             link_user_id=session.user_id if session else None,
             return_to=safe_return_to(request.query_params.get("return_to")),
             browser_binding=binding,
+            login_hint=_login_hint(request.query_params.get("login_hint")),
         )
     except SignInRefused as refusal:
         status = 404 if refusal.reason == "unknown_provider" else 503

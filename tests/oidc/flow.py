@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from idsvc.app import create_app
+from idsvc.app import Seed, create_app
 from idsvc.devidp.wiring import demo_provider
 from idsvc.oauth.config import ClientSettings, OAuthSettings
 from idsvc.policy.model import PolicySettings
@@ -44,6 +44,7 @@ def demo_service(
     clients: tuple[ClientSettings, ...] = (),
     oauth: OAuthSettings | None = None,
     status_lists: StatusListSettings | None = None,
+    seed: Seed | None = None,
     **service: object,
 ) -> Iterator[tuple[str, Settings]]:
     """idsvc with the demo provider mounted, served on loopback; yields (base URL, settings)."""
@@ -62,7 +63,9 @@ def demo_service(
         **service,
     )
     provider, route = demo_provider(issuer, clock=lambda: clock().timestamp())
-    app = create_app(settings, clock=clock, extra_providers=(provider,), extra_routes=(route,))
+    app = create_app(
+        settings, clock=clock, extra_providers=(provider,), extra_routes=(route,), seed=seed
+    )
     with serve_in_thread(app, port=port) as base_url:
         yield base_url, settings
 
