@@ -62,8 +62,20 @@ $(APACHE_OIDC):
 	@command -v apt-get >/dev/null || { echo "install apache2 and mod_auth_openidc"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends apache2 libapache2-mod-auth-openidc
 
+# ...a real Caddy, forward_auth to the sidecar...
+CADDY ?= /usr/bin/caddy
+$(CADDY):
+	@command -v apt-get >/dev/null || { echo "install caddy and set CADDY=/path/to/caddy"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy
+
+# ...and a real HAProxy, validating tokens itself with jwt_verify.
+HAPROXY ?= /usr/sbin/haproxy
+$(HAPROXY):
+	@command -v apt-get >/dev/null || { echo "install haproxy and set HAPROXY=/path/to/haproxy"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy
+
 .PHONY: test
-test: $(STAMP) $(CHROMIUM) $(NGINX) $(APACHE_OIDC) ## run the whole test suite (uses IDSVC_TEST_DATABASE_URL or an embedded PostgreSQL)
+test: $(STAMP) $(CHROMIUM) $(NGINX) $(APACHE_OIDC) $(CADDY) $(HAPROXY) ## run the whole test suite (uses IDSVC_TEST_DATABASE_URL or an embedded PostgreSQL)
 	IDSVC_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 .PHONY: lint

@@ -83,3 +83,18 @@ def test_service_refuses_to_start_with_a_bad_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "key `service.listen_port`" in result.stderr
+
+
+def test_serve_without_a_key_encryption_key_says_so_in_one_line(tmp_path: Path) -> None:
+    # Found: a NameError traceback (ConfigError was imported for type checking only).
+    result = subprocess.run(
+        [sys.executable, "-m", "idsvc.cli", "serve"],
+        env={"PATH": "/usr/bin:/bin", "IDSVC_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("idsvc: configuration error: IDSVC_KEY_ENCRYPTION_KEY")
+    assert "Traceback" not in result.stderr
