@@ -289,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = policy_commands.add_parser(
         "check", help="the decision for a user and an audience, with every reason (exit 1: deny)"
     )
-    check.add_argument("--user", required=True, help="the user id")
+    check.add_argument("--user", required=True, help="the user id or the account's e-mail")
     check.add_argument("--audience", required=True, help="the protected resource")
     check.set_defaults(run=_cmd_policy_check)
 

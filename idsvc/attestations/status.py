@@ -45,6 +45,9 @@ class UsPerson(msgspec.Struct, frozen=True, kw_only=True):
     basis_label: str
     assurance: str
     expires: str
+    # False at IAL1: the person asserted it and no document was checked (NIST SP 800-63A),
+    # so the page must not call it verified.
+    proofed: bool = True
 
 
 class UserStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +91,7 @@ def user_status(attestations: list[Attestation], now: datetime) -> UserStatus:
                 basis_label=BASIS_LABELS.get(basis, basis),
                 assurance=a.assurance,
                 expires=f"{a.expires_at:%Y-%m-%d}",
+                proofed=a.assurance != "IAL1",
             )
     missing = []
     states = {(v.kind, v.state) for v in views}
@@ -103,6 +107,11 @@ def user_status(attestations: list[Attestation], now: datetime) -> UserStatus:
             )
         else:
             missing.append("Verify your U.S.-person status with an identity-proofing provider.")
+    elif not us_person.proofed:
+        missing.append(
+            "Your U.S.-person status was self-asserted (IAL1): no document was checked. "
+            "Verify it with a provider that checks an identity document (IAL2)."
+        )
     if not any(v.kind == "nationalities" and v.state == "valid" for v in views):
         missing.append("No verified nationality on record.")
     return UserStatus(us_person=us_person, attestations=tuple(views), missing=tuple(missing))

@@ -8,14 +8,21 @@ import os
 import sys
 
 from idsvc.client.client import ClientError, IdsvcClient, LoginRequired
+from idsvc.client.store import CredentialStore
 
 __all__ = ["add_login_arguments", "add_token_arguments", "run_login", "run_token"]
 
 
 def _issuer(args: argparse.Namespace) -> str:
-    issuer: str | None = args.issuer or os.environ.get("IDSVC_ISSUER")
+    """--issuer, else IDSVC_ISSUER, else the service of the last ``idsvc login``."""
+    issuer: str | None = (
+        args.issuer or os.environ.get("IDSVC_ISSUER") or CredentialStore().remembered_issuer()
+    )
     if not issuer:
-        print("idsvc: name the service with --issuer or IDSVC_ISSUER", file=sys.stderr)
+        print(
+            "idsvc: name the service with --issuer or IDSVC_ISSUER (idsvc login remembers it)",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
     return issuer
 
@@ -26,7 +33,9 @@ def add_login_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_token_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--issuer", help="the idsvc URL (or IDSVC_ISSUER)")
+    parser.add_argument(
+        "--issuer", help="the idsvc URL (or IDSVC_ISSUER; default: the last idsvc login's)"
+    )
     parser.add_argument("--client-id", default="idsvc-cli", help="OAuth client id (public)")
     parser.add_argument("--audience", required=True, help="the protected resource")
     parser.add_argument("--dpop-method", help="also print a DPoP proof for this HTTP method")
@@ -48,6 +57,7 @@ def run_login(args: argparse.Namespace) -> int:
     except ClientError as exc:
         print(f"idsvc: login failed: {exc}", file=sys.stderr)
         return 1
+    client.store.remember_issuer(client.issuer)
     print(f"Signed in; credentials kept in {client.store.path(client.issuer)}", flush=True)
     return 0
 

@@ -61,3 +61,20 @@ class CredentialStore:
 
     def forget(self, issuer: str) -> None:
         self.path(issuer).unlink(missing_ok=True)
+
+    def remember_issuer(self, issuer: str) -> None:
+        """The service of the last ``idsvc login``: later commands need no --issuer."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target = self.folder / "issuer"
+        temporary = target.with_suffix(".tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(issuer.rstrip("/") + "\n")
+        os.replace(temporary, target)
+
+    def remembered_issuer(self) -> str | None:
+        try:
+            issuer = (self.folder / "issuer").read_text().strip()
+        except FileNotFoundError:
+            return None
+        return issuer or None

@@ -1,4 +1,5 @@
 """``idsvc policy check --user U --audience A``: why a user would or would not get a token.
+``U`` is the user id or the account's e-mail address.
 
 For operators: reads the same facts the token endpoint reads and prints the decision with
 every reason. It changes nothing and issues nothing.
@@ -19,6 +20,30 @@ from idsvc.tokens.issuance import load_subject_facts
 
 __all__ = ["policy_check"]
 
+_BY_EMAIL = "SELECT id FROM users WHERE lower(email) = lower($1) ORDER BY created_at LIMIT 5"
+
+
+async def _find_user(conn: db.Connection, user: str) -> uuid.UUID | None:
+    """The user named by id or by e-mail; None (said on stderr) when it is not one user."""
+    try:
+        return uuid.UUID(user)
+    except ValueError:
+        pass
+    if "@" not in user:
+        print(
+            f"--user must be a user id (UUID) or an e-mail address, got {user!r}", file=sys.stderr
+        )
+        return None
+    found = [row["id"] for row in await conn.fetch(_BY_EMAIL, user)]
+    if len(found) == 1:
+        return uuid.UUID(str(found[0]))
+    if not found:
+        print(f"no account has the e-mail address {user!r}", file=sys.stderr)
+    else:
+        ids = ", ".join(str(i) for i in found)
+        print(f"several accounts have {user!r}; name one by id: {ids}", file=sys.stderr)
+    return None
+
 
 async def policy_check(settings: Settings, *, user: str, audience: str) -> int:
     policies = {p.audience: p for p in settings.config.policies}
@@ -29,15 +54,13 @@ async def policy_check(settings: Settings, *, user: str, audience: str) -> int:
             file=sys.stderr,
         )
         return 2
-    try:
-        user_id = uuid.UUID(user)
-    except ValueError:
-        print(f"--user must be a user id (UUID), got {user!r}", file=sys.stderr)
-        return 2
     now = utc_now()
     async with database_url(settings) as dsn:
         conn = await db.connect(dsn)
         try:
+            user_id = await _find_user(conn, user)
+            if user_id is None:
+                return 2
             facts = await load_subject_facts(conn, user_id)
         finally:
             await conn.close()

@@ -43,13 +43,19 @@ async def browser(service: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def env(tmp_path: Path, service: str) -> dict[str, str]:
-    return {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "IDSVC_ISSUER": service}
+def env(tmp_path: Path, service: str, *, issuer_from_env: bool = True) -> dict[str, str]:
+    found = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "IDSVC_ISSUER": service}
+    if not issuer_from_env:
+        del found["IDSVC_ISSUER"]
+    return found
 
 
-async def idsvc(tmp_path: Path, service: str, *args: str) -> tuple[int, str, str]:
+async def idsvc(
+    tmp_path: Path, service: str, *args: str, issuer_from_env: bool = True
+) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "idsvc.cli", *args, env=env(tmp_path, service),
+        sys.executable, "-m", "idsvc.cli", *args,
+        env=env(tmp_path, service, issuer_from_env=issuer_from_env),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
@@ -77,7 +83,11 @@ async def test_login_then_token_with_caching_and_a_dpop_proof(
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
 
     code1, token1, _ = await idsvc(tmp_path, service, "token", "--audience", MODEL)
-    code2, token2, _ = await idsvc(tmp_path, service, "token", "--audience", MODEL)
+    # Found: `idsvc token` needed --issuer again after `idsvc login` stored it.
+    code2, token2, err2 = await idsvc(
+        tmp_path, service, "token", "--audience", MODEL, issuer_from_env=False
+    )
+    assert code2 == 0, err2
     assert code1 == code2 == 0
     assert token1 == token2  # cached until shortly before it expires
 

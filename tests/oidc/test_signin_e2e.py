@@ -52,7 +52,12 @@ async def test_persona_signs_in_and_sees_the_right_status(
 
     page = await client.get("/me")
     assert page.status_code == 200
-    if us_person:
+    if persona == "low-assurance":
+        # Found: a green "Verified U.S. person ... IAL1" beside "not yet" for every service.
+        assert "Verified U.S. person" not in page.text
+        assert f"U.S.-person status ({us_person}) is recorded at assurance IAL1 only" in page.text
+        assert "Verify it with a provider that checks an identity document" in page.text
+    elif us_person:
         assert f"Verified U.S. person ({us_person})" in page.text
     else:
         assert "U.S.-person status is not verified" in page.text

@@ -26,7 +26,11 @@ entitlements = ["model:mythos-5:invoke"]
 
 
 async def make_user(
-    pool: db.Pool, subject: str, assurance: str, nationalities: tuple[str, ...]
+    pool: db.Pool,
+    subject: str,
+    assurance: str,
+    nationalities: tuple[str, ...],
+    email: str | None = None,
 ) -> uuid.UUID:
     now = datetime.now(UTC)
     common = AttestationDraft(
@@ -52,8 +56,8 @@ async def make_user(
             conn,
             provider="p",
             subject=subject,
-            email=None,
-            email_verified=False,
+            email=email,
+            email_verified=email is not None,
             display_name=None,
             link_to=None,
             now=now,
@@ -97,6 +101,23 @@ async def test_grant_and_deny_are_explained(pool: db.Pool, database_url: str, co
     assert code == 1
     assert "DENY: assurance_too_low, nationality_denied" in out
     assert "IAL2 or higher" in out
+
+
+async def test_a_user_can_be_named_by_e_mail(
+    pool: db.Pool, database_url: str, config: Path
+) -> None:
+    # Found: the user id was the only way, and operators found it only in the audit export.
+    await make_user(pool, "c", "IAL2", ("US",), email="carol@example.com")
+    code, out = await check(database_url, config, "Carol@Example.com")
+    assert code == 0, out
+    assert "GRANT" in out
+    code, out = await check(database_url, config, "nobody@example.com")
+    assert code == 2
+    assert "no account has the e-mail address" in out
+    await make_user(pool, "d", "IAL2", ("US",), email="carol@example.com")
+    code, out = await check(database_url, config, "carol@example.com")
+    assert code == 2
+    assert "several accounts" in out
 
 
 async def test_bad_arguments(database_url: str, config: Path) -> None:
