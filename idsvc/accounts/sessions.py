@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 
+from idsvc.constant_time import same_secret
 from idsvc.db import Connection
 
 __all__ = [
@@ -107,4 +108,4 @@ def csrf_token(session: Session) -> str:
 
 
 def csrf_valid(session: Session, presented: str | None) -> bool:
-    return presented is not None and hmac.compare_digest(csrf_token(session), presented)
+    return presented is not None and same_secret(presented, csrf_token(session))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import json
 import logging
 import time
@@ -24,6 +23,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
+from idsvc.constant_time import same_secret
 from idsvc.oauth.config import CLI_CLIENT_ID, DEVICE_CODE, REFRESH_TOKEN, ClientSettings
 
 __all__ = [
@@ -118,8 +118,9 @@ class ClientRegistry:
 
     def _basic(self, encoded: str, form: Mapping[str, str]) -> ClientSettings:
         try:
+            # ValueError: b64decode of a str with non-ASCII characters.
             decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):
             raise ClientAuthError("malformed basic credentials") from None
         raw_id, sep, raw_secret = decoded.partition(":")
         if not sep:
@@ -133,7 +134,7 @@ class ClientRegistry:
             raise ClientAuthError("client_id in the body differs from the credentials")
         presented = hashlib.sha256(secret.encode()).hexdigest()
         assert client.secret_sha256 is not None  # checked when the settings loaded
-        if not hmac.compare_digest(presented, client.secret_sha256):
+        if not same_secret(presented, client.secret_sha256):
             raise ClientAuthError("wrong client secret")
         return client
 

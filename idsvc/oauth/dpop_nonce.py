@@ -8,6 +8,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 
+from idsvc.constant_time import same_secret
 from idsvc.jose.base64url import b64url_encode
 
 __all__ = ["DPoPNonces"]
@@ -32,4 +33,4 @@ class DPoPNonces:
         if nonce is None or len(nonce) > 64:
             return False
         index = int(self._clock()) // self._window
-        return any(hmac.compare_digest(nonce, self._for(i)) for i in (index, index - 1))
+        return any(same_secret(nonce, self._for(i)) for i in (index, index - 1))

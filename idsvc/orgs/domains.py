@@ -17,6 +17,7 @@ import asyncpg
 import msgspec
 
 from idsvc.audit import record_event
+from idsvc.constant_time import same_secret
 from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import BadRequest, Conflict, NotFound
 from idsvc.orgs.domain_names import is_public_email_domain
@@ -138,7 +139,7 @@ async def check_domain(
     current = row_to(Domain, await conn.fetchrow(_SELECT_FOR_UPDATE, org_id, domain))
     if current is None:
         raise NotFound("the organisation has not claimed this domain")
-    proven = any(secrets.compare_digest(value, current.challenge) for value in published)
+    proven = any(same_secret(value, current.challenge) for value in published)
     verified_at = (current.verified_at or now) if proven else None
     if proven and current.verified_at is None:
         if await conn.fetchval(_VERIFIED_ELSEWHERE, domain, org_id):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.params import FromPath
 
 from idsvc.errors import NotFound
 from idsvc.runtime import RuntimeDependency
@@ -12,12 +13,16 @@ from idsvc.runtime import RuntimeDependency
 __all__ = ["status_list_routes"]
 
 MEDIA_TYPE = "application/statuslist+jwt"
+_MAX_LIST_ID = 2**63 - 1  # bigint
 
 
 @get("/status-lists/{list_id:int}", include_in_schema=False)
 async def status_list(
-    request: Request[Any, Any, Any], list_id: int, runtime: RuntimeDependency
+    request: Request[Any, Any, Any], list_id: FromPath[int], runtime: RuntimeDependency
 ) -> Response[bytes]:
+    if not 0 < list_id <= _MAX_LIST_ID:
+        # Found: an id beyond PostgreSQL's bigint reached the query and answered 500.
+        raise NotFound("no such status list")
     document = await runtime.status_lists.document(runtime.pool, list_id, runtime.clock())
     if document is None:
         raise NotFound("no such status list")
