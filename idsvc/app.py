@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from litestar import Litestar, Request, Response
@@ -26,6 +26,7 @@ from idsvc.http.health import healthz, metrics, readyz
 from idsvc.http.metrics import PoolCollector, ScreeningListCollector
 from idsvc.http.middleware import RequestObserver
 from idsvc.http.problems import exception_handlers
+from idsvc.http.tracing import RequestTracer, instrument_database, tracer_provider_from
 from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.keys.routes import key_routes
 from idsvc.keys.service import KeyService
@@ -55,6 +56,9 @@ from idsvc.web.pages import TEMPLATE_DIRECTORY
 from idsvc.web.signin_routes import signin_routes
 from idsvc.web.token_routes import token_routes
 
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
+
 __all__ = ["create_app"]
 
 # Example data for `idsvc dev`, written in the transaction that records policy versions.
@@ -72,9 +76,11 @@ def create_app(
     extra_routes: tuple[ControllerRouterHandler, ...] = (),
     mailer: Mailer | None = None,
     seed: Seed | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> Litestar:
     """Raises ConfigError when a required secret is missing, before anything starts.
-    ``seed`` (``idsvc dev`` only) adds example data once the database is migrated."""
+    ``seed`` (``idsvc dev`` only) adds example data once the database is migrated.
+    ``tracer_provider`` replaces the one ``[tracing]`` configures (tests)."""
     if settings.secrets.key_encryption_key is None:
         # Fail closed: without the KEK private keys can be neither stored nor used.
         raise ConfigError(
@@ -85,6 +91,7 @@ def create_app(
         kek = KeyEncryptionKey.from_text(settings.secrets.key_encryption_key)
     except KeyEncryptionError as exc:
         raise ConfigError(str(exc)) from None
+    tracing = tracer_provider or tracer_provider_from(settings.config.tracing)
     http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
     keys = KeyService(settings.config.keys, kek, clock)
     runtime = Runtime(
@@ -145,7 +152,7 @@ def create_app(
             # which a dependency that rolls back on every exception would undo.
             "runtime": Provide(provide_runtime),
         },
-        lifespan=[lambda app: _lifespan(runtime, http, seed)],
+        lifespan=[lambda app: _lifespan(runtime, http, seed, tracing)],
         template_config=TemplateConfig(directory=TEMPLATE_DIRECTORY, engine=JinjaTemplateEngine),
         exception_handlers=_scim_aware(exception_handlers),
         request_max_body_size=settings.service.max_request_body,
@@ -158,7 +165,10 @@ def create_app(
     # Litestar's app-level middleware runs only for matched routes; wrapping the ASGI
     # handler instead puts request ids, access logs and metrics on 404s and 405s too.
     app.asgi_handler = RequestObserver(
-        app.asgi_handler, metrics=runtime.metrics, always=settings.service.always_headers()
+        app.asgi_handler,
+        metrics=runtime.metrics,
+        always=settings.service.always_headers(),
+        tracer=RequestTracer(tracing),
     )
     return app
 
@@ -186,11 +196,15 @@ def _smtp_mailer(settings: Settings) -> Mailer | None:
 
 @asynccontextmanager
 async def _lifespan(
-    runtime: Runtime, http: httpx.AsyncClient, seed: Seed | None
+    runtime: Runtime,
+    http: httpx.AsyncClient,
+    seed: Seed | None,
+    tracing: TracerProvider | None,
 ) -> AsyncIterator[None]:
     settings = runtime.settings
     async with AsyncExitStack() as stack:
         stack.push_async_callback(http.aclose)
+        stack.enter_context(instrument_database(tracing))
         dsn = await stack.enter_async_context(database_url(settings))
         if settings.service.migrate_on_start:
             conn = await db.connect(dsn)

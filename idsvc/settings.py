@@ -52,6 +52,7 @@ __all__ = [
     "Settings",
     "SmtpSettings",
     "StatusListSettings",
+    "TracingSettings",
     "load_settings",
     "parse_config",
 ]
@@ -210,6 +211,16 @@ class StatusListSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     retire_interval: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 600.0
 
 
+class TracingSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[tracing]``: OpenTelemetry spans for each request and each database statement,
+    exported over OTLP/HTTP. Needs ``pip install idsvc[otel]``; off while the endpoint is
+    empty. Spans carry route templates and SQL text, never paths, query strings or values."""
+
+    # e.g. "http://otel-collector:4318/v1/traces"
+    otlp_endpoint: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    service_name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] = "idsvc"
+
+
 class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The whole TOML file. Its JSON Schema is ``schemas/config.schema.json``."""
 
@@ -223,6 +234,7 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     policies: tuple[PolicySettings, ...] = ()
     oauth: OAuthSettings = msgspec.field(default_factory=OAuthSettings)
     status_lists: StatusListSettings = msgspec.field(default_factory=StatusListSettings)
+    tracing: TracingSettings = msgspec.field(default_factory=TracingSettings)
     smtp: SmtpSettings = msgspec.field(default_factory=SmtpSettings)
     clients: tuple[ClientSettings, ...] = ()
     # Subjects (``provider:subject`` of an upstream identity) that are operators.

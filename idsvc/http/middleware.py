@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from litestar.enums import ScopeType
 
 from idsvc.http.logs import REQUEST_ID
+from idsvc.http.tracing import RequestTracer
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,11 +34,16 @@ class RequestObserver:
     response carries (``always``: Strict-Transport-Security on an https deployment)."""
 
     def __init__(
-        self, app: ASGIApp, metrics: HttpMetrics, always: tuple[tuple[bytes, bytes], ...] = ()
+        self,
+        app: ASGIApp,
+        metrics: HttpMetrics,
+        always: tuple[tuple[bytes, bytes], ...] = (),
+        tracer: RequestTracer | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.always = always
+        self.tracer = tracer or RequestTracer(None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -59,23 +65,28 @@ class RequestObserver:
                 message["headers"] = headers
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - started
-            # The route template, never the raw path: paths can carry ids and codes.
-            route = scope.get("path_template") or _mount_route(scope) or "unmatched"
-            self.metrics.observe(method, route, status, elapsed)
-            _log.info(
-                "request",
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
-            REQUEST_ID.reset(token)
+        with self.tracer.span(method, scope["headers"]) as span:
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                elapsed = time.perf_counter() - started
+                # The route template, never the raw path: paths can carry ids and codes.
+                route = scope.get("path_template") or _mount_route(scope) or "unmatched"
+                self.tracer.finish(span, method, route, status, request_id)
+                self._observe(method, route, status, elapsed)
+                REQUEST_ID.reset(token)
+
+    def _observe(self, method: str, route: str, status: int, elapsed: float) -> None:
+        self.metrics.observe(method, route, status, elapsed)
+        _log.info(
+            "request",
+            extra={
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
 
 
 def _mount_route(scope: Scope) -> str | None:
