@@ -59,7 +59,9 @@ async def test_a_non_ascii_csrf_token_is_refused(
     client.cookies.update(caller.cookies)
     before = await pool.fetchval("SELECT count(*) FROM audit_events")
     header = await client.post(
-        "/v1/eligibility-tokens", json={"audience": "x"}, headers={"X-CSRF-Token": ("é" * 43).encode()}
+        "/v1/eligibility-tokens",
+        json={"audience": "x"},
+        headers={"X-CSRF-Token": ("é" * 43).encode()},
     )
     assert header.status_code == 403, header.text
     form = await client.post("/logout", data={"csrf_token": "токен"}, follow_redirects=False)
