@@ -165,6 +165,12 @@ class ScreeningSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     # An import whose entry count drops by more than this share against the current list
     # is refused unless forced: a truncated download must not close hits it no longer has.
     max_entry_drop: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.10
+    # An operator's override of a hit lapses after this; the hit opens again at the next
+    # screening that still finds the entry.
+    override_validity: Seconds = 365 * 86_400
+    # Every organisation that is not rejected is screened again this often against the
+    # newest list (besides at every import), once across all instances.
+    rescreen_interval: Seconds = 86_400
 
     @property
     def list_max_age(self) -> timedelta:

@@ -6,6 +6,8 @@ idempotent statements."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from idsvc.audit import seal_pending
 from idsvc.background import PeriodicJobs
 from idsvc.db import Pool
@@ -15,6 +17,7 @@ from idsvc.oidc.transactions import purge_transactions
 from idsvc.replay import purge_replay_guard
 from idsvc.runtime import Runtime
 from idsvc.screening.freshness import newest_list
+from idsvc.screening.hits import rescreen_if_due
 
 __all__ = ["start_upkeep"]
 
@@ -56,6 +59,16 @@ def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool) -> None:
             newest = await newest_list(conn)
         runtime.screening_list_imported_at = newest.imported_at if newest else None
 
+    async def rescreen() -> None:
+        screening = settings.config.screening
+        async with pool.acquire() as conn, conn.transaction():
+            await rescreen_if_due(
+                conn,
+                interval=timedelta(seconds=screening.rescreen_interval),
+                threshold=screening.threshold,
+                now=runtime.clock(),
+            )
+
     async def retire_status_lists() -> None:
         await runtime.status_lists.retire_expired(pool, runtime.clock())
 
@@ -63,6 +76,8 @@ def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool) -> None:
     jobs.start("sign-in-purge", _HOURLY, purge_sign_in_leftovers)
     jobs.start("audit-partitions", _HOURLY, upkeep_partitions)
     jobs.start("screening-list-age", _SCREENING_LIST_CHECK_INTERVAL, note_screening_list)
+    # Hourly ticks; the shared schedule row makes it one re-screen per interval in all.
+    jobs.start("screening-rescreen", _HOURLY, rescreen)
     jobs.start(
         "status-list-retirement", settings.config.status_lists.retire_interval, retire_status_lists
     )

@@ -5,6 +5,7 @@ suspend, reinstate, grant programs, override a hit with a written justification.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -178,6 +179,7 @@ async def override(
             justification=form.justification,
             actor=f"user:{seen.session.user_id}",
             now=runtime.clock(),
+            validity=timedelta(seconds=runtime.settings.config.screening.override_validity),
         )
     return Redirect(f"/console/orgs/{org_id}?done=overridden", status_code=303)
 

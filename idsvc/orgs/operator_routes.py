@@ -5,6 +5,7 @@ its reason in the transaction that makes it."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any, get_args
 
 from litestar import Request, Response, get, post
@@ -141,6 +142,7 @@ async def override(
             justification=body.justification.strip(),
             actor=f"user:{session.user_id}",
             now=runtime.clock(),
+            validity=timedelta(seconds=runtime.settings.config.screening.override_validity),
         )
     return Response(hit, headers=_NO_STORE)
 

@@ -9,7 +9,7 @@ it was cleared opens again. A new hit on an approved organisation suspends it at
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import msgspec
@@ -27,6 +27,7 @@ __all__ = [
     "list_hits",
     "override_hit",
     "rescreen_all",
+    "rescreen_if_due",
     "screen_organisation",
 ]
 
@@ -45,6 +46,8 @@ class Hit(msgspec.Struct, frozen=True, kw_only=True):
     decided_at: datetime | None
     decided_by: str | None
     justification: str | None
+    # When an override lapses (the hit opens again at the next screening).
+    override_expires_at: datetime | None = None
 
 
 class ScreeningOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +71,7 @@ SET state = 'open', snapshot_id = EXCLUDED.snapshot_id, entry_id = EXCLUDED.entr
     score = EXCLUDED.score, found_at = EXCLUDED.found_at, decided_at = NULL,
     decided_by = NULL, justification = NULL
 WHERE screening_hits.state = 'cleared'
+   OR (screening_hits.state = 'overridden' AND screening_hits.override_expires_at <= $10)
 RETURNING id
 """
 _CLEAR_STALE = """
@@ -81,16 +85,16 @@ _LOCK_STATUS = "SELECT status FROM organisations WHERE id = $1 FOR UPDATE"
 _COUNT_OPEN = "SELECT count(*) FROM screening_hits WHERE org_id = $1 AND state = 'open'"
 _LIST = """
 SELECT id, org_id, list_source, screened_name, matched_name, score, state, found_at,
-       decided_at, decided_by, justification
+       decided_at, decided_by, justification, override_expires_at
 FROM screening_hits WHERE org_id = ANY($1::uuid[]) AND ($2::text IS NULL OR state = $2)
 ORDER BY found_at, id
 """
 _OVERRIDE = """
 UPDATE screening_hits SET state = 'overridden', decided_at = $3, decided_by = $4,
-    justification = $5
+    justification = $5, override_expires_at = $6
 WHERE org_id = $1 AND id = $2 AND state = 'open'
 RETURNING id, org_id, list_source, screened_name, matched_name, score, state, found_at,
-    decided_at, decided_by, justification
+    decided_at, decided_by, justification, override_expires_at
 """
 _HIT_STATE = "SELECT state FROM screening_hits WHERE org_id = $1 AND id = $2"
 _RESCREENED = """
@@ -195,6 +199,25 @@ async def rescreen_all(
     ]
 
 
+_CLAIM_RUN = """
+INSERT INTO scheduled_runs (job, last_run_at) VALUES ('rescreen', $1)
+ON CONFLICT (job) DO UPDATE SET last_run_at = EXCLUDED.last_run_at
+WHERE scheduled_runs.last_run_at <= $1 - $2::interval
+RETURNING job
+"""
+
+
+async def rescreen_if_due(
+    conn: Connection, *, interval: timedelta, threshold: float, now: datetime
+) -> list[ScreeningOutcome] | None:
+    """The daily re-screen (continuous screening): None when another instance, or an
+    earlier run, did it within ``interval``. Run inside a transaction: the claimed row
+    stays locked until it commits, so two instances never screen at once."""
+    if await conn.fetchval(_CLAIM_RUN, now, interval) is None:
+        return None
+    return await rescreen_all(conn, threshold=threshold, now=now)
+
+
 async def list_hits(
     conn: Connection, org_ids: list[uuid.UUID], *, state: HitState | None = None
 ) -> list[Hit]:
@@ -209,10 +232,14 @@ async def override_hit(
     justification: str,
     actor: str,
     now: datetime,
+    validity: timedelta,
 ) -> Hit:
-    """An operator decides an open hit is not the organisation. A hit of another
-    organisation is NotFound, like one that does not exist."""
-    hit = row_to(Hit, await conn.fetchrow(_OVERRIDE, org_id, hit_id, now, actor, justification))
+    """An operator decides an open hit is not the organisation, for ``validity``. A hit of
+    another organisation is NotFound, like one that does not exist."""
+    hit = row_to(
+        Hit,
+        await conn.fetchrow(_OVERRIDE, org_id, hit_id, now, actor, justification, now + validity),
+    )
     if hit is None:
         state = await conn.fetchval(_HIT_STATE, org_id, hit_id)
         if state is None:
@@ -224,6 +251,10 @@ async def override_hit(
         actor=actor,
         action="org.screening.overridden",
         target=f"org:{org_id}",
-        data={"hit": str(hit_id), "justification": justification},
+        data={
+            "hit": str(hit_id),
+            "justification": justification,
+            "expires_at": (now + validity).isoformat(),
+        },
     )
     return hit

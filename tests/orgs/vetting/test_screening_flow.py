@@ -5,12 +5,14 @@ on an approved organisation suspends it."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
+from idsvc.screening.hits import rescreen_if_due
 from tests.cli import run_idsvc
 from tests.conftest import FakeClock
 from tests.orgs.vetting.conftest import (
@@ -110,7 +112,10 @@ async def test_a_hit_at_request_time_blocks_approval_until_overridden(
         "SELECT actor, data FROM audit_events WHERE action = 'org.screening.overridden'"
     )
     assert event["actor"] == f"user:{operator.user_id}"
-    assert event["data"] == {"hit": hit["id"], "justification": JUSTIFICATION}
+    assert event["data"]["hit"] == hit["id"]
+    assert event["data"]["justification"] == JUSTIFICATION
+    lapses = clock() + timedelta(days=365)
+    assert event["data"]["expires_at"] == lapses.isoformat()
     # The applicant's admins see their organisation's trail, but not its screening.
     trail = await call(client, admin, "GET", f"/console/my-orgs/{org_id}/audit")
     assert trail.status_code == 200
@@ -130,6 +135,21 @@ async def test_a_hit_at_request_time_blocks_approval_until_overridden(
         "SELECT names FROM screening_snapshots ORDER BY seq DESC LIMIT 1"
     )
     assert await pool.fetchval("SELECT count(*) FROM screening_names") == newest_names
+
+    # The daily re-screen runs once per interval across instances, and the override holds
+    # until it lapses; then the hit opens again and the organisation is suspended.
+    day = timedelta(days=1)
+    # The service's own job ran at start-up (its first tick), so today's run is taken.
+    assert await pool.fetchval("SELECT last_run_at FROM scheduled_runs") == clock()
+    async with db.transaction(pool) as conn:
+        assert await rescreen_if_due(conn, interval=day, threshold=88.0, now=clock()) is None
+    assert await _status(pool, org_id) == "approved"
+    clock.advance(366 * 86_400)
+    async with db.transaction(pool) as conn:
+        outcomes = await rescreen_if_due(conn, interval=day, threshold=88.0, now=clock())
+    assert outcomes is not None
+    assert await pool.fetchval("SELECT state FROM screening_hits") == "open"
+    assert await _status(pool, org_id) == "suspended"
 
 
 async def test_a_new_listing_suspends_an_approved_organisation(
