@@ -41,6 +41,7 @@ from idsvc.orgs.member_routes import member_routes
 from idsvc.orgs.operator_routes import operator_org_routes
 from idsvc.orgs.routes import org_routes
 from idsvc.policies.versions import record_policy_versions
+from idsvc.policy.country_groups import country_groups
 from idsvc.runtime import Runtime
 from idsvc.scim.group_admin_routes import group_admin_routes
 from idsvc.scim.protocol import SCIM_PATH, scim_error
@@ -86,6 +87,14 @@ def create_app(
         raise ConfigError(
             "IDSVC_KEY_ENCRYPTION_KEY (or IDSVC_KEY_ENCRYPTION_KEY_FILE) is required: "
             "32 random bytes, base64url; `idsvc dev` creates one in its data folder"
+        )
+    groups = country_groups()
+    if not groups.reviewed and not settings.config.policy.allow_unreviewed_country_groups:
+        # Decisions would rest on export-control data nobody in compliance signed off.
+        raise ConfigError(
+            f"the country groups in use say reviewed_by = {groups.reviewed_by!r}: point "
+            "[policy] country_groups_file at a reviewed copy, or set [policy] "
+            "allow_unreviewed_country_groups = true (development only)"
         )
     try:
         kek = KeyEncryptionKey.from_text(settings.secrets.key_encryption_key)

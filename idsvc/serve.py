@@ -98,9 +98,14 @@ def dev_settings(settings: Settings, *, port: int) -> Settings:
         kek = generate_kek_file(settings.data_dir / "key-encryption-key")
         secrets = msgspec.structs.replace(secrets, key_encryption_key=kek)
     policies = settings.config.policies or EXAMPLE_POLICIES
+    # The shipped country groups await compliance sign-off; development may use them (the
+    # console says so on every operator page).
+    policy = msgspec.structs.replace(settings.config.policy, allow_unreviewed_country_groups=True)
     return msgspec.structs.replace(
         settings,
-        config=msgspec.structs.replace(settings.config, service=service, policies=policies),
+        config=msgspec.structs.replace(
+            settings.config, service=service, policies=policies, policy=policy
+        ),
         secrets=secrets,
     )
 

@@ -23,21 +23,20 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from idsvc.oauth.config import ClientSettings, OAuthSettings
 from idsvc.oidc.provider_config import ProviderSettings
+from idsvc.policy.country_groups import use_country_groups
 from idsvc.policy.model import PolicySettings
 
 # A source checkout keeps migrations beside the package.
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = [
     "AuditSettings",
@@ -46,6 +45,7 @@ __all__ = [
     "DatabaseSettings",
     "DnsSettings",
     "KeySettings",
+    "PolicyOptions",
     "ScreeningSettings",
     "Secrets",
     "ServiceSettings",
@@ -217,6 +217,18 @@ class StatusListSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     retire_interval: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 600.0
 
 
+class PolicyOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[policy]``: the data every policy reads (docs/country-groups.md)."""
+
+    # A deployment's own, reviewed copy of the country groups (the shipped file's format);
+    # empty: the file shipped in idsvc/policy/data.
+    country_groups_file: Annotated[str, msgspec.Meta(max_length=4096)] = ""
+    # Start even though the country groups say reviewed_by = "unreviewed…". Only for
+    # development (idsvc dev sets it, and the console shows a banner): in production a
+    # compliance officer signs the data off first.
+    allow_unreviewed_country_groups: bool = False
+
+
 class TracingSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``[tracing]``: OpenTelemetry spans for each request and each database statement,
     exported over OTLP/HTTP. Needs ``pip install idsvc[otel]``; off while the endpoint is
@@ -241,6 +253,7 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     oauth: OAuthSettings = msgspec.field(default_factory=OAuthSettings)
     status_lists: StatusListSettings = msgspec.field(default_factory=StatusListSettings)
     tracing: TracingSettings = msgspec.field(default_factory=TracingSettings)
+    policy: PolicyOptions = msgspec.field(default_factory=PolicyOptions)
     smtp: SmtpSettings = msgspec.field(default_factory=SmtpSettings)
     clients: tuple[ClientSettings, ...] = ()
     # Subjects (``provider:subject`` of an upstream identity) that are operators.
@@ -287,13 +300,27 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def parse_config(data: Mapping[str, object], *, source: str = "config") -> ConfigFile:
-    """Validate a decoded TOML document; the error names the offending key."""
+    """Validate a decoded TOML document; the error names the offending key. The country
+    groups file ([policy] country_groups_file) is put in use first: policies name its
+    groups."""
+    _use_country_groups_of(data, source)
     try:
         return msgspec.convert(data, ConfigFile, strict=True)
     except msgspec.ValidationError as exc:
         # msgspec says e.g. "Expected `int`, got `str` - at `$.service.listen_port`";
         # rewrite the JSON path into the TOML key the operator wrote.
         raise ConfigError(f"{source}: {_toml_key_message(str(exc))}") from None
+
+
+def _use_country_groups_of(data: Mapping[str, object], source: str) -> None:
+    section = data.get("policy")
+    named = section.get("country_groups_file") if isinstance(section, Mapping) else None
+    if named is not None and not isinstance(named, str):
+        raise ConfigError(f"{source}: key `policy.country_groups_file`: expected a path")
+    try:
+        use_country_groups(Path(named) if named else None)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: key `policy.country_groups_file`: {exc}") from None
 
 
 def _toml_key_message(message: str) -> str:

@@ -16,7 +16,14 @@ from idsvc import db
 from idsvc.app import create_app
 from idsvc.oauth.config import ClientSettings, OAuthSettings
 from idsvc.policy.model import PolicySettings
-from idsvc.settings import ConfigFile, Secrets, ServiceSettings, Settings, StatusListSettings
+from idsvc.settings import (
+    ConfigFile,
+    PolicyOptions,
+    Secrets,
+    ServiceSettings,
+    Settings,
+    StatusListSettings,
+)
 from tests.pg import TestDatabases
 
 if TYPE_CHECKING:
@@ -119,6 +126,9 @@ def make_settings(
             clients=clients,
             oauth=oauth or OAuthSettings(),
             status_lists=status_lists or StatusListSettings(),
+            # The shipped country groups await compliance sign-off (app start refuses them
+            # otherwise); tests decide on them as development does.
+            policy=PolicyOptions(allow_unreviewed_country_groups=True),
         ),
         database_url=database_url,
         secrets=Secrets(

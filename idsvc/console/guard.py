@@ -12,6 +12,7 @@ from litestar import Request
 from idsvc.accounts.operators import is_operator
 from idsvc.accounts.sessions import Session, csrf_token
 from idsvc.errors import Forbidden, IdsvcError
+from idsvc.policy.country_groups import country_groups
 from idsvc.runtime import Runtime
 from idsvc.web.auth import current_session
 
@@ -31,7 +32,13 @@ class Viewer(msgspec.Struct, frozen=True, kw_only=True):
     csrf: str
 
     def page_context(self) -> dict[str, Any]:
-        return {"signed_in": True, "csrf_token": self.csrf, "is_operator": self.operator}
+        return {
+            "signed_in": True,
+            "csrf_token": self.csrf,
+            "is_operator": self.operator,
+            # Operators see that decisions rest on country groups nobody signed off.
+            "unreviewed_country_groups": not country_groups().reviewed,
+        }
 
 
 async def viewer(request: Request[Any, Any, Any], runtime: Runtime) -> Viewer:

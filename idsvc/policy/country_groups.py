@@ -11,7 +11,14 @@ from typing import Annotated
 
 import msgspec
 
-__all__ = ["CountryGroup", "CountryGroups", "UnknownCountryGroup", "country_groups"]
+__all__ = [
+    "DATA_FILE",
+    "CountryGroup",
+    "CountryGroups",
+    "UnknownCountryGroup",
+    "country_groups",
+    "use_country_groups",
+]
 
 DATA_FILE = Path(__file__).parent / "data" / "country_groups.toml"
 
@@ -25,6 +32,12 @@ class UnknownCountryGroup(ValueError):
 class CountryGroup(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: str
     countries: frozenset[Alpha2]
+    # Countries the source table does not mark, kept on purpose (reason in the file).
+    added: frozenset[Alpha2] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.added <= self.countries:
+            raise ValueError(f"{self.name}: added countries must also be listed in countries")
 
 
 class CountryGroups(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -33,6 +46,11 @@ class CountryGroups(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     effective: str
     reviewed_by: str
     groups: dict[str, CountryGroup]
+
+    @property
+    def reviewed(self) -> bool:
+        """False while ``reviewed_by`` says the file awaits compliance sign-off."""
+        return not self.reviewed_by.strip().lower().startswith("unreviewed")
 
     def expand(self, names: tuple[str, ...]) -> frozenset[str]:
         """Every country in the named groups; an unknown name raises, so a typo in a policy
@@ -47,8 +65,31 @@ class CountryGroups(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
         return frozenset(countries)
 
 
+# The file in use, for the whole process (set once at configuration time).
+_in_use: dict[str, Path] = {"path": DATA_FILE}
+
+
+def use_country_groups(path: Path | None) -> CountryGroups:
+    """Make ``path`` (a deployment's reviewed copy; None: the shipped file) the groups every
+    policy uses from now on, in this process. Raises ValueError naming what is wrong."""
+    chosen = path or DATA_FILE
+    groups = _load(chosen)
+    _in_use["path"] = chosen
+    return groups
+
+
+def country_groups() -> CountryGroups:
+    """The groups in use (``use_country_groups``), parsed once per file: decisions must not
+    read files on the hot path."""
+    return _load(_in_use["path"])
+
+
 @functools.cache
-def country_groups(path: Path = DATA_FILE) -> CountryGroups:
-    """Parsed once per process: decisions must not read files on the hot path."""
-    with path.open("rb") as data:
-        return msgspec.convert(tomllib.load(data), CountryGroups)
+def _load(path: Path) -> CountryGroups:
+    try:
+        with path.open("rb") as data:
+            return msgspec.convert(tomllib.load(data), CountryGroups)
+    except OSError as exc:
+        raise ValueError(f"cannot read country groups {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, msgspec.ValidationError, ValueError) as exc:
+        raise ValueError(f"country groups {path}: {exc}") from None

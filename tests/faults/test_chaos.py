@@ -117,6 +117,7 @@ def three_instances(cluster: LocalCluster, folder: Path, front_port: int) -> Ite
         f'[service]\nissuer = "{issuer}"\ncookie_secure = false\nlog_level = "warning"\n'
         "token_rate_limit = 100000\n"
         f"[status_lists]\nttl = {TTL}\n"
+        "[policy]\nallow_unreviewed_country_groups = true\n"
         f'[[policies]]\nid = "mythos-5"\nversion = 1\naudience = "{MODEL}"\n'
         'entitlements = ["model:invoke"]\n'
     )

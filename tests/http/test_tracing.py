@@ -46,7 +46,10 @@ async def test_requests_and_statements_become_spans(
     exporter.clear()  # start-up: migrations, key ring, status lists
     response = await client.get(
         "/status-lists/1?code=secret-code",
-        headers={"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01", "X-Request-Id": "trace-test-1"},
+        headers={
+            "traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01",
+            "X-Request-Id": "trace-test-1",
+        },
     )
     assert response.status_code in (200, 404)
     spans = exporter.get_finished_spans()
