@@ -26,7 +26,7 @@ __all__ = [
     "verified_person",
 ]
 
-Kind = Literal["nationalities", "permanent_residency", "us_person_basis"]
+Kind = Literal["nationalities", "permanent_residency", "us_person_basis", "most_recent_country"]
 US_PERSON_BASES = frozenset(
     {"citizen", "us_national", "permanent_resident", "protected_individual"}
 )

@@ -23,6 +23,9 @@ BASIS_LABELS = {
 }
 KIND_LABELS = {
     "nationalities": "Nationalities",
+    "most_recent_country": (
+        "Most recent citizenship or permanent residency (compliance determination)"
+    ),
     "permanent_residency": "Permanent residency",
     "us_person_basis": "U.S.-person basis",
 }

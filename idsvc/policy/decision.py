@@ -44,6 +44,7 @@ Reason = Literal[
     "membership_inactive",
     "role_not_allowed",
     "evidence_inconsistent",
+    "most_recent_country_unknown",
 ]
 
 
@@ -155,10 +156,34 @@ def _attested(facts: SubjectFacts, kind: str) -> set[str]:
     return {v for a in facts.attestations if a.kind == kind and not a.revoked for v in a.values}
 
 
-def _country_reasons(policy: PolicySettings, facts: SubjectFacts) -> list[Reason]:
+def _most_recent_country(facts: SubjectFacts) -> str | None:
+    """The newest unrevoked determination of the most recent citizenship or residency."""
+    determinations = [
+        a for a in facts.attestations if a.kind == "most_recent_country" and not a.revoked
+    ]
+    if not determinations:
+        return None
+    return max(determinations, key=lambda a: a.verified_at).values[0]
+
+
+def _country_reasons(
+    policy: PolicySettings, facts: SubjectFacts, *, us_person: bool
+) -> list[Reason]:
     rules = policy.country_rules()
-    nationalities = _attested(facts, "nationalities")
     reasons: list[Reason] = []
+    nationalities = _attested(facts, "nationalities")
+    if policy.nationality_rule == "most_recent" and (
+        rules.denied_nationalities or rules.allowed_nationalities
+    ):
+        # 15 CFR 734.13(b): a release to a foreign person is deemed an export to the most
+        # recent country of citizenship or permanent residency. A U.S. person (772.1) is
+        # no foreign person, so their other nationalities do not count.
+        if us_person:
+            nationalities = {"US"}
+        elif (country := _most_recent_country(facts)) is None:
+            return ["most_recent_country_unknown"]
+        else:
+            nationalities = {country}
     if nationalities & rules.denied_nationalities:
         reasons.append("nationality_denied")
     if rules.allowed_nationalities and not nationalities & rules.allowed_nationalities:
@@ -204,7 +229,8 @@ def decide(policy: PolicySettings, facts: SubjectFacts, now: datetime) -> Decisi
     assurance, problem = check(policy, facts, now)
     if problem is not None:
         reasons.append(problem)
-    reasons.extend(_country_reasons(policy, facts))
+    us_person = (problem if policy.require_us_person else _us_person(policy, facts, now)[1]) is None
+    reasons.extend(_country_reasons(policy, facts, us_person=us_person))
     membership = None
     if policy.organisation is not None:
         membership, org_problems = _organisation(policy.organisation, facts)

@@ -39,6 +39,11 @@ REASON_TEXT = {
         "This service is only available to holders of certain nationalities, and none on "
         "record for you is one of them."
     ),
+    "most_recent_country_unknown": (
+        "This service looks at your most recent country of citizenship or permanent "
+        "residency, which your provider's verification does not show: the compliance team "
+        "needs to record it. Contact support with the dates of your citizenships."
+    ),
     "residency_denied": (
         "This service is not available to permanent residents of a country on record for you."
     ),

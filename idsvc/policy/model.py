@@ -78,6 +78,12 @@ class PolicySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     # residencies can be denied too.
     deny_residencies: tuple[CountryCode, ...] = ()
     deny_residency_groups: tuple[GroupName, ...] = ()
+    # Which nationalities the nationality rules look at (docs/policies.md):
+    # "all": every nationality on record, the ITAR's rule (22 CFR 120.50(b)) and the
+    #   stricter one; "most_recent": the most recent country of citizenship or permanent
+    #   residency, the EAR's deemed-export rule (15 CFR 734.13(b)), as a compliance
+    #   operator determined it; without a determination the person is refused.
+    nationality_rule: Literal["all", "most_recent"] = "all"
     # When set, at least one attested nationality must be listed here.
     allow_nationalities: tuple[CountryCode, ...] = ()
     min_assurance: Assurance = "IAL2"

@@ -15,6 +15,7 @@ from litestar.params import FromPath
 
 from idsvc.accounts.operators import is_operator
 from idsvc.accounts.sessions import Session
+from idsvc.attestations.determinations import record_most_recent_country
 from idsvc.attestations.store import (
     operator_reads_attestations,
     revoke_attestation,
@@ -29,6 +30,13 @@ __all__ = ["operator_routes"]
 
 class RevokeRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+
+
+class MostRecentCountry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    # ISO 3166-1 alpha-2 or alpha-3.
+    country: Annotated[str, msgspec.Meta(min_length=2, max_length=3, pattern=r"^[A-Za-z]+$")]
+    # What the determination rests on (documents seen, dates of naturalisation).
+    justification: Annotated[str, msgspec.Meta(min_length=20, max_length=2000)]
 
 
 async def _operator(
@@ -72,4 +80,24 @@ async def revoke(
     return {"status": "revoked"}
 
 
-operator_routes = [user_attestations, revoke]
+@post("/v1/operator/users/{user_id:uuid}/most-recent-country", status_code=201)
+async def determine_most_recent_country(
+    request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+) -> dict[str, str]:
+    """Record the person's most recent country of citizenship or permanent residency, for
+    policies with nationality_rule = "most_recent" (15 CFR 734.13(b))."""
+    session = await _operator(request, runtime, changing=True)
+    body = await read_json(request, MostRecentCountry)
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        attestation_id = await record_most_recent_country(
+            conn,
+            user_id=user_id,
+            country=body.country,
+            justification=body.justification.strip(),
+            operator=session.user_id,
+            now=runtime.clock(),
+        )
+    return {"attestation": str(attestation_id)}
+
+
+operator_routes = [user_attestations, revoke, determine_most_recent_country]

@@ -44,6 +44,8 @@ EXPECTED: dict[str, str] = {
     "membership_inactive": "under_review",
     "role_not_allowed": "not_eligible",
     "evidence_inconsistent": "not_eligible",
+    # Only foreign persons are asked for it: it depends on nationality, like the others.
+    "most_recent_country_unknown": "not_eligible",
 }
 
 
@@ -56,7 +58,14 @@ def test_every_reason_has_an_admin_state() -> None:
 
 
 @pytest.mark.parametrize(
-    "hidden", ["nationality_denied", "nationality_not_allowed", "residency_denied", "not_us_person"]
+    "hidden",
+    [
+        "nationality_denied",
+        "nationality_not_allowed",
+        "residency_denied",
+        "not_us_person",
+        "most_recent_country_unknown",
+    ],
 )
 def test_a_nationality_reason_never_changes_the_state_of_someone_who_must_verify(
     hidden: str,

@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from idsvc.policy.decision import AttestationFact, Deny, Grant, SubjectFacts, decide
+from idsvc.policy.decision import Deny, Grant, SubjectFacts, decide
 from idsvc.policy.model import PolicySettings
+from tests.policy.facts import NOW, fact, facts
 
-NOW = datetime(2026, 11, 22, tzinfo=UTC)
 POLICY = PolicySettings(id="m", version=2, audience="a", entitlements=("use",))
 NO_CN = msgspec.structs.replace(POLICY, deny_nationalities=("CN",))
 RECENT = msgspec.structs.replace(POLICY, max_attestation_age=30 * 86_400)
-
-
-def fact(
-    kind: str,
-    *values: str,
-    assurance: str = "IAL2",
-    age_days: int = 10,
-    expires_in_days: int = 300,
-    revoked: bool = False,
-) -> AttestationFact:
-    return AttestationFact(
-        kind=kind,
-        values=values,
-        assurance=assurance,
-        verified_at=NOW - timedelta(days=age_days),
-        expires_at=NOW + timedelta(days=expires_in_days),
-        revoked=revoked,
-    )
-
-
-def facts(*attestations: AttestationFact, active: bool = True) -> SubjectFacts:
-    return SubjectFacts(user_active=active, attestations=attestations)
 
 
 CITIZEN = (fact("us_person_basis", "citizen"), fact("nationalities", "US"))

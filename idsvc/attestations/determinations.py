@@ -1,0 +1,79 @@
+"""A compliance operator's determination of a person's most recent country of citizenship
+or permanent residency: what the EAR's deemed-export rule looks at (15 CFR 734.13(b)) and
+what identity providers do not attest (they give nationalities without acquisition dates).
+
+Recorded as an attestation of kind ``most_recent_country`` from the provider "operator",
+so it is superseded by the next determination, revocable like any attestation, shown to
+the person on /me and to operators, and read by policies with
+``nationality_rule = "most_recent"``. The person's live tokens are revoked: they were
+decided without it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from idsvc.attestations.mapping import AttestationDraft
+from idsvc.attestations.store import record_attestations
+from idsvc.audit import record_event
+from idsvc.countries import SPECIAL_NATIONALITIES, UnknownCountryCode, normalize_nationality
+from idsvc.db import Connection
+from idsvc.errors import BadRequest, NotFound
+from idsvc.tokens.revocation import revoke_user_tokens
+
+__all__ = ["record_most_recent_country"]
+
+PROVIDER = "operator"
+# A determination holds until it is superseded or revoked; the expiry only keeps the
+# column's meaning (a date) and is far away.
+_VALIDITY = timedelta(days=3650)
+_USER_EXISTS = "SELECT 1 FROM users WHERE id = $1"
+
+
+async def record_most_recent_country(
+    conn: Connection,
+    *,
+    user_id: uuid.UUID,
+    country: str,
+    justification: str,
+    operator: uuid.UUID,
+    now: datetime,
+) -> uuid.UUID:
+    try:
+        code = normalize_nationality(country)
+    except UnknownCountryCode:
+        raise BadRequest(
+            "country: not an ISO 3166-1 country code", code="unknown_country"
+        ) from None
+    if code in SPECIAL_NATIONALITIES:
+        raise BadRequest("country: name a country, not a status", code="unknown_country")
+    if await conn.fetchval(_USER_EXISTS, user_id) is None:
+        raise NotFound("no such user")
+    draft = AttestationDraft(
+        kind="most_recent_country",
+        values=(code,),
+        trust_framework="operator_determination",
+        # Not identity proofing: a compliance decision on the evidence the person gave.
+        assurance="determination",
+        verified_at=now,
+        expires_at=now + _VALIDITY,
+        evidence=({"type": "operator_determination"},),
+    )
+    [attestation_id] = await record_attestations(
+        conn, user_id=user_id, provider=PROVIDER, drafts=[draft], now=now
+    )
+    actor = f"user:{operator}"
+    await record_event(
+        conn,
+        at=now,
+        actor=actor,
+        action="person.most_recent_country.determined",
+        target=f"user:{user_id}",
+        # Operator-only, like every attestation event: the country and why.
+        data={"attestation": str(attestation_id), "country": code, "justification": justification},
+    )
+    await revoke_user_tokens(
+        conn, user_id, actor=actor, reason="most_recent_country_determined", now=now
+    )
+    return attestation_id

@@ -1,0 +1,114 @@
+"""nationality_rule: "all" (every nationality on record, the ITAR's rule, 22 CFR
+120.50(b)) against "most_recent" (the EAR's deemed-export rule, 15 CFR 734.13(b): the most
+recent country of citizenship or permanent residency, as a compliance operator determined
+it). Table tests per rule, and properties."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from idsvc.policy.decision import AttestationFact, Deny, Grant, SubjectFacts, decide
+from idsvc.policy.model import PolicySettings
+from tests.policy.facts import NOW, fact, facts
+
+ITAR = PolicySettings(
+    id="n", version=1, audience="a", entitlements=("use",), deny_nationalities=("CN",)
+)
+EAR = msgspec.structs.replace(ITAR, nationality_rule="most_recent")
+# Foreign persons may use it, except where a nationality rule says no.
+OPEN_ITAR = msgspec.structs.replace(ITAR, require_us_person=False)
+OPEN_EAR = msgspec.structs.replace(OPEN_ITAR, nationality_rule="most_recent")
+
+DUAL_US_CN = facts(fact("us_person_basis", "citizen"), fact("nationalities", "US", "CN"))
+DE_CN = facts(fact("nationalities", "DE", "CN"))
+
+
+def determined(country: str, *, age_days: int = 5, revoked: bool = False) -> AttestationFact:
+    return fact("most_recent_country", country, assurance="determination", age_days=age_days,
+                revoked=revoked)  # fmt: skip
+
+
+TABLE = [
+    # A U.S. citizen who also holds a denied nationality: refused under the stricter rule,
+    # not a foreign person under the EAR's.
+    ("dual U.S./CN, all", ITAR, DUAL_US_CN, ("nationality_denied",)),
+    ("dual U.S./CN, most recent", EAR, DUAL_US_CN, ()),
+    # A foreign person with two nationalities.
+    ("DE+CN, all", OPEN_ITAR, DE_CN, ("nationality_denied",)),
+    ("DE+CN, most recent, undetermined", OPEN_EAR, DE_CN, ("most_recent_country_unknown",)),
+    ("DE+CN, most recent DE", OPEN_EAR, facts(*DE_CN.attestations, determined("DE")), ()),
+    (
+        "DE+CN, most recent CN",
+        OPEN_EAR,
+        facts(*DE_CN.attestations, determined("CN")),
+        ("nationality_denied",),
+    ),
+    (
+        "the newest determination counts",
+        OPEN_EAR,
+        facts(*DE_CN.attestations, determined("CN", age_days=30), determined("DE", age_days=1)),
+        (),
+    ),
+    (
+        "a revoked determination does not count",
+        OPEN_EAR,
+        facts(*DE_CN.attestations, determined("DE", revoked=True)),
+        ("most_recent_country_unknown",),
+    ),
+    # Without any nationality rule there is nothing to determine.
+    (
+        "no nationality rule",
+        msgspec.structs.replace(OPEN_EAR, deny_nationalities=()),
+        DE_CN,
+        (),
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy", "subject", "reasons"), [row[1:] for row in TABLE],
+                         ids=[row[0] for row in TABLE])  # fmt: skip
+def test_rule(policy: PolicySettings, subject: SubjectFacts, reasons: tuple[str, ...]) -> None:
+    decision = decide(policy, subject, NOW)
+    if reasons:
+        assert isinstance(decision, Deny), decision
+        assert decision.reasons == reasons
+    else:
+        assert isinstance(decision, Grant), decision
+
+
+countries = st.sampled_from(["DE", "CN", "FR", "IR", "CA", "MX", "RU"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    recorded=st.lists(countries, min_size=1, max_size=4, unique=True),
+    extra=countries,
+    most_recent=countries,
+)
+def test_most_recent_looks_at_the_determined_country_alone(
+    recorded: list[str], extra: str, most_recent: str
+) -> None:
+    """Under the EAR's rule, a foreign person's other nationalities change nothing: the
+    decision is the one the determined country alone gives."""
+    with_extra = facts(fact("nationalities", *recorded, extra), determined(most_recent))
+    alone = facts(fact("nationalities", most_recent), determined(most_recent))
+    assert type(decide(OPEN_EAR, with_extra, NOW)) is type(decide(OPEN_EAR, alone, NOW))
+    assert isinstance(decide(OPEN_EAR, alone, NOW), Deny) is (most_recent == "CN")
+
+
+@settings(max_examples=300, deadline=None)
+@given(recorded=st.lists(countries, min_size=1, max_size=4, unique=True))
+def test_an_undetermined_foreign_person_is_never_granted_and_all_is_never_laxer(
+    recorded: list[str],
+) -> None:
+    subject = facts(fact("nationalities", *recorded))
+    assert isinstance(decide(OPEN_EAR, subject, NOW), Deny)
+    # With a determination among the recorded nationalities, "all" refuses whenever
+    # "most_recent" does: the stricter rule is the default.
+    for country in recorded:
+        known = facts(*subject.attestations, determined(country))
+        if isinstance(decide(OPEN_EAR, known, NOW), Deny):
+            assert isinstance(decide(OPEN_ITAR, known, NOW), Deny)
