@@ -78,12 +78,13 @@ class Instances:
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
 
     def start(self, port: int) -> None:
-        log = (self.folder / f"instance-{port}.log").open("ab")
-        self.procs[port] = subprocess.Popen(
-            [sys.executable, "-m", "idsvc.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port)],
-            env=self.env, stdout=log, stderr=log,
-        )  # fmt: skip
+        # The child keeps its own copy of the descriptor; ours closes at once.
+        with (self.folder / f"instance-{port}.log").open("ab") as log:
+            self.procs[port] = subprocess.Popen(
+                [sys.executable, "-m", "idsvc.cli", "serve", "--host", "127.0.0.1",
+                 "--port", str(port)],
+                env=self.env, stdout=log, stderr=log,
+            )  # fmt: skip
         wait_for(f"http://127.0.0.1:{port}/healthz", deadline=30)
 
     def kill(self, port: int) -> None:

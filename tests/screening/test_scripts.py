@@ -43,7 +43,8 @@ def _index() -> tuple[NameIndex, list[str]]:
 
 
 INDEX, IDS = _index()
-VARIANTS = list(csv.DictReader((FIXTURES / "scripts_variants.csv").open(encoding="utf-8")))
+with (FIXTURES / "scripts_variants.csv").open(encoding="utf-8") as _variants:
+    VARIANTS = list(csv.DictReader(_variants))
 
 
 def _found(name: str) -> set[str]:
