@@ -120,6 +120,7 @@ def create_app(
             # A service secret every instance shares, loaded at start; the MACs it keys
             # are derived under their own label (accounts.person_match).
             person_key=lambda: keys.pairwise_key,
+            screening_threshold=settings.config.screening.threshold,
         ),
         mailer=mailer or _smtp_mailer(settings),
     )
@@ -240,7 +241,7 @@ async def _lifespan(
 
         jobs = PeriodicJobs()
         stack.push_async_callback(jobs.stop)
-        start_upkeep(jobs, runtime, pool)
+        start_upkeep(jobs, runtime, pool, http)
         await runtime.keys.start(pool, jobs)
         # Listeners have connections of their own (idsvc.notifications). One whose
         # connection died (a PostgreSQL restart, a failover) listens again within one

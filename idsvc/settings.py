@@ -171,6 +171,10 @@ class ScreeningSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     # Every organisation that is not rejected is screened again this often against the
     # newest list (besides at every import), once across all instances.
     rescreen_interval: Seconds = 86_400
+    # Where to fetch the list from on a schedule (the Consolidated Screening List's CSV or
+    # JSON, or a mirror); empty: lists come only from `idsvc screening import`.
+    list_url: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    fetch_interval: Seconds = 86_400
 
     @property
     def list_max_age(self) -> timedelta:

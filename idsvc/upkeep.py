@@ -6,7 +6,10 @@ idempotent statements."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+
+import httpx
 
 from idsvc.audit import seal_pending
 from idsvc.background import PeriodicJobs
@@ -16,18 +19,24 @@ from idsvc.oidc.pending_links import purge_pending_links
 from idsvc.oidc.transactions import purge_transactions
 from idsvc.replay import purge_replay_guard
 from idsvc.runtime import Runtime
+from idsvc.screening.fetch import FetchFailure, fetch_list_if_due
 from idsvc.screening.freshness import newest_list
 from idsvc.screening.hits import rescreen_if_due
 
 __all__ = ["start_upkeep"]
 
+_log = logging.getLogger(__name__)
+
 _HOURLY = 3600.0
 _SCREENING_LIST_CHECK_INTERVAL = 60.0
+# How often an instance asks whether the list is due; the fetch itself runs once per
+# [screening] fetch_interval in all.
+_SCREENING_FETCH_CHECK_INTERVAL = 300.0
 _PURGE_NONCES = "DELETE FROM seen_nonces WHERE expires_at < $1"
 _PURGE_SESSIONS = "DELETE FROM sessions WHERE expires_at < $1::timestamptz - interval '30 days'"
 
 
-def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool) -> None:
+def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool, http: httpx.AsyncClient) -> None:
     settings = runtime.settings
     audit = settings.config.audit
 
@@ -69,6 +78,21 @@ def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool) -> None:
                 now=runtime.clock(),
             )
 
+    async def fetch_list() -> None:
+        screening = settings.config.screening
+        async with pool.acquire() as conn, conn.transaction():
+            outcome = await fetch_list_if_due(
+                conn,
+                http,
+                url=screening.list_url,
+                interval=timedelta(seconds=screening.fetch_interval),
+                now=runtime.clock(),
+                max_entry_drop=screening.max_entry_drop,
+                threshold=screening.threshold,
+            )
+        if isinstance(outcome, FetchFailure):
+            _log.warning("screening list fetch failed", extra={"reason": outcome.reason})
+
     async def retire_status_lists() -> None:
         await runtime.status_lists.retire_expired(pool, runtime.clock())
 
@@ -78,6 +102,8 @@ def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool) -> None:
     jobs.start("screening-list-age", _SCREENING_LIST_CHECK_INTERVAL, note_screening_list)
     # Hourly ticks; the shared schedule row makes it one re-screen per interval in all.
     jobs.start("screening-rescreen", _HOURLY, rescreen)
+    if settings.config.screening.list_url:
+        jobs.start("screening-fetch", _SCREENING_FETCH_CHECK_INTERVAL, fetch_list)
     jobs.start(
         "status-list-retirement", settings.config.status_lists.retire_interval, retire_status_lists
     )

@@ -18,6 +18,7 @@ from idsvc.oidc.pending_links import VerifiedIdentity
 from idsvc.oidc.refusal import SignInRefused
 from idsvc.orgs.auto_join import auto_join_on_sign_in
 from idsvc.orgs.claims import claim_memberships
+from idsvc.screening.people import remember_person, screen_person
 
 __all__ = ["attach_identity", "identity_owner"]
 
@@ -30,9 +31,15 @@ async def identity_owner(conn: Connection, *, provider: str, subject: str) -> uu
 
 
 async def attach_identity(
-    conn: Connection, identity: VerifiedIdentity, *, link_to: uuid.UUID | None, now: datetime
+    conn: Connection,
+    identity: VerifiedIdentity,
+    *,
+    link_to: uuid.UUID | None,
+    now: datetime,
+    screening_threshold: float,
 ) -> tuple[User, int]:
-    """The account now holding the identity, and how many attestations were recorded."""
+    """The account now holding the identity, and how many attestations were recorded. A
+    verified name is screened against the listed individuals in the same transaction."""
     try:
         user, _ = await sign_in_identity(
             conn,
@@ -63,6 +70,18 @@ async def attach_identity(
     recorded = await record_attestations(
         conn, user_id=user.id, provider=identity.provider, drafts=list(identity.drafts), now=now
     )
+    if identity.verified_name:
+        await remember_person(
+            conn,
+            user_id=user.id,
+            name=identity.verified_name,
+            birthdate=identity.verified_birthdate,
+            provider=identity.provider,
+            now=now,
+        )
+        await screen_person(
+            conn, user_id=user.id, threshold=screening_threshold, actor="system", now=now
+        )
     # Claim before auto-join, so a person enrolled by CSV or SCIM keeps that membership
     # rather than getting a second, auto-joined one.
     if identity.email and identity.email_verified:

@@ -50,7 +50,13 @@ async def ask_to_link(
 
 
 async def answer_link(
-    pool: Pool, *, browser_binding: str, user_id: uuid.UUID, confirmed: bool, now: datetime
+    pool: Pool,
+    *,
+    browser_binding: str,
+    user_id: uuid.UUID,
+    confirmed: bool,
+    now: datetime,
+    screening_threshold: float,
 ) -> int:
     """Link (or drop) the identity this browser's sign-in brought back; returns how many
     attestations were recorded. Raises SignInRefused (already audited)."""
@@ -77,7 +83,13 @@ async def answer_link(
         return 0
     try:
         async with pool.acquire() as conn, conn.transaction():
-            _, count = await attach_identity(conn, identity, link_to=user_id, now=now)
+            _, count = await attach_identity(
+                conn,
+                identity,
+                link_to=user_id,
+                now=now,
+                screening_threshold=screening_threshold,
+            )
     except SignInRefused as refusal:
         await audit_refusal(pool, identity.provider, refusal, actor=user_id, now=now)
         raise

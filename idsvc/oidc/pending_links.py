@@ -41,6 +41,10 @@ class VerifiedIdentity(msgspec.Struct, frozen=True, kw_only=True):
     display_name: str | None
     drafts: tuple[AttestationDraft, ...]
     person: PersonFingerprint
+    # The verified name and birth date, as the provider sent them: screened against the
+    # listed individuals (screening.people). None when the provider verified no name.
+    verified_name: str | None = None
+    verified_birthdate: str | None = None
 
 
 _UPSERT = """

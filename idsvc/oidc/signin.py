@@ -98,6 +98,7 @@ class SignInService:
         http: httpx.AsyncClient,
         session_lifetime: int,
         person_key: Callable[[], bytes],
+        screening_threshold: float,
     ) -> None:
         self.providers = {p.id: p for p in providers}
         self.directory = ProviderDirectory(providers, http)
@@ -108,6 +109,7 @@ class SignInService:
         self._session_lifetime = session_lifetime
         # Keys the MACs of verified names and birth dates (accounts.person_match).
         self._person_key = person_key
+        self._screening_threshold = screening_threshold
 
     def redirect_uri(self, provider_id: str) -> str:
         return f"{self._issuer}/oidc/callback/{provider_id}"
@@ -296,7 +298,13 @@ class SignInService:
                         now=now,
                     )
                     return LinkPending(return_to=transaction.return_to)
-            user, count = await attach_identity(conn, identity, link_to=link_to, now=now)
+            user, count = await attach_identity(
+                conn,
+                identity,
+                link_to=link_to,
+                now=now,
+                screening_threshold=self._screening_threshold,
+            )
             if old_session:
                 # Rotate: the pre-sign-in session id (possibly planted) is never reused.
                 await end_session(conn, old_session, now=now)
@@ -341,6 +349,8 @@ class SignInService:
                 family_name=person.family_name,
                 birthdate=person.birthdate,
             ),
+            verified_name=" ".join(p for p in (person.given_name, person.family_name) if p) or None,
+            verified_birthdate=person.birthdate,
         )
 
     async def _exchange(

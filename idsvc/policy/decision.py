@@ -45,6 +45,7 @@ Reason = Literal[
     "role_not_allowed",
     "evidence_inconsistent",
     "most_recent_country_unknown",
+    "screening_review",
 ]
 
 
@@ -73,6 +74,8 @@ class SubjectFacts(msgspec.Struct, frozen=True, kw_only=True):
     user_active: bool
     attestations: tuple[AttestationFact, ...]
     memberships: tuple[MembershipFact, ...] = ()
+    # An open restricted-party screening hit on the person (screening.people).
+    screening_hold: bool = False
 
 
 class GrantedOrg(msgspec.Struct, frozen=True, kw_only=True):
@@ -225,6 +228,9 @@ def decide(policy: PolicySettings, facts: SubjectFacts, now: datetime) -> Decisi
     reasons: list[Reason] = []
     if not facts.user_active:
         reasons.append("user_disabled")
+    if facts.screening_hold:
+        # Every policy: a possible listed party gets nothing until an operator decides.
+        reasons.append("screening_review")
     check = _us_person if policy.require_us_person else _best_assurance
     assurance, problem = check(policy, facts, now)
     if problem is not None:

@@ -44,6 +44,10 @@ REASON_TEXT = {
         "residency, which your provider's verification does not show: the compliance team "
         "needs to record it. Contact support with the dates of your citizenships."
     ),
+    "screening_review": (
+        "Your eligibility is under review by the compliance team. You do not need to do "
+        "anything; you will be able to continue once the review is complete."
+    ),
     "residency_denied": (
         "This service is not available to permanent residents of a country on record for you."
     ),

@@ -1,4 +1,5 @@
-"""``idsvc screening import FILE``: store a list snapshot and re-screen organisations."""
+"""``idsvc screening import FILE``: store a list snapshot (CSV or JSON) and re-screen
+organisations and people."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from pathlib import Path
 from idsvc import db
 from idsvc.clock import utc_now
 from idsvc.database import database_url
-from idsvc.screening.csl import CslError, parse_csl
-from idsvc.screening.freshness import newest_list
-from idsvc.screening.hits import rescreen_all
-from idsvc.screening.lists import import_snapshot
+from idsvc.screening.csl import CslError
+from idsvc.screening.importing import PartialList, import_list
+from idsvc.screening.list_files import parse_list
 from idsvc.settings import Settings
 
 __all__ = ["screening_import"]
@@ -26,44 +26,38 @@ async def screening_import(settings: Settings, *, path: Path, force: bool = Fals
         print(f"idsvc screening import: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 1
     try:
-        rows = parse_csl(data)
+        rows = parse_list(data)
     except CslError as exc:
         print(f"idsvc screening import: {path}: {exc}", file=sys.stderr)
         return 1
+    screening = settings.config.screening
     now = utc_now()
     async with database_url(settings) as dsn:
         conn = await db.connect(dsn)
         try:
             # One transaction: the snapshot and the re-screening it causes land together,
-            # so no organisation is ever judged against a half-imported list.
+            # so nobody is ever judged against a half-imported list.
             async with conn.transaction():
-                current = await newest_list(conn)
-                drop = settings.config.screening.max_entry_drop
-                if current and not force and len(rows) < current.entries * (1 - drop):
-                    # A truncated download would close every hit it no longer contains and
-                    # let those organisations be approved: refuse, unless told it is real.
-                    print(
-                        f"idsvc screening import: {path} has {len(rows)} entries, "
-                        f"{current.entries - len(rows)} fewer than the current list "
-                        f"({current.entries}); more than {drop:.0%} fewer looks like a "
-                        "partial file. Nothing was imported; use --force if the list "
-                        "really shrank.",
-                        file=sys.stderr,
-                    )
-                    return 1
-                snapshot = await import_snapshot(
+                imported = await import_list(
                     conn,
                     data=data,
                     rows=rows,
                     actor=f"cli:{getpass.getuser()}",
                     now=now,
-                    forced=force,
+                    force=force,
+                    max_entry_drop=screening.max_entry_drop,
+                    threshold=screening.threshold,
                 )
-                outcomes = await rescreen_all(
-                    conn, threshold=settings.config.screening.threshold, now=now
-                )
+        except PartialList as exc:
+            print(
+                f"idsvc screening import: {path} has {exc}. Nothing was imported; use "
+                "--force if the list really shrank.",
+                file=sys.stderr,
+            )
+            return 1
         finally:
             await conn.close()
+    snapshot, outcomes = imported.snapshot, imported.outcomes
     print(
         f"imported snapshot {snapshot.id}: {snapshot.entries} entries, {snapshot.names} names, "
         f"sha256 {snapshot.file_sha256}"

@@ -33,6 +33,12 @@ class CslRow(msgspec.Struct, frozen=True, kw_only=True):
     type: str | None = None
     addresses: str | None = None
     source_list_url: str | None = None
+    # Secondary fields, used to rank and explain hits (never to drop one).
+    dates_of_birth: tuple[str, ...] = ()
+    nationalities: tuple[str, ...] = ()
+    citizenships: tuple[str, ...] = ()
+    # Countries of the listed addresses, where the file gives them apart (the JSON form).
+    countries: tuple[str, ...] = ()
 
 
 def _multi(cell: str | None) -> tuple[str, ...]:
@@ -84,6 +90,9 @@ def parse_csl(data: bytes) -> list[CslRow]:
                     type=_optional(record.get("type")),
                     addresses=_optional(record.get("addresses")),
                     source_list_url=_optional(record.get("source_list_url")),
+                    dates_of_birth=_multi(record.get("dates_of_birth")),
+                    nationalities=_multi(record.get("nationalities")),
+                    citizenships=_multi(record.get("citizenships")),
                 )
             )
     except csv.Error as exc:

@@ -20,6 +20,7 @@ from idsvc.errors import Conflict, NotFound
 from idsvc.orgs.organisations import set_org_status
 from idsvc.orgs.records import Organisation
 from idsvc.screening.lists import LoadedList, load_newest_list
+from idsvc.screening.people import rescreen_people
 
 __all__ = [
     "Hit",
@@ -188,15 +189,18 @@ async def screen_organisation(
 async def rescreen_all(
     conn: Connection, *, threshold: float, now: datetime
 ) -> list[ScreeningOutcome]:
-    """Screen every organisation that is not rejected against the newest list."""
+    """Screen every organisation that is not rejected, and every person with a verified
+    name, against the newest list; the organisations' outcomes."""
     loaded = await load_newest_list(conn)
     organisations = rows_to(Organisation, await conn.fetch(_RESCREENED))
-    return [
+    outcomes = [
         await screen_organisation(
             conn, org, threshold=threshold, actor="system", now=now, loaded=loaded
         )
         for org in organisations
     ]
+    await rescreen_people(conn, threshold=threshold, now=now, loaded=loaded)
+    return outcomes
 
 
 _CLAIM_RUN = """

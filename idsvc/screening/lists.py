@@ -19,6 +19,7 @@ __all__ = [
     "ListedName",
     "LoadedList",
     "Snapshot",
+    "cached_newest_list",
     "import_snapshot",
     "is_party",
     "load_newest_list",
@@ -40,6 +41,13 @@ class ListedName(msgspec.Struct, frozen=True, kw_only=True):
     entry_key: str
     source: str
     name: str
+    type: str | None = None
+    dates_of_birth: tuple[str, ...] = ()
+
+    @property
+    def may_be_a_person(self) -> bool:
+        """Individuals, and entries whose type the list does not say."""
+        return self.type is None or self.type.strip().lower() == "individual"
 
 
 class LoadedList(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,8 +65,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
 _INSERT_ENTRY = """
 INSERT INTO screening_entries (id, snapshot_id, entry_key, source, entity_number, type, name,
-                               alt_names, programs, addresses, source_list_url)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                               alt_names, programs, addresses, source_list_url,
+                               dates_of_birth, nationalities, citizenships, countries)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 """
 _INSERT_NAME = """
 INSERT INTO screening_names (snapshot_id, entry_id, name, normalized) VALUES ($1, $2, $3, $4)
@@ -68,7 +77,7 @@ INSERT INTO screening_names (snapshot_id, entry_id, name, normalized) VALUES ($1
 _DROP_OLDER_NAMES = "DELETE FROM screening_names WHERE snapshot_id <> $1"
 _NEWEST = "SELECT id FROM screening_snapshots ORDER BY seq DESC LIMIT 1"
 _NAMES = """
-SELECT n.entry_id, e.entry_key, e.source, e.type, n.name, n.normalized
+SELECT n.entry_id, e.entry_key, e.source, e.type, n.name, n.normalized, e.dates_of_birth
 FROM screening_names n JOIN screening_entries e ON e.id = n.entry_id
 WHERE n.snapshot_id = $1
 ORDER BY e.entry_key, n.name
@@ -110,6 +119,10 @@ async def import_snapshot(
                 list(row.programs),
                 row.addresses,
                 row.source_list_url,
+                list(row.dates_of_birth),
+                list(row.nationalities),
+                list(row.citizenships),
+                list(row.countries),
             )
         )
         for name in dict.fromkeys((row.name, *row.alt_names)):
@@ -151,7 +164,12 @@ async def load_newest_list(conn: Connection) -> LoadedList | None:
         snapshot_id=snapshot_id,
         names=[
             ListedName(
-                entry_id=r["entry_id"], entry_key=r["entry_key"], source=r["source"], name=r["name"]
+                entry_id=r["entry_id"],
+                entry_key=r["entry_key"],
+                source=r["source"],
+                name=r["name"],
+                type=r["type"],
+                dates_of_birth=tuple(r["dates_of_birth"]),
             )
             for r in rows
         ],
@@ -159,3 +177,21 @@ async def load_newest_list(conn: Connection) -> LoadedList | None:
         # script) reaches lists imported before it without a re-import.
         index=NameIndex([r["name"] for r in rows]),
     )
+
+
+_cached: dict[uuid.UUID, LoadedList] = {}
+
+
+async def cached_newest_list(conn: Connection) -> LoadedList | None:
+    """The newest list, built once per snapshot in this process (sign-ins screen people
+    against it; building the index for 30,000 entries takes far longer than one query)."""
+    snapshot_id = await conn.fetchval(_NEWEST)
+    if snapshot_id is None:
+        return None
+    if snapshot_id not in _cached:
+        loaded = await load_newest_list(conn)
+        if loaded is None or loaded.snapshot_id != snapshot_id:
+            return loaded
+        _cached.clear()
+        _cached[snapshot_id] = loaded
+    return _cached[snapshot_id]

@@ -37,7 +37,9 @@ SELECT u.status,
              WHERE a.user_id = u.id AND a.superseded_by IS NULL) AS attestations,
        ARRAY(SELECT (m.org_id, o.status, o.programs, m.role, m.status)
              FROM memberships m JOIN organisations o ON o.id = m.org_id
-             WHERE m.user_id = u.id AND m.status <> 'removed') AS memberships
+             WHERE m.user_id = u.id AND m.status <> 'removed') AS memberships,
+       EXISTS (SELECT 1 FROM person_screening_hits h
+               WHERE h.user_id = u.id AND h.state = 'open') AS screening_hold
 FROM users u
 WHERE u.id = $1
 """
@@ -62,7 +64,9 @@ SELECT u.id,
              WHERE a.user_id = u.id AND a.superseded_by IS NULL) AS attestations,
        ARRAY(SELECT (m.org_id, o.status, o.programs, m.role, m.status)
              FROM memberships m JOIN organisations o ON o.id = m.org_id
-             WHERE m.user_id = u.id AND m.status <> 'removed') AS memberships
+             WHERE m.user_id = u.id AND m.status <> 'removed') AS memberships,
+       EXISTS (SELECT 1 FROM person_screening_hits h
+               WHERE h.user_id = u.id AND h.state = 'open') AS screening_hold
 FROM users u
 WHERE u.id = ANY($1::uuid[])
 """
@@ -94,7 +98,10 @@ def _facts_from_row(row: Record) -> SubjectFacts:
         for org_id, org_status, programs, role, status in row["memberships"]
     )
     return SubjectFacts(
-        user_active=row["status"] == "active", attestations=attestations, memberships=memberships
+        user_active=row["status"] == "active",
+        attestations=attestations,
+        memberships=memberships,
+        screening_hold=row["screening_hold"],
     )
 
 

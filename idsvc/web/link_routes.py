@@ -104,6 +104,7 @@ async def link_answer(request: Request[Any, Any, Any], runtime: RuntimeDependenc
             user_id=session.user_id,
             confirmed=form.get("decision") == "link",
             now=runtime.clock(),
+            screening_threshold=runtime.settings.config.screening.threshold,
         )
     except SignInRefused as refusal:
         refused = refusal_response(request, refusal, status=400)

@@ -1,4 +1,5 @@
-"""Operator API for attestations: read a user's attestations, revoke one with a reason.
+"""Operator API for people: read a user's attestations, revoke one with a reason, record
+the most recent country of citizenship, decide on a person's screening hits.
 
 Nationality and evidence are visible to operators only. State changes need the session
 cookie and the CSRF header; the revocation and its audit event share one transaction.
@@ -7,11 +8,12 @@ cookie and the CSRF header; the revocation and its audit event share one transac
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from datetime import timedelta
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from idsvc.accounts.operators import is_operator
 from idsvc.accounts.sessions import Session
@@ -20,9 +22,10 @@ from idsvc.attestations.store import (
     operator_reads_attestations,
     revoke_attestation,
 )
-from idsvc.errors import Forbidden, NotFound
+from idsvc.errors import BadRequest, Forbidden, NotFound
 from idsvc.http.body import read_json
 from idsvc.runtime import Runtime, RuntimeDependency
+from idsvc.screening.people import PersonHit, list_person_hits, override_person_hit
 from idsvc.web.auth import require_session
 
 __all__ = ["operator_routes"]
@@ -100,4 +103,55 @@ async def determine_most_recent_country(
     return {"attestation": str(attestation_id)}
 
 
-operator_routes = [user_attestations, revoke, determine_most_recent_country]
+class OverrideRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    justification: Annotated[str, msgspec.Meta(min_length=20, max_length=2000)]
+
+
+@get("/v1/operator/screening/people")
+async def person_hits(
+    request: Request[Any, Any, Any],
+    runtime: RuntimeDependency,
+    # "state" is a name Litestar reserves for handler parameters.
+    hit_state: Annotated[
+        Literal["open", "overridden", "cleared"] | None, QueryParameter(name="state")
+    ] = None,
+) -> Response[Any]:
+    """People whose verified name resembles a listed individual (operators only)."""
+    await _operator(request, runtime, changing=False)
+    async with runtime.pool.acquire() as conn:
+        hits = await list_person_hits(conn, state=hit_state)
+    return Response({"hits": hits}, headers={"Cache-Control": "no-store"})
+
+
+@post("/v1/operator/users/{user_id:uuid}/screening-hits/{hit_id:uuid}/override", status_code=200)
+async def override_person(
+    request: Request[Any, Any, Any],
+    user_id: FromPath[uuid.UUID],
+    hit_id: FromPath[uuid.UUID],
+    runtime: RuntimeDependency,
+) -> Response[PersonHit]:
+    """An operator decides the hit is not this person; the hold ends with it."""
+    session = await _operator(request, runtime, changing=True)
+    body = await read_json(request, OverrideRequest)
+    if len(body.justification.strip()) < 20:
+        raise BadRequest("justification: explain the decision in at least 20 characters")
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        hit = await override_person_hit(
+            conn,
+            user_id=user_id,
+            hit_id=hit_id,
+            justification=body.justification.strip(),
+            actor=f"user:{session.user_id}",
+            now=runtime.clock(),
+            validity=timedelta(seconds=runtime.settings.config.screening.override_validity),
+        )
+    return Response(hit, headers={"Cache-Control": "no-store"})
+
+
+operator_routes = [
+    user_attestations,
+    revoke,
+    determine_most_recent_country,
+    person_hits,
+    override_person,
+]

@@ -46,6 +46,8 @@ EXPECTED: dict[str, str] = {
     "evidence_inconsistent": "not_eligible",
     # Only foreign persons are asked for it: it depends on nationality, like the others.
     "most_recent_country_unknown": "not_eligible",
+    # A screening hold looks like any other refusal: the party is not tipped off.
+    "screening_review": "not_eligible",
 }
 
 
@@ -65,6 +67,7 @@ def test_every_reason_has_an_admin_state() -> None:
         "residency_denied",
         "not_us_person",
         "most_recent_country_unknown",
+        "screening_review",
     ],
 )
 def test_a_nationality_reason_never_changes_the_state_of_someone_who_must_verify(
