@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -25,6 +26,7 @@ from idsvc.keys.store import select_keys
 from idsvc.policy.decision import decide
 from idsvc.policy.explain import explain
 from idsvc.runtime import RuntimeDependency
+from idsvc.screening.people import hits_of_person, override_person_hit
 from idsvc.tokens.issuance import load_subject_facts
 from idsvc.web.pages import page
 
@@ -194,6 +196,7 @@ async def _user_page(
             conn, user_id, operator=seen.session.user_id, now=runtime.clock()
         )
         facts = await load_subject_facts(conn, user_id)
+        screened, person_hits = await hits_of_person(conn, user_id)
     now = runtime.clock()
     status = user_status(attestations, now)
     services = [
@@ -209,6 +212,8 @@ async def _user_page(
         attestations=attestations,
         views={v.id: v for v in status.attestations},
         services=services,
+        screened=screened,
+        person_hits=person_hits,
         errors=extra.pop("errors", {}),
         values=extra.pop("values", {}),
         failed=extra.pop("failed", None),
@@ -257,6 +262,47 @@ async def revoke_page(
             now=runtime.clock(),
             actor=f"user:{seen.session.user_id}",
             reason=form.reason,
+        )
+    return Redirect(f"/console/users/{user_id}", status_code=303)
+
+
+class HitOverrideForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    justification: Annotated[str, msgspec.Meta(min_length=20, max_length=2000)]
+
+
+@post(
+    "/users/{user_id:uuid}/screening-hits/{hit_id:uuid}/override",
+    include_in_schema=False,
+    status_code=303,
+)
+async def override_person_page(
+    request: Request[Any, Any, Any],
+    user_id: FromPath[uuid.UUID],
+    hit_id: FromPath[uuid.UUID],
+    runtime: RuntimeDependency,
+) -> Response[Any]:
+    seen = await operator_viewer(request, runtime)
+    data = await read_form(request, seen.session)
+    form, errors = validate_form(HitOverrideForm, data)
+    if form is None or len(form.justification.strip()) < 20:
+        return await _user_page(
+            request,
+            runtime,
+            user_id,
+            status=400,
+            errors=errors or {"justification": "explain the decision in at least 20 characters"},
+            values=data,
+            failed=str(hit_id),
+        )
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await override_person_hit(
+            conn,
+            user_id=user_id,
+            hit_id=hit_id,
+            justification=form.justification.strip(),
+            actor=f"user:{seen.session.user_id}",
+            now=runtime.clock(),
+            validity=timedelta(seconds=runtime.settings.config.screening.override_validity),
         )
     return Redirect(f"/console/users/{user_id}", status_code=303)
 
@@ -314,5 +360,6 @@ operator_pages = [
     users_page,
     user_page,
     revoke_page,
+    override_person_page,
     policies_page,
 ]

@@ -49,6 +49,12 @@ class Hit(msgspec.Struct, frozen=True, kw_only=True):
     justification: str | None
     # When an override lapses (the hit opens again at the next screening).
     override_expires_at: datetime | None = None
+    # The organisation's country against the listed addresses' countries (ranking only:
+    # a hit is never dropped for a different country), and the entry's details.
+    country_match: Literal["same", "different", "unknown"] = "unknown"
+    listed_countries: list[str] = []
+    listed_addresses: str | None = None
+    listed_programs: list[str] = []
 
 
 class ScreeningOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,11 +90,22 @@ RETURNING id
 # either sees the new hit (409) or is followed by the suspension; never neither.
 _LOCK_STATUS = "SELECT status FROM organisations WHERE id = $1 FOR UPDATE"
 _COUNT_OPEN = "SELECT count(*) FROM screening_hits WHERE org_id = $1 AND state = 'open'"
+# Ranked for the reviewer: a listed address in the organisation's own country first, then
+# by score. The entry's secondary fields come along to explain each hit.
 _LIST = """
-SELECT id, org_id, list_source, screened_name, matched_name, score, state, found_at,
-       decided_at, decided_by, justification, override_expires_at
-FROM screening_hits WHERE org_id = ANY($1::uuid[]) AND ($2::text IS NULL OR state = $2)
-ORDER BY found_at, id
+SELECT h.id, h.org_id, h.list_source, h.screened_name, h.matched_name, h.score, h.state,
+       h.found_at, h.decided_at, h.decided_by, h.justification, h.override_expires_at,
+       CASE WHEN cardinality(e.countries) = 0 THEN 'unknown'
+            WHEN o.country = ANY(e.countries) THEN 'same'
+            ELSE 'different' END AS country_match,
+       e.countries AS listed_countries, e.addresses AS listed_addresses,
+       e.programs AS listed_programs
+FROM screening_hits h
+JOIN screening_entries e ON e.id = h.entry_id
+JOIN organisations o ON o.id = h.org_id
+WHERE h.org_id = ANY($1::uuid[]) AND ($2::text IS NULL OR h.state = $2)
+ORDER BY h.org_id, (CASE WHEN cardinality(e.countries) > 0 AND o.country = ANY(e.countries)
+                         THEN 0 ELSE 1 END), h.score DESC, h.found_at, h.id
 """
 _OVERRIDE = """
 UPDATE screening_hits SET state = 'overridden', decided_at = $3, decided_by = $4,

@@ -28,6 +28,7 @@ __all__ = [
     "PersonHit",
     "PersonOutcome",
     "birthdate_match",
+    "hits_of_person",
     "list_person_hits",
     "override_person_hit",
     "remember_person",
@@ -92,6 +93,13 @@ UPDATE person_screening_hits SET state = 'cleared', decided_at = $3, decided_by 
 WHERE user_id = $1 AND state = 'open' AND NOT (entry_key = ANY($2::text[]))
 RETURNING id
 """
+_OF_PERSON = """
+SELECT id, user_id, list_source, screened_name, matched_name, score, birthdate_match,
+    state, found_at, decided_at, decided_by, justification, override_expires_at
+FROM person_screening_hits WHERE user_id = $1
+ORDER BY (state = 'open') DESC, score DESC, found_at, id
+"""
+_IS_SCREENED = "SELECT EXISTS (SELECT 1 FROM screened_people WHERE user_id = $1)"
 _LIST = """
 SELECT id, user_id, list_source, screened_name, matched_name, score, birthdate_match,
     state, found_at, decided_at, decided_by, justification, override_expires_at
@@ -227,6 +235,12 @@ async def list_person_hits(
     conn: Connection, *, state: Literal["open", "overridden", "cleared"] | None = None
 ) -> list[PersonHit]:
     return rows_to(PersonHit, await conn.fetch(_LIST, state))
+
+
+async def hits_of_person(conn: Connection, user_id: uuid.UUID) -> tuple[bool, list[PersonHit]]:
+    """(whether the person has a verified name to screen, their hits, open first)."""
+    screened = bool(await conn.fetchval(_IS_SCREENED, user_id))
+    return screened, rows_to(PersonHit, await conn.fetch(_OF_PERSON, user_id))
 
 
 async def override_person_hit(

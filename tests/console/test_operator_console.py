@@ -3,6 +3,7 @@ Everyone else is refused. Every page passes axe-core without serious violations.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from idsvc.orgs.organisations import get_organisation
 from idsvc.policy.model import PolicySettings
 from idsvc.screening.csl import parse_csl
 from idsvc.screening.hits import screen_organisation
+from idsvc.screening.importing import import_list
+from idsvc.screening.list_files import parse_list
 from idsvc.screening.lists import import_snapshot
 from tests.conftest import FakeClock
 from tests.console.conftest import assert_accessible
@@ -244,4 +247,41 @@ async def test_an_operator_approves_an_organisation_by_overriding_its_screening_
     assert (
         await pool.fetchval("SELECT status FROM organisations WHERE id = $1", org_id) == "approved"
     )
+    await context.close()
+
+
+async def test_an_operator_decides_a_persons_screening_hit_in_the_console(
+    browser: Browser, service: str, screenshots: Path, pool: db.Pool, clock: FakeClock
+) -> None:
+    person, _ = await signed_in_as(browser, service, "Frieda National")
+    await person.close()
+    listed = {
+        "results": [
+            {"id": "sdn-1", "name": "NATIONAL, Frieda", "type": "Individual",
+             "source": "Specially Designated Nationals (SDN) - Treasury Department",
+             "dates_of_birth": ["1992"]},
+        ]
+    }  # fmt: skip
+    data = json.dumps(listed).encode()
+    async with db.transaction(pool) as conn:
+        await import_list(
+            conn, data=data, rows=parse_list(data), actor="test", now=clock(), force=True,
+            max_entry_drop=0.1, threshold=88.0,
+        )  # fmt: skip
+    user_id = await pool.fetchval("SELECT user_id FROM person_screening_hits")
+    context, page = await signed_in_as(
+        browser, service, "Sam Staff", start=f"/console/users/{user_id}"
+    )
+    await expect(page.get_by_text("The person is held")).to_be_visible()
+    await expect(page.get_by_text("same year as listed")).to_be_visible()
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshots / "console-person-hit.png"), full_page=True)
+    form = page.locator("form[action*='/screening-hits/']")
+    await form.get_by_label(
+        "Why this is not the listed person (recorded; at least 20 characters)"
+    ).fill("Different person: passport and place of birth checked by compliance")
+    await form.get_by_role("button", name="Override this hit").click()
+    await expect(page.get_by_text("Overridden by")).to_be_visible()
+    await expect(page.get_by_text("The person is held")).to_have_count(0)
+    assert await pool.fetchval("SELECT state FROM person_screening_hits") == "overridden"
     await context.close()
