@@ -112,3 +112,23 @@ def test_an_undetermined_foreign_person_is_never_granted_and_all_is_never_laxer(
         known = facts(*subject.attestations, determined(country))
         if isinstance(decide(OPEN_EAR, known, NOW), Deny):
             assert isinstance(decide(OPEN_ITAR, known, NOW), Deny)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    recorded=st.lists(countries, min_size=0, max_size=3, unique=True),
+    us_person=st.booleans(),
+    policy=st.sampled_from([ITAR, EAR, OPEN_ITAR, OPEN_EAR]),
+)
+def test_a_screening_hold_never_grants(
+    recorded: list[str], us_person: bool, policy: PolicySettings
+) -> None:
+    """An open restricted-party hit on the person refuses every policy, whatever the rest
+    of the evidence says, and says so."""
+    basis = (fact("us_person_basis", "citizen"),) if us_person else ()
+    held = msgspec.structs.replace(
+        facts(*basis, *(fact("nationalities", c) for c in recorded)), screening_hold=True
+    )
+    decision = decide(policy, held, NOW)
+    assert isinstance(decision, Deny)
+    assert "screening_review" in decision.reasons
