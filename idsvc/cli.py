@@ -73,6 +73,12 @@ def _cmd_keys_rotate(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_policy_explain(args: argparse.Namespace) -> int:
+    from idsvc.policies.explain_recorded import explain_recorded
+
+    return asyncio.run(explain_recorded(_settings(), jti=args.token_jti, event=args.event))
+
+
 def _cmd_policy_check(args: argparse.Namespace) -> int:
     from idsvc.policies.check import policy_check
 
@@ -292,6 +298,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--user", required=True, help="the user id or the account's e-mail")
     check.add_argument("--audience", required=True, help="the protected resource")
     check.set_defaults(run=_cmd_policy_check)
+    explain = policy_commands.add_parser(
+        "explain",
+        help="why a token was issued or refused, decided again from the records alone "
+        "(exit 1: not reproduced)",
+    )
+    which = explain.add_mutually_exclusive_group(required=True)
+    which.add_argument("--token-jti", help="the jti of an issued token")
+    which.add_argument("--event", type=int, help="the seq of a token.issued or token.denied event")
+    explain.set_defaults(run=_cmd_policy_explain)
 
     verify_token = commands.add_parser(
         "verify-token", help="verify an eligibility token offline and print its claims"

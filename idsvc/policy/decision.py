@@ -58,6 +58,8 @@ class AttestationFact(msgspec.Struct, frozen=True, kw_only=True):
     revoked: bool
     # The evidence contradicted itself (attestations.mapping): recorded, never counted.
     inconsistent: bool = False
+    # The attestation's record, so that a decision names its evidence (token events).
+    id: uuid.UUID | None = None
 
 
 class MembershipFact(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +70,7 @@ class MembershipFact(msgspec.Struct, frozen=True, kw_only=True):
     org_programs: tuple[str, ...]
     role: str
     status: str
+    membership_id: uuid.UUID | None = None
 
 
 class SubjectFacts(msgspec.Struct, frozen=True, kw_only=True):

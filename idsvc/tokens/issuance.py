@@ -25,17 +25,17 @@ from idsvc.tokens.pairwise import pairwise_subject
 from idsvc.tokens.status_list import status_list_uri
 from idsvc.tokens.status_slots import StatusAllocator
 
-__all__ = ["issue_token", "load_facts_of_many", "load_subject_facts"]
+__all__ = ["decision_evidence", "issue_token", "load_facts_of_many", "load_subject_facts"]
 
 # One round trip for everything the decision needs: on the token hot path each round trip
 # to PostgreSQL costs more than the decision itself.
 _FACTS = """
 SELECT u.status,
        ARRAY(SELECT (a.kind, a.attested_values, a.assurance, a.verified_at, a.expires_at,
-                     a.revoked_at IS NOT NULL, a.inconsistency IS NOT NULL)
+                     a.revoked_at IS NOT NULL, a.inconsistency IS NOT NULL, a.id)
              FROM attestations a
              WHERE a.user_id = u.id AND a.superseded_by IS NULL) AS attestations,
-       ARRAY(SELECT (m.org_id, o.status, o.programs, m.role, m.status)
+       ARRAY(SELECT (m.org_id, o.status, o.programs, m.role, m.status, m.id)
              FROM memberships m JOIN organisations o ON o.id = m.org_id
              WHERE m.user_id = u.id AND m.status <> 'removed') AS memberships,
        EXISTS (SELECT 1 FROM person_screening_hits h
@@ -59,10 +59,10 @@ _FACTS_MANY = """
 SELECT u.id,
        u.status,
        ARRAY(SELECT (a.kind, a.attested_values, a.assurance, a.verified_at, a.expires_at,
-                     a.revoked_at IS NOT NULL, a.inconsistency IS NOT NULL)
+                     a.revoked_at IS NOT NULL, a.inconsistency IS NOT NULL, a.id)
              FROM attestations a
              WHERE a.user_id = u.id AND a.superseded_by IS NULL) AS attestations,
-       ARRAY(SELECT (m.org_id, o.status, o.programs, m.role, m.status)
+       ARRAY(SELECT (m.org_id, o.status, o.programs, m.role, m.status, m.id)
              FROM memberships m JOIN organisations o ON o.id = m.org_id
              WHERE m.user_id = u.id AND m.status <> 'removed') AS memberships,
        EXISTS (SELECT 1 FROM person_screening_hits h
@@ -82,10 +82,18 @@ def _facts_from_row(row: Record) -> SubjectFacts:
             expires_at=expires_at,
             revoked=revoked,
             inconsistent=inconsistent,
+            id=attestation_id,
         )
-        for kind, values, assurance, verified_at, expires_at, revoked, inconsistent in row[
-            "attestations"
-        ]
+        for (
+            kind,
+            values,
+            assurance,
+            verified_at,
+            expires_at,
+            revoked,
+            inconsistent,
+            attestation_id,
+        ) in row["attestations"]
     )
     memberships = tuple(
         MembershipFact(
@@ -94,8 +102,9 @@ def _facts_from_row(row: Record) -> SubjectFacts:
             org_programs=tuple(programs),
             role=role,
             status=status,
+            membership_id=membership_id,
         )
-        for org_id, org_status, programs, role, status in row["memberships"]
+        for org_id, org_status, programs, role, status, membership_id in row["memberships"]
     )
     return SubjectFacts(
         user_active=row["status"] == "active",
@@ -117,6 +126,28 @@ async def load_facts_of_many(
     conn: Connection, user_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, SubjectFacts]:
     return {row["id"]: _facts_from_row(row) for row in await conn.fetch(_FACTS_MANY, user_ids)}
+
+
+def decision_evidence(facts: SubjectFacts) -> dict[str, object]:
+    """What a decision rested on, for its audit event: the attestations by id (their
+    values are in their own immutable records, operator-only), the memberships as they
+    stood, and the person's state. `idsvc policy explain` decides again from this alone."""
+    return {
+        "attestations": [str(a.id) for a in facts.attestations if a.id is not None],
+        "memberships": [
+            {
+                "membership": str(m.membership_id),
+                "org": str(m.org_id),
+                "org_status": m.org_status,
+                "org_programs": list(m.org_programs),
+                "role": m.role,
+                "status": m.status,
+            }
+            for m in facts.memberships
+        ],
+        "user_active": facts.user_active,
+        "screening_hold": facts.screening_hold,
+    }
 
 
 async def issue_token(
@@ -141,7 +172,8 @@ async def issue_token(
     if policy.dpop == "required" and dpop_jkt is None:
         raise BadRequest("this audience requires a DPoP-bound token", code="invalid_dpop_proof")
     await conn.execute(_LOCK_SUBJECT, user_id)
-    decision = decide(policy, await load_subject_facts(conn, user_id), now)
+    facts = await load_subject_facts(conn, user_id)
+    decision = decide(policy, facts, now)
     if isinstance(decision, Deny):
         await record_event(
             conn,
@@ -153,6 +185,7 @@ async def issue_token(
                 "audience": audience,
                 "policy": decision.policy_ref,
                 "reasons": list(decision.reasons),
+                "evidence": decision_evidence(facts),
             },
         )
         return decision
@@ -205,6 +238,7 @@ async def issue_token(
             # The refresh-token grant it came from; its refresh token rotated in the same
             # transaction, so this event records the rotation too.
             "grant": str(grant_id) if grant_id is not None else None,
+            "evidence": decision_evidence(facts),
         },
     )
     return minted
