@@ -10,9 +10,11 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
+from idsvc.audit import record_event
 from idsvc.errors import BadRequest, IdsvcError
 from idsvc.http.body import read_json
 from idsvc.orgs.csv_import import ImportPlan, apply_import, parse_members_csv, plan_import
+from idsvc.orgs.eligibility_report import eligibility_report, report_csv
 from idsvc.orgs.member_list import MemberPage, MemberQuery, list_members
 from idsvc.orgs.members import set_member_role, set_member_status
 from idsvc.orgs.records import MemberRole, Membership
@@ -64,6 +66,39 @@ async def members(
             conn, org_id, query, policies=runtime.policies, now=runtime.clock()
         )
     return Response(page, headers=_NO_STORE)
+
+
+@get("/v1/orgs/{org_id:uuid}/eligibility-report")
+async def eligibility_report_route(
+    request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+) -> Response[Any]:
+    """Members by audiences with the coarse states; ``?format=csv`` for a spreadsheet. The
+    download is audited (who took a list of the organisation's people, and when)."""
+    user = await org_admin_user(request, runtime, org_id, changing=False, action="read")
+    wanted = request.query_params.get("format", "json")
+    if wanted not in ("json", "csv"):
+        raise BadRequest("format must be json or csv")
+    now = runtime.clock()
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        report = await eligibility_report(conn, org_id, policies=runtime.policies, now=now)
+        await record_event(
+            conn,
+            at=now,
+            actor=f"user:{user}",
+            action="org.eligibility_report.exported",
+            target=f"org:{org_id}",
+            data={"format": wanted, "members": len(report.members)},
+        )
+    if wanted == "csv":
+        return Response(
+            report_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                **_NO_STORE,
+                "Content-Disposition": f'attachment; filename="eligibility-{org_id}.csv"',
+            },
+        )
+    return Response(report, headers=_NO_STORE)
 
 
 @post("/v1/orgs/{org_id:uuid}/members/{membership_id:uuid}/status", status_code=200)
@@ -138,4 +173,4 @@ async def import_members(
     return Response(report(plan, dry_run=dry_run), headers=_NO_STORE)
 
 
-member_routes = [members, change_status, change_role, import_members]
+member_routes = [eligibility_report_route, members, change_status, change_role, import_members]
