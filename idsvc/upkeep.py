@@ -80,16 +80,15 @@ def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool, http: httpx.A
 
     async def fetch_list() -> None:
         screening = settings.config.screening
-        async with pool.acquire() as conn, conn.transaction():
-            outcome = await fetch_list_if_due(
-                conn,
-                http,
-                url=screening.list_url,
-                interval=timedelta(seconds=screening.fetch_interval),
-                now=runtime.clock(),
-                max_entry_drop=screening.max_entry_drop,
-                threshold=screening.threshold,
-            )
+        outcome = await fetch_list_if_due(
+            pool,
+            http,
+            url=screening.list_url,
+            interval=timedelta(seconds=screening.fetch_interval),
+            now=runtime.clock(),
+            max_entry_drop=screening.max_entry_drop,
+            threshold=screening.threshold,
+        )
         if isinstance(outcome, FetchFailure):
             _log.warning("screening list fetch failed", extra={"reason": outcome.reason})
 

@@ -15,6 +15,9 @@ CREATE UNIQUE INDEX scim_groups_org_name ON scim_groups (org_id, lower(display_n
 CREATE TABLE scim_group_members (
     group_id      uuid NOT NULL REFERENCES scim_groups (id) ON DELETE CASCADE,
     membership_id uuid NOT NULL REFERENCES memberships (id),
+    -- The group gave this membership its role (it was not an admin before): only such a
+    -- role is taken back when the membership leaves, never one an admin appointed.
+    granted       boolean NOT NULL DEFAULT false,
     PRIMARY KEY (group_id, membership_id)
 );
 CREATE INDEX scim_group_members_membership ON scim_group_members (membership_id);

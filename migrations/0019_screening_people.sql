@@ -5,14 +5,17 @@ ALTER TABLE screening_entries
     ADD COLUMN citizenships   text[] NOT NULL DEFAULT '{}',
     ADD COLUMN countries      text[] NOT NULL DEFAULT '{}';
 
--- People are screened too: the name (and birth date, when the provider gives it) that an
--- identity-proofing provider verified. Personal data; operators only.
+-- People are screened too: every name (and birth date, when given) that an identity-proofing
+-- provider verified for the person, one row per provider, each screened at every screening:
+-- a second provider's (or a shorter) name must never replace the one that matched.
+-- Personal data; operators only.
 CREATE TABLE screened_people (
-    user_id      uuid PRIMARY KEY REFERENCES users (id),
+    user_id      uuid NOT NULL REFERENCES users (id),
+    provider     text NOT NULL,
     name         text NOT NULL CHECK (length(name) BETWEEN 1 AND 500),
     birthdate    date,
-    provider     text NOT NULL,
-    updated_at   timestamptz NOT NULL
+    updated_at   timestamptz NOT NULL,
+    PRIMARY KEY (user_id, provider)
 );
 
 -- A person's hits, kept per (person, listed entry) like an organisation's. An open hit

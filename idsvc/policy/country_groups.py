@@ -5,6 +5,7 @@ source and an effective date, never code (docs/country-groups.md)."""
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +24,8 @@ __all__ = [
 DATA_FILE = Path(__file__).parent / "data" / "country_groups.toml"
 
 Alpha2 = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+_SIGN_OFF_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_NOT_SIGNED_OFF = re.compile(r"unreviewed|not reviewed|pending|draft|todo|tbd")
 
 
 class UnknownCountryGroup(ValueError):
@@ -49,8 +52,11 @@ class CountryGroups(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
     @property
     def reviewed(self) -> bool:
-        """False while ``reviewed_by`` says the file awaits compliance sign-off."""
-        return not self.reviewed_by.strip().lower().startswith("unreviewed")
+        """A positive sign-off only: ``reviewed_by`` names who reviewed it and the date
+        (``YYYY-MM-DD``), and does not say it is unreviewed or pending. An empty or vague
+        value ("", "pending review", "not reviewed") is not a review."""
+        text = self.reviewed_by.strip().lower()
+        return bool(_SIGN_OFF_DATE.search(text)) and not _NOT_SIGNED_OFF.search(text)
 
     def expand(self, names: tuple[str, ...]) -> frozenset[str]:
         """Every country in the named groups; an unknown name raises, so a typo in a policy

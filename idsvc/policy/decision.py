@@ -163,13 +163,24 @@ def _attested(facts: SubjectFacts, kind: str) -> set[str]:
 
 
 def _most_recent_country(facts: SubjectFacts) -> str | None:
-    """The newest unrevoked determination of the most recent citizenship or residency."""
+    """The newest unrevoked determination of the most recent citizenship or residency —
+    unless evidence verified after it names a country the evidence before it did not (a
+    new citizenship the operator could not have weighed): then it is unknown again."""
     determinations = [
         a for a in facts.attestations if a.kind == "most_recent_country" and not a.revoked
     ]
     if not determinations:
         return None
-    return max(determinations, key=lambda a: a.verified_at).values[0]
+    newest = max(determinations, key=lambda a: a.verified_at)
+    evidence = [
+        a
+        for a in facts.attestations
+        if a.kind in ("nationalities", "permanent_residency") and not a.revoked
+    ]
+    known = {v for a in evidence if a.verified_at <= newest.verified_at for v in a.values}
+    known |= set(newest.values)
+    later = {v for a in evidence if a.verified_at > newest.verified_at for v in a.values}
+    return None if later - known else newest.values[0]
 
 
 def _country_reasons(
@@ -227,6 +238,15 @@ def _organisation(
     return (best, []) if not problems else (None, problems)
 
 
+def _proofed(policy: PolicySettings) -> PolicySettings:
+    """For the EAR's rule, a U.S.-person status that exempts a person from the nationality
+    rules must be proofed (IAL2 or above) even when the policy admits self-asserted
+    identities: a self-asserted "citizen" must not wave a nationality deny through."""
+    if assurance_rank(policy.min_assurance) >= assurance_rank("IAL2"):
+        return policy
+    return msgspec.structs.replace(policy, min_assurance="IAL2")
+
+
 def decide(policy: PolicySettings, facts: SubjectFacts, now: datetime) -> Decision:
     reasons: list[Reason] = []
     if not facts.user_active:
@@ -238,7 +258,9 @@ def decide(policy: PolicySettings, facts: SubjectFacts, now: datetime) -> Decisi
     assurance, problem = check(policy, facts, now)
     if problem is not None:
         reasons.append(problem)
-    us_person = (problem if policy.require_us_person else _us_person(policy, facts, now)[1]) is None
+    us_person = (
+        problem if policy.require_us_person else _us_person(_proofed(policy), facts, now)[1]
+    ) is None
     reasons.extend(_country_reasons(policy, facts, us_person=us_person))
     membership = None
     if policy.organisation is not None:

@@ -16,6 +16,7 @@ from idsvc.scim.groups import (
     get_group,
     group_input,
     group_resource,
+    lock_group,
     patch_group_input,
     replace_group,
 )
@@ -71,6 +72,7 @@ async def modify(
     body = await read_body(request)
     async with runtime.pool.acquire() as conn, conn.transaction():
         actor, org_id = await authenticated_org(request, conn, runtime, "enroll")
+        await lock_group(conn, org_id, group_id)
         wanted = patch_group_input(await get_group(conn, org_id, group_id), body)
         group = await replace_group(
             conn, org_id, group_id, wanted, actor=actor, now=runtime.clock()

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
+from asyncpg import UniqueViolationError
 
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to, rows_to
@@ -34,6 +35,7 @@ __all__ = [
     "group_resource",
     "leave_all_groups",
     "list_groups",
+    "lock_group",
     "patch_group_input",
     "replace_group",
     "set_group_role",
@@ -91,7 +93,7 @@ _SET_ROLE = "UPDATE scim_groups SET role = $3, updated_at = $4 WHERE org_id = $1
 _DELETE = "DELETE FROM scim_groups WHERE org_id = $1 AND id = $2"
 # A membership removed elsewhere (console, CSV) stays listed but no longer counts.
 _MEMBER_IDS = """
-SELECT gm.membership_id FROM scim_group_members gm
+SELECT gm.membership_id, gm.granted FROM scim_group_members gm
 JOIN memberships m ON m.id = gm.membership_id AND m.status <> 'removed'
 WHERE gm.group_id = $1
 """
@@ -105,11 +107,24 @@ DELETE FROM scim_group_members WHERE group_id = $1 AND membership_id = ANY($2::u
 _KNOWN_MEMBERSHIPS = """
 SELECT id FROM memberships WHERE org_id = $1 AND id = ANY($2::uuid[]) AND status <> 'removed'
 """
-# Members of another group with the same role still hold it.
+# Another group of the same role that holds the membership (it keeps the role, and the
+# record that a group granted it).
 _HELD_ELSEWHERE = """
-SELECT DISTINCT gm.membership_id FROM scim_group_members gm
+SELECT gm.group_id FROM scim_group_members gm
 JOIN scim_groups g ON g.id = gm.group_id
-WHERE g.org_id = $1 AND g.role = $2 AND g.id <> $3 AND gm.membership_id = ANY($4::uuid[])
+WHERE g.org_id = $1 AND g.role = $2 AND g.id <> $3 AND gm.membership_id = $4
+ORDER BY gm.group_id LIMIT 1
+"""
+_MARK_GRANTED = """
+UPDATE scim_group_members SET granted = true WHERE group_id = $1 AND membership_id = $2
+"""
+_UNMARK_GROUP = "UPDATE scim_group_members SET granted = false WHERE group_id = $1"
+_CURRENT_ROLE = "SELECT role FROM memberships WHERE org_id = $1 AND id = $2"
+_LOCK_GROUPS_OF = """
+SELECT g.id FROM scim_groups g
+WHERE g.org_id = $1
+  AND g.id IN (SELECT group_id FROM scim_group_members WHERE membership_id = $2)
+ORDER BY g.id FOR UPDATE
 """
 _GROUP_ROLE = "SELECT role FROM scim_groups WHERE id = $1"
 
@@ -140,6 +155,13 @@ def _group(row: _GroupRow) -> ScimGroup:
 
 async def list_groups(conn: Connection, org_id: uuid.UUID) -> list[ScimGroup]:
     return [_group(r) for r in rows_to(_GroupRow, await conn.fetch(_GROUPS, org_id, None))]
+
+
+async def lock_group(conn: Connection, org_id: uuid.UUID, group_id: uuid.UUID) -> None:
+    """Held until the transaction ends: a PATCH reads the members and writes them back
+    under it, so two concurrent PATCHes (Okta sends them) never lose one another's."""
+    if await conn.fetchval(_LOCK_GROUP, org_id, group_id) is None:
+        raise NotFound("no such Group")
 
 
 async def get_group(conn: Connection, org_id: uuid.UUID, group_id: uuid.UUID) -> ScimGroup:
@@ -306,42 +328,57 @@ async def _set_members(
     known = {r["id"] for r in await conn.fetch(_KNOWN_MEMBERSHIPS, org_id, list(wanted))}
     if unknown := wanted - known:
         raise BadRequest(f"no such User: {sorted(map(str, unknown))[0]}", code="invalidValue")
-    current = {r["membership_id"] for r in await conn.fetch(_MEMBER_IDS, group_id)}
-    added, removed = set(wanted) - current, current - set(wanted)
+    current = {r["membership_id"]: r["granted"] for r in await conn.fetch(_MEMBER_IDS, group_id)}
+    added, removed = set(wanted) - set(current), set(current) - set(wanted)
     if added:
         await conn.execute(_ADD_MEMBERS, group_id, list(added))
     if removed:
         await conn.execute(_REMOVE_MEMBERS, group_id, list(removed))
     role = await conn.fetchval(_GROUP_ROLE, group_id)
     if role is not None:
-        await _follow_role(
-            conn, org_id, group_id, role, granted=added, withdrawn=removed, actor=actor, now=now
-        )
+        await _grant(conn, org_id, group_id, role, added, actor=actor, now=now)
+        granted_by_group = {m for m in removed if current[m]}
+        await _withdraw(conn, org_id, group_id, role, granted_by_group, actor=actor, now=now)
     return added, removed
 
 
-async def _follow_role(
+async def _grant(
     conn: Connection,
     org_id: uuid.UUID,
     group_id: uuid.UUID,
     role: GroupRole,
+    members: set[uuid.UUID],
     *,
-    granted: set[uuid.UUID],
-    withdrawn: set[uuid.UUID],
     actor: str,
     now: datetime,
 ) -> None:
-    """Memberships joining a role group take the role; leaving it, they return to
-    ``member`` unless another group of the same role still holds them."""
-    for membership_id in sorted(granted):
+    """Members joining a role group take the role; the group records that it gave it."""
+    for membership_id in sorted(members):
+        if await conn.fetchval(_CURRENT_ROLE, org_id, membership_id) == role:
+            continue  # appointed otherwise: the group did not give it, and won't take it
         await set_member_role(
             conn, org_id=org_id, membership_id=membership_id, role=role, actor=actor, now=now
         )
-    still = {
-        r["membership_id"]
-        for r in await conn.fetch(_HELD_ELSEWHERE, org_id, role, group_id, list(withdrawn))
-    }
-    for membership_id in sorted(withdrawn - still):
+        await conn.execute(_MARK_GRANTED, group_id, membership_id)
+
+
+async def _withdraw(
+    conn: Connection,
+    org_id: uuid.UUID,
+    group_id: uuid.UUID,
+    role: GroupRole,
+    granted: set[uuid.UUID],
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Memberships whose role this group gave, leaving it, return to ``member`` — unless
+    another group of the same role holds them, which then keeps the record of the grant."""
+    for membership_id in sorted(granted):
+        other = await conn.fetchval(_HELD_ELSEWHERE, org_id, role, group_id, membership_id)
+        if other is not None:
+            await conn.execute(_MARK_GRANTED, other, membership_id)
+            continue
         await set_member_role(
             conn, org_id=org_id, membership_id=membership_id, role="member", actor=actor, now=now
         )
@@ -352,7 +389,13 @@ async def create_group(
 ) -> ScimGroup:
     group_id = uuid.uuid4()
     await _ensure_name_free(conn, org_id, wanted.display_name, group_id)
-    await conn.execute(_INSERT, group_id, org_id, wanted.display_name, wanted.external_id, now)
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                _INSERT, group_id, org_id, wanted.display_name, wanted.external_id, now
+            )
+    except UniqueViolationError:  # a concurrent create of the same name won the race
+        raise Conflict("another Group has that displayName", code="uniqueness") from None
     added, _ = await _set_members(conn, org_id, group_id, wanted.members, actor=actor, now=now)
     await record_event(
         conn,
@@ -417,6 +460,7 @@ async def leave_all_groups(
     conn: Connection, org_id: uuid.UUID, membership_id: uuid.UUID, *, actor: str, now: datetime
 ) -> None:
     """A User deleted over SCIM leaves its groups (its role follows, as for any removal)."""
+    await conn.fetch(_LOCK_GROUPS_OF, org_id, membership_id)  # in id order: no deadlock
     for group in await list_groups(conn, org_id):
         ids = {member_id for member_id, _ in group.members}
         if membership_id in ids:
@@ -440,23 +484,14 @@ async def set_group_role(
     group = await get_group(conn, org_id, group_id)
     if group.role == role:
         return group
+    members = {r["membership_id"]: r["granted"] for r in await conn.fetch(_MEMBER_IDS, group_id)}
     await conn.execute(_SET_ROLE, org_id, group_id, role, now)
-    members = {member_id for member_id, _ in group.members}
     if group.role is not None:
-        await _follow_role(
-            conn,
-            org_id,
-            group_id,
-            group.role,
-            granted=set(),
-            withdrawn=members,
-            actor=actor,
-            now=now,
-        )
+        granted = {m for m, by_group in members.items() if by_group}
+        await _withdraw(conn, org_id, group_id, group.role, granted, actor=actor, now=now)
+        await conn.execute(_UNMARK_GROUP, group_id)
     if role is not None:
-        await _follow_role(
-            conn, org_id, group_id, role, granted=members, withdrawn=set(), actor=actor, now=now
-        )
+        await _grant(conn, org_id, group_id, role, set(members), actor=actor, now=now)
     await record_event(
         conn,
         at=now,

@@ -197,7 +197,9 @@ def user_input(resource: dict[str, Any]) -> UserInput:
         claim_email=claim_email,
         user_name=user_name,
         external_id=_text(resource.get("externalId"), "externalId", 256),
-        display_name=display_name or (name or {}).get("formatted") or given or None,
+        # The membership's label holds 200 characters; the parts as sent stay in attributes.
+        display_name=(display_name or (name or {}).get("formatted") or given or None or "")[:200]
+        or None,
         active=attributes.get("active", True),
         attributes=attributes,
     )

@@ -9,13 +9,15 @@ see it, besides the list's age on /metrics and in the console.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime, timedelta
 
 import httpx
 import msgspec
 
 from idsvc.audit import record_event
-from idsvc.db import Connection
+from idsvc.db import Pool
 from idsvc.screening.csl import CslError
 from idsvc.screening.importing import ImportOutcome, PartialList, import_list
 from idsvc.screening.list_files import parse_list
@@ -23,6 +25,9 @@ from idsvc.screening.list_files import parse_list
 __all__ = ["FetchFailed", "FetchFailure", "fetch_list_if_due"]
 
 MAX_LIST_BYTES = 256 * 1024 * 1024
+# The whole download, however slowly the server trickles it.
+_DOWNLOAD_DEADLINE = 300.0
+_log = logging.getLogger(__name__)
 _CLAIM = """
 INSERT INTO scheduled_runs (job, last_run_at) VALUES ('screening-fetch', $1)
 ON CONFLICT (job) DO UPDATE SET last_run_at = EXCLUDED.last_run_at
@@ -59,7 +64,7 @@ async def _download(http: httpx.AsyncClient, url: str) -> bytes:
 
 
 async def fetch_list_if_due(
-    conn: Connection,
+    pool: Pool,
     http: httpx.AsyncClient,
     *,
     url: str,
@@ -68,15 +73,20 @@ async def fetch_list_if_due(
     max_entry_drop: float,
     threshold: float,
 ) -> ImportOutcome | FetchFailure | None:
-    """None when another instance (or an earlier run) fetched within ``interval``. Run in a
-    transaction, and commit it whatever comes back: a failure is audited, and the claim of
-    the run stands, so a broken source is tried again one interval later, not every tick."""
-    if await conn.fetchval(_CLAIM, now, interval) is None:
-        return None
+    """None when another instance (or an earlier run) fetched within ``interval``.
+
+    Three steps, none holding a transaction open across the network: claim the run (a short
+    transaction: the claim stands even if the rest fails, so a broken source is tried again
+    one interval later, not every tick), download with an overall deadline, import in a
+    transaction of its own. Any failure is audited and changes nothing else."""
+    async with pool.acquire() as conn, conn.transaction():
+        if await conn.fetchval(_CLAIM, now, interval) is None:
+            return None
     try:
-        data = await _download(http, url)
+        async with asyncio.timeout(_DOWNLOAD_DEADLINE):
+            data = await _download(http, url)
         rows = parse_list(data)
-        async with conn.transaction():  # a savepoint: a refused import leaves the claim
+        async with pool.acquire() as conn, conn.transaction():
             return await import_list(
                 conn,
                 data=data,
@@ -87,9 +97,14 @@ async def fetch_list_if_due(
                 max_entry_drop=max_entry_drop,
                 threshold=threshold,
             )
-    except (FetchFailed, CslError, PartialList) as exc:
-        # Without the query string: list APIs take their subscription keys there.
-        failure = FetchFailure(url=url.split("?", 1)[0], reason=str(exc)[:500])
+    except (FetchFailed, CslError, PartialList, TimeoutError) as exc:
+        reason = str(exc) or type(exc).__name__
+    except Exception as exc:  # an unreadable URL, a list PostgreSQL refuses: still audited
+        _log.exception("screening list fetch failed")
+        reason = f"unexpected {type(exc).__name__}"
+    # Without the query string: list APIs take their subscription keys there.
+    failure = FetchFailure(url=url.split("?", 1)[0], reason=reason[:500])
+    async with pool.acquire() as conn, conn.transaction():
         await record_event(
             conn,
             at=now,
@@ -98,4 +113,4 @@ async def fetch_list_if_due(
             target="screening-list",
             data=failure,
         )
-        return failure
+    return failure

@@ -50,6 +50,10 @@ class ListedName(msgspec.Struct, frozen=True, kw_only=True):
         return self.type is None or self.type.strip().lower() == "individual"
 
 
+class ListUnavailable(Exception):
+    """The newest list could not be read whole; nobody may be screened against part of it."""
+
+
 class LoadedList(msgspec.Struct, frozen=True, kw_only=True):
     """The newest snapshot's names, in the order of ``index``'s positions."""
 
@@ -76,10 +80,16 @@ INSERT INTO screening_names (snapshot_id, entry_id, name, normalized) VALUES ($1
 # behind past hits) but not their normalised names, which would only grow the table.
 _DROP_OLDER_NAMES = "DELETE FROM screening_names WHERE snapshot_id <> $1"
 _NEWEST = "SELECT id FROM screening_snapshots ORDER BY seq DESC LIMIT 1"
-_NAMES = """
-SELECT n.entry_id, e.entry_key, e.source, e.type, n.name, n.normalized, e.dates_of_birth
-FROM screening_names n JOIN screening_entries e ON e.id = n.entry_id
-WHERE n.snapshot_id = $1
+# The newest snapshot and its names in ONE statement: read in two, an import committing in
+# between deletes the older snapshot's names (_DROP_OLDER_NAMES) and the second read finds
+# none, and a re-screen against "no names" would clear every open hit (found in review).
+_NEWEST_NAMES = """
+WITH newest AS (SELECT id, names FROM screening_snapshots ORDER BY seq DESC LIMIT 1)
+SELECT newest.id AS snapshot_id, newest.names AS expected, n.entry_id, e.entry_key, e.source,
+       e.type, n.name, e.dates_of_birth
+FROM newest
+LEFT JOIN screening_names n ON n.snapshot_id = newest.id
+LEFT JOIN screening_entries e ON e.id = n.entry_id
 ORDER BY e.entry_key, n.name
 """
 _NOT_PARTIES = frozenset({"vessel", "aircraft"})
@@ -156,10 +166,15 @@ async def import_snapshot(
 
 async def load_newest_list(conn: Connection) -> LoadedList | None:
     """None before any list was imported."""
-    snapshot_id = await conn.fetchval(_NEWEST)
-    if snapshot_id is None:
+    fetched = await conn.fetch(_NEWEST_NAMES)
+    if not fetched:
         return None
-    rows = [r for r in await conn.fetch(_NAMES, snapshot_id) if is_party(r["type"])]
+    snapshot_id = fetched[0]["snapshot_id"]
+    present = [r for r in fetched if r["entry_id"] is not None]
+    if len(present) != fetched[0]["expected"]:
+        # Never a partial view of a list: that would read as "nobody is listed any more".
+        raise ListUnavailable(f"snapshot {snapshot_id} is not complete in this read")
+    rows = [r for r in present if is_party(r["type"])]
     return LoadedList(
         snapshot_id=snapshot_id,
         names=[
@@ -189,7 +204,11 @@ async def cached_newest_list(conn: Connection) -> LoadedList | None:
     if snapshot_id is None:
         return None
     if snapshot_id not in _cached:
-        loaded = await load_newest_list(conn)
+        try:
+            loaded = await load_newest_list(conn)
+        except ListUnavailable:
+            # An import committed between the two reads; it is whole now.
+            loaded = await load_newest_list(conn)
         if loaded is None or loaded.snapshot_id != snapshot_id:
             return loaded
         _cached.clear()

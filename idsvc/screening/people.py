@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 import msgspec
+from asyncpg import Record
 
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to, rows_to
@@ -64,14 +65,14 @@ class PersonOutcome(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _REMEMBER = """
-INSERT INTO screened_people (user_id, name, birthdate, provider, updated_at)
+INSERT INTO screened_people (user_id, provider, name, birthdate, updated_at)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (user_id) DO UPDATE
+ON CONFLICT (user_id, provider) DO UPDATE
 SET name = EXCLUDED.name, birthdate = coalesce(EXCLUDED.birthdate, screened_people.birthdate),
-    provider = EXCLUDED.provider, updated_at = EXCLUDED.updated_at
+    updated_at = EXCLUDED.updated_at
 """
-_SUBJECT = "SELECT name, birthdate FROM screened_people WHERE user_id = $1"
-_SUBJECTS = "SELECT user_id FROM screened_people ORDER BY user_id"
+_NAMES_OF = "SELECT name, birthdate FROM screened_people WHERE user_id = $1 ORDER BY provider"
+_SUBJECTS = "SELECT DISTINCT user_id FROM screened_people ORDER BY user_id"
 _UPSERT_HIT = """
 INSERT INTO person_screening_hits (id, user_id, snapshot_id, entry_id, entry_key, list_source,
                                    screened_name, matched_name, score, birthdate_match, state,
@@ -151,7 +152,7 @@ async def remember_person(
         born = date.fromisoformat(birthdate) if birthdate else None
     except ValueError:
         born = None  # a provider's odd date must not stop the screening of the name
-    await conn.execute(_REMEMBER, user_id, name[:500], born, provider, now)
+    await conn.execute(_REMEMBER, user_id, provider, name[:500], born, now)
 
 
 async def screen_person(
@@ -162,23 +163,30 @@ async def screen_person(
     actor: str,
     now: datetime,
     loaded: LoadedList | None = None,
+    clear_stale: bool = False,
 ) -> PersonOutcome:
-    """Screen the person against the newest list (``loaded``, or the cached one). Without a
-    list, or without a verified name, nothing is found and nothing changes."""
-    subject = await conn.fetchrow(_SUBJECT, user_id)
+    """Screen every name verified for the person against the newest list (``loaded``, or
+    the cached one). Without a list, or without a verified name, nothing changes.
+
+    Only a screening against a whole list (``clear_stale``: an import, the daily run)
+    clears open hits that no name matches any more; a sign-in only adds. Otherwise a
+    sign-in with another provider's, or a shorter, name would lift a hold nobody decided.
+    """
+    names = await conn.fetch(_NAMES_OF, user_id)
     if loaded is None:
         loaded = await cached_newest_list(conn)
-    if subject is None or loaded is None:
+    if not names or loaded is None:
         return PersonOutcome(user_id=user_id, new_hits=[], cleared=0)
-    best: dict[str, tuple[int, float]] = {}
-    for position, score in loaded.index.search(subject["name"], threshold):
-        listed = loaded.names[position]
-        if not listed.may_be_a_person:
-            continue
-        if listed.entry_key not in best or score > best[listed.entry_key][1]:
-            best[listed.entry_key] = (position, score)
+    best: dict[str, tuple[int, float, Record]] = {}
+    for subject in names:
+        for position, score in loaded.index.search(subject["name"], threshold):
+            listed = loaded.names[position]
+            if not listed.may_be_a_person:
+                continue
+            if listed.entry_key not in best or score > best[listed.entry_key][1]:
+                best[listed.entry_key] = (position, score, subject)
     new_hits = []
-    for key, (position, score) in best.items():
+    for key, (position, score, subject) in best.items():
         listed = loaded.names[position]
         hit_id = await conn.fetchval(
             _UPSERT_HIT,
@@ -196,7 +204,7 @@ async def screen_person(
         )
         if hit_id is not None:
             new_hits.append(hit_id)
-    cleared = await conn.fetch(_CLEAR_STALE, user_id, list(best), now)
+    cleared = await conn.fetch(_CLEAR_STALE, user_id, list(best), now) if clear_stale else []
     if new_hits or cleared:
         await record_event(
             conn,
@@ -225,7 +233,7 @@ async def rescreen_people(
     return [
         await screen_person(
             conn, user_id=row["user_id"], threshold=threshold, actor="system", now=now,
-            loaded=loaded,
+            loaded=loaded, clear_stale=True,
         )
         for row in await conn.fetch(_SUBJECTS)
     ]  # fmt: skip

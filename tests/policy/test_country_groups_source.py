@@ -109,3 +109,19 @@ def test_a_bad_country_groups_file_is_a_configuration_error(value: object) -> No
     with pytest.raises(ConfigError, match=r"policy\.country_groups_file"):
         parse_config({"policy": {"country_groups_file": value}})
     assert country_groups() is not None  # the shipped file is still in use
+
+
+@pytest.mark.parametrize(
+    ("reviewed_by", "reviewed"),
+    [
+        ("J. Officer, export compliance, 2026-11-30", True),
+        ("unreviewed: transcribed by engineering", False),
+        ("", False),  # found in review: only "unreviewed…" was refused
+        ("pending review", False),
+        ("not reviewed yet, 2026-11-30", False),
+        ("J. Officer", False),  # who, but not when
+    ],
+)
+def test_only_a_dated_sign_off_counts_as_reviewed(reviewed_by: str, reviewed: bool) -> None:
+    groups = msgspec.structs.replace(country_groups(), reviewed_by=reviewed_by)
+    assert groups.reviewed is reviewed

@@ -58,6 +58,39 @@ TABLE = [
         facts(*DE_CN.attestations, determined("DE", revoked=True)),
         ("most_recent_country_unknown",),
     ),
+    # Found in review: a citizenship verified after the determination, that it could not
+    # have weighed, makes the most recent country unknown again.
+    (
+        "a later, new nationality voids the determination",
+        OPEN_EAR,
+        facts(
+            fact("nationalities", "FR", age_days=30),
+            determined("FR", age_days=20),
+            fact("nationalities", "FR", "CN", age_days=1),
+        ),
+        ("most_recent_country_unknown",),
+    ),
+    (
+        "a later verification of the same nationalities does not",
+        OPEN_EAR,
+        facts(
+            fact("nationalities", "FR", "CN", age_days=30),
+            determined("FR", age_days=20),
+            fact("nationalities", "FR", "CN", age_days=1),
+        ),
+        (),
+    ),
+    # ...and a self-asserted (IAL1) U.S.-person basis does not exempt anyone from the
+    # nationality rules, even where the policy admits IAL1 identities.
+    (
+        "self-asserted U.S. person, most recent rule",
+        msgspec.structs.replace(OPEN_EAR, min_assurance="IAL1"),
+        facts(
+            fact("us_person_basis", "citizen", assurance="IAL1"),
+            fact("nationalities", "US", "CN", assurance="IAL1"),
+        ),
+        ("most_recent_country_unknown",),
+    ),
     # Without any nationality rule there is nothing to determine.
     (
         "no nationality rule",

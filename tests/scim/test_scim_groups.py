@@ -305,3 +305,42 @@ async def test_every_scim_answer_is_a_scim_error_and_bad_filters_are_refused(
     nested = await client.post("/scim/v2/Users", content=deep, headers=bearer(token))
     assert nested.status_code in (400, 413)
     assert nested.headers["content-type"].startswith(SCIM)
+
+
+async def test_a_group_takes_back_only_the_role_it_gave(
+    client: Client, orgs: Orgs, pool: db.Pool
+) -> None:
+    """Found in review: adding an admin appointed in the console to an admin group, then
+    removing them, demoted them — a SCIM token could demote any admin."""
+    token = await new_token(client, orgs.admin, orgs.ours)
+    ann = await _user(client, token, "ann@acme.example")
+    appointed = str(
+        await pool.fetchval(
+            "SELECT id FROM memberships WHERE org_id = $1 AND user_id = $2",
+            orgs.ours,
+            orgs.admin.user_id,
+        )
+    )
+    groups = []
+    for name in ("admins-a", "admins-b"):
+        created = await client.post(
+            "/scim/v2/Groups", json={"schemas": [GROUP], "displayName": name}, headers=bearer(token)
+        )
+        groups.append(created.json()["id"])
+    first, second = groups
+    for group in (first, second):
+        assert (await _admin_sets_role(client, orgs, orgs.ours, group, "admin")).status_code == 200
+    # The console-appointed admin passes through a group: still an admin after.
+    await _patch(
+        client, token, first, {"op": "add", "path": "members", "value": [{"value": appointed}]}
+    )
+    await _patch(client, token, first, {"op": "remove", "path": f'members[value eq "{appointed}"]'})
+    assert await _role(pool, appointed) == "admin"
+    # Ann's role comes from group A; she joins B too; leaving A keeps it (B holds her),
+    # leaving B as well takes it back.
+    await _patch(client, token, first, {"op": "add", "path": "members", "value": [{"value": ann}]})
+    await _patch(client, token, second, {"op": "add", "path": "members", "value": [{"value": ann}]})
+    await _patch(client, token, first, {"op": "remove", "path": f'members[value eq "{ann}"]'})
+    assert await _role(pool, ann) == "admin"
+    await _patch(client, token, second, {"op": "remove", "path": f'members[value eq "{ann}"]'})
+    assert await _role(pool, ann) == "member"

@@ -22,9 +22,10 @@ from idsvc.screening.csl import CslError
 from idsvc.screening.fetch import FetchFailure, fetch_list_if_due
 from idsvc.screening.importing import ImportOutcome, import_list
 from idsvc.screening.list_files import parse_list
-from idsvc.screening.people import birthdate_match
+from idsvc.screening.people import birthdate_match, remember_person, screen_person
 from tests.conftest import FakeClock
 from tests.oidc.flow import demo_service, sign_in
+from tests.orgs.browser import signed_in
 
 OPERATOR = "demo:demo-0a6b3c88-email-only"
 MODEL = "https://api.example.com/open-model"
@@ -227,11 +228,10 @@ async def test_the_list_is_fetched_on_a_schedule_and_a_bad_download_changes_noth
         async with httpx.AsyncClient() as http:
 
             async def fetch() -> object:
-                async with db.transaction(pool) as conn:
-                    return await fetch_list_if_due(
-                        conn, http, url=source.url, interval=day, now=clock(),
-                        max_entry_drop=0.1, threshold=88.0,
-                    )  # fmt: skip
+                return await fetch_list_if_due(
+                    pool, http, url=source.url, interval=day, now=clock(),
+                    max_entry_drop=0.1, threshold=88.0,
+                )  # fmt: skip
 
             source.body = csl_json(LISTED_FRIEDA)
             first = await fetch()
@@ -255,11 +255,47 @@ async def test_the_list_is_fetched_on_a_schedule_and_a_bad_download_changes_noth
             unavailable = await fetch()
             assert isinstance(unavailable, FetchFailure)
             assert unavailable.reason == "HTTP 503"
+            # Found in review: a list PostgreSQL refuses (a NUL in a name) escaped the audit.
+            clock.advance(86_400)
+            source.status = 200
+            source.body = csl_json({**LISTED_FRIEDA, "name": "Frieda\u0000National"})
+            refused = await fetch()
+            assert isinstance(refused, FetchFailure)
     finally:
         source.close()
     assert await pool.fetchval("SELECT count(*) FROM screening_snapshots") == 1
     failures = await pool.fetch(
         "SELECT data FROM audit_events WHERE action = 'screening.list.fetch_failed'"
     )
-    assert len(failures) == 3
+    assert len(failures) == 4
     assert all("secret" not in json.dumps(f["data"]) for f in failures)  # no query string
+
+
+async def test_a_later_name_from_another_provider_never_lifts_a_hold(
+    pool: db.Pool, clock: FakeClock
+) -> None:
+    """Found in review: each sign-in replaced the screened name and cleared the hits it no
+    longer matched, so linking a provider that verified only "Frieda" lifted the hold."""
+    person = await signed_in(pool, clock(), email="frieda@example.com")
+    await _import(pool, csl_json(LISTED_FRIEDA), clock)
+    async with db.transaction(pool) as conn:
+        await remember_person(conn, user_id=person.user_id, name="Frieda National",
+                              birthdate=None, provider="idp-a", now=clock())  # fmt: skip
+        first = await screen_person(
+            conn, user_id=person.user_id, threshold=88.0, actor="system", now=clock()
+        )
+    assert len(first.new_hits) == 1
+    async with db.transaction(pool) as conn:
+        await remember_person(conn, user_id=person.user_id, name="Frieda",
+                              birthdate=None, provider="idp-b", now=clock())  # fmt: skip
+        await screen_person(
+            conn, user_id=person.user_id, threshold=88.0, actor="system", now=clock()
+        )
+    assert await pool.fetchval("SELECT state FROM person_screening_hits") == "open"
+    # The next import screens both names: the first still matches, the hold stays.
+    await _import(pool, csl_json(LISTED_FRIEDA), clock)
+    assert await pool.fetchval("SELECT state FROM person_screening_hits") == "open"
+    # Only a whole list without the entry clears it.
+    await _import(pool, csl_json({**LISTED_FRIEDA, "name": "Someone Else", "alt_names": []}),
+                  clock)  # fmt: skip
+    assert await pool.fetchval("SELECT state FROM person_screening_hits") == "cleared"
