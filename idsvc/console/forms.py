@@ -13,6 +13,7 @@ from litestar import Request
 
 from idsvc.accounts.sessions import Session, csrf_valid
 from idsvc.errors import BadRequest, Forbidden
+from idsvc.http.body import refuse_control_characters
 
 __all__ = ["FormErrors", "read_form", "validate_form"]
 
@@ -37,7 +38,9 @@ async def read_form(request: Request[Any, Any, Any], session: Session) -> dict[s
         raise Forbidden(
             "the form is stale or came from another site; reload the page", code="csrf_failed"
         )
-    return {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    fields = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    refuse_control_characters(fields)
+    return fields
 
 
 @functools.cache

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 
 from idsvc.errors import BadRequest
+from idsvc.http.control_chars import control_character_at
 
 if TYPE_CHECKING:
     from litestar import Request
 
-__all__ = ["read_json"]
+__all__ = ["read_json", "refuse_control_characters"]
 
 T = TypeVar("T")
 
@@ -27,7 +28,7 @@ async def read_json(request: Request[Any, Any, Any], struct_type: type[T]) -> T:
         raise BadRequest("send the body as application/json", code="unsupported_media_type")
     body = await request.body()  # bounded by the app's request_max_body_size (413)
     try:
-        return msgspec.json.decode(body, type=struct_type, strict=True)
+        decoded = msgspec.json.decode(body, type=struct_type, strict=True)
     except msgspec.ValidationError as exc:
         field = _field(str(exc))
         raise BadRequest(
@@ -36,6 +37,20 @@ async def read_json(request: Request[Any, Any, Any], struct_type: type[T]) -> T:
         ) from None
     except (msgspec.DecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         raise BadRequest("the request body is not valid JSON", code="malformed_json") from None
+    refuse_control_characters(msgspec.to_builtins(decoded))
+    return decoded
+
+
+def refuse_control_characters(data: object) -> None:
+    """Raise a 400 naming the field when any text holds a control character (see
+    idsvc.http.control_chars): nothing of the request is acted upon."""
+    field = control_character_at(data)
+    if field is not None:
+        raise BadRequest(
+            f"{field}: text must not contain NUL or other control characters",
+            code="control_characters",
+            errors=[{"field": field, "message": "control characters are not allowed"}],
+        )
 
 
 def _field(message: str) -> str | None:

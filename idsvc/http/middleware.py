@@ -6,6 +6,7 @@ sees the router's own 404/405 answers too and measures the whole request.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
@@ -14,11 +15,20 @@ from typing import TYPE_CHECKING
 
 from litestar.enums import ScopeType
 
+from idsvc.http.control_chars import query_has_control_character
 from idsvc.http.logs import REQUEST_ID
 from idsvc.http.tracing import RequestTracer
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import (
+        ASGIApp,
+        HTTPResponseBodyEvent,
+        HTTPResponseStartEvent,
+        Message,
+        Receive,
+        Scope,
+        Send,
+    )
 
     from idsvc.http.metrics import HttpMetrics
 
@@ -67,7 +77,11 @@ class RequestObserver:
 
         with self.tracer.span(method, scope["headers"]) as span:
             try:
-                await self.app(scope, receive, send_with_id)
+                if query_has_control_character(scope.get("query_string", b"")):
+                    # Before routing: no handler, and no SQL, ever sees such a query.
+                    await _refuse_query(send_with_id, scope)
+                else:
+                    await self.app(scope, receive, send_with_id)
             finally:
                 elapsed = time.perf_counter() - started
                 # The route template, never the raw path: paths can carry ids and codes.
@@ -87,6 +101,29 @@ class RequestObserver:
                 "duration_ms": round(elapsed * 1000, 2),
             },
         )
+
+
+async def _refuse_query(send: Send, scope: Scope) -> None:
+    body = json.dumps(
+        {
+            "type": "urn:idsvc:problem:control_characters",
+            "title": "Bad request",
+            "status": 400,
+            "detail": "the query string must not contain NUL or other control characters",
+            "instance": scope.get("path", ""),
+        }
+    ).encode()
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 400,
+        "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(start)
+    await send(end)
 
 
 def _mount_route(scope: Scope) -> str | None:

@@ -21,6 +21,7 @@ import msgspec
 
 from idsvc.audit import record_event, record_events
 from idsvc.db import Connection
+from idsvc.http.control_chars import has_control_character
 from idsvc.orgs.members import set_member_role, set_member_status
 from idsvc.orgs.records import MemberRole
 
@@ -79,6 +80,12 @@ def _check_row(
 ) -> CsvRow | list[RowError]:
     if None in record:  # more cells than the header names
         return [RowError(line=line, column=None, reason="more cells than columns")]
+    controlled = [name for name, value in record.items() if value and has_control_character(value)]
+    if controlled:
+        return [
+            RowError(line=line, column=name, reason="control characters are not allowed")
+            for name in controlled
+        ]
     fields: dict[str, object] = {
         "line": line,
         "email": _cell(record, "email").lower(),
@@ -110,6 +117,12 @@ def parse_members_csv(text: str) -> tuple[list[CsvRow], list[RowError]]:
         return [], [RowError(line=1, column=None, reason=f"unreadable header: {exc}")]
     if "email" not in header:
         return [], [RowError(line=1, column=None, reason="the header must name an email column")]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        # csv.DictReader would keep the last of them, silently.
+        return [], [
+            RowError(line=1, column=None, reason=f"columns named twice: {', '.join(twice)}")
+        ]
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         return [], [RowError(line=1, column=None, reason=f"unknown columns: {', '.join(unknown)}")]
