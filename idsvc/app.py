@@ -39,6 +39,7 @@ from idsvc.oidc.signin import SignInService
 from idsvc.orgs.invitation_routes import invitation_routes
 from idsvc.orgs.member_routes import member_routes
 from idsvc.orgs.operator_routes import operator_org_routes
+from idsvc.orgs.review_routes import review_routes
 from idsvc.orgs.routes import org_routes
 from idsvc.policies.versions import record_policy_versions
 from idsvc.policy.country_groups import country_groups
@@ -147,6 +148,7 @@ def create_app(
             *operator_org_routes,
             *device_routes,
             *member_routes,
+            *review_routes,
             *invitation_routes,
             *scim_token_routes,
             *group_admin_routes,

@@ -45,6 +45,7 @@ __all__ = [
     "DatabaseSettings",
     "DnsSettings",
     "KeySettings",
+    "OrgSettings",
     "PolicyOptions",
     "ScreeningSettings",
     "Secrets",
@@ -221,6 +222,17 @@ class StatusListSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     retire_interval: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 600.0
 
 
+class OrgSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[orgs]``: access reviews (docs/organisations.md)."""
+
+    # Each approved organisation re-certifies its members this often (0: never)...
+    review_interval: Annotated[int, msgspec.Meta(ge=0, le=10 * 365 * 86_400)] = 90 * 86_400
+    # ...within this window; memberships not confirmed by then are suspended.
+    review_window: Annotated[int, msgspec.Meta(ge=86_400, le=365 * 86_400)] = 14 * 86_400
+    # The organisation's admins are reminded by e-mail this long before the due date.
+    review_reminder: Annotated[int, msgspec.Meta(ge=3600, le=365 * 86_400)] = 3 * 86_400
+
+
 class PolicyOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``[policy]``: the data every policy reads (docs/country-groups.md)."""
 
@@ -258,6 +270,7 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     status_lists: StatusListSettings = msgspec.field(default_factory=StatusListSettings)
     tracing: TracingSettings = msgspec.field(default_factory=TracingSettings)
     policy: PolicyOptions = msgspec.field(default_factory=PolicyOptions)
+    orgs: OrgSettings = msgspec.field(default_factory=OrgSettings)
     smtp: SmtpSettings = msgspec.field(default_factory=SmtpSettings)
     clients: tuple[ClientSettings, ...] = ()
     # Subjects (``provider:subject`` of an upstream identity) that are operators.

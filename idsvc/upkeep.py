@@ -17,6 +17,7 @@ from idsvc.db import Pool
 from idsvc.http.ratelimit import purge_rate_counters
 from idsvc.oidc.pending_links import purge_pending_links
 from idsvc.oidc.transactions import purge_transactions
+from idsvc.orgs.reviews import close_due_reviews, open_due_reviews, remind_reviewers
 from idsvc.replay import purge_replay_guard
 from idsvc.runtime import Runtime
 from idsvc.screening.fetch import FetchFailure, fetch_list_if_due
@@ -92,6 +93,26 @@ def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool, http: httpx.A
         if isinstance(outcome, FetchFailure):
             _log.warning("screening list fetch failed", extra={"reason": outcome.reason})
 
+    async def access_reviews() -> None:
+        orgs = settings.config.orgs
+        now = runtime.clock()
+        async with pool.acquire() as conn, conn.transaction():
+            if orgs.review_interval:
+                await open_due_reviews(
+                    conn,
+                    now=now,
+                    interval=timedelta(seconds=orgs.review_interval),
+                    window=timedelta(seconds=orgs.review_window),
+                )
+            await remind_reviewers(
+                conn,
+                runtime.mailer,
+                now=now,
+                ahead=timedelta(seconds=orgs.review_reminder),
+                issuer=settings.service.issuer,
+            )
+            await close_due_reviews(conn, now=now)
+
     async def retire_status_lists() -> None:
         await runtime.status_lists.retire_expired(pool, runtime.clock())
 
@@ -101,6 +122,7 @@ def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool, http: httpx.A
     jobs.start("screening-list-age", _SCREENING_LIST_CHECK_INTERVAL, note_screening_list)
     # Hourly ticks; the shared schedule row makes it one re-screen per interval in all.
     jobs.start("screening-rescreen", _HOURLY, rescreen)
+    jobs.start("access-reviews", _HOURLY, access_reviews)
     if settings.config.screening.list_url:
         jobs.start("screening-fetch", _SCREENING_FETCH_CHECK_INTERVAL, fetch_list)
     jobs.start(

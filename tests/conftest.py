@@ -24,6 +24,7 @@ from idsvc.settings import (
     Settings,
     StatusListSettings,
 )
+from tests.mailbox import inbox  # noqa: F401  (a fixture: a real SMTP server on loopback)
 from tests.pg import TestDatabases
 
 if TYPE_CHECKING:

@@ -4,7 +4,6 @@ demo provider and accepts. Wrong accounts, reuse, expiry and withdrawal are refu
 
 from __future__ import annotations
 
-import email
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -14,37 +13,16 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from aiosmtpd.controller import Controller
 
 from idsvc import db
 from idsvc.settings import SmtpSettings
 from tests.conftest import FakeClock, make_settings
+from tests.mailbox import Inbox
 from tests.oidc.flow import choose_persona
 from tests.orgs.factories import add_member, create_org, create_user
 from tests.serving import _free_port, serve_in_thread
 
 LINK = re.compile(r"(http://\S+/invitations/idsvc_inv_\S+)")
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
