@@ -30,6 +30,9 @@ class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
     signed_in: bool
     # audience -> eligible / under_review / needs_verification / not_eligible
     states: dict[str, str]
+    # The member's item in the latest access review: pending, confirmed, removed (never
+    # listed here), suspended; None when no review has covered them.
+    last_review: str | None = None
 
 
 class EligibilityReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,7 +42,14 @@ class EligibilityReport(msgspec.Struct, frozen=True, kw_only=True):
     members: list[ReportRow]
 
 
-def _row(member: MemberRow) -> ReportRow:
+_LAST_REVIEW = """
+SELECT i.membership_id, i.decision FROM access_review_items i
+WHERE i.review_id = (SELECT id FROM access_reviews WHERE org_id = $1
+                     ORDER BY opened_at DESC LIMIT 1)
+"""
+
+
+def _row(member: MemberRow, reviewed: dict[uuid.UUID, str]) -> ReportRow:
     return ReportRow(
         membership=member.id,
         email=member.email,
@@ -48,6 +58,7 @@ def _row(member: MemberRow) -> ReportRow:
         status=member.status,
         signed_in=member.signed_in,
         states={e.audience: e.state for e in member.eligibility},
+        last_review=reviewed.get(member.id),
     )
 
 
@@ -55,13 +66,14 @@ async def eligibility_report(
     conn: Connection, org_id: uuid.UUID, *, policies: dict[str, PolicySettings], now: datetime
 ) -> EligibilityReport:
     """Every member that is not removed, page by page (keyset: fine at tens of thousands)."""
+    reviewed = {r["membership_id"]: r["decision"] for r in await conn.fetch(_LAST_REVIEW, org_id)}
     rows: list[ReportRow] = []
     after: str | None = None
     while True:
         page = await list_members(
             conn, org_id, MemberQuery(after=after, limit=_PAGE_SIZE), policies=policies, now=now
         )
-        rows.extend(_row(m) for m in page.members)
+        rows.extend(_row(m, reviewed) for m in page.members)
         if page.next is None:
             break
         after = page.next
@@ -73,7 +85,9 @@ async def eligibility_report(
 def report_csv(report: EligibilityReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["email", "display_name", "role", "status", "signed_in", *report.audiences])
+    writer.writerow(
+        ["email", "display_name", "role", "status", "signed_in", "last_review", *report.audiences]
+    )
     for row in report.members:
         writer.writerow(
             [
@@ -82,6 +96,7 @@ def report_csv(report: EligibilityReport) -> str:
                 row.role,
                 row.status,
                 "yes" if row.signed_in else "no",
+                row.last_review or "",
                 *(row.states.get(audience, "") for audience in report.audiences),
             ]
         )

@@ -6,6 +6,7 @@ Someone else cannot see the organisation's pages."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,7 @@ from playwright.async_api import Browser, expect
 
 from idsvc import db
 from idsvc.orgs.organisations import set_org_status
+from idsvc.orgs.reviews import open_due_reviews
 from idsvc.policy.model import OrgRequirement, PolicySettings
 from tests.conftest import FakeClock
 from tests.console.conftest import assert_accessible
@@ -164,6 +166,26 @@ async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
     cy = page.get_by_role("row").filter(has_text="cy@acme.example")
     await expect(cy.get_by_label("Role")).to_have_value("admin")
     await assert_accessible(page)
+
+    # An access review opens; the admin confirms one member and removes another.
+    async with db.transaction(pool) as conn:
+        await open_due_reviews(conn, now=clock(), interval=timedelta(0), window=timedelta(days=14))
+    await page.get_by_role("link", name="Access review").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Access review")
+    await assert_accessible(page)
+    await page.get_by_label("Decision for cy@acme.example").select_option("confirm")
+    await page.get_by_label("Decision for bo@acme.example").select_option("remove")
+    await page.get_by_role("button", name="Record these decisions").click()
+    await expect(page.get_by_text("Done: your decisions are recorded.")).to_be_visible()
+    await expect(page.get_by_role("row").filter(has_text="cy@acme.example")).to_contain_text(
+        "confirmed"
+    )
+    await expect(page.get_by_role("row").filter(has_text="bo@acme.example")).to_contain_text(
+        "removed"
+    )
+    await assert_accessible(page)
+    await page.screenshot(path=str(screenshots / "console-access-review.png"), full_page=True)
+    await page.get_by_role("link", name="Back to the organisation").click()
 
     await page.get_by_role("link", name="Audit trail").click()
     await expect(page.get_by_role("table")).to_contain_text("org.members.imported")

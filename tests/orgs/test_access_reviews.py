@@ -138,3 +138,30 @@ async def test_an_admin_confirms_or_removes_each_member_and_the_rest_are_suspend
     assert msgspec.json.decode(
         (await call(client, stranger, "GET", f"/v1/orgs/{other}/reviews/current")).content
     )["items"]
+
+    # The eligibility report carries the review's outcome; formulas in names are inert.
+    await pool.execute(
+        "UPDATE memberships SET display_name = $2 WHERE id = $1",
+        people["bo"],
+        '=HYPERLINK("https://evil.example","x")',
+    )
+    report = await call(client, admin, "GET", f"/v1/orgs/{org}/eligibility-report")
+    assert report.status_code == 200, report.text
+    rows = {r["email"]: r for r in report.json()["members"]}
+    assert rows["bo@acme.example"]["last_review"] == "confirmed"
+    assert rows["di@acme.example"]["last_review"] == "suspended"
+    assert "cy@acme.example" not in rows  # removed members are not members
+    sheet = await call(client, admin, "GET", f"/v1/orgs/{org}/eligibility-report?format=csv")
+    assert sheet.headers["content-type"].startswith("text/csv")
+    assert "'=HYPERLINK(" in sheet.text
+    assert ",=HYPERLINK(" not in sheet.text
+    assert sheet.text.splitlines()[0].startswith("email,display_name,role,status,signed_in")
+    # Not for another organisation's admin; each download audited.
+    other_report = await call(client, stranger, "GET", f"/v1/orgs/{org}/eligibility-report")
+    assert other_report.status_code == 404
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM audit_events WHERE action = 'org.eligibility_report.exported'"
+        )
+        == 2
+    )
