@@ -47,6 +47,7 @@ __all__ = [
     "KeySettings",
     "OrgSettings",
     "PolicyOptions",
+    "ReminderSettings",
     "ScreeningSettings",
     "Secrets",
     "ServiceSettings",
@@ -233,6 +234,13 @@ class OrgSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     review_reminder: Annotated[int, msgspec.Meta(ge=3600, le=365 * 86_400)] = 3 * 86_400
 
 
+class ReminderSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[reminders]``: e-mail people before a verification they depend on expires."""
+
+    # How long before the expiry (0: never remind). Needs [smtp] (or idsvc dev's outbox).
+    expiry_notice: Annotated[int, msgspec.Meta(ge=0, le=365 * 86_400)] = 30 * 86_400
+
+
 class PolicyOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``[policy]``: the data every policy reads (docs/country-groups.md)."""
 
@@ -271,6 +279,7 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     tracing: TracingSettings = msgspec.field(default_factory=TracingSettings)
     policy: PolicyOptions = msgspec.field(default_factory=PolicyOptions)
     orgs: OrgSettings = msgspec.field(default_factory=OrgSettings)
+    reminders: ReminderSettings = msgspec.field(default_factory=ReminderSettings)
     smtp: SmtpSettings = msgspec.field(default_factory=SmtpSettings)
     clients: tuple[ClientSettings, ...] = ()
     # Subjects (``provider:subject`` of an upstream identity) that are operators.

@@ -17,6 +17,7 @@ from idsvc.accounts.sessions import (
     end_session,
     session_cookie_name,
 )
+from idsvc.attestations.reminders import set_expiry_reminders
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import current_attestations
 from idsvc.audit import record_event
@@ -276,6 +277,9 @@ async def logout(request: Request[Any, Any, Any], runtime: RuntimeDependency) ->
     return response
 
 
+_REMINDERS = "SELECT expiry_reminders FROM users WHERE id = $1"
+
+
 @get("/me", include_in_schema=False)
 async def status_page(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
     session = await current_session(request, runtime)
@@ -285,6 +289,7 @@ async def status_page(request: Request[Any, Any, Any], runtime: RuntimeDependenc
     async with runtime.pool.acquire() as conn:
         status = user_status(await current_attestations(conn, session.user_id), now)
         facts = await load_subject_facts(conn, session.user_id)
+        reminders = await conn.fetchval(_REMINDERS, session.user_id)
     services = [
         {"audience": policy.audience, "needs": explain(policy, decide(policy, facts, now))}
         for policy in runtime.policies.values()
@@ -299,6 +304,8 @@ async def status_page(request: Request[Any, Any, Any], runtime: RuntimeDependenc
         attestations=status.attestations,
         missing=status.missing,
         providers=list(runtime.signin.providers.values()),
+        expiry_reminders=bool(reminders),
+        done=request.query_params.get("done"),
     )
 
 
@@ -316,4 +323,34 @@ async def status_api(request: Request[Any, Any, Any], runtime: RuntimeDependency
     return Response(body, headers={"Cache-Control": "no-store"})
 
 
-signin_routes = [home, login_page, login_start, login_callback, logout, status_page, status_api]
+@post("/me/reminders", include_in_schema=False, status_code=303)
+async def reminders_choice(
+    request: Request[Any, Any, Any], runtime: RuntimeDependency
+) -> Response[Any]:
+    """The person's own choice: e-mail before a verification expires, or not."""
+    session = await current_session(request, runtime)
+    if session is None:
+        return Redirect("/login", status_code=303)
+    form = await request.form()
+    token = form.get("csrf_token")
+    if not csrf_valid(session, token if isinstance(token, str) else None):
+        raise Forbidden("the form is stale or came from another site; reload the page",
+                        code="csrf_failed")  # fmt: skip
+    wanted = form.get("expiry_reminders") == "on"
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await set_expiry_reminders(
+            conn, user_id=session.user_id, wanted=wanted, now=runtime.clock()
+        )
+    return Redirect("/me?done=reminders", status_code=303)
+
+
+signin_routes = [
+    home,
+    login_page,
+    login_start,
+    login_callback,
+    logout,
+    status_page,
+    status_api,
+    reminders_choice,
+]
