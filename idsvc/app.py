@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
 from idsvc import db
+from idsvc.audit.personal import use_key_encryption_key
 from idsvc.background import PeriodicJobs
 from idsvc.clock import Clock, utc_now
 from idsvc.console.router import console_router
@@ -101,6 +102,8 @@ def create_app(
         kek = KeyEncryptionKey.from_text(settings.secrets.key_encryption_key)
     except KeyEncryptionError as exc:
         raise ConfigError(str(exc)) from None
+    # Personal values in audit events are sealed under per-person keys wrapped by it.
+    use_key_encryption_key(kek)
     tracing = tracer_provider or tracer_provider_from(settings.config.tracing)
     http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
     keys = KeyService(settings.config.keys, kek, clock)

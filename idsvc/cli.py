@@ -104,6 +104,12 @@ def _cmd_schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_users_erase(args: argparse.Namespace) -> int:
+    from idsvc.accounts.erasure_commands import users_erase
+
+    return asyncio.run(users_erase(_settings(), user=args.user, reason=args.reason))
+
+
 def _cmd_operators_grant(args: argparse.Namespace) -> int:
     from idsvc.accounts.operator_commands import operators_grant
 
@@ -143,6 +149,43 @@ def _timestamp(value: str) -> datetime:
     if parsed.tzinfo is None:
         raise argparse.ArgumentTypeError("give a time zone, e.g. 2026-01-01T00:00:00Z")
     return parsed
+
+
+def _add_policy_commands(commands: Any) -> None:
+    """``policy check`` and ``policy explain``."""
+    policy = commands.add_parser("policy", help="explain eligibility decisions")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+    check = policy_commands.add_parser(
+        "check", help="the decision for a user and an audience, with every reason (exit 1: deny)"
+    )
+    check.add_argument("--user", required=True, help="the user id or the account's e-mail")
+    check.add_argument("--audience", required=True, help="the protected resource")
+    check.set_defaults(run=_cmd_policy_check)
+    explain = policy_commands.add_parser(
+        "explain",
+        help="why a token was issued or refused, decided again from the records alone "
+        "(exit 1: not reproduced)",
+    )
+    which = explain.add_mutually_exclusive_group(required=True)
+    which.add_argument("--token-jti", help="the jti of an issued token")
+    which.add_argument("--event", type=int, help="the seq of a token.issued or token.denied event")
+    explain.set_defaults(run=_cmd_policy_explain)
+
+
+def _add_user_commands(commands: Any) -> None:
+    """``users``: people's accounts."""
+    users = commands.add_parser("users", help="people's accounts")
+    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    erase = user_commands.add_parser(
+        "erase",
+        help="erase a person: personal values deleted, their audit values unreadable, "
+        "tokens revoked; the audit chain still verifies",
+    )
+    erase.add_argument("user", type=_user_id, help="the user id")
+    erase.add_argument(
+        "--reason", required=True, help="recorded: a case number, never a name or address"
+    )
+    erase.set_defaults(run=_cmd_users_erase)
 
 
 def _add_vetting_commands(commands: Any) -> None:
@@ -290,23 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     key_rotate.add_argument("--reason", help="why (recorded in the audit trail)")
     key_rotate.set_defaults(run=_cmd_keys_rotate)
 
-    policy = commands.add_parser("policy", help="explain eligibility decisions")
-    policy_commands = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
-    check = policy_commands.add_parser(
-        "check", help="the decision for a user and an audience, with every reason (exit 1: deny)"
-    )
-    check.add_argument("--user", required=True, help="the user id or the account's e-mail")
-    check.add_argument("--audience", required=True, help="the protected resource")
-    check.set_defaults(run=_cmd_policy_check)
-    explain = policy_commands.add_parser(
-        "explain",
-        help="why a token was issued or refused, decided again from the records alone "
-        "(exit 1: not reproduced)",
-    )
-    which = explain.add_mutually_exclusive_group(required=True)
-    which.add_argument("--token-jti", help="the jti of an issued token")
-    which.add_argument("--event", type=int, help="the seq of a token.issued or token.denied event")
-    explain.set_defaults(run=_cmd_policy_explain)
+    _add_user_commands(commands)
+
+    _add_policy_commands(commands)
 
     verify_token = commands.add_parser(
         "verify-token", help="verify an eligibility token offline and print its claims"

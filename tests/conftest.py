@@ -14,6 +14,8 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.app import create_app
+from idsvc.audit.personal import use_key_encryption_key
+from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.oauth.config import ClientSettings, OAuthSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import (
@@ -139,6 +141,13 @@ def make_settings(
         data_dir=tmp_path / "data",
         config_path=None,
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _personal_data_kek() -> None:
+    """Tests that record attestations without starting an app seal personal data too;
+    an app, when a test starts one, configures its own key-encryption key."""
+    use_key_encryption_key(KeyEncryptionKey(secrets.token_bytes(32)))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations
 from idsvc.audit import record_event
+from idsvc.audit.personal import seal
 from idsvc.countries import SPECIAL_NATIONALITIES, UnknownCountryCode, normalize_nationality
 from idsvc.db import Connection
 from idsvc.errors import BadRequest, NotFound
@@ -70,8 +71,14 @@ async def record_most_recent_country(
         actor=actor,
         action="person.most_recent_country.determined",
         target=f"user:{user_id}",
-        # Operator-only, like every attestation event: the country and why.
-        data={"attestation": str(attestation_id), "country": code, "justification": justification},
+        # Operator-only, like every attestation event: the country and why, sealed under
+        # the person's data key (audit.personal).
+        data={
+            "attestation": str(attestation_id),
+            "personal": await seal(
+                conn, user_id, {"country": code, "justification": justification}, now=now
+            ),
+        },
     )
     await revoke_user_tokens(
         conn, user_id, actor=actor, reason="most_recent_country_determined", now=now

@@ -9,6 +9,7 @@ import msgspec
 
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.audit import record_event
+from idsvc.audit.personal import seal
 from idsvc.db import Connection, rows_to
 from idsvc.tokens.revocation import revoke_user_tokens
 
@@ -90,6 +91,9 @@ async def record_attestations(
         await conn.execute(_SUPERSEDE, attestation_id, user_id, draft.kind, provider)
         # The audit trail is operator-only, like nationality itself: it may say what was
         # attested, so that a later dispute can be settled from the trail.
+        # The audit trail is operator-only, like nationality itself, and says what was
+        # attested so that a later dispute can be settled from it; the values are sealed
+        # under the person's data key (audit.personal), so erasing the person erases them.
         await record_event(
             conn,
             at=now,
@@ -99,10 +103,14 @@ async def record_attestations(
             data={
                 "attestation": str(attestation_id),
                 "kind": draft.kind,
-                "values": list(draft.values),
                 "assurance": draft.assurance,
                 "expires_at": draft.expires_at.isoformat(),
-                "inconsistency": draft.inconsistency,
+                "personal": await seal(
+                    conn,
+                    user_id,
+                    {"values": list(draft.values), "inconsistency": draft.inconsistency},
+                    now=now,
+                ),
             },
         )
         ids.append(attestation_id)
@@ -126,7 +134,7 @@ async def revoke_attestation(
         actor=actor,
         action="attestation.revoked",
         target=f"attestation:{attestation_id}",
-        data={"user": str(user_id), "reason": reason},
+        data={"user": str(user_id), "reason": await seal(conn, user_id, reason, now=now)},
     )
     # Every live token of the person was decided on their attestations.
     await revoke_user_tokens(conn, user_id, actor=actor, reason="attestation_revoked", now=now)

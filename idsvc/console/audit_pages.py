@@ -10,6 +10,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.response import Stream, Template
 
+from idsvc.audit.personal import open_sealed
 from idsvc.audit.verify import verify_chain
 from idsvc.console.audit_query import AuditFilter, find_events
 from idsvc.console.forms import read_form, validate_form
@@ -42,8 +43,13 @@ async def audit_page(request: Request[Any, Any, Any], runtime: RuntimeDependency
     query, errors, raw = _audit_filter(request)
     async with runtime.pool.acquire() as conn:
         events = [] if errors else await find_events(conn, query, limit=_PAGE_SIZE + 1)
-    more = len(events) > _PAGE_SIZE
-    events = events[:_PAGE_SIZE]
+        more = len(events) > _PAGE_SIZE
+        # Operators read personal values sealed under a person's data key; an erased
+        # person's read "[erased]". (The export keeps the sealed form the chain hashed.)
+        events = [
+            msgspec.structs.replace(e, data=await open_sealed(conn, e.data))
+            for e in events[:_PAGE_SIZE]
+        ]
     next_params = {k: v for k, v in raw.items() if k != "before"} | (
         {"before": str(events[-1].seq)} if more else {}
     )

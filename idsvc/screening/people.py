@@ -20,6 +20,7 @@ import msgspec
 from asyncpg import Record
 
 from idsvc.audit import record_event
+from idsvc.audit.personal import seal
 from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import Conflict, NotFound
 from idsvc.screening.lists import LoadedList, cached_newest_list
@@ -279,7 +280,7 @@ async def override_person_hit(
         target=f"user:{user_id}",
         data={
             "hit": str(hit_id),
-            "justification": justification,
+            "justification": await seal(conn, user_id, justification, now=now),
             "expires_at": (now + validity).isoformat(),
         },
     )

@@ -5,6 +5,7 @@ record one."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from idsvc import db
+from idsvc.audit.personal import open_sealed
 from idsvc.policy.model import PolicySettings
 from tests.conftest import FakeClock
 from tests.oidc.flow import demo_service, sign_in
@@ -114,8 +116,11 @@ async def test_a_determination_decides_under_the_most_recent_rule(
         "SELECT actor, data FROM audit_events"
         " WHERE action = 'person.most_recent_country.determined'"
     )
-    assert event["data"]["country"] == "AT"
-    assert event["data"]["justification"] == JUSTIFICATION
+    # Sealed under her data key (crypto-shredding); operators open it.
+    assert "AT" not in json.dumps(event["data"])
+    async with pool.acquire() as conn:
+        opened = await open_sealed(conn, event["data"])
+    assert opened["personal"] == {"country": "AT", "justification": JUSTIFICATION}
 
     # A new determination supersedes it, and the token issued on the old one is revoked.
     again = await operator.post(

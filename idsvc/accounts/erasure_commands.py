@@ -1,0 +1,35 @@
+"""``idsvc users erase USER_ID --reason TEXT``: erase a person (idsvc.accounts.erasure)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+import uuid
+
+from idsvc import db
+from idsvc.accounts.erasure import erase_person
+from idsvc.clock import utc_now
+from idsvc.database import database_url
+from idsvc.errors import IdsvcError
+from idsvc.settings import Settings
+
+__all__ = ["users_erase"]
+
+
+async def users_erase(settings: Settings, *, user: uuid.UUID, reason: str) -> int:
+    async with database_url(settings) as dsn:
+        conn = await db.connect(dsn)
+        try:
+            async with conn.transaction():
+                report = await erase_person(
+                    conn, user_id=user, reason=reason, actor=f"cli:{getpass.getuser()}",
+                    now=utc_now(),
+                )  # fmt: skip
+        except IdsvcError as exc:
+            print(f"idsvc users erase: {exc.detail}", file=sys.stderr)
+            return 1
+        finally:
+            await conn.close()
+    changed = ", ".join(f"{name} {count}" for name, count in report.changed.items() if count)
+    print(f"erased user {user}: {report.tokens_revoked} token(s) revoked; {changed}")
+    return 0

@@ -1,0 +1,106 @@
+"""Erasing a person: afterwards a dump of every table holds none of their personal values,
+what the audit trail sealed for them cannot be opened, their tokens are revoked — and the
+audit chain still verifies."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from idsvc import db
+from idsvc.audit.personal import ERASED, open_sealed
+from idsvc.policy.model import PolicySettings
+from tests.cli import run_idsvc
+from tests.conftest import FakeClock, WallClock
+from tests.oidc.flow import browser_token, demo_service, sign_in
+
+MODEL = "https://api.example.com/open-model"
+POLICY = PolicySettings(
+    id="open", version=1, audience=MODEL, require_us_person=False, entitlements=("use",)
+)
+# Frieda National, as the demo provider verifies her.
+HER_VALUES = ("frieda@example.com", "Frieda", "1992-01-23", "demo-c4a85e13-foreign-national")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return WallClock()
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
+    with demo_service(database_url, tmp_path, clock, policies=(POLICY,)) as (url, _):
+        yield url
+
+
+async def _dump(pool: db.Pool) -> str:
+    """Every row of every table, as text (what a stolen backup would hold)."""
+    tables = await pool.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+    )
+    parts = []
+    for table in tables:
+        rows = await pool.fetch(f'SELECT row_to_json(t)::text AS r FROM "{table["tablename"]}" t')
+        parts.extend(r["r"] for r in rows)
+    return "\n".join(parts)
+
+
+async def test_an_erased_person_is_nowhere_and_the_chain_still_verifies(
+    service: str, database_url: str, pool: db.Pool
+) -> None:
+    async with httpx.AsyncClient(base_url=service, timeout=10) as browser:
+        await sign_in(browser, "foreign-national")
+        await browser_token(browser, MODEL)
+    user_id: uuid.UUID = await pool.fetchval(
+        "SELECT user_id FROM identities WHERE subject = 'demo-c4a85e13-foreign-national'"
+    )
+    before = await _dump(pool)
+    assert all(value in before for value in HER_VALUES)  # the test can see them at all
+    recorded = await pool.fetch(
+        "SELECT data FROM audit_events WHERE action = 'attestation.recorded' AND target = $1",
+        f"user:{user_id}",
+    )
+    async with pool.acquire() as conn:
+        opened = [await open_sealed(conn, r["data"]) for r in recorded]
+    assert {"values": ["DE"], "inconsistency": None} in [o["personal"] for o in opened]
+
+    code, out, err = await run_idsvc(
+        "users", "erase", str(user_id), "--reason", "request of the person, case 2026-117",
+        database_url=database_url,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "1 token(s) revoked" in out
+
+    after = await _dump(pool)
+    for value in HER_VALUES:
+        assert value not in after, value
+    nationality = await pool.fetch(
+        "SELECT attested_values FROM attestations WHERE user_id = $1", user_id
+    )
+    assert {tuple(r["attested_values"]) for r in nationality} == {("erased",)}
+    async with pool.acquire() as conn:
+        for row in recorded:
+            assert (await open_sealed(conn, row["data"]))["personal"] == ERASED
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM token_statuses WHERE user_id = $1 AND status <> 1", user_id
+        )
+        == 0
+    )  # every token of hers invalid
+    erased = await pool.fetchrow(
+        "SELECT actor, data FROM audit_events WHERE action = 'person.erased'"
+    )
+    assert erased["actor"].startswith("cli:")
+    assert erased["data"]["tokens_revoked"] == 1
+
+    code, out, err = await run_idsvc("audit", "verify", database_url=database_url)
+    assert code == 0, out + err
+    again = await run_idsvc(
+        "users", "erase", str(user_id), "--reason", "twice", database_url=database_url
+    )
+    assert again[0] == 1
+    assert "already erased" in again[2]
