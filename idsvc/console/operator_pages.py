@@ -11,6 +11,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from idsvc.accounts.erasure import erase_person
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import (
     current_attestations,
@@ -19,7 +20,7 @@ from idsvc.attestations.store import (
 )
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import operator_viewer, viewer
-from idsvc.errors import NotFound
+from idsvc.errors import BadRequest, NotFound
 from idsvc.keys.rotation import rotate
 from idsvc.keys.schedule import key_state
 from idsvc.keys.store import select_keys
@@ -266,6 +267,43 @@ async def revoke_page(
     return Redirect(f"/console/users/{user_id}", status_code=303)
 
 
+class EraseForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=200)]
+    confirm_id: Annotated[str, msgspec.Meta(max_length=64)]
+
+
+@post("/users/{user_id:uuid}/erase", include_in_schema=False, status_code=303)
+async def erase_page(
+    request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+) -> Response[Any]:
+    """Erasure from the console: the operator types the user id again to confirm."""
+    seen = await operator_viewer(request, runtime)
+    data = await read_form(request, seen.session)
+    form, errors = validate_form(EraseForm, data)
+    if form is not None and form.confirm_id.strip() != str(user_id):
+        errors = {"confirm_id": "Type the user id exactly to confirm."}
+        form = None
+    if form is None:
+        return await _user_page(
+            request, runtime, user_id, status=400, errors=errors, values=data, failed="erase"
+        )
+    try:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await erase_person(
+                conn,
+                user_id=user_id,
+                reason=form.reason,
+                actor=f"user:{seen.session.user_id}",
+                now=runtime.clock(),
+            )
+    except BadRequest as exc:
+        return await _user_page(
+            request, runtime, user_id, status=400, errors={"reason": exc.detail},
+            values=data, failed="erase",
+        )  # fmt: skip
+    return Redirect(f"/console/users/{user_id}?done=erased", status_code=303)
+
+
 class HitOverrideForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     justification: Annotated[str, msgspec.Meta(min_length=20, max_length=2000)]
 
@@ -361,5 +399,6 @@ operator_pages = [
     user_page,
     revoke_page,
     override_person_page,
+    erase_page,
     policies_page,
 ]

@@ -284,4 +284,23 @@ async def test_an_operator_decides_a_persons_screening_hit_in_the_console(
     await expect(page.get_by_text("Overridden by")).to_be_visible()
     await expect(page.get_by_text("The person is held")).to_have_count(0)
     assert await pool.fetchval("SELECT state FROM person_screening_hits") == "overridden"
+
+    # Erasure, from the same page: the user id must be typed again.
+    erase = page.locator("form[action$='/erase']")
+    await erase.get_by_label("Reason (recorded; a case number, never a name or address)").fill(
+        "request of the person, case 2026-118"
+    )
+    await erase.get_by_label("Type the user id to confirm").fill("not-the-id")
+    await erase.get_by_role("button", name="Erase this person").click()
+    await expect(page.get_by_text("Type the user id exactly to confirm.")).to_be_visible()
+    assert await pool.fetchval("SELECT status FROM users WHERE id = $1", user_id) == "active"
+    erase = page.locator("form[action$='/erase']")
+    await erase.get_by_label("Reason (recorded; a case number, never a name or address)").fill(
+        "request of the person, case 2026-118"
+    )
+    await erase.get_by_label("Type the user id to confirm").fill(str(user_id))
+    await erase.get_by_role("button", name="Erase this person").click()
+    await expect(page.get_by_text("This person was erased")).to_be_visible()
+    await assert_accessible(page)
+    assert await pool.fetchval("SELECT status FROM users WHERE id = $1", user_id) == "erased"
     await context.close()
