@@ -1,6 +1,6 @@
 """The compliance jobs every instance runs, each safe with several instances (claims in
 shared rows, SKIP LOCKED): noting the screening list's age, the daily re-screen, the
-scheduled list fetch, access reviews and expiry reminders."""
+scheduled list fetch, access reviews, expiry reminders and retention."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import httpx
 
+from idsvc.accounts.retention import erase_past_retention
 from idsvc.attestations.reminders import send_expiry_reminders
 from idsvc.background import PeriodicJobs
 from idsvc.db import Pool
@@ -96,7 +97,15 @@ def start_compliance_jobs(
                 issuer=settings.service.issuer,
             )
 
+    async def retention() -> None:
+        period = settings.config.retention.period
+        if not period:
+            return
+        async with pool.acquire() as conn, conn.transaction():
+            await erase_past_retention(conn, now=runtime.clock(), period=timedelta(seconds=period))
+
     jobs.start("screening-list-age", _SCREENING_LIST_CHECK_INTERVAL, note_screening_list)
+    jobs.start("retention", _HOURLY, retention)
     # Hourly ticks; the shared schedule rows make each run once per interval in all.
     jobs.start("screening-rescreen", _HOURLY, rescreen)
     jobs.start("access-reviews", _HOURLY, access_reviews)

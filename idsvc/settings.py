@@ -48,6 +48,7 @@ __all__ = [
     "OrgSettings",
     "PolicyOptions",
     "ReminderSettings",
+    "RetentionSettings",
     "ScreeningSettings",
     "Secrets",
     "ServiceSettings",
@@ -241,6 +242,13 @@ class ReminderSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     expiry_notice: Annotated[int, msgspec.Meta(ge=0, le=365 * 86_400)] = 30 * 86_400
 
 
+class RetentionSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[retention]``: how long a person's records are kept after their last activity."""
+
+    # 15 CFR 762.6: export-control records are kept five years. 0: never erase by age.
+    period: Annotated[int, msgspec.Meta(ge=0, le=50 * 366 * 86_400)] = 5 * 366 * 86_400
+
+
 class PolicyOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``[policy]``: the data every policy reads (docs/country-groups.md)."""
 
@@ -280,6 +288,7 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     policy: PolicyOptions = msgspec.field(default_factory=PolicyOptions)
     orgs: OrgSettings = msgspec.field(default_factory=OrgSettings)
     reminders: ReminderSettings = msgspec.field(default_factory=ReminderSettings)
+    retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
     smtp: SmtpSettings = msgspec.field(default_factory=SmtpSettings)
     clients: tuple[ClientSettings, ...] = ()
     # Subjects (``provider:subject`` of an upstream identity) that are operators.

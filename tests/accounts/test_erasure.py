@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from idsvc import db
+from idsvc.accounts.retention import erase_past_retention
 from idsvc.audit.personal import ERASED, open_sealed
 from idsvc.policy.model import PolicySettings
 from tests.cli import run_idsvc
 from tests.conftest import FakeClock, WallClock
 from tests.oidc.flow import browser_token, demo_service, sign_in
+from tests.orgs.factories import create_user
 
 MODEL = "https://api.example.com/open-model"
 POLICY = PolicySettings(
@@ -104,3 +107,31 @@ async def test_an_erased_person_is_nowhere_and_the_chain_still_verifies(
     )
     assert again[0] == 1
     assert "already erased" in again[2]
+
+
+async def test_people_past_retention_are_erased_and_no_one_else(
+    pool: db.Pool, clock: FakeClock
+) -> None:
+    """15 CFR 762.6: five years after their last activity (a sign-in, a refresh-token use),
+    a person's records are due for erasure; someone active since is kept."""
+    async with db.transaction(pool) as conn:
+        gone = await create_user(conn, clock(), email="gone@example.com")
+        kept = await create_user(conn, clock(), email="kept@example.com")
+    clock.advance(3 * 366 * 86_400)
+    async with db.transaction(pool) as conn:  # kept signs in again three years on
+        await conn.execute(
+            "UPDATE identities SET last_login_at = $2 WHERE user_id = $1", kept, clock()
+        )
+    clock.advance(3 * 366 * 86_400)
+    period = timedelta(days=5 * 366)
+    async with db.transaction(pool) as conn:
+        erased = await erase_past_retention(conn, now=clock(), period=period)
+    assert erased == [gone]
+    assert await pool.fetchval("SELECT email FROM users WHERE id = $1", gone) is None
+    assert await pool.fetchval("SELECT status FROM users WHERE id = $1", kept) == "active"
+    reason = await pool.fetchval(
+        "SELECT data->>'reason' FROM audit_events WHERE action = 'person.erased'"
+    )
+    assert reason == "retention period ended (15 CFR 762.6)"
+    async with db.transaction(pool) as conn:  # the next run finds nobody new
+        assert await erase_past_retention(conn, now=clock(), period=period) == []
