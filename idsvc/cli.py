@@ -56,6 +56,21 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
     return asyncio.run(audit_export(_settings(), since=args.since, output=args.output))
 
 
+def _cmd_audit_archive(args: argparse.Namespace) -> int:
+    from idsvc.audit.archive_commands import audit_archive, month_start
+
+    return asyncio.run(
+        audit_archive(_settings(), before=month_start(args.before), directory=Path(args.to))
+    )
+
+
+def _cmd_audit_verify_archive(args: argparse.Namespace) -> int:
+    from idsvc.audit.archive_commands import audit_verify_archive
+
+    checkpoint = Path(args.checkpoint) if args.checkpoint else None
+    return audit_verify_archive(Path(args.archive), checkpoint)
+
+
 def _cmd_keys_list(args: argparse.Namespace) -> int:
     from idsvc.keys.commands import keys_list
 
@@ -316,6 +331,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", type=_timestamp, required=True, help="ISO 8601 time with zone")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.set_defaults(run=_cmd_audit_export)
+    archive = audit_commands.add_parser(
+        "archive", help="move months before a cutoff to a file, with a signed chain checkpoint"
+    )
+    archive.add_argument("--before", required=True, help="YYYY-MM: archive every earlier month")
+    archive.add_argument("--to", required=True, help="the folder to write the archive into")
+    archive.set_defaults(run=_cmd_audit_archive)
+    verify_archive = audit_commands.add_parser(
+        "verify-archive", help="check an archive file against its signed checkpoint"
+    )
+    verify_archive.add_argument("archive", help="the .jsonl file")
+    verify_archive.add_argument("--checkpoint", help="default: ARCHIVE.checkpoint.jwt")
+    verify_archive.set_defaults(run=_cmd_audit_verify_archive)
 
     keys = commands.add_parser("keys", help="list or rotate token signing keys")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")

@@ -10,10 +10,12 @@ __all__ = ["run_idsvc"]
 
 
 async def run_idsvc(
-    *args: str, database_url: str, config: str | None = None
+    *args: str, database_url: str, config: str | None = None, kek: str | None = None
 ) -> tuple[int, str, str]:
     """Exit code, standard output and standard error of ``idsvc ARGS``."""
     env = {**os.environ, "IDSVC_DATABASE_URL": database_url}
+    if kek is not None:
+        env["IDSVC_KEY_ENCRYPTION_KEY"] = kek
     env.pop("IDSVC_CONFIG", None)
     if config is not None:
         env["IDSVC_CONFIG"] = config
