@@ -22,6 +22,7 @@ from idsvc.attestations.store import (
     operator_reads_attestations,
     revoke_attestation,
 )
+from idsvc.audit import record_event
 from idsvc.errors import BadRequest, Forbidden, NotFound
 from idsvc.http.body import read_json
 from idsvc.runtime import Runtime, RuntimeDependency
@@ -103,6 +104,47 @@ async def determine_most_recent_country(
     return {"attestation": str(attestation_id)}
 
 
+_DECISIONS = """
+SELECT seq, occurred_at, action, data FROM audit_events
+WHERE target = $1 AND action IN ('token.issued', 'token.denied')
+ORDER BY seq
+LIMIT 100000
+"""
+
+
+@get("/v1/operator/users/{user_id:uuid}/decisions")
+async def decision_history(
+    request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+) -> Response[Any]:
+    """Every token decision about the person — issued or denied, with audience, policy
+    version, reasons and the evidence it named — for a compliance file. The export is
+    itself audited (who took a person's history, and when)."""
+    session = await _operator(request, runtime, changing=False)
+    now = runtime.clock()
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(_DECISIONS, f"user:{user_id}")
+        await record_event(
+            conn,
+            at=now,
+            actor=f"user:{session.user_id}",
+            action="person.decisions.exported",
+            target=f"user:{user_id}",
+            data={"decisions": len(rows)},
+        )
+    decisions = [
+        {
+            "event": r["seq"],
+            "at": r["occurred_at"].isoformat(),
+            "outcome": "issued" if r["action"] == "token.issued" else "denied",
+            **r["data"],
+        }
+        for r in rows
+    ]
+    return Response(
+        {"user": str(user_id), "decisions": decisions}, headers={"Cache-Control": "no-store"}
+    )
+
+
 class OverrideRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     justification: Annotated[str, msgspec.Meta(min_length=20, max_length=2000)]
 
@@ -154,4 +196,5 @@ operator_routes = [
     determine_most_recent_country,
     person_hits,
     override_person,
+    decision_history,
 ]

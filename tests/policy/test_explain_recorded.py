@@ -31,7 +31,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def service(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
-    with demo_service(database_url, tmp_path, clock, policies=(POLICY,)) as (url, _):
+    operators = ("demo:demo-0a6b3c88-email-only",)
+    with demo_service(database_url, tmp_path, clock, policies=(POLICY,), operators=operators) as (
+        url,
+        _,
+    ):
         yield url
 
 
@@ -100,3 +104,29 @@ async def test_an_issued_token_and_a_denial_are_decided_again_from_the_records(
     )
     assert code == 2
     assert "no token.issued" in err
+
+
+async def test_operators_export_a_persons_decision_history(
+    browser: httpx.AsyncClient, service: str, pool: db.Pool
+) -> None:
+    await sign_in(browser, "us-citizen")
+    await browser_token(browser, MODEL)
+    user_id = await pool.fetchval(
+        "SELECT user_id FROM identities WHERE subject = 'demo-7f3c1a20-us-citizen'"
+    )
+    url = f"/v1/operator/users/{user_id}/decisions"
+    assert (await browser.get(url)).status_code == 403  # the person is no operator
+    async with httpx.AsyncClient(base_url=service, timeout=10) as operator:
+        await sign_in(operator, "email-only")
+        history = await operator.get(url)
+    assert history.status_code == 200, history.text
+    [decision] = history.json()["decisions"]
+    assert decision["outcome"] == "issued"
+    assert decision["policy"] == "mythos-5@3"
+    assert decision["evidence"]["attestations"]
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM audit_events WHERE action = 'person.decisions.exported'"
+        )
+        == 1
+    )
