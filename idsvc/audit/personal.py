@@ -24,7 +24,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from idsvc.db import Connection
 from idsvc.keys.encryption import KeyEncryptionKey
 
-__all__ = ["ERASED", "destroy_data_key", "open_sealed", "seal", "use_key_encryption_key"]
+__all__ = [
+    "ERASED",
+    "destroy_data_key",
+    "open_sealed",
+    "seal",
+    "sealed_people",
+    "use_key_encryption_key",
+]
 
 ERASED = "[erased]"
 _NONCE = 12
@@ -74,6 +81,17 @@ async def seal(conn: Connection, user_id: uuid.UUID, value: Any, *, now: datetim
     nonce = os.urandom(_NONCE)
     sealed = nonce + AESGCM(key).encrypt(nonce, msgspec.json.encode(value), user_id.bytes)
     return {"person": str(user_id), "sealed": base64.urlsafe_b64encode(sealed).decode()}
+
+
+def sealed_people(data: Any) -> set[str]:
+    """The people whose sealed values ``data`` holds (to audit who was read)."""
+    if isinstance(data, list):
+        return set().union(*(sealed_people(item) for item in data)) if data else set()
+    if not isinstance(data, dict):
+        return set()
+    if set(data) == {"person", "sealed"}:
+        return {str(data["person"])}
+    return set().union(*(sealed_people(v) for v in data.values())) if data else set()
 
 
 async def open_sealed(conn: Connection, data: Any) -> Any:

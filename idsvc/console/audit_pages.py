@@ -10,7 +10,8 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.response import Stream, Template
 
-from idsvc.audit.personal import open_sealed
+from idsvc.audit import record_events
+from idsvc.audit.personal import open_sealed, sealed_people
 from idsvc.audit.verify import verify_chain
 from idsvc.console.audit_query import AuditFilter, find_events
 from idsvc.console.forms import read_form, validate_form
@@ -41,15 +42,23 @@ def _audit_filter(
 async def audit_page(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Template:
     seen = await operator_viewer(request, runtime)
     query, errors, raw = _audit_filter(request)
-    async with runtime.pool.acquire() as conn:
+    async with runtime.pool.acquire() as conn, conn.transaction():
         events = [] if errors else await find_events(conn, query, limit=_PAGE_SIZE + 1)
         more = len(events) > _PAGE_SIZE
-        # Operators read personal values sealed under a person's data key; an erased
-        # person's read "[erased]". (The export keeps the sealed form the chain hashed.)
-        events = [
-            msgspec.structs.replace(e, data=await open_sealed(conn, e.data))
-            for e in events[:_PAGE_SIZE]
-        ]
+        events = events[:_PAGE_SIZE]
+        people = sorted(set().union(*(sealed_people(e.data) for e in events)) if events else [])
+        # Operators read personal values sealed under a person's data key (an erased
+        # person's read "[erased]"); like every operator read of a person's attestations,
+        # the read is audited, without the values. (Exports keep the sealed form.)
+        events = [msgspec.structs.replace(e, data=await open_sealed(conn, e.data)) for e in events]
+        if people:
+            await record_events(
+                conn,
+                at=runtime.clock(),
+                actor=f"user:{seen.session.user_id}",
+                action="person.attestations.viewed",
+                events=[(f"user:{person}", {"via": "audit trail"}) for person in people],
+            )
     next_params = {k: v for k, v in raw.items() if k != "before"} | (
         {"before": str(events[-1].seq)} if more else {}
     )

@@ -304,3 +304,31 @@ async def test_an_operator_decides_a_persons_screening_hit_in_the_console(
     await assert_accessible(page)
     assert await pool.fetchval("SELECT status FROM users WHERE id = $1", user_id) == "erased"
     await context.close()
+
+
+async def test_operators_read_sealed_audit_values_and_the_read_is_audited(
+    browser: Browser, service: str, pool: db.Pool
+) -> None:
+    person, _ = await signed_in_as(browser, service, "Frieda National")
+    await person.close()
+    user_id = await pool.fetchval(
+        "SELECT user_id FROM identities WHERE subject = 'demo-c4a85e13-foreign-national'"
+    )
+    stored = await pool.fetchval(
+        "SELECT data::text FROM audit_events WHERE action = 'attestation.recorded'"
+        " AND target = $1 AND data->>'kind' = 'nationalities'",
+        f"user:{user_id}",
+    )
+    assert '"DE"' not in stored  # sealed in the trail
+    context, page = await signed_in_as(
+        browser, service, "Sam Staff", start=f"/console/audit?target=user:{user_id}"
+    )
+    await expect(page.get_by_text('"values": ["DE"]').first).to_be_visible()  # opened
+    await assert_accessible(page)
+    viewed = await pool.fetchval(
+        "SELECT count(*) FROM audit_events WHERE action = 'person.attestations.viewed'"
+        " AND target = $1",
+        f"user:{user_id}",
+    )
+    assert viewed >= 1
+    await context.close()
