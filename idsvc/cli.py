@@ -68,7 +68,7 @@ def _cmd_audit_verify_archive(args: argparse.Namespace) -> int:
     from idsvc.audit.archive_commands import audit_verify_archive
 
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
-    return audit_verify_archive(Path(args.archive), checkpoint)
+    return asyncio.run(audit_verify_archive(_settings(), Path(args.archive), checkpoint))
 
 
 def _cmd_keys_list(args: argparse.Namespace) -> int:
@@ -122,7 +122,14 @@ def _cmd_schemas(args: argparse.Namespace) -> int:
 def _cmd_users_erase(args: argparse.Namespace) -> int:
     from idsvc.accounts.erasure_commands import users_erase
 
-    return asyncio.run(users_erase(_settings(), user=args.user, reason=args.reason))
+    return asyncio.run(
+        users_erase(
+            _settings(),
+            user=args.user,
+            reason=args.reason,
+            despite_retention=args.despite_retention,
+        )
+    )
 
 
 def _cmd_operators_grant(args: argparse.Namespace) -> int:
@@ -199,6 +206,12 @@ def _add_user_commands(commands: Any) -> None:
     erase.add_argument("user", type=_user_id, help="the user id")
     erase.add_argument(
         "--reason", required=True, help="recorded: a case number, never a name or address"
+    )
+    erase.add_argument(
+        "--despite-retention",
+        action="store_true",
+        help="erase although the person was active within [retention] period (only when "
+        "no retention duty, such as 15 CFR 762.6, applies to their records)",
     )
     erase.set_defaults(run=_cmd_users_erase)
 

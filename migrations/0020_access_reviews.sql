@@ -18,7 +18,7 @@ CREATE TABLE access_review_items (
     review_id     uuid NOT NULL REFERENCES access_reviews (id),
     membership_id uuid NOT NULL REFERENCES memberships (id),
     decision      text NOT NULL DEFAULT 'pending'
-        CHECK (decision IN ('pending', 'confirmed', 'removed', 'suspended')),
+        CHECK (decision IN ('pending', 'confirmed', 'removed', 'suspended', 'kept')),
     decided_by    text,
     decided_at    timestamptz,
     PRIMARY KEY (review_id, membership_id)

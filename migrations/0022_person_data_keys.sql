@@ -7,6 +7,9 @@ CREATE TABLE person_data_keys (
     user_id     uuid PRIMARY KEY REFERENCES users (id),
     -- NULL once the person is erased: nothing sealed for them can be opened again.
     wrapped_key bytea,
+    -- Which key-encryption key wrapped it (KeyEncryptionKey.kek_id), for re-wrapping at a
+    -- KEK rotation, as for signing keys.
+    kek_id      text,
     created_at  timestamptz NOT NULL,
     erased_at   timestamptz,
     CHECK ((wrapped_key IS NULL) = (erased_at IS NOT NULL))

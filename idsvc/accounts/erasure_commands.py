@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 import uuid
+from datetime import timedelta
 
 from idsvc import db
 from idsvc.accounts.erasure import erase_person
@@ -16,7 +17,10 @@ from idsvc.settings import Settings
 __all__ = ["users_erase"]
 
 
-async def users_erase(settings: Settings, *, user: uuid.UUID, reason: str) -> int:
+async def users_erase(
+    settings: Settings, *, user: uuid.UUID, reason: str, despite_retention: bool
+) -> int:
+    period = settings.config.retention.period
     async with database_url(settings) as dsn:
         conn = await db.connect(dsn)
         try:
@@ -24,6 +28,8 @@ async def users_erase(settings: Settings, *, user: uuid.UUID, reason: str) -> in
                 report = await erase_person(
                     conn, user_id=user, reason=reason, actor=f"cli:{getpass.getuser()}",
                     now=utc_now(),
+                    retention=None if despite_retention or not period
+                    else timedelta(seconds=period),
                 )  # fmt: skip
         except IdsvcError as exc:
             print(f"idsvc users erase: {exc.detail}", file=sys.stderr)

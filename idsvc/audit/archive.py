@@ -29,9 +29,9 @@ import msgspec
 from idsvc.audit.chain import row_hash
 from idsvc.audit.events import record_event
 from idsvc.db import Connection
-from idsvc.errors import Conflict
+from idsvc.errors import BadRequest, Conflict
 from idsvc.jose.base64url import b64url_decode
-from idsvc.jose.jwk import key_from_public_jwk
+from idsvc.jose.jwk import key_from_public_jwk, thumbprint
 from idsvc.jose.jws import sign_compact, verify_signature
 from idsvc.keys.ring import KeyRing
 
@@ -54,6 +54,8 @@ INSERT INTO audit_checkpoints (anchor_pos, anchor_hash, file_name, file_sha256, 
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
 _encoder = msgspec.json.Encoder(order="sorted")
+# The hash the first event of the chain links to (audit_chain's initial anchor).
+_GENESIS = "00" * 32
 
 
 class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,6 +115,10 @@ async def archive_before(
     conn: Connection, *, cutoff: datetime, directory: Path, ring: KeyRing, now: datetime
 ) -> ArchiveResult | None:
     """Run in a transaction. None when no month before ``cutoff`` is left to archive."""
+    if cutoff > datetime(now.year, now.month, 1, tzinfo=UTC):
+        # The current month is still being written, and dropping a future month would
+        # send its events to the default partition for good.
+        raise BadRequest("archive only months that have ended")
     months = _months_before([r["relname"] for r in await conn.fetch(_PARTITIONS)], cutoff)
     if not months:
         return None
@@ -174,19 +180,39 @@ async def archive_before(
         actor="system:audit-archive",
         action="audit.archived",
         target="audit",
-        data={**msgspec.to_builtins(checkpoint), "kid": signer.kid},
+        # In the kept, hash-chained trail: verify-archive pins the checkpoint's key and
+        # contents to this event, so a re-signed forgery does not pass.
+        data={
+            **msgspec.to_builtins(checkpoint),
+            "kid": signer.kid,
+            "jwk_thumbprint": thumbprint(signer.public_jwk),
+        },
     )
     return ArchiveResult(checkpoint=checkpoint, file=path, signed=signed)
 
 
-def verify_archive(archive: Path, signed: str) -> list[str]:
-    """Problems found (empty: the archive is whole, in order, and ends where its signed
-    checkpoint says). Needs nothing but the two files: the checkpoint carries its key,
-    and the kept trail's ``audit.archived`` event (hash-chained) names that key's kid."""
+def verify_archive(
+    archive: Path, signed: str, *, recorded: dict[str, Any], earlier: dict[str, Any] | None
+) -> list[str]:
+    """Problems found (empty: the archive is whole, in order, ends where its signed
+    checkpoint says, and is the one the kept trail recorded). ``recorded`` is the
+    ``audit.archived`` event of this file in the kept trail — hash-chained, so it pins the
+    checkpoint's key and contents: a file re-signed with another key does not pass;
+    ``earlier`` the one before it (None: the archive must start the chain)."""
     problems: list[str] = []
     header_b64, payload_b64, signature_b64 = signed.strip().split(".")
     header = msgspec.json.decode(b64url_decode(header_b64))
     checkpoint = msgspec.json.decode(b64url_decode(payload_b64), type=Checkpoint)
+    if thumbprint(header["jwk"]) != recorded.get("jwk_thumbprint"):
+        problems.append("the checkpoint is signed by a key the audit trail did not record")
+    for field in ("sha256", "anchor_hash", "previous_hash", "first_pos", "last_pos", "file"):
+        if getattr(checkpoint, field) != recorded.get(field):
+            problems.append(f"the checkpoint's {field} is not the one the audit trail recorded")
+    start = (earlier or {}).get("anchor_hash", _GENESIS), (earlier or {}).get("anchor_pos", 1)
+    if (checkpoint.previous_hash, checkpoint.first_pos) != start:
+        problems.append(
+            "the archive does not start where the chain (or the archive before it) ends"
+        )
     key = key_from_public_jwk(header["jwk"])
     if not verify_signature(
         header["alg"], key, f"{header_b64}.{payload_b64}".encode(), b64url_decode(signature_b64)

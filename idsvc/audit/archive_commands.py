@@ -57,9 +57,33 @@ async def audit_archive(settings: Settings, *, before: datetime, directory: Path
     return 0
 
 
-def audit_verify_archive(archive: Path, checkpoint: Path | None) -> int:
+_RECORDED = """
+SELECT data FROM audit_events WHERE action = 'audit.archived' AND data->>'file' = $1
+ORDER BY seq DESC LIMIT 1
+"""
+_BEFORE = """
+SELECT data FROM audit_events
+WHERE action = 'audit.archived' AND (data->>'anchor_pos')::bigint = $1
+ORDER BY seq DESC LIMIT 1
+"""
+
+
+async def audit_verify_archive(settings: Settings, archive: Path, checkpoint: Path | None) -> int:
     signed = (checkpoint or Path(f"{archive}.checkpoint.jwt")).read_text()
-    problems = verify_archive(archive, signed)
+    async with database_url(settings) as dsn:
+        conn = await db.connect(dsn)
+        try:
+            recorded = await conn.fetchval(_RECORDED, archive.name)
+            if recorded is None:
+                print(
+                    f"archive BROKEN: the audit trail records no archive named {archive.name}",
+                    file=sys.stderr,
+                )
+                return 1
+            previous = await conn.fetchval(_BEFORE, recorded["first_pos"])
+        finally:
+            await conn.close()
+    problems = verify_archive(archive, signed, recorded=recorded, earlier=previous)
     if problems:
         for problem in problems:
             print(f"archive BROKEN: {problem}", file=sys.stderr)

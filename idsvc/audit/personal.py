@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from idsvc.db import Connection
-from idsvc.keys.encryption import KeyEncryptionKey
+from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
 
 __all__ = [
     "ERASED",
@@ -34,11 +34,12 @@ __all__ = [
 ]
 
 ERASED = "[erased]"
+UNREADABLE = "[sealed under another key-encryption key]"
 _NONCE = 12
 _configured: dict[str, KeyEncryptionKey] = {}
 
 _CREATE = """
-INSERT INTO person_data_keys (user_id, wrapped_key, created_at) VALUES ($1, $2, $3)
+INSERT INTO person_data_keys (user_id, wrapped_key, kek_id, created_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (user_id) DO NOTHING
 """
 _KEY = "SELECT wrapped_key FROM person_data_keys WHERE user_id = $1"
@@ -67,8 +68,9 @@ def _context(user_id: uuid.UUID) -> bytes:
 
 async def _data_key(conn: Connection, user_id: uuid.UUID, now: datetime) -> bytes | None:
     """The person's data key, made on first use; None once they were erased."""
-    wrapped = _kek().encrypt(AESGCM.generate_key(bit_length=256), context=_context(user_id))
-    await conn.execute(_CREATE, user_id, wrapped, now)
+    kek = _kek()
+    wrapped = kek.encrypt(AESGCM.generate_key(bit_length=256), context=_context(user_id))
+    await conn.execute(_CREATE, user_id, wrapped, kek.kek_id, now)
     stored = await conn.fetchval(_KEY, user_id)
     return None if stored is None else _kek().decrypt(stored, context=_context(user_id))
 
@@ -114,7 +116,12 @@ async def _open(conn: Connection, sealed: dict[str, Any]) -> Any:
     stored = await conn.fetchval(_KEY, user_id)
     if stored is None:
         return ERASED
-    key = _kek().decrypt(stored, context=_context(user_id))
+    try:
+        key = _kek().decrypt(stored, context=_context(user_id))
+    except KeyEncryptionError:
+        # Wrapped under another key-encryption key (one not re-wrapped after a rotation):
+        # say so, rather than fail the operator's whole page.
+        return UNREADABLE
     try:
         plain = AESGCM(key).decrypt(blob[:_NONCE], blob[_NONCE:], user_id.bytes)
     except InvalidTag:

@@ -11,7 +11,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from idsvc.accounts.erasure import erase_person
+from idsvc.accounts.erasure import RetentionDuty, erase_person
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import (
     current_attestations,
@@ -270,6 +270,8 @@ async def revoke_page(
 class EraseForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=200)]
     confirm_id: Annotated[str, msgspec.Meta(max_length=64)]
+    # Ticked: no retention duty applies (else a recently active person is refused).
+    despite_retention: Literal["on"] | None = None
 
 
 @post("/users/{user_id:uuid}/erase", include_in_schema=False, status_code=303)
@@ -289,14 +291,18 @@ async def erase_page(
         )
     try:
         async with runtime.pool.acquire() as conn, conn.transaction():
+            period = runtime.settings.config.retention.period
             await erase_person(
                 conn,
                 user_id=user_id,
                 reason=form.reason,
                 actor=f"user:{seen.session.user_id}",
                 now=runtime.clock(),
+                retention=None
+                if form.despite_retention or not period
+                else timedelta(seconds=period),
             )
-    except BadRequest as exc:
+    except (BadRequest, RetentionDuty) as exc:
         return await _user_page(
             request, runtime, user_id, status=400, errors={"reason": exc.detail},
             values=data, failed="erase",

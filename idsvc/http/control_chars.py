@@ -13,7 +13,10 @@ from typing import Any
 
 __all__ = ["control_character_at", "has_control_character", "query_has_control_character"]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 controls (but tab, LF, CR), DEL, and the bidirectional overrides and isolates
+# that make a name display as something else (U+202A-202E, U+2066-2069). The marks
+# U+200E/U+200F stay: right-to-left names legitimately carry them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # Percent-encoded C0 controls other than %09, %0A, %0D, and DEL, in a raw query string.
 _ENCODED_CONTROL = re.compile(rb"%(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])")
 

@@ -57,7 +57,8 @@ class SmtpMailer:
     async def send(self, mail: Mail) -> bool:
         try:
             await asyncio.to_thread(self._send, mail)
-        except (OSError, smtplib.SMTPException) as exc:
+        except Exception as exc:
+            # in email.message; no mail may stop the job or request that sends it.
             # Never the address: logs carry no personal data.
             _log.warning("mail not sent", extra={"error": type(exc).__name__})
             return False

@@ -11,6 +11,7 @@ status list. Every step is audited on the organisation's trail.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import Literal
@@ -33,7 +34,9 @@ __all__ = [
     "remind_reviewers",
 ]
 
-Decision = Literal["pending", "confirmed", "removed", "suspended"]
+_log = logging.getLogger(__name__)
+
+Decision = Literal["pending", "confirmed", "removed", "suspended", "kept"]
 
 
 class ReviewItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -130,10 +133,10 @@ WHERE r.closed_at IS NULL AND r.reminded_at IS NULL AND r.due_at - $2::interval 
 ORDER BY r.due_at FOR UPDATE OF r SKIP LOCKED
 """
 _ADMINS = """
-SELECT DISTINCT coalesce(lower(u.email), m.email) AS email
-FROM memberships m LEFT JOIN users u ON u.id = m.user_id
+SELECT DISTINCT lower(u.email) AS email
+FROM memberships m JOIN users u ON u.id = m.user_id
 WHERE m.org_id = $1 AND m.role = 'admin' AND m.status = 'active'
-  AND coalesce(lower(u.email), m.email) IS NOT NULL
+  AND u.email IS NOT NULL AND u.email_verified
 ORDER BY 1
 """
 _REMINDED = "UPDATE access_reviews SET reminded_at = $2 WHERE id = $1"
@@ -234,45 +237,53 @@ async def close_due_reviews(conn: Connection, *, now: datetime) -> int:
     """Close every review past its due date; pending memberships are suspended."""
     closed = 0
     for review in await conn.fetch(_DUE_TO_CLOSE, now):
-        suspended, kept = 0, 0
-        for item in await conn.fetch(_STILL_PENDING, review["id"]):
-            if item["status"] != "active":
-                continue
-            try:
-                async with conn.transaction():  # a savepoint per member
-                    await set_member_status(
-                        conn,
-                        org_id=review["org_id"],
-                        membership_id=item["membership_id"],
-                        status="suspended",
-                        actor="system",
-                        now=now,
-                        reason="access review not completed",
-                    )
-                suspended += 1
-            except Conflict:
-                # The organisation's last active admin stays (orgs.members): who would
-                # otherwise review next time? Recorded as kept.
-                kept += 1
-        await conn.execute(
-            _DECIDE,
-            review["id"],
-            [r["membership_id"] for r in await conn.fetch(_STILL_PENDING, review["id"])],
-            "suspended",
-            "system",
-            now,
-        )
-        await conn.execute(_CLOSE, review["id"], now)
+        try:
+            async with conn.transaction():  # a savepoint: one organisation's failure is its own
+                outcome = await _close_one(conn, review["id"], review["org_id"], now=now)
+        except Exception:  # the others are still closed; this one is tried next hour
+            _log.exception("access review not closed", extra={"review": str(review["id"])})
+            continue
         await record_event(
             conn,
             at=now,
             actor="system",
             action="org.review.closed",
             target=f"org:{review['org_id']}",
-            data={"review": str(review["id"]), "suspended": suspended, "kept_last_admin": kept},
+            data={"review": str(review["id"]), **outcome},
         )
         closed += 1
     return closed
+
+
+async def _close_one(
+    conn: Connection, review_id: uuid.UUID, org_id: uuid.UUID, *, now: datetime
+) -> dict[str, int]:
+    """Each pending item gets what happened to it: suspended now, already suspended or
+    removed outside the review, or kept (the organisation's last active admin)."""
+    outcome = {"suspended": 0, "kept_last_admin": 0}
+    for item in await conn.fetch(_STILL_PENDING, review_id):
+        decision = item["status"] if item["status"] in ("suspended", "removed") else "suspended"
+        if item["status"] == "active":
+            try:
+                async with conn.transaction():
+                    await set_member_status(
+                        conn,
+                        org_id=org_id,
+                        membership_id=item["membership_id"],
+                        status="suspended",
+                        actor="system",
+                        now=now,
+                        reason="access review not completed",
+                    )
+                outcome["suspended"] += 1
+            except Conflict:
+                # The organisation's last active admin stays (orgs.members): who would
+                # otherwise answer the next review? Recorded as kept.
+                decision = "kept"
+                outcome["kept_last_admin"] += 1
+        await conn.execute(_DECIDE, review_id, [item["membership_id"]], decision, "system", now)
+    await conn.execute(_CLOSE, review_id, now)
+    return outcome
 
 
 async def remind_reviewers(
@@ -282,6 +293,8 @@ async def remind_reviewers(
     still has pending members, once per review."""
     reminded = 0
     for review in await conn.fetch(_TO_REMIND, now, ahead):
+        # Mail is sent within the run's transaction; a failed send returns False (the
+        # mailer never raises), so one bad address cannot undo the other organisations.
         if review["pending"] == 0:
             await conn.execute(_REMINDED, review["id"], now)
             continue

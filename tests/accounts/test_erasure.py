@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,11 +15,12 @@ import pytest
 from idsvc import db
 from idsvc.accounts.retention import erase_past_retention
 from idsvc.audit.personal import ERASED, open_sealed
+from idsvc.orgs.members import enrol_member
 from idsvc.policy.model import PolicySettings
 from tests.cli import run_idsvc
 from tests.conftest import FakeClock, WallClock
 from tests.oidc.flow import browser_token, demo_service, sign_in
-from tests.orgs.factories import create_user
+from tests.orgs.factories import create_org, create_user
 
 MODEL = "https://api.example.com/open-model"
 POLICY = PolicySettings(
@@ -71,9 +72,28 @@ async def test_an_erased_person_is_nowhere_and_the_chain_still_verifies(
         opened = [await open_sealed(conn, r["data"]) for r in recorded]
     assert {"values": ["DE"], "inconsistency": None} in [o["personal"] for o in opened]
 
-    code, out, err = await run_idsvc(
+    # An enrolment by her address she never claimed (a pending organisation's CSV row), and
+    # an organisation she named herself as the compliance contact of.
+    async with db.transaction(pool) as conn:
+        pending = await create_org(conn, datetime.now(UTC), status="pending", name="Later Co")
+        await conn.execute(
+            "UPDATE organisations SET contact_email = 'Frieda@Example.com' WHERE id = $1", pending
+        )
+        await enrol_member(
+            conn, org_id=pending, email="frieda@example.com", user_id=None, role="member",
+            status="active", source="csv", actor="test", now=datetime.now(UTC),
+        )  # fmt: skip
+
+    # Active just now: her records are still under their retention duty (15 CFR 762.6).
+    code, _, err = await run_idsvc(
         "users", "erase", str(user_id), "--reason", "request of the person, case 2026-117",
         database_url=database_url,
+    )  # fmt: skip
+    assert code == 1
+    assert "kept until" in err
+    code, out, err = await run_idsvc(
+        "users", "erase", str(user_id), "--reason", "request of the person, case 2026-117",
+        "--despite-retention", database_url=database_url,
     )  # fmt: skip
     assert code == 0, err
     assert "1 token(s) revoked" in out

@@ -4,12 +4,19 @@ checkpoint, together they span the whole chain; a tampered archive is named."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import msgspec
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from idsvc import db
 from idsvc.audit import record_event
+from idsvc.jose.base64url import b64url_decode
+from idsvc.jose.jwk import public_jwk_from_key
+from idsvc.jose.jws import sign_compact
 from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.keys.rotation import ensure_keys
 from idsvc.keys.service import rotation_policy
@@ -60,6 +67,35 @@ async def test_old_months_are_archived_and_the_chain_still_spans_them(
     assert checkpoint["events"] == 12
     first_kept = await pool.fetchval("SELECT min(chain_pos) FROM audit_events")
     assert first_kept == checkpoint["anchor_pos"]  # no gap between archive and trail
+
+    # A forger who rewrites the archive and re-signs its checkpoint with a key of their own
+    # is refused: the kept, hash-chained trail recorded the real key and file hash.
+    original = archive.read_bytes()
+    forged_body = original.replace(b'"thing:3"', b'"thing:gone"')
+    checkpoint_file = tmp_path / f"{archive.name}.checkpoint.jwt"
+    _header, payload, _signature = checkpoint_file.read_text().strip().split(".")
+    claims = msgspec.json.decode(b64url_decode(payload))
+    claims["sha256"] = hashlib.sha256(forged_body).hexdigest()
+    mine = ec.generate_private_key(ec.SECP256R1())
+    jwk = public_jwk_from_key(mine.public_key(), kid="forger", alg="ES256")
+    forged = sign_compact(
+        {"alg": "ES256", "kid": "forger", "typ": "audit-checkpoint+jwt",
+         "jwk": msgspec.to_builtins(jwk)},
+        msgspec.json.encode(claims), mine, "ES256",
+    )  # fmt: skip
+    forged_archive = tmp_path / "forged" / archive.name
+    forged_archive.parent.mkdir()
+    forged_archive.write_bytes(forged_body)
+    (tmp_path / "forged" / f"{archive.name}.checkpoint.jwt").write_text(forged)
+    code, _, err = await idsvc("audit", "verify-archive", str(forged_archive))
+    assert code == 1
+    assert "signed by a key the audit trail did not record" in err
+    assert "sha256 is not the one the audit trail recorded" in err
+
+    # The current month is still being written: refused.
+    code, _, err = await idsvc("audit", "archive", "--before", "2099-01", "--to", str(tmp_path))
+    assert code == 1
+    assert "only months that have ended" in err
 
     # An archived event edited afterwards: named, by position.
     lines = archive.read_text().splitlines()

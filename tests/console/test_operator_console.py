@@ -300,6 +300,15 @@ async def test_an_operator_decides_a_persons_screening_hit_in_the_console(
     )
     await erase.get_by_label("Type the user id to confirm").fill(str(user_id))
     await erase.get_by_role("button", name="Erase this person").click()
+    # She signed in minutes ago: her records are under their retention duty.
+    await expect(page.get_by_text("kept until")).to_be_visible()
+    erase = page.locator("form[action$='/erase']")
+    await erase.get_by_label("Reason (recorded; a case number, never a name or address)").fill(
+        "request of the person, case 2026-118"
+    )
+    await erase.get_by_label("Type the user id to confirm").fill(str(user_id))
+    await erase.get_by_label("No retention duty applies").check()
+    await erase.get_by_role("button", name="Erase this person").click()
     await expect(page.get_by_text("This person was erased")).to_be_visible()
     await assert_accessible(page)
     assert await pool.fetchval("SELECT status FROM users WHERE id = $1", user_id) == "erased"
