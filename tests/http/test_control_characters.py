@@ -20,7 +20,7 @@ from tests.orgs.factories import add_member, create_org
 from tests.orgs.vetting.conftest import call, operator_caller, org_request, verified_caller
 
 Client = AsyncTestClient[Litestar]
-BAD = ["nul\u0000here", "bell\u0007", "escape\u001b[31m"]
+BAD = ["nul\u0000here", "bell\u0007", "escape\u001b[31m", "c1\u0085", "rtl\u202eoverride"]
 
 
 @pytest.fixture
