@@ -69,10 +69,13 @@ def _context(user_id: uuid.UUID) -> bytes:
 async def _data_key(conn: Connection, user_id: uuid.UUID, now: datetime) -> bytes | None:
     """The person's data key, made on first use; None once they were erased."""
     kek = _kek()
-    wrapped = kek.encrypt(AESGCM.generate_key(bit_length=256), context=_context(user_id))
-    await conn.execute(_CREATE, user_id, wrapped, kek.kek_id, now)
-    stored = await conn.fetchval(_KEY, user_id)
-    return None if stored is None else _kek().decrypt(stored, context=_context(user_id))
+    row = await conn.fetchrow(_KEY, user_id)
+    if row is None:  # first use: make one (a concurrent maker may win; read theirs)
+        wrapped = kek.encrypt(AESGCM.generate_key(bit_length=256), context=_context(user_id))
+        await conn.execute(_CREATE, user_id, wrapped, kek.kek_id, now)
+        row = await conn.fetchrow(_KEY, user_id)
+    stored = row["wrapped_key"] if row is not None else None
+    return None if stored is None else kek.decrypt(stored, context=_context(user_id))
 
 
 async def seal(conn: Connection, user_id: uuid.UUID, value: Any, *, now: datetime) -> Any:

@@ -10,6 +10,7 @@ that is unrevoked, unexpired, recent enough and at or above the required assuran
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -184,7 +185,7 @@ def _most_recent_country(facts: SubjectFacts) -> str | None:
 
 
 def _country_reasons(
-    policy: PolicySettings, facts: SubjectFacts, *, us_person: bool
+    policy: PolicySettings, facts: SubjectFacts, *, us_person: Callable[[], bool]
 ) -> list[Reason]:
     rules = policy.country_rules()
     reasons: list[Reason] = []
@@ -195,7 +196,7 @@ def _country_reasons(
         # 15 CFR 734.13(b): a release to a foreign person is deemed an export to the most
         # recent country of citizenship or permanent residency. A U.S. person (772.1) is
         # no foreign person, so their other nationalities do not count.
-        if us_person:
+        if us_person():
             nationalities = {"US"}
         elif (country := _most_recent_country(facts)) is None:
             return ["most_recent_country_unknown"]
@@ -258,9 +259,13 @@ def decide(policy: PolicySettings, facts: SubjectFacts, now: datetime) -> Decisi
     assurance, problem = check(policy, facts, now)
     if problem is not None:
         reasons.append(problem)
-    us_person = (
-        problem if policy.require_us_person else _us_person(_proofed(policy), facts, now)[1]
-    ) is None
+
+    def us_person() -> bool:
+        # Asked only by the most-recent rule, so other policies pay nothing for it.
+        if policy.require_us_person:
+            return problem is None
+        return _us_person(_proofed(policy), facts, now)[1] is None
+
     reasons.extend(_country_reasons(policy, facts, us_person=us_person))
     membership = None
     if policy.organisation is not None:
