@@ -11,7 +11,6 @@ personal value.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -39,14 +38,14 @@ SELECT greatest(
     (SELECT max(g.last_used_at) FROM oauth_grants g WHERE g.user_id = u.id))
 FROM users u WHERE u.id = $1
 """
-# Each statement returns how many rows it changed, for the erasure's own record. They take
-# $1 the person, $2 the time (when used), $3 their addresses (when used).
-_STEPS: tuple[tuple[str, str], ...] = (
-    ("sessions", "DELETE FROM sessions WHERE user_id = $1"),
-    ("pending_links", "DELETE FROM pending_links WHERE user_id = $1"),
-    ("login_transactions", "DELETE FROM login_transactions WHERE link_user_id = $1"),
-    ("identities", "DELETE FROM identities WHERE user_id = $1"),
-    ("screened_names", "DELETE FROM screened_people WHERE user_id = $1"),
+# Each statement returns how many rows it changed, for the erasure's own record, and names
+# the parameters it takes, in order: of the person, the time, their addresses.
+_STEPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("sessions", "DELETE FROM sessions WHERE user_id = $1", ("user",)),
+    ("pending_links", "DELETE FROM pending_links WHERE user_id = $1", ("user",)),
+    ("login_transactions", "DELETE FROM login_transactions WHERE link_user_id = $1", ("user",)),
+    ("identities", "DELETE FROM identities WHERE user_id = $1", ("user",)),
+    ("screened_names", "DELETE FROM screened_people WHERE user_id = $1", ("user",)),
     (
         # The matched listed name and the birth-date comparison would say who they were.
         "screening_hits",
@@ -54,41 +53,48 @@ _STEPS: tuple[tuple[str, str], ...] = (
         " matched_name = '[erased]', birthdate_match = 'unknown',"
         " justification = CASE WHEN justification IS NULL THEN NULL"
         " ELSE 'erased with the person: ' || id::text END WHERE user_id = $1",
+        ("user",),
     ),
     (
         "attestations",
         "UPDATE attestations SET attested_values = '{erased}', evidence = '[]'::jsonb,"
         " inconsistency = NULL, revoked_at = coalesce(revoked_at, $2), revoked_by ="
         " coalesce(revoked_by, 'erasure'), revoked_reason = 'erased' WHERE user_id = $1",
+        ("user", "now"),
     ),
     (
         "memberships",
         "UPDATE memberships SET email = NULL, display_name = NULL, external_id = NULL,"
         " scim_attributes = NULL, status = 'removed', updated_at = $2 WHERE user_id = $1",
+        ("user", "now"),
     ),
     (
         "grants",
         "UPDATE oauth_grants SET revoked_at = coalesce(revoked_at, $2),"
         " revoked_reason = coalesce(revoked_reason, 'erased') WHERE user_id = $1",
+        ("user", "now"),
     ),
-    ("operator_grants", "DELETE FROM operator_grants WHERE user_id = $1"),
+    ("operator_grants", "DELETE FROM operator_grants WHERE user_id = $1", ("user",)),
     (
         # Enrolments by their address that they never claimed (CSV, SCIM, invitations).
         "unclaimed_memberships",
         "UPDATE memberships SET email = 'erased-' || id::text || '@erased.invalid',"
         " display_name = NULL, external_id = NULL, scim_attributes = NULL,"
-        " status = 'removed', updated_at = $2"
-        " WHERE user_id IS NULL AND email = ANY($3::text[])",
+        " status = 'removed', updated_at = $1"
+        " WHERE user_id IS NULL AND email = ANY($2::text[])",
+        ("now", "addresses"),
     ),
     (
         "organisation_contacts",
-        "UPDATE organisations SET contact_email = 'erased@erased.invalid', updated_at = $2"
-        " WHERE lower(contact_email) = ANY($3::text[])",
+        "UPDATE organisations SET contact_email = 'erased@erased.invalid', updated_at = $1"
+        " WHERE lower(contact_email) = ANY($2::text[])",
+        ("now", "addresses"),
     ),
     (
         "account",
         "UPDATE users SET email = NULL, email_verified = false, display_name = NULL,"
         " status = 'erased', disabled_at = $2, disabled_reason = 'erased' WHERE id = $1",
+        ("user", "now"),
     ),
 )
 
@@ -97,12 +103,6 @@ class ErasureReport(msgspec.Struct, frozen=True, kw_only=True):
     user_id: uuid.UUID
     tokens_revoked: int
     changed: dict[str, int]
-
-
-def _renumbered(statement: str, named: list[int]) -> str:
-    """$n as the n-th of the parameters the statement names (asyncpg needs 1..k)."""
-    mapping = {old: new for new, old in enumerate(named, start=1)}
-    return re.sub(r"\$(\d)", lambda m: f"${mapping[int(m.group(1))]}", statement)
 
 
 def _count(status: str) -> int:
@@ -145,13 +145,9 @@ async def erase_person(
     tokens = await revoke_user_tokens(conn, user_id, actor=actor, reason="erased", now=now)
     await destroy_data_key(conn, user_id, now=now)
     changed = {}
-    for name, statement in _STEPS:
-        # Only the parameters a statement names ($1 person, $2 time, $3 addresses).
-        named = {int(n) for n in re.findall(r"\$(\d)", statement)}
-        values = {1: user_id, 2: now, 3: addresses}
-        args = tuple(values[n] for n in sorted(named))
-        renumbered = _renumbered(statement, sorted(named))
-        changed[name] = _count(await conn.execute(renumbered, *args))
+    values: dict[str, object] = {"user": user_id, "now": now, "addresses": addresses}
+    for name, statement, params in _STEPS:
+        changed[name] = _count(await conn.execute(statement, *(values[p] for p in params)))
     await record_event(
         conn,
         at=now,

@@ -11,7 +11,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["control_character_at", "has_control_character", "query_has_control_character"]
+__all__ = [
+    "breaks_a_line",
+    "control_character_at",
+    "has_control_character",
+    "query_has_control_character",
+]
 
 # C0 and C1 controls (but tab, LF, CR), DEL, and the bidirectional overrides and isolates
 # that make a name display as something else (U+202A-202E, U+2066-2069). The marks
@@ -23,6 +28,11 @@ _ENCODED_CONTROL = re.compile(rb"%(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])")
 
 def has_control_character(text: str) -> bool:
     return _CONTROL.search(text) is not None
+
+
+def breaks_a_line(text: str) -> bool:
+    """For single-line values (SCIM attributes): the rule above, and no tab or line break."""
+    return has_control_character(text) or any(c in text for c in "\t\n\r")
 
 
 def control_character_at(value: Any, path: str = "") -> str | None:

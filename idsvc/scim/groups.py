@@ -20,6 +20,7 @@ from asyncpg import UniqueViolationError
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import BadRequest, Conflict, NotFound
+from idsvc.http.control_chars import breaks_a_line
 from idsvc.orgs.members import set_member_role
 from idsvc.scim.filters import FilterError, parse_filter
 
@@ -202,7 +203,7 @@ def group_resource(group: ScimGroup, base_url: str) -> dict[str, Any]:
 def _text(value: Any, field: str, limit: int) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > limit or any(ord(c) < 32 for c in value):
+    if not isinstance(value, str) or len(value) > limit or breaks_a_line(value):
         raise BadRequest(
             f"{field} must be text of at most {limit} characters, without control characters",
             code="invalidValue",

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from idsvc.errors import BadRequest
+from idsvc.http.control_chars import breaks_a_line
 
 __all__ = [
     "ERROR_SCHEMA",
@@ -37,7 +38,6 @@ PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 SEARCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 _EMAIL = re.compile(r"^[^@\s,;<>]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAME_PARTS = (("formatted", 200), ("givenName", 100), ("familyName", 100))
 _MAX_EMAILS = 10
 
@@ -118,7 +118,7 @@ def _text(value: Any, field: str, limit: int) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > limit:
         raise BadRequest(f"{field} must be text of at most {limit} characters", code="invalidValue")
-    if _CONTROL.search(value):
+    if breaks_a_line(value):
         raise BadRequest(f"{field} must not contain control characters", code="invalidValue")
     return value.strip() or None
 
