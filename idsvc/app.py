@@ -25,7 +25,8 @@ from idsvc.console.router import console_router
 from idsvc.database import database_url
 from idsvc.http.health import healthz, metrics, readyz
 from idsvc.http.metrics import PoolCollector, ScreeningListCollector
-from idsvc.http.middleware import RequestObserver
+from idsvc.http.middleware import RequestObserver, problem_refusal
+from idsvc.http.openapi import openapi_config
 from idsvc.http.problems import exception_handlers
 from idsvc.http.tracing import RequestTracer, instrument_database, tracer_provider_from
 from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
@@ -46,7 +47,7 @@ from idsvc.policies.versions import record_policy_versions
 from idsvc.policy.country_groups import country_groups
 from idsvc.runtime import Runtime
 from idsvc.scim.group_admin_routes import group_admin_routes
-from idsvc.scim.protocol import SCIM_PATH, scim_error
+from idsvc.scim.protocol import SCIM_PATH, scim_aware_refusal, scim_error
 from idsvc.scim.routes import scim_router
 from idsvc.scim.token_routes import scim_token_routes
 from idsvc.settings import ConfigError, Settings
@@ -171,7 +172,7 @@ def create_app(
         template_config=TemplateConfig(directory=TEMPLATE_DIRECTORY, engine=JinjaTemplateEngine),
         exception_handlers=_scim_aware(exception_handlers),
         request_max_body_size=settings.service.max_request_body,
-        openapi_config=None,
+        openapi_config=openapi_config(),
         # Logging is ours (idsvc.http.logs: JSON lines); Litestar's default configuration
         # would replace it with plain-text lines at start-up.
         logging_config=None,
@@ -184,6 +185,7 @@ def create_app(
         metrics=runtime.metrics,
         always=settings.service.always_headers(),
         tracer=RequestTracer(tracing),
+        refusal=scim_aware_refusal(problem_refusal),
     )
     return app
 

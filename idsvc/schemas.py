@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
 
-from idsvc.settings import ConfigFile
+from idsvc.settings import ConfigFile, Secrets, Settings, parse_config
 from idsvc.tokens.claims import EligibilityClaims, EligibilityHeader
 
 if TYPE_CHECKING:
@@ -51,9 +53,32 @@ def _eligibility_token_schema() -> dict[str, object]:
     }
 
 
+def _openapi_schema() -> dict[str, object]:
+    """The document ``GET /schema/openapi.json`` serves (idsvc.http.openapi). Routes do not
+    depend on the configuration, so an app built from the defaults describes every one."""
+    from idsvc.app import create_app  # the whole service: imported only for this file
+    from idsvc.http.openapi import openapi_document
+
+    settings = Settings(
+        # Development defaults; nothing is started, only the routes are read.
+        config=parse_config(
+            {"policy": {"allow_unreviewed_country_groups": True}}, source="openapi"
+        ),
+        database_url=None,
+        secrets=Secrets(
+            key_encryption_key=base64.urlsafe_b64encode(bytes(32)).rstrip(b"="),
+            session_secret=None,
+        ),
+        data_dir=Path(tempfile.gettempdir()),
+        config_path=None,
+    )
+    return openapi_document(create_app(settings))
+
+
 _GENERATORS: dict[str, Callable[[], dict[str, object]]] = {
     "config.schema.json": _config_schema,
     "eligibility-token.schema.json": _eligibility_token_schema,
+    "openapi.json": _openapi_schema,
 }
 
 

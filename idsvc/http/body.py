@@ -13,6 +13,7 @@ import msgspec
 
 from idsvc.errors import BadRequest
 from idsvc.http.control_chars import control_character_at
+from idsvc.http.openapi import DOCUMENTED, Documented
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -23,6 +24,11 @@ T = TypeVar("T")
 
 
 async def read_json(request: Request[Any, Any, Any], struct_type: type[T]) -> T:
+    declared = request.route_handler.opt.get(DOCUMENTED)
+    if not isinstance(declared, Documented) or declared.body is not struct_type:
+        # A programming error, caught by any test of the route: the OpenAPI document
+        # would describe another body than the one the handler reads.
+        raise TypeError(f"declare opt=documented(body={struct_type.__name__}) on the route")
     content_type = request.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() not in {"application/json", ""}:
         raise BadRequest("send the body as application/json", code="unsupported_media_type")

@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from idsvc.db import is_database_outage
 from idsvc.errors import Unavailable
+from idsvc.http.openapi import documented
 from idsvc.migrate import MigrationError, pending_migrations
 from idsvc.runtime import RuntimeDependency
 
@@ -19,13 +20,13 @@ _READY_TIMEOUT = 2.0
 _log = logging.getLogger("idsvc.health")
 
 
-@get("/healthz", include_in_schema=False, sync_to_thread=False)
+@get("/healthz", sync_to_thread=False)
 def healthz() -> dict[str, str]:
     """The process is up and answering; says nothing about its dependencies."""
     return {"status": "ok"}
 
 
-@get("/readyz", include_in_schema=False)
+@get("/readyz")
 async def readyz(runtime: RuntimeDependency) -> Response[dict[str, object]]:
     """Ready when the database answers and every migration this build knows is applied."""
     try:
@@ -45,6 +46,6 @@ async def readyz(runtime: RuntimeDependency) -> Response[dict[str, object]]:
     return Response({"status": "ready"}, status_code=200)
 
 
-@get("/metrics", include_in_schema=False)
+@get("/metrics", opt=documented(returns=("text/plain",)))
 async def metrics(runtime: RuntimeDependency) -> Response[bytes]:
     return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)

@@ -11,6 +11,7 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from litestar.enums import ScopeType
@@ -32,7 +33,10 @@ if TYPE_CHECKING:
 
     from idsvc.http.metrics import HttpMetrics
 
-__all__ = ["RequestObserver"]
+__all__ = ["Refusal", "RequestObserver", "problem_refusal"]
+
+# (path, status, code, detail) -> (media type, body) of a refusal made before routing.
+Refusal = Callable[[str, int, str, str], tuple[bytes, bytes]]
 
 _log = logging.getLogger("idsvc.access")
 # An incoming id is echoed into logs and headers, so only a short, plain token is trusted.
@@ -49,8 +53,11 @@ class RequestObserver:
         metrics: HttpMetrics,
         always: tuple[tuple[bytes, bytes], ...] = (),
         tracer: RequestTracer | None = None,
+        refusal: Refusal | None = None,
     ) -> None:
         self.app = app
+        # How a refusal made here is written (the SCIM error schema under /scim/v2).
+        self.refusal = refusal or problem_refusal
         self.metrics = metrics
         self.always = always
         self.tracer = tracer or RequestTracer(None)
@@ -79,7 +86,7 @@ class RequestObserver:
             try:
                 if query_has_control_character(scope.get("query_string", b"")):
                     # Before routing: no handler, and no SQL, ever sees such a query.
-                    await _refuse_query(send_with_id, scope)
+                    await self._refuse_query(send_with_id, scope)
                 else:
                     await self.app(scope, receive, send_with_id)
             finally:
@@ -89,6 +96,29 @@ class RequestObserver:
                 self.tracer.finish(span, method, route, status, request_id)
                 self._observe(method, route, status, elapsed)
                 REQUEST_ID.reset(token)
+
+    async def _refuse_query(self, send: Send, scope: Scope) -> None:
+        media_type, body = self.refusal(
+            scope.get("path", ""),
+            400,
+            "control_characters",
+            "the query string must not contain NUL or other control characters",
+        )
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", media_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+        end: HTTPResponseBodyEvent = {
+            "type": "http.response.body",
+            "body": body,
+            "more_body": False,
+        }
+        await send(start)
+        await send(end)
 
     def _observe(self, method: str, route: str, status: int, elapsed: float) -> None:
         self.metrics.observe(method, route, status, elapsed)
@@ -103,27 +133,16 @@ class RequestObserver:
         )
 
 
-async def _refuse_query(send: Send, scope: Scope) -> None:
-    body = json.dumps(
-        {
-            "type": "urn:idsvc:problem:control_characters",
-            "title": "Bad request",
-            "status": 400,
-            "detail": "the query string must not contain NUL or other control characters",
-            "instance": scope.get("path", ""),
-        }
-    ).encode()
-    start: HTTPResponseStartEvent = {
-        "type": "http.response.start",
-        "status": 400,
-        "headers": [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(body)).encode()),
-        ],
+def problem_refusal(path: str, status: int, code: str, detail: str) -> tuple[bytes, bytes]:
+    """(media type, body) of an RFC 9457 problem."""
+    body = {
+        "type": f"urn:idsvc:problem:{code}",
+        "title": "Bad request",
+        "status": status,
+        "detail": detail,
+        "instance": path,
     }
-    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
-    await send(start)
-    await send(end)
+    return b"application/problem+json", json.dumps(body).encode()
 
 
 def _mount_route(scope: Scope) -> str | None:

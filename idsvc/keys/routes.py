@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
+from idsvc.http.openapi import documented
 from idsvc.jose.jwk import key_from_public_jwk
 from idsvc.keys.pem import public_keys_pem
 from idsvc.oauth.client_auth import ASSERTION_ALGORITHMS, CONFIDENTIAL_AUTH_METHODS
@@ -19,7 +20,10 @@ __all__ = ["key_routes"]
 DPOP_ALGORITHMS = ("ES256", "EdDSA", "RS256")
 
 
-@get("/.well-known/jwks.json", include_in_schema=False)
+@get(
+    "/.well-known/jwks.json",
+    opt=documented(returns=("application/jwk-set+json",), conditional=True),
+)
 async def jwks(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[bytes]:
     body, etag = runtime.keys.ring.jwks(runtime.clock())
     headers = {
@@ -31,7 +35,7 @@ async def jwks(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> R
     return Response(body, media_type="application/jwk-set+json", headers=headers)
 
 
-@get("/.well-known/oauth-authorization-server", include_in_schema=False)
+@get("/.well-known/oauth-authorization-server")
 async def authorization_server_metadata(
     runtime: RuntimeDependency,
 ) -> Response[dict[str, object]]:
@@ -57,7 +61,7 @@ async def authorization_server_metadata(
     return Response(metadata, headers={"Cache-Control": "public, max-age=3600"})
 
 
-@get("/keys/signing-keys.pem", include_in_schema=False)
+@get("/keys/signing-keys.pem", opt=documented(returns=("application/x-pem-file",)))
 async def signing_keys_pem(runtime: RuntimeDependency) -> Response[bytes]:
     """For gateways that register public keys one by one: each key as a PEM block."""
     published = runtime.keys.ring.published(runtime.clock())

@@ -9,11 +9,12 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, post
 
+from idsvc.http.openapi import documented
 from idsvc.jose.base64url import b64url_decode
 from idsvc.oauth.config import DEVICE_CODE
 from idsvc.oauth.device import start_device
 from idsvc.oauth.errors import oauth_error
-from idsvc.oauth.form import read_form
+from idsvc.oauth.form import DeviceAuthorizationForm, TokenLookupForm, read_form
 from idsvc.oauth.grants import REFRESH_PREFIX, GrantRefused, find_grant, live_grant, revoke_grant
 from idsvc.oauth.token_endpoint import authenticate_client
 from idsvc.runtime import Runtime, RuntimeDependency
@@ -34,7 +35,11 @@ class DeviceAuthorizationResponse(msgspec.Struct, frozen=True, kw_only=True):
     interval: int
 
 
-@post("/oauth2/device_authorization", status_code=200)
+@post(
+    "/oauth2/device_authorization",
+    status_code=200,
+    opt=documented(form=DeviceAuthorizationForm),
+)
 async def device_authorization(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[DeviceAuthorizationResponse]:
@@ -120,7 +125,7 @@ async def _introspect_eligibility_token(runtime: Runtime, token: str) -> dict[st
     return {"active": True, "token_type": "eligibility+jwt", **msgspec.to_builtins(claims)}
 
 
-@post("/oauth2/introspect", status_code=200)
+@post("/oauth2/introspect", status_code=200, opt=documented(form=TokenLookupForm))
 async def introspect(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[dict[str, object]]:
@@ -137,7 +142,7 @@ async def introspect(
     return Response(answer, headers=_NO_STORE)
 
 
-@post("/oauth2/revoke", status_code=200)
+@post("/oauth2/revoke", status_code=200, opt=documented(form=TokenLookupForm))
 async def revoke(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[None]:
     """RFC 7009: revoking a refresh token ends its whole grant. Unknown tokens get 200 too
     (§2.2), so the endpoint says nothing about which tokens exist."""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
+import msgspec
 from litestar import Request
 
 from idsvc.oauth.errors import oauth_error
 
-__all__ = ["read_form"]
+__all__ = ["DeviceAuthorizationForm", "TokenForm", "TokenLookupForm", "read_form"]
 
 # Enough for an ID token as subject_token and a client assertion.
 _MAX_FORM_BYTES = 32 * 1024
@@ -37,3 +38,39 @@ async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
             raise oauth_error("invalid_request", f"parameter {name[:64]} too long")
         form[name] = value
     return form
+
+
+# What the endpoints read, for the OpenAPI document (idsvc.http.openapi). read_form stays
+# the parser: RFC 6749 needs repeated parameters refused, which a struct cannot see.
+_Value = Annotated[str, msgspec.Meta(max_length=_MAX_VALUE)]
+
+
+class _ClientAuthentication(msgspec.Struct, frozen=True, kw_only=True):
+    client_id: _Value | None = None
+    client_secret: _Value | None = None
+    client_assertion_type: _Value | None = None
+    client_assertion: _Value | None = None
+
+
+class TokenForm(_ClientAuthentication, frozen=True, kw_only=True):
+    """``POST /oauth2/token``: the device-code, refresh-token and token-exchange grants."""
+
+    grant_type: _Value
+    device_code: _Value | None = None
+    refresh_token: _Value | None = None
+    subject_token: _Value | None = None
+    subject_token_type: _Value | None = None
+    requested_token_type: _Value | None = None
+    resource: _Value | None = None
+    audience: _Value | None = None
+
+
+class DeviceAuthorizationForm(_ClientAuthentication, frozen=True, kw_only=True):
+    """``POST /oauth2/device_authorization`` (RFC 8628 section 3.1)."""
+
+
+class TokenLookupForm(_ClientAuthentication, frozen=True, kw_only=True):
+    """``POST /oauth2/introspect`` (RFC 7662) and ``/oauth2/revoke`` (RFC 7009)."""
+
+    token: _Value
+    token_type_hint: _Value | None = None

@@ -17,12 +17,13 @@ from litestar import Request, Response, post
 from idsvc.audit import record_event
 from idsvc.db import Connection
 from idsvc.errors import BadRequest
+from idsvc.http.openapi import documented
 from idsvc.oauth.client_auth import ClientAuthError
 from idsvc.oauth.config import DEVICE_CODE, REFRESH_TOKEN, TOKEN_EXCHANGE, ClientSettings
 from idsvc.oauth.device import poll
 from idsvc.oauth.errors import OAuthError, oauth_error
 from idsvc.oauth.exchange import ID_TOKEN_TYPE, subject_of_id_token
-from idsvc.oauth.form import read_form
+from idsvc.oauth.form import TokenForm, read_form
 from idsvc.oauth.grants import GrantRefused, create_grant, find_grant, rotate_refresh_token
 from idsvc.oauth.proof_replay import remember_proof
 from idsvc.policy.decision import Deny
@@ -301,7 +302,7 @@ _GRANTS = {
 }
 
 
-@post("/oauth2/token", status_code=200)
+@post("/oauth2/token", status_code=200, opt=documented(form=TokenForm))
 async def token_endpoint(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[TokenResponse]:

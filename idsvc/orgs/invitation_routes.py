@@ -17,6 +17,7 @@ from idsvc.accounts.sessions import csrf_token, csrf_valid
 from idsvc.db import Connection
 from idsvc.errors import BadRequest, Conflict, Forbidden, IdsvcError, Unavailable
 from idsvc.http.body import read_json
+from idsvc.http.openapi import documented
 from idsvc.mail.senders import Mail, Mailer
 from idsvc.orgs.invitations import (
     accept_invitation,
@@ -130,7 +131,7 @@ async def send_invitations(
     ]
 
 
-@post("/v1/orgs/{org_id:uuid}/invitations", status_code=201)
+@post("/v1/orgs/{org_id:uuid}/invitations", status_code=201, opt=documented(body=InviteRequest))
 async def create_invitations(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> list[InviteOutcome]:
@@ -210,7 +211,7 @@ async def withdraw(
         )
 
 
-@post("/v1/invitations/accept", status_code=200)
+@post("/v1/invitations/accept", status_code=200, opt=documented(body=AcceptRequest))
 async def accept_api(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> dict[str, str]:
     session = await require_session(request, runtime, changing=True)
     body = await read_json(request, AcceptRequest)

@@ -13,6 +13,7 @@ from litestar.params import FromPath
 from idsvc.audit import record_event
 from idsvc.errors import BadRequest, IdsvcError
 from idsvc.http.body import read_json
+from idsvc.http.openapi import documented
 from idsvc.orgs.csv_import import ImportPlan, apply_import, parse_members_csv, plan_import
 from idsvc.orgs.eligibility_report import eligibility_report, report_csv
 from idsvc.orgs.member_list import MemberPage, MemberQuery, list_members
@@ -45,13 +46,21 @@ class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
     unchanged: int
 
 
+class ReportQuery(msgspec.Struct, frozen=True, kw_only=True):
+    format: Literal["json", "csv"] = "json"
+
+
+class ImportQuery(msgspec.Struct, frozen=True, kw_only=True):
+    dry_run: Literal["true", "false", "1", "0"] = "false"
+
+
 class InvalidCsv(IdsvcError):
     status = 422
     code = "invalid_csv"
     title = "The file has errors; nothing was applied"
 
 
-@get("/v1/orgs/{org_id:uuid}/members")
+@get("/v1/orgs/{org_id:uuid}/members", opt=documented(query=MemberQuery))
 async def members(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[MemberPage]:
@@ -68,7 +77,10 @@ async def members(
     return Response(page, headers=_NO_STORE)
 
 
-@get("/v1/orgs/{org_id:uuid}/eligibility-report")
+@get(
+    "/v1/orgs/{org_id:uuid}/eligibility-report",
+    opt=documented(query=ReportQuery, returns=("application/json", "text/csv")),
+)
 async def eligibility_report_route(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
@@ -101,7 +113,11 @@ async def eligibility_report_route(
     return Response(report, headers=_NO_STORE)
 
 
-@post("/v1/orgs/{org_id:uuid}/members/{membership_id:uuid}/status", status_code=200)
+@post(
+    "/v1/orgs/{org_id:uuid}/members/{membership_id:uuid}/status",
+    status_code=200,
+    opt=documented(body=StatusChange),
+)
 async def change_status(
     request: Request[Any, Any, Any],
     org_id: FromPath[uuid.UUID],
@@ -117,7 +133,11 @@ async def change_status(
         )  # fmt: skip
 
 
-@post("/v1/orgs/{org_id:uuid}/members/{membership_id:uuid}/role", status_code=200)
+@post(
+    "/v1/orgs/{org_id:uuid}/members/{membership_id:uuid}/role",
+    status_code=200,
+    opt=documented(body=RoleChange),
+)
 async def change_role(
     request: Request[Any, Any, Any],
     org_id: FromPath[uuid.UUID],
@@ -147,6 +167,7 @@ def report(plan: ImportPlan, *, dry_run: bool) -> ImportReport:
     "/v1/orgs/{org_id:uuid}/members:import",
     status_code=200,
     request_max_body_size=MAX_CSV_BYTES,
+    opt=documented(csv=True, query=ImportQuery),
 )
 async def import_members(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency

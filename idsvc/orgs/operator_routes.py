@@ -15,6 +15,7 @@ from idsvc.accounts.operators import is_operator
 from idsvc.accounts.sessions import Session
 from idsvc.errors import BadRequest, Forbidden
 from idsvc.http.body import read_json
+from idsvc.http.openapi import documented
 from idsvc.orgs.organisations import (
     get_organisation,
     list_organisations,
@@ -67,7 +68,7 @@ async def queue(
     )
 
 
-@post("/v1/operator/orgs/{org_id:uuid}/status", status_code=200)
+@post("/v1/operator/orgs/{org_id:uuid}/status", status_code=200, opt=documented(body=StatusRequest))
 async def change_status(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[OrgView]:
@@ -87,7 +88,11 @@ async def change_status(
     return Response(org_view(org), headers=_NO_STORE)
 
 
-@post("/v1/operator/orgs/{org_id:uuid}/programs", status_code=200)
+@post(
+    "/v1/operator/orgs/{org_id:uuid}/programs",
+    status_code=200,
+    opt=documented(body=ProgramsRequest),
+)
 async def change_programs(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[OrgView]:
@@ -123,7 +128,11 @@ async def screen(
     return Response(outcome, headers=_NO_STORE)
 
 
-@post("/v1/operator/orgs/{org_id:uuid}/screening-hits/{hit_id:uuid}/override", status_code=200)
+@post(
+    "/v1/operator/orgs/{org_id:uuid}/screening-hits/{hit_id:uuid}/override",
+    status_code=200,
+    opt=documented(body=OverrideRequest),
+)
 async def override(
     request: Request[Any, Any, Any],
     org_id: FromPath[uuid.UUID],

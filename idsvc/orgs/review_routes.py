@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from idsvc.errors import NotFound
 from idsvc.http.body import read_json
+from idsvc.http.openapi import documented
 from idsvc.orgs.reviews import Review, current_review, decide_review
 from idsvc.runtime import RuntimeDependency
 from idsvc.web.org_admin import org_admin_user
@@ -39,7 +40,7 @@ async def current(
     return Response(review, headers=_NO_STORE)
 
 
-@post("/v1/orgs/{org_id:uuid}/reviews", status_code=200)
+@post("/v1/orgs/{org_id:uuid}/reviews", status_code=200, opt=documented(body=ReviewDecisions))
 async def decide(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Review]:

@@ -13,6 +13,7 @@ from litestar.params import FromPath
 from idsvc.db import Connection
 from idsvc.errors import Conflict, Unavailable
 from idsvc.http.body import read_json
+from idsvc.http.openapi import documented
 from idsvc.orgs.access import require_org_admin
 from idsvc.orgs.dns_txt import DnsUnavailable, txt_values
 from idsvc.orgs.domain_names import normalize_domain
@@ -41,7 +42,7 @@ __all__ = ["org_routes"]
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-@post("/v1/orgs", status_code=201)
+@post("/v1/orgs", status_code=201, opt=documented(body=OrgRequest))
 async def request_organisation(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[OrgView]:
@@ -93,7 +94,7 @@ async def organisation(
     return Response(org_view(org, domains=domains, hits=hits), headers=_NO_STORE)
 
 
-@post("/v1/orgs/{org_id:uuid}/domains", status_code=201)
+@post("/v1/orgs/{org_id:uuid}/domains", status_code=201, opt=documented(body=DomainRequest))
 async def add_domain(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[DomainView]:
@@ -163,7 +164,7 @@ async def remove_domain(
         )
 
 
-@put("/v1/orgs/{org_id:uuid}/auto-join", status_code=200)
+@put("/v1/orgs/{org_id:uuid}/auto-join", status_code=200, opt=documented(body=AutoJoinRequest))
 async def auto_join(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[dict[str, str]]:

@@ -11,6 +11,7 @@ from litestar import Request, get, put
 from litestar.params import FromPath
 
 from idsvc.http.body import read_json
+from idsvc.http.openapi import documented
 from idsvc.runtime import RuntimeDependency
 from idsvc.scim.groups import GroupRole, ScimGroup, list_groups, set_group_role
 from idsvc.web.org_admin import org_admin_user
@@ -55,7 +56,7 @@ async def groups(
     return GroupList(groups=[group_view(g) for g in found])
 
 
-@put("/v1/orgs/{org_id:uuid}/scim-groups/{group_id:uuid}/role")
+@put("/v1/orgs/{org_id:uuid}/scim-groups/{group_id:uuid}/role", opt=documented(body=RoleChoice))
 async def choose_role(
     request: Request[Any, Any, Any],
     org_id: FromPath[uuid.UUID],

@@ -9,7 +9,9 @@ from typing import Any
 from litestar import Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath
 
+from idsvc.http.openapi import documented
 from idsvc.runtime import RuntimeDependency
+from idsvc.scim.documented import ScimGroupBody, ScimPatchBody, ScimProjection
 from idsvc.scim.groups import (
     create_group,
     delete_group,
@@ -20,13 +22,13 @@ from idsvc.scim.groups import (
     patch_group_input,
     replace_group,
 )
-from idsvc.scim.protocol import authenticated_org, read_body, scim_base, scim_response
+from idsvc.scim.protocol import MEDIA_TYPE, authenticated_org, read_body, scim_base, scim_response
 from idsvc.scim.resources import project
 
 __all__ = ["group_routes"]
 
 
-@get("/Groups/{group_id:uuid}")
+@get("/Groups/{group_id:uuid}", opt=documented(query=ScimProjection))
 async def get_one(
     request: Request[Any, Any, Any], group_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
@@ -42,7 +44,7 @@ async def get_one(
     )
 
 
-@post("/Groups", status_code=201)
+@post("/Groups", status_code=201, opt=documented(body=ScimGroupBody, media_type=MEDIA_TYPE))
 async def create(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
     wanted = group_input(await read_body(request))
     async with runtime.pool.acquire() as conn, conn.transaction():
@@ -52,7 +54,7 @@ async def create(request: Request[Any, Any, Any], runtime: RuntimeDependency) ->
     return scim_response(resource, 201, {"Location": resource["meta"]["location"]})
 
 
-@put("/Groups/{group_id:uuid}")
+@put("/Groups/{group_id:uuid}", opt=documented(body=ScimGroupBody, media_type=MEDIA_TYPE))
 async def replace(
     request: Request[Any, Any, Any], group_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
@@ -65,7 +67,7 @@ async def replace(
     return scim_response(group_resource(group, scim_base(runtime)))
 
 
-@patch("/Groups/{group_id:uuid}")
+@patch("/Groups/{group_id:uuid}", opt=documented(body=ScimPatchBody, media_type=MEDIA_TYPE))
 async def modify(
     request: Request[Any, Any, Any], group_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:

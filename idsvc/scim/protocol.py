@@ -4,6 +4,7 @@ schema (RFC 7644 §3.12)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -13,6 +14,7 @@ from litestar.exceptions import HTTPException
 
 from idsvc.db import Connection
 from idsvc.errors import BadRequest, IdsvcError, Unauthenticated
+from idsvc.http.middleware import Refusal
 from idsvc.orgs.state_rules import OrgAction, ensure_org_may
 from idsvc.runtime import Runtime
 from idsvc.scim.resources import ERROR_SCHEMA
@@ -23,6 +25,7 @@ __all__ = [
     "SCIM_PATH",
     "authenticated_org",
     "read_body",
+    "scim_aware_refusal",
     "scim_base",
     "scim_error",
     "scim_response",
@@ -69,6 +72,19 @@ def scim_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         body["scimType"] = code
     headers = {"WWW-Authenticate": 'Bearer realm="idsvc-scim"'} if status == 401 else None
     return scim_response(body, status, headers)
+
+
+def scim_aware_refusal(fallback: Refusal) -> Refusal:
+    """A refusal made before routing (idsvc.http.middleware), in the SCIM error schema
+    under /scim/v2 and ``fallback``'s format elsewhere."""
+
+    def refuse(path: str, status: int, code: str, detail: str) -> tuple[bytes, bytes]:
+        if path != SCIM_PATH and not path.startswith(f"{SCIM_PATH}/"):
+            return fallback(path, status, code, detail)
+        body = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
+        return MEDIA_TYPE.encode(), json.dumps(body).encode()
+
+    return refuse
 
 
 async def authenticated_org(

@@ -14,15 +14,24 @@ from litestar.params import FromPath
 
 from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import BadRequest, Conflict, IdsvcError, NotFound
+from idsvc.http.openapi import documented
 from idsvc.orgs.members import enrol_member, set_member_status, update_member_details
 from idsvc.orgs.records import MemberStatus
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.scim.discovery import MAX_RESULTS, resource_types, schemas, service_provider_config
+from idsvc.scim.documented import (
+    ScimListQuery,
+    ScimPatchBody,
+    ScimProjection,
+    ScimSearchBody,
+    ScimUserBody,
+)
 from idsvc.scim.filters import FilterError, parse_filter
 from idsvc.scim.group_routes import group_routes
 from idsvc.scim.groups import group_resource, leave_all_groups, list_groups
 from idsvc.scim.patch import apply_patch
 from idsvc.scim.protocol import (
+    MEDIA_TYPE,
     SCIM_PATH,
     authenticated_org,
     read_body,
@@ -209,33 +218,35 @@ async def _list(
     )
 
 
-@get("/Users")
+@get("/Users", opt=documented(query=ScimListQuery))
 async def list_users(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
     return await _list(request, runtime, _query(request.query_params), ("User",))
 
 
-@post("/Users/.search", status_code=200)
+@post("/Users/.search", status_code=200, opt=documented(body=ScimSearchBody, media_type=MEDIA_TYPE))
 async def search_users(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[Any]:
     return await _list(request, runtime, await _search_body(request), ("User",))
 
 
-@get("/Groups")
+@get("/Groups", opt=documented(query=ScimListQuery))
 async def list_groups_route(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[Any]:
     return await _list(request, runtime, _query(request.query_params), ("Group",))
 
 
-@post("/Groups/.search", status_code=200)
+@post(
+    "/Groups/.search", status_code=200, opt=documented(body=ScimSearchBody, media_type=MEDIA_TYPE)
+)
 async def search_groups(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[Any]:
     return await _list(request, runtime, await _search_body(request), ("Group",))
 
 
-@post("/.search", status_code=200)
+@post("/.search", status_code=200, opt=documented(body=ScimSearchBody, media_type=MEDIA_TYPE))
 async def search_all(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
     return await _list(request, runtime, await _search_body(request), ("User", "Group"))
 
@@ -247,7 +258,7 @@ async def _member(conn: Connection, org_id: uuid.UUID, user_id: uuid.UUID) -> Sc
     return member
 
 
-@get("/Users/{user_id:uuid}")
+@get("/Users/{user_id:uuid}", opt=documented(query=ScimProjection))
 async def get_user(
     request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
@@ -308,7 +319,7 @@ async def _store(
     return await _member(conn, org_id, member.id)
 
 
-@post("/Users", status_code=201)
+@post("/Users", status_code=201, opt=documented(body=ScimUserBody, media_type=MEDIA_TYPE))
 async def create_user(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
     wanted = user_input(await read_body(request))
     async with runtime.pool.acquire() as conn, conn.transaction():
@@ -333,7 +344,7 @@ async def create_user(request: Request[Any, Any, Any], runtime: RuntimeDependenc
     return scim_response(resource, 201, {"Location": resource["meta"]["location"]})
 
 
-@put("/Users/{user_id:uuid}")
+@put("/Users/{user_id:uuid}", opt=documented(body=ScimUserBody, media_type=MEDIA_TYPE))
 async def replace_user(
     request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:
@@ -351,7 +362,7 @@ async def replace_user(
     return scim_response(to_resource(member, scim_base(runtime)))
 
 
-@patch("/Users/{user_id:uuid}")
+@patch("/Users/{user_id:uuid}", opt=documented(body=ScimPatchBody, media_type=MEDIA_TYPE))
 async def patch_user(
     request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[Any]:

@@ -11,6 +11,7 @@ from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath
 
 from idsvc.http.body import read_json
+from idsvc.http.openapi import documented
 from idsvc.runtime import RuntimeDependency
 from idsvc.scim.tokens import ScimToken, create_token, list_tokens, revoke_token
 from idsvc.web.org_admin import org_admin_user
@@ -37,7 +38,7 @@ class TokenList(msgspec.Struct, frozen=True, kw_only=True):
     scim_base_url: str
 
 
-@post("/v1/orgs/{org_id:uuid}/scim-tokens", status_code=201)
+@post("/v1/orgs/{org_id:uuid}/scim-tokens", status_code=201, opt=documented(body=NewToken))
 async def new_token(
     request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> Response[CreatedToken]:

@@ -8,6 +8,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from idsvc.errors import NotFound
+from idsvc.http.openapi import documented
 from idsvc.runtime import RuntimeDependency
 
 __all__ = ["status_list_routes"]
@@ -16,7 +17,10 @@ MEDIA_TYPE = "application/statuslist+jwt"
 _MAX_LIST_ID = 2**63 - 1  # bigint
 
 
-@get("/status-lists/{list_id:int}", include_in_schema=False)
+@get(
+    "/status-lists/{list_id:int}",
+    opt=documented(returns=(MEDIA_TYPE,), conditional=True),
+)
 async def status_list(
     request: Request[Any, Any, Any], list_id: FromPath[int], runtime: RuntimeDependency
 ) -> Response[bytes]:

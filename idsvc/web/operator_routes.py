@@ -25,6 +25,7 @@ from idsvc.attestations.store import (
 from idsvc.audit import record_event
 from idsvc.errors import BadRequest, Forbidden, NotFound
 from idsvc.http.body import read_json
+from idsvc.http.openapi import documented
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.screening.people import PersonHit, list_person_hits, override_person_hit
 from idsvc.web.auth import require_session
@@ -65,7 +66,11 @@ async def user_attestations(
     return Response({"attestations": attestations}, headers={"Cache-Control": "no-store"})
 
 
-@post("/v1/operator/attestations/{attestation_id:uuid}/revoke", status_code=200)
+@post(
+    "/v1/operator/attestations/{attestation_id:uuid}/revoke",
+    status_code=200,
+    opt=documented(body=RevokeRequest),
+)
 async def revoke(
     request: Request[Any, Any, Any], attestation_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> dict[str, str]:
@@ -84,7 +89,11 @@ async def revoke(
     return {"status": "revoked"}
 
 
-@post("/v1/operator/users/{user_id:uuid}/most-recent-country", status_code=201)
+@post(
+    "/v1/operator/users/{user_id:uuid}/most-recent-country",
+    status_code=201,
+    opt=documented(body=MostRecentCountry),
+)
 async def determine_most_recent_country(
     request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], runtime: RuntimeDependency
 ) -> dict[str, str]:
@@ -165,7 +174,11 @@ async def person_hits(
     return Response({"hits": hits}, headers={"Cache-Control": "no-store"})
 
 
-@post("/v1/operator/users/{user_id:uuid}/screening-hits/{hit_id:uuid}/override", status_code=200)
+@post(
+    "/v1/operator/users/{user_id:uuid}/screening-hits/{hit_id:uuid}/override",
+    status_code=200,
+    opt=documented(body=OverrideRequest),
+)
 async def override_person(
     request: Request[Any, Any, Any],
     user_id: FromPath[uuid.UUID],

@@ -9,6 +9,7 @@ from litestar import Request, Response, post
 
 from idsvc.errors import BadRequest, Forbidden
 from idsvc.http.body import read_json
+from idsvc.http.openapi import documented
 from idsvc.oauth.proof_replay import remember_proof
 from idsvc.policy.decision import Deny
 from idsvc.policy.explain import explained_reasons
@@ -32,7 +33,7 @@ class TokenResponse(msgspec.Struct, frozen=True, kw_only=True):
     audience: str
 
 
-@post("/v1/eligibility-tokens", status_code=201)
+@post("/v1/eligibility-tokens", status_code=201, opt=documented(body=TokenRequest))
 async def eligibility_token(
     request: Request[Any, Any, Any], runtime: RuntimeDependency
 ) -> Response[TokenResponse]:

@@ -10,6 +10,7 @@ from litestar import Litestar, Request, post
 
 from idsvc.errors import Conflict
 from idsvc.http.body import read_json
+from idsvc.http.openapi import documented
 
 if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
@@ -20,7 +21,7 @@ class Probe(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     count: Annotated[int, msgspec.Meta(ge=0, le=10)]
 
 
-@post("/test-probe")
+@post("/test-probe", opt=documented(body=Probe))
 async def probe(request: Request[Any, Any, Any]) -> dict[str, object]:
     data = await read_json(request, Probe)
     if data.name == "taken":
