@@ -26,8 +26,8 @@ from idsvc.settings import (
     Settings,
     StatusListSettings,
 )
-from tests.mailbox import inbox  # noqa: F401  (a fixture: a real SMTP server on loopback)
-from tests.pg import TestDatabases
+from tests.support.mailbox import inbox  # noqa: F401  (a fixture: a real SMTP server on loopback)
+from tests.support.pg import TestDatabases
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

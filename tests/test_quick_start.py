@@ -23,7 +23,7 @@ from idsvc.devidp.examples import (
 )
 from idsvc.serve import dev_settings
 from tests.conftest import FakeClock, WallClock, make_settings
-from tests.oidc.flow import demo_service
+from tests.support.demo import demo_service
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 QUICK_START = re.compile(r"<!-- quick-start -->\s*```sh\n(?P<script>.*?)```", re.DOTALL)

@@ -21,9 +21,9 @@ from idsvc.attestations.store import record_attestations
 from idsvc.mail.senders import SmtpMailer
 from idsvc.settings import SmtpSettings
 from tests.conftest import FakeClock, make_settings
-from tests.mailbox import Inbox
-from tests.orgs.browser import signed_in
-from tests.orgs.factories import create_user
+from tests.support.factories import create_user
+from tests.support.mailbox import Inbox
+from tests.support.signin import signed_in
 
 NOTICE = timedelta(days=30)
 

@@ -20,8 +20,8 @@ from idsvc.screening.list_files import parse_list
 from idsvc.screening.lists import import_snapshot
 from tests.conftest import FakeClock
 from tests.console.conftest import assert_accessible
-from tests.oidc.flow import demo_service
-from tests.orgs.factories import create_org
+from tests.support.demo import demo_service
+from tests.support.factories import create_org
 
 OPERATOR = "demo:demo-0a6b3c88-email-only"  # the e-mail-only persona acts as the operator
 # A second operator, for decisions that need four eyes.

@@ -20,7 +20,7 @@ from idsvc.policy.model import OrgRequirement, PolicySettings
 from tests.conftest import FakeClock
 from tests.console.conftest import assert_accessible
 from tests.console.test_operator_console import signed_in_as
-from tests.oidc.flow import demo_service
+from tests.support.demo import demo_service
 
 POLICY = PolicySettings(
     id="ci",

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar import Litestar, get
 
 from idsvc.devidp import DemoClient, DemoIdPSettings, create_demo_idp, demo_idp_mount
-from tests.devidp.relying_party import RelyingParty
+from tests.support.devidp.relying_party import RelyingParty
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator

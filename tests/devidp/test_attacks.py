@@ -12,8 +12,8 @@ from authlib.integrations.base_client import OAuthError
 
 from idsvc.devidp.pages import BANNER
 from tests.devidp.conftest import BASIC_CLIENT, POST_CLIENT, FakeClock
-from tests.devidp.pages import read_page
-from tests.devidp.relying_party import RelyingParty, query
+from tests.support.devidp.pages import read_page
+from tests.support.devidp.relying_party import RelyingParty, query
 
 if TYPE_CHECKING:
     import httpx

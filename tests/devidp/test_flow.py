@@ -10,7 +10,7 @@ import pytest
 
 from idsvc.devidp import PERSONAS
 from tests.devidp.conftest import BASIC_CLIENT, POST_CLIENT, FakeClock
-from tests.devidp.relying_party import RelyingParty, query
+from tests.support.devidp.relying_party import RelyingParty, query
 
 if TYPE_CHECKING:
     import httpx

@@ -36,13 +36,13 @@ from idsvc.jose.jwk import thumbprint
 from idsvc.oauth.config import OAuthSettings
 from idsvc.oauth.grants import create_grant
 from idsvc.verify.status import decode_status_list, status_at
-from tests.cli import run_idsvc
-from tests.faults.cluster import LocalCluster, local_cluster
-from tests.gateway.nginx import run_nginx, sidecar, wait_for
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import attest
-from tests.serving import _free_port
-from tests.verify.forge import Key, dpop_proof
+from tests.support.cli import run_idsvc
+from tests.support.cluster import LocalCluster, local_cluster
+from tests.support.factories import attest
+from tests.support.forge import Key, dpop_proof
+from tests.support.gateways.nginx import run_nginx, sidecar, wait_for
+from tests.support.serving import _free_port
+from tests.support.signin import Caller, signed_in
 
 pytestmark = pytest.mark.slow
 SECONDS = float(os.environ.get("IDSVC_CHAOS_SECONDS", "120"))

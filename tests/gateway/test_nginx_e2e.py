@@ -10,9 +10,9 @@ import pytest
 
 from idsvc.policy.model import PolicySettings
 from tests.conftest import FakeClock, WallClock
-from tests.gateway.nginx import nginx_in_front, sidecar
-from tests.oidc.flow import browser_token, demo_service, sign_in, token_subject
-from tests.verify.forge import Key, dpop_proof
+from tests.support.demo import browser_token, demo_service, sign_in, token_subject
+from tests.support.forge import Key, dpop_proof
+from tests.support.gateways.nginx import nginx_in_front, sidecar
 
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("model:invoke",))

@@ -16,8 +16,8 @@ from idsvc import db
 from idsvc.app import create_app
 from idsvc.mail.senders import ConsoleMailer
 from tests.conftest import FakeClock, make_settings
-from tests.orgs.factories import add_member, create_org
 from tests.orgs.vetting.conftest import call, operator_caller, org_request, verified_caller
+from tests.support.factories import add_member, create_org
 
 Client = AsyncTestClient[Litestar]
 BAD = ["nul\u0000here", "bell\u0007", "escape\u001b[31m", "c1\u0085", "rtl\u202eoverride"]

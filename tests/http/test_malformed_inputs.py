@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from idsvc import db
 from idsvc.app import create_app
 from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import signed_in
+from tests.support.signin import signed_in
 
 
 @pytest.fixture

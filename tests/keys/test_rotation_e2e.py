@@ -27,7 +27,7 @@ from idsvc.settings import Settings
 from idsvc.tokens.mint import mint_eligibility_token
 from idsvc.verify import UnknownKey, Verifier
 from tests.conftest import FakeClock
-from tests.serving import serve_in_thread
+from tests.support.serving import serve_in_thread
 
 AUDIENCE = "mythos-5"
 

@@ -16,9 +16,9 @@ from idsvc import db
 from idsvc.policy.model import PolicySettings
 from idsvc.verify import Verifier
 from tests.conftest import FakeClock
-from tests.oauth.device_client import DeviceProgram, approve
-from tests.oidc.flow import demo_service, sign_in
-from tests.verify.forge import Key, dpop_proof
+from tests.support.demo import demo_service, sign_in
+from tests.support.device_client import DeviceProgram, approve
+from tests.support.forge import Key, dpop_proof
 
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("model:invoke",))

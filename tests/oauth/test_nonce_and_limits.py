@@ -8,8 +8,8 @@ import httpx
 
 from idsvc.oauth.config import ClientSettings, OAuthSettings
 from tests.conftest import FakeClock
-from tests.oauth.device_client import DeviceProgram
-from tests.oidc.flow import demo_service
+from tests.support.demo import demo_service
+from tests.support.device_client import DeviceProgram
 
 DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
 

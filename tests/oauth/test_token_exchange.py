@@ -23,9 +23,9 @@ from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
 from tests.conftest import FakeClock, make_settings
-from tests.oidc.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
-from tests.serving import _free_port, serve_in_thread
-from tests.verify.forge import Key, dpop_proof
+from tests.support.forge import Key, dpop_proof
+from tests.support.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
+from tests.support.serving import _free_port, serve_in_thread
 
 MODEL = "https://api.example.com/mythos-5"
 BACKEND_AUD = "backend-app"

@@ -16,8 +16,8 @@ from idsvc import db
 from idsvc.app import create_app
 from idsvc.oidc.provider_config import ProviderSettings
 from tests.conftest import FakeClock, make_settings
-from tests.oidc.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
-from tests.serving import _free_port, serve_in_thread
+from tests.support.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
+from tests.support.serving import _free_port, serve_in_thread
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from idsvc import db
 from idsvc.policy.model import PolicySettings
 from tests.conftest import FakeClock
-from tests.oidc.flow import choose_persona, confirm_link, demo_service, sign_in
+from tests.support.demo import choose_persona, confirm_link, demo_service, sign_in
 
 US_ONLY = "https://api.example.com/us-persons-only"
 POLICY = PolicySettings(id="us-only", version=1, audience=US_ONLY, entitlements=("invoke",))

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import FakeClock
-from tests.oidc.flow import demo_service, sign_in
+from tests.support.demo import demo_service, sign_in
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from idsvc.mail.senders import SmtpMailer
 from idsvc.orgs.reviews import close_due_reviews, open_due_reviews, remind_reviewers
 from idsvc.settings import SmtpSettings
 from tests.conftest import FakeClock
-from tests.mailbox import Inbox
-from tests.orgs.browser import signed_in
-from tests.orgs.factories import add_member, create_org, create_user
 from tests.orgs.vetting.conftest import call
+from tests.support.factories import add_member, create_org, create_user
+from tests.support.mailbox import Inbox
+from tests.support.signin import signed_in
 
 Client = AsyncTestClient[Litestar]
 INTERVAL, WINDOW = timedelta(days=90), timedelta(days=14)

@@ -7,7 +7,7 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from tests.conftest import FakeClock
-from tests.orgs.browser import signed_in
+from tests.support.signin import signed_in
 
 
 async def test_the_helper_session_is_accepted_and_csrf_still_enforced(

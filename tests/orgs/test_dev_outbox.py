@@ -12,8 +12,8 @@ from idsvc.app import create_app
 from idsvc.mail.outbox import outbox_route
 from idsvc.mail.senders import ConsoleMailer
 from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import signed_in
-from tests.orgs.factories import add_member, create_org
+from tests.support.factories import add_member, create_org
+from tests.support.signin import signed_in
 
 
 async def test_dev_keeps_invitations_in_an_outbox_and_production_without_smtp_refuses(

@@ -16,8 +16,8 @@ from idsvc.orgs.disclosure import admin_state
 from idsvc.policy.decision import Reason
 from idsvc.policy.model import PolicySettings
 from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import signed_in
-from tests.orgs.factories import add_member, attest, create_org
+from tests.support.factories import add_member, attest, create_org
+from tests.support.signin import signed_in
 
 NO_CN = "https://api.example.com/no-cn"
 POLICY = PolicySettings(

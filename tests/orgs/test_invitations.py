@@ -17,10 +17,10 @@ import pytest
 from idsvc import db
 from idsvc.settings import SmtpSettings
 from tests.conftest import FakeClock, make_settings
-from tests.mailbox import Inbox
-from tests.oidc.flow import choose_persona
-from tests.orgs.factories import add_member, create_org, create_user
-from tests.serving import _free_port, serve_in_thread
+from tests.support.demo import choose_persona
+from tests.support.factories import add_member, create_org, create_user
+from tests.support.mailbox import Inbox
+from tests.support.serving import _free_port, serve_in_thread
 
 LINK = re.compile(r"(http://\S+/invitations/idsvc_inv_\S+)")
 
@@ -51,7 +51,7 @@ def service(
 async def admin_browser(
     service: str, pool: db.Pool, clock: FakeClock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    from tests.orgs.browser import signed_in
+    from tests.support.signin import signed_in
 
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock(), name="Acme Analytics")

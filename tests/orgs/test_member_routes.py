@@ -18,8 +18,8 @@ from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations
 from idsvc.policy.model import OrgRequirement, PolicySettings
 from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import add_member, create_org
+from tests.support.factories import add_member, create_org
+from tests.support.signin import Caller, signed_in
 
 MODEL = "https://api.example.com/ci-model"
 POLICY = PolicySettings(

@@ -22,10 +22,10 @@ from idsvc.orgs.members import enrol_member
 from idsvc.orgs.records import OrgStatus
 from idsvc.orgs.state_rules import ORG_ACTIONS, OrgAction, allowed, ensure_org_may
 from idsvc.scim.tokens import create_token
-from tests.cli import run_idsvc
 from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import add_member, create_org, create_user
+from tests.support.cli import run_idsvc
+from tests.support.factories import add_member, create_org, create_user
+from tests.support.signin import Caller, signed_in
 
 STATES: tuple[OrgStatus, ...] = ("pending", "approved", "suspended", "rejected")
 CODES = {"pending": "org_not_approved", "suspended": "org_suspended", "rejected": "org_rejected"}

@@ -12,9 +12,9 @@ from litestar.testing import AsyncTestClient
 from idsvc import db
 from idsvc.app import create_app
 from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import signed_in
-from tests.orgs.factories import add_member, create_org
-from tests.scim.support import Orgs
+from tests.support.factories import add_member, create_org
+from tests.support.scim import Orgs
+from tests.support.signin import signed_in
 
 
 @pytest.fixture

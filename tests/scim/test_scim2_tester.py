@@ -18,9 +18,9 @@ from scim2_tester import Status, check_server
 from idsvc import db
 from idsvc.scim.tokens import create_token
 from tests.conftest import FakeClock, WallClock
-from tests.oidc.flow import demo_service
-from tests.orgs.browser import signed_in
-from tests.orgs.factories import create_org
+from tests.support.demo import demo_service
+from tests.support.factories import create_org
+from tests.support.signin import signed_in
 
 
 @pytest.fixture

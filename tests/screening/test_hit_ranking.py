@@ -12,7 +12,7 @@ from idsvc.screening.hits import list_hits, screen_organisation
 from idsvc.screening.importing import import_list
 from idsvc.screening.list_files import parse_list
 from tests.conftest import FakeClock
-from tests.orgs.factories import create_org
+from tests.support.factories import create_org
 
 EL = "Entity List (EL) - Bureau of Industry and Security"
 

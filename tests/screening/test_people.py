@@ -24,8 +24,8 @@ from idsvc.screening.importing import ImportOutcome, import_list
 from idsvc.screening.list_files import parse_list
 from idsvc.screening.people import birthdate_match, remember_person, screen_person
 from tests.conftest import FakeClock
-from tests.oidc.flow import demo_service, sign_in
-from tests.orgs.browser import signed_in
+from tests.support.demo import demo_service, sign_in
+from tests.support.signin import signed_in
 
 OPERATOR = "demo:demo-0a6b3c88-email-only"
 MODEL = "https://api.example.com/open-model"

@@ -16,8 +16,8 @@ from idsvc import db
 from idsvc.policy.model import PolicySettings
 from idsvc.verify import DPoPRequired, Verifier
 from tests.conftest import FakeClock
-from tests.oidc.flow import demo_service, sign_in
-from tests.verify.forge import Key, dpop_proof
+from tests.support.demo import demo_service, sign_in
+from tests.support.forge import Key, dpop_proof
 
 MODEL = "https://api.example.com/mythos-5"
 STRICT = "https://api.example.com/mythos-5-no-cn"

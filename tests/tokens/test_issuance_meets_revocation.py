@@ -23,9 +23,9 @@ from idsvc.attestations.store import revoke_attestation
 from idsvc.policy.model import PolicySettings
 from idsvc.tokens.status_slots import StatusAllocator
 from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import attest
-from tests.serving import serve_in_thread
+from tests.support.factories import attest
+from tests.support.serving import serve_in_thread
+from tests.support.signin import Caller, signed_in
 
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("invoke",))

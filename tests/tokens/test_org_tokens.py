@@ -16,8 +16,8 @@ from idsvc.app import create_app
 from idsvc.orgs.members import set_member_status
 from idsvc.policy.model import OrgRequirement, PolicySettings
 from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import add_member, attest, create_org
+from tests.support.factories import add_member, attest, create_org
+from tests.support.signin import Caller, signed_in
 
 AUDIENCE = "https://api.example.com/ci-model"
 POLICY = PolicySettings(

@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.conftest import FakeClock
-from tests.oidc.flow import demo_service
+from tests.support.demo import demo_service
 from tests.web.conftest import assert_accessible
 
 

@@ -20,8 +20,8 @@ from idsvc.screening.csl import parse_csl
 from idsvc.screening.lists import import_snapshot
 from idsvc.settings import DnsSettings, Settings
 from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.vetting.dns_server import TxtZone, serve_dns
+from tests.support.dns_server import TxtZone, serve_dns
+from tests.support.signin import Caller, signed_in
 
 OPERATOR_SUBJECT = "vetting-operator"
 SAMPLE_LIST = Path(__file__).parents[2] / "screening" / "fixtures" / "csl_sample.csv"

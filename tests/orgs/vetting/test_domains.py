@@ -11,7 +11,6 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from tests.conftest import FakeClock
-from tests.orgs.browser import Caller
 from tests.orgs.vetting.conftest import (
     audit_actions,
     call,
@@ -19,7 +18,8 @@ from tests.orgs.vetting.conftest import (
     problem_code,
     verified_caller,
 )
-from tests.orgs.vetting.dns_server import TxtZone
+from tests.support.dns_server import TxtZone
+from tests.support.signin import Caller
 
 Client = AsyncTestClient[Litestar]
 

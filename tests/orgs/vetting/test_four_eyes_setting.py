@@ -12,9 +12,9 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.settings import Settings
-from tests.cli import run_idsvc
 from tests.conftest import FakeClock
 from tests.orgs.vetting.conftest import call, operator_caller, org_request, verified_caller
+from tests.support.cli import run_idsvc
 
 FIXTURE = Path(__file__).parents[2] / "screening" / "fixtures" / "csl_sample.csv"
 JUSTIFICATION = "Different company: registered in Ohio, EIN and directors checked."

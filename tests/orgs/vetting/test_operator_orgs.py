@@ -10,9 +10,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
-from tests.cli import run_idsvc
 from tests.conftest import FakeClock
-from tests.orgs.browser import Caller, signed_in
 from tests.orgs.vetting.conftest import (
     audit_actions,
     call,
@@ -22,6 +20,8 @@ from tests.orgs.vetting.conftest import (
     problem_code,
     verified_caller,
 )
+from tests.support.cli import run_idsvc
+from tests.support.signin import Caller, signed_in
 
 Client = AsyncTestClient[Litestar]
 

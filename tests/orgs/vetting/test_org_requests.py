@@ -10,7 +10,6 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from tests.conftest import FakeClock
-from tests.orgs.browser import signed_in
 from tests.orgs.vetting.conftest import (
     audit_actions,
     call,
@@ -19,6 +18,7 @@ from tests.orgs.vetting.conftest import (
     problem_code,
     verified_caller,
 )
+from tests.support.signin import signed_in
 
 Client = AsyncTestClient[Litestar]
 

@@ -13,7 +13,6 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.screening.hits import rescreen_if_due
-from tests.cli import run_idsvc
 from tests.conftest import FakeClock
 from tests.orgs.vetting.conftest import (
     call,
@@ -24,6 +23,7 @@ from tests.orgs.vetting.conftest import (
     second_operator_caller,
     verified_caller,
 )
+from tests.support.cli import run_idsvc
 
 Client = AsyncTestClient[Litestar]
 FIXTURE = Path(__file__).parents[2] / "screening" / "fixtures" / "csl_sample.csv"

@@ -20,7 +20,7 @@ from pathlib import Path
 from pgserver._commands import POSTGRES_BIN_PATH
 from pgserver.utils import ensure_user_exists
 
-from tests.serving import _free_port
+from tests.support.serving import _free_port
 
 __all__ = ["LocalCluster", "local_cluster"]
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.serving import _free_port
+from tests.support.serving import _free_port
 
 __all__ = ["Inbox", "inbox"]
 

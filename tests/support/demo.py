@@ -18,7 +18,7 @@ from idsvc.oauth.config import ClientSettings, OAuthSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings, StatusListSettings
 from tests.conftest import FakeClock, make_settings
-from tests.serving import _free_port, serve_in_thread
+from tests.support.serving import _free_port, serve_in_thread
 
 __all__ = [
     "browser_token",

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.gateway.nginx import run_nginx
-from tests.serving import _free_port
+from tests.support.gateways.nginx import run_nginx
+from tests.support.serving import _free_port
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.serving import _free_port, serve_in_thread
+from tests.support.serving import _free_port, serve_in_thread
 
-DOC_CONFIG = Path(__file__).parents[2] / "docs" / "gateways" / "nginx.conf"
+DOC_CONFIG = Path(__file__).parents[3] / "docs" / "gateways" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
-from tests.gateway.nginx import protected_api, wait_for
-from tests.serving import _free_port, serve_in_thread
+from tests.support.gateways.nginx import protected_api, wait_for
+from tests.support.serving import _free_port, serve_in_thread
 
-DOC_CONFIG = Path(__file__).parents[2] / "docs" / "gateways" / "haproxy.cfg"
+DOC_CONFIG = Path(__file__).parents[3] / "docs" / "gateways" / "haproxy.cfg"
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 KEY_SLOTS = 3
 _PEM_BLOCK = re.compile(

@@ -10,7 +10,7 @@ import msgspec
 
 from idsvc import db
 from idsvc.accounts.sessions import SESSION_COOKIE, Session, create_session, csrf_token
-from tests.orgs.factories import create_user
+from tests.support.factories import create_user
 
 _SESSION = "SELECT * FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1"
 
