@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from tests.audit.test_chain import seal_all, tamper, write_events
+from tests.support.audit import seal_all, tamper, write_events
 from tests.support.cli import run_idsvc
 
 if TYPE_CHECKING:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from idsvc import db
-from tests.conftest import FakeClock
 from tests.support.cli import run_idsvc
+from tests.support.clock import FakeClock
 from tests.support.factories import create_org
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 from tests.support.forge import Key, dpop_proof
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.gateways.nginx import protected_api, wait_for
-from tests.support.serving import _free_port, serve_in_thread
+from tests.support.serving import free_port, serve_in_thread
 
 DOC_CONFIG = Path(__file__).parents[3] / "docs" / "gateways" / "caddy.Caddyfile"
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"
@@ -45,8 +45,8 @@ def caddy_in_front(
     tmp_path: Path, sidecar_address: str, *, api_app: Any = protected_api
 ) -> Iterator[str]:
     """Caddy with the documented Caddyfile in front of ``api_app``; yields its base URL."""
-    with serve_in_thread(api_app, port=_free_port()) as api:
-        port = _free_port()
+    with serve_in_thread(api_app, port=free_port()) as api:
+        port = free_port()
         config = (
             DOC_CONFIG.read_text()
             .replace(":8082", f":{port}")
