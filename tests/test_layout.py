@@ -42,10 +42,27 @@ def test_no_module_imports_a_test_module_or_a_conftest() -> None:
         f"{path.relative_to(ROOT)} imports {name}"
         for path in modules()
         for name in imported(path)
-        if name.startswith("tests.")
-        and (name.rsplit(".", 1)[-1].startswith("test_") or name.rsplit(".", 1)[-1] == "conftest")
+        if name.startswith("tests.") and _is_test_or_conftest(name.rsplit(".", 1)[-1])
     ]
     assert not offences, "shared helpers belong in tests/support/:\n" + "\n".join(offences)
+
+
+def _is_test_or_conftest(module: str) -> bool:
+    return module.startswith("test_") or module == "conftest"
+
+
+def _defines(node: ast.stmt) -> str | None:
+    """The name a top-level statement defines, unless it is a fixture or a pytest hook."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if node.name.startswith("pytest_") or any(map(_is_fixture, node.decorator_list)):
+            return None
+        return node.name
+    if isinstance(node, ast.ClassDef):
+        return node.name
+    if isinstance(node, ast.Assign | ast.AnnAssign):
+        name = ast.unparse(node.targets[0] if isinstance(node, ast.Assign) else node.target)
+        return None if name.startswith("pytest_") else name  # pytest_plugins
+    return None
 
 
 def _is_fixture(decorator: ast.expr) -> bool:
@@ -54,19 +71,13 @@ def _is_fixture(decorator: ast.expr) -> bool:
 
 
 def test_conftest_files_hold_only_fixtures() -> None:
-    offences = []
-    for path in modules():
-        if path.name != "conftest.py":
-            continue
-        for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                if not (
-                    node.name.startswith("pytest_") or any(map(_is_fixture, node.decorator_list))
-                ):
-                    offences.append(f"{path.relative_to(ROOT)}: {node.name}")
-            elif isinstance(node, ast.ClassDef | ast.Assign | ast.AnnAssign):
-                names = [getattr(node, "name", None) or ast.unparse(node).split("=")[0].strip()]
-                offences.append(f"{path.relative_to(ROOT)}: {names[0]}")
+    offences = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in modules()
+        if path.name == "conftest.py"
+        for name in map(_defines, ast.parse(path.read_text()).body)
+        if name is not None
+    ]
     assert not offences, "conftest.py holds fixtures only; helpers go to tests/support/:\n" + (
         "\n".join(offences)
     )
@@ -77,8 +88,8 @@ def test_helper_modules_live_in_support() -> None:
     strays = [
         str(path.relative_to(ROOT))
         for path in modules()
-        if not path.name.startswith("test_")
-        and path.name not in ("conftest.py", "__init__.py")
+        if not _is_test_or_conftest(path.stem)
+        and path.name != "__init__.py"
         and support not in path.parents
     ]
     assert not strays, "helper modules belong in tests/support/: " + ", ".join(strays)
