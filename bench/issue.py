@@ -51,7 +51,7 @@ from idsvc.settings import ConfigFile, DatabaseSettings, Secrets, ServiceSetting
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._pg import scratch_database
-from tests.verify.forge import Key, dpop_proof
+from tests.support.forge import Key, dpop_proof
 
 AUDIENCE = "https://api.example.com/mythos-5"
 CLIENT = "bench-cli"

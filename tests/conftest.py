@@ -1,14 +1,13 @@
 """Shared fixtures: a real PostgreSQL (IDSVC_TEST_DATABASE_URL or embedded), a fresh
-migrated database per test, and the app served through Litestar's test client."""
+migrated database per test, the app served through Litestar's test client, an SMTP inbox
+and a headless Chromium. Helpers live in tests/support/."""
 
 from __future__ import annotations
 
 import os
 import secrets
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -16,49 +15,19 @@ from idsvc import db
 from idsvc.app import create_app
 from idsvc.audit.personal import use_key_encryption_key
 from idsvc.keys.encryption import KeyEncryptionKey
-from idsvc.oauth.config import ClientSettings, OAuthSettings
-from idsvc.policy.model import PolicySettings
-from idsvc.settings import (
-    ConfigFile,
-    PolicyOptions,
-    Secrets,
-    ServiceSettings,
-    Settings,
-    StatusListSettings,
-)
-from tests.mailbox import inbox  # noqa: F401  (a fixture: a real SMTP server on loopback)
-from tests.pg import TestDatabases
+from idsvc.settings import Settings
+from tests.support.clock import FakeClock
+from tests.support.mailbox import Inbox, smtp_inbox
+from tests.support.pg import TestDatabases
+from tests.support.settings import make_settings
+from tests.support.web import SCREENSHOTS, chromium
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
     from pathlib import Path
 
     from litestar import Litestar
-
-
-class FakeClock:
-    """A clock tests move by hand; time never passes on its own."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class WallClock(FakeClock):
-    """Real time, for tests where another process (a CLI, a gateway) uses the wall clock;
-    ``advance`` still moves it forward by an offset."""
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + (self.now - self._start)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._start = self.now
+    from playwright.async_api import Browser
 
 
 @pytest.fixture(scope="session")
@@ -109,40 +78,6 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def make_settings(
-    database_url: str | None,
-    tmp_path: Path,
-    *,
-    operators: tuple[str, ...] = (),
-    policies: tuple[PolicySettings, ...] = (),
-    clients: tuple[ClientSettings, ...] = (),
-    oauth: OAuthSettings | None = None,
-    status_lists: StatusListSettings | None = None,
-    **service: object,
-) -> Settings:
-    service_settings = msgspec.structs.replace(ServiceSettings(), **service)
-    return Settings(
-        config=ConfigFile(
-            service=service_settings,
-            operators=operators,
-            policies=policies,
-            clients=clients,
-            oauth=oauth or OAuthSettings(),
-            status_lists=status_lists or StatusListSettings(),
-            # The shipped country groups await compliance sign-off (app start refuses them
-            # otherwise); tests decide on them as development does.
-            policy=PolicyOptions(allow_unreviewed_country_groups=True),
-        ),
-        database_url=database_url,
-        secrets=Secrets(
-            key_encryption_key=secrets.token_urlsafe(32).encode(),
-            session_secret=secrets.token_urlsafe(32).encode(),
-        ),
-        data_dir=tmp_path / "data",
-        config_path=None,
-    )
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _personal_data_kek() -> None:
     """Tests that record attestations without starting an app seal personal data too;
@@ -164,3 +99,23 @@ def app(settings: Settings, clock: FakeClock) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on loopback: what it received, and its port."""
+    with smtp_inbox() as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """A headless Chromium for the whole session (tests open a context each)."""
+    async with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from idsvc.serve import dev_settings, serve_dev
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 
 def test_the_issuer_follows_the_port_unless_the_file_names_one(tmp_path: Path) -> None:

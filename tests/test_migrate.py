@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-from tests.cli import run_idsvc
-from tests.pg import TestDatabases
+from tests.support.cli import run_idsvc
+from tests.support.pg import TestDatabases
 
 
 @pytest.fixture

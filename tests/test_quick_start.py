@@ -22,8 +22,9 @@ from idsvc.devidp.examples import (
     seed_demo_organisation,
 )
 from idsvc.serve import dev_settings
-from tests.conftest import FakeClock, WallClock, make_settings
-from tests.oidc.flow import demo_service
+from tests.support.clock import FakeClock, WallClock
+from tests.support.demo import demo_service
+from tests.support.settings import make_settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 QUICK_START = re.compile(r"<!-- quick-start -->\s*```sh\n(?P<script>.*?)```", re.DOTALL)

@@ -12,7 +12,7 @@ import pytest
 
 import idsvc
 from idsvc import db
-from tests.pg import TestDatabases
+from tests.support.pg import TestDatabases
 
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
 # Statements that only make sense inside the migration or a maintenance function.

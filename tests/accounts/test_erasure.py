@@ -17,10 +17,11 @@ from idsvc.accounts.retention import erase_past_retention
 from idsvc.audit.personal import ERASED, open_sealed
 from idsvc.orgs.members import enrol_member
 from idsvc.policy.model import PolicySettings
-from tests.cli import run_idsvc
-from tests.conftest import FakeClock, WallClock
-from tests.oidc.flow import browser_token, demo_service, sign_in
-from tests.orgs.factories import create_org, create_user
+from tests.support.cli import run_idsvc
+from tests.support.clock import FakeClock, WallClock
+from tests.support.demo import browser_token, demo_service
+from tests.support.factories import create_org, create_user
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/open-model"
 POLICY = PolicySettings(

@@ -7,7 +7,7 @@ import asyncio
 
 from idsvc import db
 from idsvc.accounts.users import User, sign_in_identity
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 
 async def test_two_first_sign_ins_of_one_identity_at_once_give_one_user(

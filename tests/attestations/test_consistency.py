@@ -14,7 +14,7 @@ import pytest
 from idsvc.attestations.mapping import AttestationDraft, attestations_from_claims
 from idsvc.policy.decision import AttestationFact, Deny, Grant, SubjectFacts, decide
 from idsvc.policy.model import PolicySettings
-from tests.attestations.test_status_and_mapping import NOW, PROVIDER, claims
+from tests.support.attestations import NOW, PROVIDER, claims
 
 US_ONLY = PolicySettings(id="us", version=1, audience="https://api.example", entitlements=("x",))
 

@@ -20,10 +20,11 @@ from idsvc.attestations.reminders import send_expiry_reminders
 from idsvc.attestations.store import record_attestations
 from idsvc.mail.senders import SmtpMailer
 from idsvc.settings import SmtpSettings
-from tests.conftest import FakeClock, make_settings
-from tests.mailbox import Inbox
-from tests.orgs.browser import signed_in
-from tests.orgs.factories import create_user
+from tests.support.clock import FakeClock
+from tests.support.factories import create_user
+from tests.support.mailbox import Inbox
+from tests.support.settings import make_settings
+from tests.support.signin import session_caller
 
 NOTICE = timedelta(days=30)
 
@@ -60,7 +61,7 @@ async def test_people_are_reminded_once_unless_they_opted_out(
     quiet = await _person(pool, clock, "quiet@example.com", timedelta(days=5))
 
     # The quiet one turns reminders off on /me (the form, with its CSRF token).
-    caller = await signed_in(pool, clock(), user_id=quiet)
+    caller = await session_caller(pool, clock(), user_id=quiet)
     client.cookies.update(caller.cookies)
     no_csrf = await client.post("/me/reminders", data={"expiry_reminders": ""})
     assert no_csrf.status_code == 403

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,40 +12,7 @@ from idsvc.attestations.mapping import EvidenceRefused, attestations_from_claims
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import Attestation
 from idsvc.oidc.provider_config import ProviderSettings
-
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-PROVIDER = ProviderSettings(
-    id="proofer",
-    display_name="Proofer",
-    issuer="https://proofer.example",
-    client_id="c",
-    trusted_for=("sign_in", "nationality", "permanent_residency", "us_person_status"),
-    trust_frameworks=("nist_800_63A",),
-    assurance_map={"IAL2": "IAL2", "ial3": "IAL3"},
-    max_evidence_age=365 * 86_400,
-)
-
-
-def claims(**overrides: Any) -> dict[str, Any]:
-    verification = {
-        "trust_framework": "nist_800_63A",
-        "assurance_level": "IAL2",
-        "time": (NOW - timedelta(days=30)).isoformat().replace("+00:00", "Z"),
-        "evidence": [
-            {
-                "type": "document",
-                "document_details": {
-                    "type": "passport",
-                    "number": "X1234567",
-                    "issuer": {"country_code": "USA"},
-                },
-            }
-        ],
-    }
-    facts = {"nationalities": ["USA", "chn"], "us_person_basis": "citizen"}
-    verification.update(overrides.pop("verification", {}))
-    facts.update(overrides.pop("facts", {}))
-    return {"sub": "s", "verified_claims": {"verification": verification, "claims": facts}}
+from tests.support.attestations import NOW, PROVIDER, claims
 
 
 def test_claims_become_normalised_attestations() -> None:

@@ -21,7 +21,7 @@ from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.keys.rotation import ensure_keys
 from idsvc.keys.service import rotation_policy
 from idsvc.settings import KeySettings
-from tests.cli import run_idsvc
+from tests.support.cli import run_idsvc
 
 AUGUST = datetime(2026, 8, 10, tzinfo=UTC)
 

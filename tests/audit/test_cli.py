@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from tests.audit.test_chain import seal_all, tamper, write_events
-from tests.cli import run_idsvc
+from tests.support.audit import seal_all, tamper, write_events
+from tests.support.cli import run_idsvc
 
 if TYPE_CHECKING:
     from idsvc import db

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from idsvc import db
 from idsvc.orgs.organisations import get_organisation
@@ -18,10 +18,11 @@ from idsvc.screening.hits import screen_organisation
 from idsvc.screening.importing import import_list
 from idsvc.screening.list_files import parse_list
 from idsvc.screening.lists import import_snapshot
-from tests.conftest import FakeClock
-from tests.console.conftest import assert_accessible
-from tests.oidc.flow import demo_service
-from tests.orgs.factories import create_org
+from tests.support.clock import FakeClock
+from tests.support.demo import demo_service
+from tests.support.factories import create_org
+from tests.support.signin import open_signed_in_page
+from tests.support.web import assert_accessible
 
 OPERATOR = "demo:demo-0a6b3c88-email-only"  # the e-mail-only persona acts as the operator
 # A second operator, for decisions that need four eyes.
@@ -46,23 +47,12 @@ def service(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str
         yield url
 
 
-async def signed_in_as(
-    browser: Browser, service: str, persona: str, start: str = "/me"
-) -> tuple[BrowserContext, Page]:
-    context = await browser.new_context()
-    page = await context.new_page()
-    await page.goto(f"{service}{start}")
-    await page.get_by_role("link", name="Sign in with the demo identity provider").click()
-    await page.get_by_role("button", name=f"Continue as {persona}").click()
-    return context, page
-
-
 async def test_an_operator_finds_a_user_checks_policy_and_revokes_an_attestation(
     browser: Browser, service: str, screenshots: Path
 ) -> None:
-    citizen, _ = await signed_in_as(browser, service, "Alice Citizen")
+    citizen, _ = await open_signed_in_page(browser, service, "Alice Citizen")
     await citizen.close()
-    context, page = await signed_in_as(browser, service, "Sam Staff", start="/console/users")
+    context, page = await open_signed_in_page(browser, service, "Sam Staff", start="/console/users")
     # Brought back to the page asked for, after signing in.
     await expect(page).to_have_url(f"{service}/console/users")
     await assert_accessible(page)
@@ -105,7 +95,7 @@ async def test_an_operator_finds_a_user_checks_policy_and_revokes_an_attestation
 async def test_keys_rotate_and_emergency_needs_a_second_confirmation(
     browser: Browser, service: str, screenshots: Path
 ) -> None:
-    context, page = await signed_in_as(browser, service, "Sam Staff", start="/console/keys")
+    context, page = await open_signed_in_page(browser, service, "Sam Staff", start="/console/keys")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Signing keys")
     await assert_accessible(page)
     await page.screenshot(path=str(screenshots / "console-keys.png"), full_page=True)
@@ -137,7 +127,7 @@ async def test_keys_rotate_and_emergency_needs_a_second_confirmation(
 async def test_audit_trail_filters_verifies_and_exports(
     browser: Browser, service: str, screenshots: Path
 ) -> None:
-    context, page = await signed_in_as(browser, service, "Sam Staff", start="/console/audit")
+    context, page = await open_signed_in_page(browser, service, "Sam Staff", start="/console/audit")
     await assert_accessible(page)
     await page.get_by_label("Action starts with").fill("signin.")
     await page.get_by_role("button", name="Filter").click()
@@ -162,7 +152,7 @@ async def test_audit_trail_filters_verifies_and_exports(
 async def test_people_who_are_not_operators_are_refused_every_operator_page(
     browser: Browser, service: str
 ) -> None:
-    context, page = await signed_in_as(browser, service, "Alice Citizen")
+    context, page = await open_signed_in_page(browser, service, "Alice Citizen")
     for path in (
         "/console/users",
         "/console/keys",
@@ -196,7 +186,7 @@ async def test_an_operator_approves_an_organisation_by_overriding_its_screening_
             conn, await get_organisation(conn, org_id), threshold=88, actor="test", now=clock()
         )
     assert outcome.open_hits, "the fixture list names this organisation"
-    context, page = await signed_in_as(browser, service, "Sam Staff", start="/console/orgs")
+    context, page = await open_signed_in_page(browser, service, "Sam Staff", start="/console/orgs")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Organisations")
     # The list's age, where approvals are decided (they need a current list).
     await expect(page.get_by_text("Restricted-party list: imported")).to_be_visible()
@@ -239,7 +229,9 @@ async def test_an_operator_approves_an_organisation_by_overriding_its_screening_
     assert (
         await pool.fetchval("SELECT status FROM organisations WHERE id = $1", org_id) == "pending"
     )
-    second, page = await signed_in_as(browser, service, "Pablo Resident", start="/console/orgs")
+    second, page = await open_signed_in_page(
+        browser, service, "Pablo Resident", start="/console/orgs"
+    )
     await page.get_by_role("link", name="Volga Precision Instruments LLC").click()
     await approve(page)
     await expect(page.get_by_text("Done: approved.")).to_be_visible()
@@ -253,7 +245,7 @@ async def test_an_operator_approves_an_organisation_by_overriding_its_screening_
 async def test_an_operator_decides_a_persons_screening_hit_in_the_console(
     browser: Browser, service: str, screenshots: Path, pool: db.Pool, clock: FakeClock
 ) -> None:
-    person, _ = await signed_in_as(browser, service, "Frieda National")
+    person, _ = await open_signed_in_page(browser, service, "Frieda National")
     await person.close()
     listed = {
         "results": [
@@ -269,7 +261,7 @@ async def test_an_operator_decides_a_persons_screening_hit_in_the_console(
             max_entry_drop=0.1, threshold=88.0,
         )  # fmt: skip
     user_id = await pool.fetchval("SELECT user_id FROM person_screening_hits")
-    context, page = await signed_in_as(
+    context, page = await open_signed_in_page(
         browser, service, "Sam Staff", start=f"/console/users/{user_id}"
     )
     await expect(page.get_by_text("The person is held")).to_be_visible()
@@ -318,7 +310,7 @@ async def test_an_operator_decides_a_persons_screening_hit_in_the_console(
 async def test_operators_read_sealed_audit_values_and_the_read_is_audited(
     browser: Browser, service: str, pool: db.Pool
 ) -> None:
-    person, _ = await signed_in_as(browser, service, "Frieda National")
+    person, _ = await open_signed_in_page(browser, service, "Frieda National")
     await person.close()
     user_id = await pool.fetchval(
         "SELECT user_id FROM identities WHERE subject = 'demo-c4a85e13-foreign-national'"
@@ -329,7 +321,7 @@ async def test_operators_read_sealed_audit_values_and_the_read_is_audited(
         f"user:{user_id}",
     )
     assert '"DE"' not in stored  # sealed in the trail
-    context, page = await signed_in_as(
+    context, page = await open_signed_in_page(
         browser, service, "Sam Staff", start=f"/console/audit?target=user:{user_id}"
     )
     await expect(page.get_by_text('"values": ["DE"]').first).to_be_visible()  # opened

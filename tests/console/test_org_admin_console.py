@@ -17,10 +17,10 @@ from idsvc import db
 from idsvc.orgs.organisations import set_org_status
 from idsvc.orgs.reviews import open_due_reviews
 from idsvc.policy.model import OrgRequirement, PolicySettings
-from tests.conftest import FakeClock
-from tests.console.conftest import assert_accessible
-from tests.console.test_operator_console import signed_in_as
-from tests.oidc.flow import demo_service
+from tests.support.clock import FakeClock
+from tests.support.demo import demo_service
+from tests.support.signin import open_signed_in_page
+from tests.support.web import assert_accessible
 
 POLICY = PolicySettings(
     id="ci",
@@ -45,7 +45,9 @@ async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
     clock: FakeClock,
     tmp_path: Path,
 ) -> None:
-    context, page = await signed_in_as(browser, service, "Alice Citizen", start="/console/my-orgs")
+    context, page = await open_signed_in_page(
+        browser, service, "Alice Citizen", start="/console/my-orgs"
+    )
     await expect(page.get_by_role("heading", level=1)).to_have_text("Your organisations")
     await assert_accessible(page)
     # A mistake first: the form says what is wrong next to the field and keeps the rest.
@@ -193,7 +195,7 @@ async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
     await page.screenshot(path=str(screenshots / "console-org-audit.png"), full_page=True)
     await context.close()
 
-    other, other_page = await signed_in_as(browser, service, "Frieda National")
+    other, other_page = await open_signed_in_page(browser, service, "Frieda National")
     for path in (f"/console/my-orgs/{org_id}", f"/console/my-orgs/{org_id}/audit"):
         response = await other_page.goto(f"{service}{path}")
         assert response is not None
@@ -208,7 +210,9 @@ async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
 async def test_domains_and_invitations_from_the_org_page(
     browser: Browser, service: str, pool: db.Pool, clock: FakeClock, screenshots: Path
 ) -> None:
-    context, page = await signed_in_as(browser, service, "Alice Citizen", start="/console/my-orgs")
+    context, page = await open_signed_in_page(
+        browser, service, "Alice Citizen", start="/console/my-orgs"
+    )
     await page.get_by_label("Legal name").fill("Beta Labs LLC")
     await page.get_by_label("Country of incorporation (ISO code, e.g. US)").fill("US")
     await page.get_by_label("Compliance contact e-mail").fill("compliance@beta.example")

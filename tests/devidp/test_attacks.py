@@ -11,9 +11,10 @@ import pytest
 from authlib.integrations.base_client import OAuthError
 
 from idsvc.devidp.pages import BANNER
-from tests.devidp.conftest import BASIC_CLIENT, POST_CLIENT, FakeClock
-from tests.devidp.pages import read_page
-from tests.devidp.relying_party import RelyingParty, query
+from tests.support.clock import WallClock
+from tests.support.devidp.pages import read_page
+from tests.support.devidp.relying_party import RelyingParty, query
+from tests.support.devidp.server import BASIC_CLIENT, POST_CLIENT
 
 if TYPE_CHECKING:
     import httpx
@@ -208,9 +209,11 @@ async def test_client_must_use_its_registered_auth_method(rp: RelyingParty) -> N
     assert response.json()["error"] == "invalid_client"
 
 
-async def test_code_issued_to_another_client_is_refused(rp: RelyingParty, clock: FakeClock) -> None:
+async def test_code_issued_to_another_client_is_refused(rp: RelyingParty, clock: WallClock) -> None:
     authorization, callback = await rp.authorize("us-citizen")
-    other = RelyingParty(metadata=rp.metadata, client=POST_CLIENT, browser=rp.browser, clock=clock)
+    other = RelyingParty(
+        metadata=rp.metadata, client=POST_CLIENT, browser=rp.browser, clock=clock.timestamp
+    )
     with pytest.raises(OAuthError) as refused:
         await other.exchange(authorization, callback)
     assert refused.value.error == "invalid_grant"
@@ -223,7 +226,7 @@ async def test_token_request_with_a_different_redirect_uri_is_refused(rp: Relyin
     assert refused.value.error == "invalid_grant"
 
 
-async def test_expired_code_is_refused(rp: RelyingParty, clock: FakeClock) -> None:
+async def test_expired_code_is_refused(rp: RelyingParty, clock: WallClock) -> None:
     authorization, callback = await rp.authorize("us-citizen")
     clock.advance(61)
     with pytest.raises(OAuthError) as refused:
@@ -231,7 +234,7 @@ async def test_expired_code_is_refused(rp: RelyingParty, clock: FakeClock) -> No
     assert refused.value.error == "invalid_grant"
 
 
-async def test_code_within_its_lifetime_is_accepted(rp: RelyingParty, clock: FakeClock) -> None:
+async def test_code_within_its_lifetime_is_accepted(rp: RelyingParty, clock: WallClock) -> None:
     authorization, callback = await rp.authorize("us-citizen")
     clock.advance(55)
     assert (await rp.exchange(authorization, callback))["id_token"]
@@ -261,7 +264,7 @@ async def test_forged_transaction_is_refused(rp: RelyingParty) -> None:
     assert_error_page(await rp.submit(page, persona="us-citizen"))
 
 
-async def test_transaction_expires(rp: RelyingParty, clock: FakeClock) -> None:
+async def test_transaction_expires(rp: RelyingParty, clock: WallClock) -> None:
     page = await rp.chooser(rp.authorization())
     clock.advance(601)
     assert_error_page(await rp.submit(page, persona="us-citizen"))
@@ -282,7 +285,7 @@ async def test_userinfo_requires_a_valid_bearer_token(rp: RelyingParty) -> None:
     assert basic.status_code == 401
 
 
-async def test_access_token_expires(rp: RelyingParty, clock: FakeClock) -> None:
+async def test_access_token_expires(rp: RelyingParty, clock: WallClock) -> None:
     authorization, callback = await rp.authorize("us-citizen")
     token = await rp.exchange(authorization, callback)
     clock.advance(301)

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from idsvc.devidp import PERSONAS
-from tests.devidp.conftest import BASIC_CLIENT, POST_CLIENT, FakeClock
-from tests.devidp.relying_party import RelyingParty, query
+from tests.support.clock import WallClock
+from tests.support.devidp.relying_party import RelyingParty, query
+from tests.support.devidp.server import BASIC_CLIENT, POST_CLIENT
 
 if TYPE_CHECKING:
     import httpx
@@ -172,7 +173,7 @@ async def test_jwks_publishes_one_public_es256_key(issuer: str, browser: httpx.A
 
 @pytest.mark.parametrize("persona", sorted(EXPECTED))
 async def test_sign_in_attests_the_persona(
-    rp: RelyingParty, clock: FakeClock, persona: str
+    rp: RelyingParty, clock: WallClock, persona: str
 ) -> None:
     name, email, expected = EXPECTED[persona]
     signed_in = await rp.sign_in(persona)
@@ -183,7 +184,7 @@ async def test_sign_in_attests_the_persona(
     assert (claims["name"], claims["email"], claims["email_verified"]) == (name, email, True)
     assert claims["sub"] == next(p.sub for p in PERSONAS if p.id == persona)
     assert claims["exp"] - claims["iat"] == 300
-    assert abs(claims["auth_time"] - clock()) < 60
+    assert abs(claims["auth_time"] - clock.timestamp()) < 60
     assert claims["at_hash"]
     assert signed_in.token["token_type"] == "Bearer"
     assert signed_in.token["expires_in"] == 300
@@ -209,18 +210,20 @@ async def test_sign_in_attests_the_persona(
 
 
 async def test_client_secret_post_client_signs_in(
-    issuer: str, browser: httpx.AsyncClient, clock: FakeClock
+    issuer: str, browser: httpx.AsyncClient, clock: WallClock
 ) -> None:
-    rp = await RelyingParty.discover(issuer, POST_CLIENT, browser=browser, clock=clock)
+    rp = await RelyingParty.discover(issuer, POST_CLIENT, browser=browser, clock=clock.timestamp)
     signed_in = await rp.sign_in("us-citizen")
     assert signed_in.id_token["aud"] == POST_CLIENT.client_id
 
 
 async def test_sign_in_through_the_mounted_provider(
-    mounted_issuer: str, browser: httpx.AsyncClient, clock: FakeClock
+    mounted_issuer: str, browser: httpx.AsyncClient, clock: WallClock
 ) -> None:
     assert mounted_issuer.endswith("/demo-idp")
-    rp = await RelyingParty.discover(mounted_issuer, BASIC_CLIENT, browser=browser, clock=clock)
+    rp = await RelyingParty.discover(
+        mounted_issuer, BASIC_CLIENT, browser=browser, clock=clock.timestamp
+    )
     page = await rp.chooser(rp.authorization())
     assert page.form_action == mounted_issuer + "/authorize"
     signed_in = await rp.sign_in("dual-national")
@@ -287,9 +290,11 @@ async def test_second_registered_redirect_uri_is_accepted(rp: RelyingParty) -> N
 
 
 async def test_rsa_key_signs_rs256_id_tokens(
-    rsa_issuer: str, browser: httpx.AsyncClient, clock: FakeClock
+    rsa_issuer: str, browser: httpx.AsyncClient, clock: WallClock
 ) -> None:
-    rp = await RelyingParty.discover(rsa_issuer, BASIC_CLIENT, browser=browser, clock=clock)
+    rp = await RelyingParty.discover(
+        rsa_issuer, BASIC_CLIENT, browser=browser, clock=clock.timestamp
+    )
     assert rp.metadata["id_token_signing_alg_values_supported"] == ["RS256"]
     signed_in = await rp.sign_in("us-citizen")
     assert signed_in.id_token_header["alg"] == "RS256"

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from idsvc.devidp import PERSONAS
 from idsvc.devidp.pages import BANNER
-from tests.devidp.pages import Page, read_page
+from tests.support.devidp.pages import Page, read_page
 
 if TYPE_CHECKING:
     import httpx
 
-    from tests.devidp.relying_party import RelyingParty
+    from tests.support.devidp.relying_party import RelyingParty
 
 
 def assert_demo_page(response: httpx.Response) -> Page:

@@ -10,7 +10,7 @@ from litestar import Litestar
 import idsvc.devidp
 from idsvc.devidp import DemoClient, DemoIdPSettings, create_demo_idp, demo_idp_mount
 from idsvc.devidp.keys import load_signing_key
-from tests.devidp.conftest import BASIC_CLIENT
+from tests.support.devidp.server import BASIC_CLIENT
 
 
 def pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> str:

@@ -36,13 +36,13 @@ from idsvc.jose.jwk import thumbprint
 from idsvc.oauth.config import OAuthSettings
 from idsvc.oauth.grants import create_grant
 from idsvc.verify.status import decode_status_list, status_at
-from tests.cli import run_idsvc
-from tests.faults.cluster import LocalCluster, local_cluster
-from tests.gateway.nginx import run_nginx, sidecar, wait_for
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import attest
-from tests.serving import _free_port
-from tests.verify.forge import Key, dpop_proof
+from tests.support.cli import run_idsvc
+from tests.support.cluster import LocalCluster, local_cluster
+from tests.support.factories import attest
+from tests.support.forge import Key, dpop_proof
+from tests.support.gateways.nginx import run_nginx, sidecar, wait_for
+from tests.support.serving import free_port
+from tests.support.signin import Caller, session_caller
 
 pytestmark = pytest.mark.slow
 SECONDS = float(os.environ.get("IDSVC_CHAOS_SECONDS", "120"))
@@ -130,7 +130,7 @@ def three_instances(cluster: LocalCluster, folder: Path, front_port: int) -> Ite
         "IDSVC_SESSION_SECRET": secrets.token_urlsafe(32),
         "IDSVC_DATA_DIR": str(folder / "data"),
     }
-    ports = [_free_port() for _ in range(3)]
+    ports = [free_port() for _ in range(3)]
     instances = Instances(env, ports, folder)
     try:
         for port in ports:
@@ -147,7 +147,7 @@ async def people(url: str, now: datetime) -> list[Caller]:
     try:
         callers = []
         for n in range(PEOPLE):
-            caller = await signed_in(pool, now, email=f"p{n}@example.com")
+            caller = await session_caller(pool, now, email=f"p{n}@example.com")
             async with db.transaction(pool) as conn:
                 await attest(conn, now, caller.user_id)
             callers.append(caller)
@@ -302,7 +302,7 @@ async def faults(instances: Instances, cluster: LocalCluster, until: float) -> l
 async def test_three_instances_survive_a_killed_instance_and_a_postgresql_restart(
     tmp_path: Path,
 ) -> None:
-    front_port = _free_port()
+    front_port = free_port()
     with local_cluster() as cluster:
         code, _, err = await run_idsvc("migrate", database_url=cluster.url)
         assert code == 0, err

@@ -17,10 +17,11 @@ import httpx
 import pytest
 
 from idsvc.policy.model import PolicySettings
-from tests.cli import run_idsvc
-from tests.conftest import WallClock
-from tests.faults.cluster import LocalCluster, local_cluster
-from tests.oidc.flow import demo_service, sign_in
+from tests.support.cli import run_idsvc
+from tests.support.clock import WallClock
+from tests.support.cluster import LocalCluster, local_cluster
+from tests.support.demo import demo_service
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("model:invoke",))

@@ -13,11 +13,12 @@ import httpx
 import pytest
 
 from idsvc.policy.model import PolicySettings
-from tests.conftest import FakeClock, WallClock
-from tests.gateway.apache import apache_in_front
-from tests.gateway.tls import https_in_front
-from tests.oidc.flow import browser_token, demo_service, sign_in, token_subject
-from tests.verify.forge import Key, token
+from tests.support.clock import FakeClock, WallClock
+from tests.support.demo import browser_token, demo_service, token_subject
+from tests.support.forge import Key, token
+from tests.support.gateways.apache import apache_in_front
+from tests.support.gateways.tls import https_in_front
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 OTHER = "https://api.example.com/other-model"

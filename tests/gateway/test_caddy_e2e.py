@@ -17,12 +17,13 @@ from idsvc import db
 from idsvc.attestations.store import revoke_attestation
 from idsvc.policy.model import OrgRequirement, PolicySettings
 from idsvc.settings import StatusListSettings
-from tests.conftest import FakeClock, WallClock
-from tests.gateway.caddy import caddy_in_front, eligibility_echo
-from tests.gateway.nginx import sidecar
-from tests.oidc.flow import browser_token, demo_service, sign_in, token_subject
-from tests.orgs.factories import add_member, create_org
-from tests.verify.forge import Key, dpop_proof, token
+from tests.support.clock import FakeClock, WallClock
+from tests.support.demo import browser_token, demo_service, token_subject
+from tests.support.factories import add_member, create_org
+from tests.support.forge import Key, dpop_proof, token
+from tests.support.gateways.caddy import caddy_in_front, eligibility_echo
+from tests.support.gateways.nginx import sidecar
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 OTHER = "https://api.example.com/other-model"

@@ -25,12 +25,13 @@ from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.keys.ring import KeyRing
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
-from tests.conftest import FakeClock, WallClock
-from tests.gateway.caddy import eligibility_echo
-from tests.gateway.haproxy import haproxy_in_front, signing_key_blocks, write_signing_keys
-from tests.gateway.nginx import sidecar
-from tests.oidc.flow import browser_token, demo_service, sign_in, token_subject
-from tests.verify.forge import Key, dpop_proof, token
+from tests.support.clock import FakeClock, WallClock
+from tests.support.demo import browser_token, demo_service, token_subject
+from tests.support.forge import Key, dpop_proof, token
+from tests.support.gateways.caddy import eligibility_echo
+from tests.support.gateways.haproxy import haproxy_in_front, signing_key_blocks, write_signing_keys
+from tests.support.gateways.nginx import sidecar
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 OTHER = "https://api.example.com/other-model"

@@ -9,10 +9,11 @@ import httpx
 import pytest
 
 from idsvc.policy.model import PolicySettings
-from tests.conftest import FakeClock, WallClock
-from tests.gateway.nginx import nginx_in_front, sidecar
-from tests.oidc.flow import browser_token, demo_service, sign_in, token_subject
-from tests.verify.forge import Key, dpop_proof
+from tests.support.clock import FakeClock, WallClock
+from tests.support.demo import browser_token, demo_service, token_subject
+from tests.support.forge import Key, dpop_proof
+from tests.support.gateways.nginx import nginx_in_front, sidecar
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("model:invoke",))

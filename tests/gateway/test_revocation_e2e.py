@@ -22,10 +22,11 @@ from idsvc.orgs.organisations import set_org_status
 from idsvc.policy.model import OrgRequirement, PolicySettings
 from idsvc.scim.tokens import create_token
 from idsvc.settings import StatusListSettings
-from tests.conftest import FakeClock, WallClock
-from tests.gateway.nginx import nginx_in_front, sidecar
-from tests.oidc.flow import browser_token, demo_service, sign_in
-from tests.orgs.factories import add_member, create_org, create_user
+from tests.support.clock import FakeClock, WallClock
+from tests.support.demo import browser_token, demo_service
+from tests.support.factories import add_member, create_org, create_user
+from tests.support.gateways.nginx import nginx_in_front, sidecar
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/ci-model"
 TTL = 10

@@ -10,7 +10,7 @@ import pytest
 from idsvc.gateway.app import GatewayApp
 from idsvc.jose.jwk import thumbprint
 from idsvc.verify import Verifier
-from tests.verify.forge import AUDIENCE, ISSUER, NOW, Key, dpop_proof, token
+from tests.support.forge import AUDIENCE, ISSUER, NOW, Key, dpop_proof, token
 
 KEY = Key()
 PUBLIC = "https://api.example"

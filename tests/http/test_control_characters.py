@@ -15,9 +15,11 @@ from litestar.testing import AsyncTestClient
 from idsvc import db
 from idsvc.app import create_app
 from idsvc.mail.senders import ConsoleMailer
-from tests.conftest import FakeClock, make_settings
-from tests.orgs.factories import add_member, create_org
-from tests.orgs.vetting.conftest import call, operator_caller, org_request, verified_caller
+from tests.support.clock import FakeClock
+from tests.support.factories import add_member, create_org
+from tests.support.settings import make_settings
+from tests.support.signin import call, session_caller
+from tests.support.vetting import OPERATOR_SUBJECT, org_request
 
 Client = AsyncTestClient[Litestar]
 BAD = ["nul\u0000here", "bell\u0007", "escape\u001b[31m", "c1\u0085", "rtl\u202eoverride"]
@@ -35,8 +37,8 @@ async def client(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIt
 async def test_json_bodies_refuse_control_characters(
     client: Client, pool: db.Pool, clock: FakeClock, text: str
 ) -> None:
-    admin = await verified_caller(pool, clock)
-    operator = await operator_caller(pool, clock)
+    admin = await session_caller(pool, clock(), us_person=True)
+    operator = await session_caller(pool, clock(), subject=OPERATOR_SUBJECT)
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock())
         await add_member(conn, clock(), org, admin.user_id, role="admin")
@@ -56,7 +58,7 @@ async def test_json_bodies_refuse_control_characters(
 
 
 async def test_query_strings_refuse_nul(client: Client, pool: db.Pool, clock: FakeClock) -> None:
-    admin = await verified_caller(pool, clock)
+    admin = await session_caller(pool, clock(), us_person=True)
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock())
         await add_member(conn, clock(), org, admin.user_id, role="admin")
@@ -72,7 +74,7 @@ async def test_query_strings_refuse_nul(client: Client, pool: db.Pool, clock: Fa
 async def test_forms_and_csv_files_refuse_control_characters(
     client: Client, pool: db.Pool, clock: FakeClock
 ) -> None:
-    admin = await verified_caller(pool, clock)
+    admin = await session_caller(pool, clock(), us_person=True)
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock())
         await add_member(conn, clock(), org, admin.user_id, role="admin")
@@ -98,7 +100,7 @@ async def test_forms_and_csv_files_refuse_control_characters(
 async def test_a_csv_naming_a_column_twice_is_refused(
     client: Client, pool: db.Pool, clock: FakeClock
 ) -> None:
-    admin = await verified_caller(pool, clock)
+    admin = await session_caller(pool, clock(), us_person=True)
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock())
         await add_member(conn, clock(), org, admin.user_id, role="admin")

@@ -13,8 +13,9 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.app import create_app
-from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import signed_in
+from tests.support.clock import FakeClock
+from tests.support.settings import make_settings
+from tests.support.signin import session_caller
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ async def test_non_ascii_basic_credentials_at_the_token_endpoint(
 async def test_a_non_ascii_csrf_token_is_refused(
     client: AsyncTestClient[Litestar], pool: db.Pool, clock: FakeClock
 ) -> None:
-    caller = await signed_in(pool, clock())
+    caller = await session_caller(pool, clock())
     client.cookies.update(caller.cookies)
     before = await pool.fetchval("SELECT count(*) FROM audit_events")
     header = await client.post(

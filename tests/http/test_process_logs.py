@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,11 +14,7 @@ from pathlib import Path
 
 import httpx
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.serving import free_port
 
 
 def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
@@ -36,7 +31,7 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 def test_idsvc_dev_writes_json_access_lines(database_url: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "IDSVC_DATABASE_URL": database_url, "IDSVC_DATA_DIR": str(tmp_path)}
     env.pop("IDSVC_CONFIG", None)

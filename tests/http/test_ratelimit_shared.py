@@ -10,13 +10,13 @@ import pytest
 from idsvc import db
 from idsvc.errors import RateLimited
 from idsvc.http.ratelimit import RateLimiter
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 
 def instance(pool: db.Pool, clock: FakeClock, per_minute: int = 5) -> RateLimiter:
     """One instance's limiter: its own memory, the shared database."""
     return RateLimiter(
-        scope="token", per_minute=per_minute, pool=lambda: pool, clock=lambda: clock().timestamp()
+        scope="token", per_minute=per_minute, pool=lambda: pool, clock=clock.timestamp
     )
 
 

@@ -18,7 +18,8 @@ from opentelemetry.trace import SpanKind
 from idsvc.app import create_app
 from idsvc.http.tracing import tracer_provider_from
 from idsvc.settings import ConfigError, TracingSettings
-from tests.conftest import FakeClock, make_settings
+from tests.support.clock import FakeClock
+from tests.support.settings import make_settings
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 

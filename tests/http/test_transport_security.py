@@ -9,7 +9,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from idsvc.app import create_app
-from tests.conftest import FakeClock, make_settings
+from tests.support.clock import FakeClock
+from tests.support.settings import make_settings
 
 
 @pytest.mark.parametrize(

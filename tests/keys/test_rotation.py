@@ -14,7 +14,7 @@ from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.keys.ring import KeyRing
 from idsvc.keys.rotation import ensure_keys, rotate
 from idsvc.keys.schedule import RotationPolicy, key_state
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 POLICY = RotationPolicy(
     rotation_interval=timedelta(days=30),

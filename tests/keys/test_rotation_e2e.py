@@ -26,8 +26,8 @@ from idsvc.keys.service import rotation_policy
 from idsvc.settings import Settings
 from idsvc.tokens.mint import mint_eligibility_token
 from idsvc.verify import UnknownKey, Verifier
-from tests.conftest import FakeClock
-from tests.serving import serve_in_thread
+from tests.support.clock import FakeClock
+from tests.support.serving import serve_in_thread
 
 AUDIENCE = "mythos-5"
 
@@ -89,7 +89,7 @@ async def test_scheduled_refresh_never_meets_an_unknown_kid_across_three_rotatio
         issuer=issuer,
         audience=AUDIENCE,
         jwks_url=f"{served}/.well-known/jwks.json",
-        clock=lambda: clock().timestamp(),
+        clock=clock.timestamp,
         # Never refresh on an unknown kid: only the scheduled (max-age) refresh may help.
         jwks_refresh_interval=10**9,
     )
@@ -132,7 +132,7 @@ async def test_emergency_rotation_drops_the_key_for_verifiers(
         issuer=issuer,
         audience=AUDIENCE,
         jwks_url=f"{served}/.well-known/jwks.json",
-        clock=lambda: clock().timestamp(),
+        clock=clock.timestamp,
     )
     compromised, kid = await mint(pool, kek, clock, issuer, lifetime=3600)
     verifier.verify(compromised)

@@ -17,9 +17,10 @@ import pytest
 from idsvc.oauth.config import OAuthSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.verify import Verifier
-from tests.conftest import FakeClock, WallClock
-from tests.oauth.device_client import approve
-from tests.oidc.flow import demo_service, sign_in
+from tests.support.clock import FakeClock, WallClock
+from tests.support.demo import demo_service
+from tests.support.device_client import approve
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("model:invoke",))

@@ -15,10 +15,11 @@ import pytest
 from idsvc import db
 from idsvc.policy.model import PolicySettings
 from idsvc.verify import Verifier
-from tests.conftest import FakeClock
-from tests.oauth.device_client import DeviceProgram, approve
-from tests.oidc.flow import demo_service, sign_in
-from tests.verify.forge import Key, dpop_proof
+from tests.support.clock import FakeClock
+from tests.support.demo import demo_service
+from tests.support.device_client import DeviceProgram, approve
+from tests.support.forge import Key, dpop_proof
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("model:invoke",))
@@ -78,9 +79,7 @@ async def test_device_flow_then_refresh_gives_an_eligibility_token_gateways_acce
     assert refreshed.headers["cache-control"] == "no-store"
     token = body["access_token"]
     jwks = (await program.http.get("/.well-known/jwks.json")).json()
-    claims = Verifier(
-        issuer=service, audience=MODEL, jwks=jwks, clock=lambda: clock().timestamp()
-    ).verify(
+    claims = Verifier(issuer=service, audience=MODEL, jwks=jwks, clock=clock.timestamp).verify(
         token,
         dpop_proof=dpop_proof(
             program.key, token, htu=f"{service}/v1/infer", iat=clock().timestamp()

@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 
 from idsvc.oauth.config import ClientSettings, OAuthSettings
-from tests.conftest import FakeClock
-from tests.oauth.device_client import DeviceProgram
-from tests.oidc.flow import demo_service
+from tests.support.clock import FakeClock
+from tests.support.demo import demo_service
+from tests.support.device_client import DeviceProgram
 
 DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
 

@@ -22,10 +22,12 @@ from idsvc.oauth.config import ClientSettings
 from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
-from tests.conftest import FakeClock, make_settings
-from tests.oidc.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
-from tests.serving import _free_port, serve_in_thread
-from tests.verify.forge import Key, dpop_proof
+from tests.support.clock import FakeClock
+from tests.support.forge import Key, dpop_proof
+from tests.support.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
+from tests.support.serving import free_port, serve_in_thread
+from tests.support.settings import make_settings
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 BACKEND_AUD = "backend-app"
@@ -64,7 +66,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def idp() -> Iterator[HostileIdP]:
-    port = _free_port()
+    port = free_port()
     provider = HostileIdP(f"http://127.0.0.1:{port}")
     with serve_in_thread(create_hostile_idp(provider), port=port):
         yield provider
@@ -72,7 +74,7 @@ def idp() -> Iterator[HostileIdP]:
 
 @pytest.fixture
 def port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
@@ -126,9 +128,7 @@ async def http(service: str) -> AsyncIterator[httpx.AsyncClient]:
 
 async def signed_up(http: httpx.AsyncClient) -> None:
     """The person signs in once through the provider, so idsvc knows the identity."""
-    start = await http.get("/login/upstream")
-    answer = await http.get(start.headers["location"])
-    done = await http.get(answer.headers["location"])
+    done = await sign_in(http, provider="upstream")
     assert done.status_code == 303, done.text
 
 

@@ -15,8 +15,9 @@ import pytest
 from idsvc import db
 from idsvc.audit.personal import open_sealed
 from idsvc.policy.model import PolicySettings
-from tests.conftest import FakeClock
-from tests.oidc.flow import demo_service, sign_in
+from tests.support.clock import FakeClock
+from tests.support.demo import demo_service
+from tests.support.signin import sign_in
 
 OPERATOR = "demo:demo-0a6b3c88-email-only"  # the email-only persona acts as the operator
 MODEL = "https://api.example.com/research"

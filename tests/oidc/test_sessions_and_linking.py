@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from idsvc import db
-from tests.conftest import FakeClock
-from tests.oidc.flow import choose_persona, confirm_link, demo_service, sign_in
+from tests.support.clock import FakeClock
+from tests.support.demo import demo_service
+from tests.support.signin import choose_persona, confirm_link, sign_in
 
 
 @pytest.fixture
@@ -87,8 +88,6 @@ async def test_unknown_provider_is_a_clear_404(client: httpx.AsyncClient) -> Non
 
 async def test_return_to_cannot_leave_the_site(client: httpx.AsyncClient) -> None:
     start = await client.get("/login/demo", params={"return_to": "https://evil.example/x"})
-    from tests.oidc.flow import choose_persona
-
     callback = await choose_persona(client, start.headers["location"], "us-citizen")
     done = await client.get(callback)
     assert done.headers["location"] == "/me"

@@ -15,9 +15,10 @@ import pytest
 from idsvc import db
 from idsvc.app import create_app
 from idsvc.oidc.provider_config import ProviderSettings
-from tests.conftest import FakeClock, make_settings
-from tests.oidc.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
-from tests.serving import _free_port, serve_in_thread
+from tests.support.clock import FakeClock
+from tests.support.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
+from tests.support.serving import free_port, serve_in_thread
+from tests.support.settings import make_settings
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def idp() -> Iterator[HostileIdP]:
-    port = _free_port()
+    port = free_port()
     hostile = HostileIdP(f"http://127.0.0.1:{port}")
     with serve_in_thread(create_hostile_idp(hostile), port=port):
         yield hostile
@@ -38,7 +39,7 @@ def idp() -> Iterator[HostileIdP]:
 
 @pytest.fixture
 def service(idp: HostileIdP, database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     settings = make_settings(
         database_url, tmp_path, issuer=f"http://127.0.0.1:{port}", cookie_secure=False
     )

@@ -15,8 +15,9 @@ import pytest
 
 from idsvc import db
 from idsvc.policy.model import PolicySettings
-from tests.conftest import FakeClock
-from tests.oidc.flow import choose_persona, confirm_link, demo_service, sign_in
+from tests.support.clock import FakeClock
+from tests.support.demo import demo_service
+from tests.support.signin import choose_persona, confirm_link, sign_in
 
 US_ONLY = "https://api.example.com/us-persons-only"
 POLICY = PolicySettings(id="us-only", version=1, audience=US_ONLY, entitlements=("invoke",))

@@ -10,8 +10,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import FakeClock
-from tests.oidc.flow import demo_service, sign_in
+from tests.support.clock import FakeClock
+from tests.support.demo import demo_service
+from tests.support.signin import sign_in
 
 
 @pytest.fixture

@@ -15,11 +15,10 @@ from idsvc import db
 from idsvc.mail.senders import SmtpMailer
 from idsvc.orgs.reviews import close_due_reviews, open_due_reviews, remind_reviewers
 from idsvc.settings import SmtpSettings
-from tests.conftest import FakeClock
-from tests.mailbox import Inbox
-from tests.orgs.browser import signed_in
-from tests.orgs.factories import add_member, create_org, create_user
-from tests.orgs.vetting.conftest import call
+from tests.support.clock import FakeClock
+from tests.support.factories import add_member, create_org, create_user
+from tests.support.mailbox import Inbox
+from tests.support.signin import call, session_caller
 
 Client = AsyncTestClient[Litestar]
 INTERVAL, WINDOW = timedelta(days=90), timedelta(days=14)
@@ -28,8 +27,8 @@ INTERVAL, WINDOW = timedelta(days=90), timedelta(days=14)
 async def test_an_admin_confirms_or_removes_each_member_and_the_rest_are_suspended(
     client: Client, pool: db.Pool, clock: FakeClock, inbox: tuple[Inbox, int]
 ) -> None:
-    admin = await signed_in(pool, clock(), email="admin@acme.example")
-    stranger = await signed_in(pool, clock(), email="admin@other.example")
+    admin = await session_caller(pool, clock(), email="admin@acme.example")
+    stranger = await session_caller(pool, clock(), email="admin@other.example")
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock())
         other = await create_org(conn, clock(), name="Other Corp")
@@ -52,8 +51,8 @@ async def test_an_admin_confirms_or_removes_each_member_and_the_rest_are_suspend
         opened = await open_due_reviews(conn, now=clock(), interval=INTERVAL, window=WINDOW)
     assert len(opened) == 2  # both organisations
     # Months later: new sessions for the same two admins.
-    admin = await signed_in(pool, clock(), user_id=admin.user_id)
-    stranger = await signed_in(pool, clock(), user_id=stranger.user_id)
+    admin = await session_caller(pool, clock(), user_id=admin.user_id)
+    stranger = await session_caller(pool, clock(), user_id=stranger.user_id)
     review = (await call(client, admin, "GET", f"{url}/current")).json()
     assert {i["email"] for i in review["items"]} == {
         "admin@acme.example", "bo@acme.example", "cy@acme.example", "di@acme.example"
@@ -105,8 +104,8 @@ async def test_an_admin_confirms_or_removes_each_member_and_the_rest_are_suspend
     clock.advance(timedelta(days=3).total_seconds())
     async with db.transaction(pool) as conn:
         assert await close_due_reviews(conn, now=clock()) == 2
-    admin = await signed_in(pool, clock(), user_id=admin.user_id)
-    stranger = await signed_in(pool, clock(), user_id=stranger.user_id)
+    admin = await session_caller(pool, clock(), user_id=admin.user_id)
+    stranger = await session_caller(pool, clock(), user_id=stranger.user_id)
     status = {
         r["id"]: r["status"]
         for r in await pool.fetch("SELECT id, status FROM memberships WHERE org_id = $1", org)

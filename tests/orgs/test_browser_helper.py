@@ -6,14 +6,14 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
-from tests.conftest import FakeClock
-from tests.orgs.browser import signed_in
+from tests.support.clock import FakeClock
+from tests.support.signin import session_caller
 
 
 async def test_the_helper_session_is_accepted_and_csrf_still_enforced(
     client: AsyncTestClient[Litestar], pool: db.Pool, clock: FakeClock
 ) -> None:
-    caller = await signed_in(pool, clock())
+    caller = await session_caller(pool, clock())
     client.cookies.update(caller.cookies)
     me = await client.get("/v1/me")
     assert me.status_code == 200, me.text

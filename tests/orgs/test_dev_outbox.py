@@ -11,16 +11,17 @@ from idsvc import db
 from idsvc.app import create_app
 from idsvc.mail.outbox import outbox_route
 from idsvc.mail.senders import ConsoleMailer
-from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import signed_in
-from tests.orgs.factories import add_member, create_org
+from tests.support.clock import FakeClock
+from tests.support.factories import add_member, create_org
+from tests.support.settings import make_settings
+from tests.support.signin import session_caller
 
 
 async def test_dev_keeps_invitations_in_an_outbox_and_production_without_smtp_refuses(
     database_url: str, tmp_path: Path, clock: FakeClock, pool: db.Pool
 ) -> None:
-    admin = await signed_in(pool, clock(), email="admin@acme.example")
-    operator = await signed_in(pool, clock(), subject="op-1")
+    admin = await session_caller(pool, clock(), email="admin@acme.example")
+    operator = await session_caller(pool, clock(), subject="op-1")
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock())
         await add_member(conn, clock(), org, admin.user_id, role="admin")

@@ -15,9 +15,10 @@ from idsvc.app import create_app
 from idsvc.orgs.disclosure import admin_state
 from idsvc.policy.decision import Reason
 from idsvc.policy.model import PolicySettings
-from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import signed_in
-from tests.orgs.factories import add_member, attest, create_org
+from tests.support.clock import FakeClock
+from tests.support.factories import add_member, attest, create_org
+from tests.support.settings import make_settings
+from tests.support.signin import session_caller
 
 NO_CN = "https://api.example.com/no-cn"
 POLICY = PolicySettings(
@@ -89,9 +90,9 @@ async def client(
 async def test_the_members_list_and_page_carry_states_not_reasons(
     client: AsyncTestClient[Litestar], pool: db.Pool, clock: FakeClock
 ) -> None:
-    admin = await signed_in(pool, clock(), email="admin@acme.example")
-    chinese = await signed_in(pool, clock(), email="li@acme.example")
-    german = await signed_in(pool, clock(), email="jonas@acme.example")
+    admin = await session_caller(pool, clock(), email="admin@acme.example")
+    chinese = await session_caller(pool, clock(), email="li@acme.example")
+    german = await session_caller(pool, clock(), email="jonas@acme.example")
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock())
         await add_member(conn, clock(), org, admin.user_id, role="admin")

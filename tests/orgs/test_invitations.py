@@ -16,11 +16,12 @@ import pytest
 
 from idsvc import db
 from idsvc.settings import SmtpSettings
-from tests.conftest import FakeClock, make_settings
-from tests.mailbox import Inbox
-from tests.oidc.flow import choose_persona
-from tests.orgs.factories import add_member, create_org, create_user
-from tests.serving import _free_port, serve_in_thread
+from tests.support.clock import FakeClock
+from tests.support.factories import add_member, create_org, create_user
+from tests.support.mailbox import Inbox
+from tests.support.serving import free_port, serve_in_thread
+from tests.support.settings import make_settings
+from tests.support.signin import session_caller, sign_in
 
 LINK = re.compile(r"(http://\S+/invitations/idsvc_inv_\S+)")
 
@@ -32,7 +33,7 @@ def service(
     from idsvc.app import create_app
     from idsvc.devidp.wiring import demo_provider
 
-    port = _free_port()
+    port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     settings = make_settings(database_url, tmp_path, issuer=issuer, cookie_secure=False)
     smtp = SmtpSettings(
@@ -41,7 +42,7 @@ def service(
     settings = msgspec.structs.replace(
         settings, config=msgspec.structs.replace(settings.config, smtp=smtp)
     )
-    provider, route = demo_provider(issuer, clock=lambda: clock().timestamp())
+    provider, route = demo_provider(issuer, clock=clock.timestamp)
     app = create_app(settings, clock=clock, extra_providers=(provider,), extra_routes=(route,))
     with serve_in_thread(app, port=port) as base:
         yield base
@@ -51,13 +52,11 @@ def service(
 async def admin_browser(
     service: str, pool: db.Pool, clock: FakeClock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    from tests.orgs.browser import signed_in
-
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock(), name="Acme Analytics")
         admin_id = await create_user(conn, clock(), email="admin@acme.example")
         await add_member(conn, clock(), org, admin_id, role="admin")
-    caller = await signed_in(pool, clock(), user_id=admin_id)
+    caller = await session_caller(pool, clock(), user_id=admin_id)
     async with httpx.AsyncClient(
         base_url=service, timeout=10, cookies=caller.cookies, headers=caller.headers
     ) as client:
@@ -65,9 +64,7 @@ async def admin_browser(
 
 
 async def sign_in_as(client: httpx.AsyncClient, persona: str, return_to: str) -> None:
-    start = await client.get("/login/demo", params={"return_to": return_to})
-    callback = await choose_persona(client, start.headers["location"], persona)
-    done = await client.get(callback)
+    done = await sign_in(client, persona, return_to=return_to)
     assert done.status_code == 303
     assert done.headers["location"] == return_to
 

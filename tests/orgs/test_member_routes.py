@@ -17,9 +17,10 @@ from idsvc.app import create_app
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations
 from idsvc.policy.model import OrgRequirement, PolicySettings
-from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import add_member, create_org
+from tests.support.clock import FakeClock
+from tests.support.factories import add_member, create_org
+from tests.support.settings import make_settings
+from tests.support.signin import Caller, session_caller
 
 MODEL = "https://api.example.com/ci-model"
 POLICY = PolicySettings(
@@ -55,10 +56,10 @@ class World:
 
 @pytest.fixture
 async def world(pool: db.Pool, clock: FakeClock) -> World:
-    admin = await signed_in(pool, clock(), email="admin@acme.example")
-    member = await signed_in(pool, clock(), email="bo@acme.example")
-    other_admin = await signed_in(pool, clock(), email="admin@other.example")
-    stranger = await signed_in(pool, clock(), email="eve@evil.example")
+    admin = await session_caller(pool, clock(), email="admin@acme.example")
+    member = await session_caller(pool, clock(), email="bo@acme.example")
+    other_admin = await session_caller(pool, clock(), email="admin@other.example")
+    stranger = await session_caller(pool, clock(), email="eve@evil.example")
     drafts = [
         AttestationDraft(
             kind=k,

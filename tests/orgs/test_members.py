@@ -12,8 +12,8 @@ from idsvc import db
 from idsvc.errors import Conflict, Forbidden, NotFound
 from idsvc.orgs.access import require_org_admin
 from idsvc.orgs.members import enrol_member, set_member_role, set_member_status
-from tests.conftest import FakeClock
-from tests.orgs.factories import add_member, create_org, create_user
+from tests.support.clock import FakeClock
+from tests.support.factories import add_member, create_org, create_user
 
 
 async def test_the_last_admin_can_be_neither_removed_nor_demoted(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from idsvc import db
-from tests.cli import run_idsvc
-from tests.conftest import FakeClock
-from tests.orgs.factories import create_org
+from tests.support.cli import run_idsvc
+from tests.support.clock import FakeClock
+from tests.support.factories import create_org
 
 
 async def test_the_cli_previews_applies_and_refuses_bad_files(

@@ -22,10 +22,11 @@ from idsvc.orgs.members import enrol_member
 from idsvc.orgs.records import OrgStatus
 from idsvc.orgs.state_rules import ORG_ACTIONS, OrgAction, allowed, ensure_org_may
 from idsvc.scim.tokens import create_token
-from tests.cli import run_idsvc
-from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import add_member, create_org, create_user
+from tests.support.cli import run_idsvc
+from tests.support.clock import FakeClock
+from tests.support.factories import add_member, create_org, create_user
+from tests.support.settings import make_settings
+from tests.support.signin import Caller, session_caller
 
 STATES: tuple[OrgStatus, ...] = ("pending", "approved", "suspended", "rejected")
 CODES = {"pending": "org_not_approved", "suspended": "org_suspended", "rejected": "org_rejected"}
@@ -83,7 +84,7 @@ async def client(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIt
 async def make_world(pool: db.Pool, clock: FakeClock, state: OrgStatus) -> World:
     """An organisation set up while approved (a member, an open invitation, a SCIM token,
     a verified domain), then moved to ``state``."""
-    admin = await signed_in(pool, clock(), email="admin@acme.example")
+    admin = await session_caller(pool, clock(), email="admin@acme.example")
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock())
         await add_member(conn, clock(), org, admin.user_id, role="admin")
@@ -259,7 +260,7 @@ async def test_an_invitation_is_accepted_only_while_the_organisation_is_approved
     client: Client, pool: db.Pool, clock: FakeClock, state: OrgStatus
 ) -> None:
     w = await make_world(pool, clock, state)
-    invitee = await signed_in(pool, clock(), email="invitee@acme.example")
+    invitee = await session_caller(pool, clock(), email="invitee@acme.example")
     client.cookies.update(invitee.cookies)
     accepted = await client.post(
         "/v1/invitations/accept", json={"code": w.invitation_code}, headers=invitee.headers

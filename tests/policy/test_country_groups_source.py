@@ -14,7 +14,7 @@ from idsvc.app import create_app
 from idsvc.policy.country_groups import DATA_FILE, country_groups, use_country_groups
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import ConfigError, PolicyOptions, parse_config
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 SOURCE = json.loads(
     (Path(__file__).parent / "fixtures" / "ecfr_740_supp1_2026-07-23.json").read_text()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from idsvc.policy.decision import Deny, Grant, SubjectFacts, decide
 from idsvc.policy.model import PolicySettings
-from tests.policy.facts import NOW, fact, facts
+from tests.support.facts import NOW, fact, facts
 
 POLICY = PolicySettings(id="m", version=2, audience="a", entitlements=("use",))
 NO_CN = msgspec.structs.replace(POLICY, deny_nationalities=("CN",))

@@ -13,9 +13,10 @@ import pytest
 
 from idsvc import db
 from idsvc.policy.model import PolicySettings
-from tests.cli import run_idsvc
-from tests.conftest import FakeClock, WallClock
-from tests.oidc.flow import browser_token, demo_service, sign_in
+from tests.support.cli import run_idsvc
+from tests.support.clock import FakeClock, WallClock
+from tests.support.demo import browser_token, demo_service
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(

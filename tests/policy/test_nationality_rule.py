@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from idsvc.policy.decision import AttestationFact, Deny, Grant, SubjectFacts, decide
 from idsvc.policy.model import PolicySettings
-from tests.policy.facts import NOW, fact, facts
+from tests.support.facts import NOW, fact, facts
 
 ITAR = PolicySettings(
     id="n", version=1, audience="a", entitlements=("use",), deny_nationalities=("CN",)

@@ -12,7 +12,7 @@ from idsvc import db
 from idsvc.accounts.users import sign_in_identity
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations
-from tests.cli import run_idsvc
+from tests.support.cli import run_idsvc
 
 CONFIG = """
 [[policies]]

@@ -11,10 +11,11 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.app import create_app
-from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import signed_in
-from tests.orgs.factories import add_member, create_org
-from tests.scim.support import Orgs
+from tests.support.clock import FakeClock
+from tests.support.factories import add_member, create_org
+from tests.support.scim import Orgs
+from tests.support.settings import make_settings
+from tests.support.signin import session_caller
 
 
 @pytest.fixture
@@ -28,8 +29,8 @@ async def client(
 
 @pytest.fixture
 async def orgs(pool: db.Pool, clock: FakeClock) -> Orgs:
-    admin = await signed_in(pool, clock(), email="admin@acme.example")
-    their_admin = await signed_in(pool, clock(), email="admin@other.example")
+    admin = await session_caller(pool, clock(), email="admin@acme.example")
+    their_admin = await session_caller(pool, clock(), email="admin@other.example")
     async with db.transaction(pool) as conn:
         ours = await create_org(conn, clock())
         theirs = await create_org(conn, clock(), name="Other Corp")

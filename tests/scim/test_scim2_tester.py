@@ -17,10 +17,10 @@ from scim2_tester import Status, check_server
 
 from idsvc import db
 from idsvc.scim.tokens import create_token
-from tests.conftest import FakeClock, WallClock
-from tests.oidc.flow import demo_service
-from tests.orgs.browser import signed_in
-from tests.orgs.factories import create_org
+from tests.support.clock import FakeClock, WallClock
+from tests.support.demo import demo_service
+from tests.support.factories import create_org
+from tests.support.signin import session_caller
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def service(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str
 
 
 async def test_scim2_tester_finds_no_error(service: str, pool: db.Pool, clock: FakeClock) -> None:
-    admin = await signed_in(pool, clock(), email="admin@tester.example")
+    admin = await session_caller(pool, clock(), email="admin@tester.example")
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock(), name="Tester Corp")
         _id, token = await create_token(

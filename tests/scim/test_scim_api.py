@@ -9,7 +9,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
-from tests.scim.support import PATCH, SCIM, USER, Orgs, bearer, new_token
+from tests.support.scim import PATCH, SCIM, USER, Orgs, bearer, new_token
 
 OKTA_CREATE = {
     "schemas": [USER],

@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
-from tests.scim.support import GROUP, PATCH, SCIM, USER, Orgs, bearer, new_token
+from tests.support.scim import GROUP, PATCH, SCIM, USER, Orgs, bearer, new_token
 
 Client = AsyncTestClient[Litestar]
 

@@ -11,8 +11,8 @@ from idsvc.orgs.organisations import get_organisation
 from idsvc.screening.hits import list_hits, screen_organisation
 from idsvc.screening.importing import import_list
 from idsvc.screening.list_files import parse_list
-from tests.conftest import FakeClock
-from tests.orgs.factories import create_org
+from tests.support.clock import FakeClock
+from tests.support.factories import create_org
 
 EL = "Entity List (EL) - Bureau of Industry and Security"
 

@@ -23,9 +23,9 @@ from idsvc.screening.fetch import FetchFailure, fetch_list_if_due
 from idsvc.screening.importing import ImportOutcome, import_list
 from idsvc.screening.list_files import parse_list
 from idsvc.screening.people import birthdate_match, remember_person, screen_person
-from tests.conftest import FakeClock
-from tests.oidc.flow import demo_service, sign_in
-from tests.orgs.browser import signed_in
+from tests.support.clock import FakeClock
+from tests.support.demo import demo_service
+from tests.support.signin import session_caller, sign_in
 
 OPERATOR = "demo:demo-0a6b3c88-email-only"
 MODEL = "https://api.example.com/open-model"
@@ -276,7 +276,7 @@ async def test_a_later_name_from_another_provider_never_lifts_a_hold(
 ) -> None:
     """Found in review: each sign-in replaced the screened name and cleared the hits it no
     longer matched, so linking a provider that verified only "Frieda" lifted the hold."""
-    person = await signed_in(pool, clock(), email="frieda@example.com")
+    person = await session_caller(pool, clock(), email="frieda@example.com")
     await _import(pool, csl_json(LISTED_FRIEDA), clock)
     async with db.transaction(pool) as conn:
         await remember_person(conn, user_id=person.user_id, name="Frieda National",

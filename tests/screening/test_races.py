@@ -11,8 +11,8 @@ from idsvc.orgs.organisations import get_organisation, set_org_status
 from idsvc.screening.csl import parse_csl
 from idsvc.screening.hits import screen_organisation
 from idsvc.screening.lists import import_snapshot
-from tests.conftest import FakeClock
-from tests.orgs.factories import create_org
+from tests.support.clock import FakeClock
+from tests.support.factories import create_org
 
 
 async def test_approval_and_screening_at_once(pool: db.Pool, clock: FakeClock) -> None:

@@ -15,9 +15,10 @@ import pytest
 from idsvc import db
 from idsvc.policy.model import PolicySettings
 from idsvc.verify import DPoPRequired, Verifier
-from tests.conftest import FakeClock
-from tests.oidc.flow import demo_service, sign_in
-from tests.verify.forge import Key, dpop_proof
+from tests.support.clock import FakeClock
+from tests.support.demo import demo_service
+from tests.support.forge import Key, dpop_proof
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 STRICT = "https://api.example.com/mythos-5-no-cn"
@@ -87,7 +88,7 @@ async def test_signed_in_us_person_gets_a_token_that_gateways_verify_offline(
         issuer=service,
         audience=MODEL,
         jwks_url=f"{service}/.well-known/jwks.json",
-        clock=lambda: clock().timestamp(),
+        clock=clock.timestamp,
     )
     claims = verifier.verify(token)
     assert claims.pol == "mythos-5@3"
@@ -213,7 +214,7 @@ async def test_dpop_bound_token_from_the_browser(
         issuer=service,
         audience=BOUND,
         jwks_url=f"{service}/.well-known/jwks.json",
-        clock=lambda: clock().timestamp(),
+        clock=clock.timestamp,
     )
     with pytest.raises(DPoPRequired):
         verifier.verify(token)

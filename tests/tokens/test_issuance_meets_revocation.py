@@ -22,10 +22,11 @@ from idsvc.app import create_app
 from idsvc.attestations.store import revoke_attestation
 from idsvc.policy.model import PolicySettings
 from idsvc.tokens.status_slots import StatusAllocator
-from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import attest
-from tests.serving import serve_in_thread
+from tests.support.clock import FakeClock
+from tests.support.factories import attest
+from tests.support.serving import serve_in_thread
+from tests.support.settings import make_settings
+from tests.support.signin import Caller, session_caller
 
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("invoke",))
@@ -44,7 +45,7 @@ async def client(
 
 
 async def citizen(pool: db.Pool, clock: FakeClock) -> tuple[Caller, uuid.UUID]:
-    caller = await signed_in(pool, clock(), email="ann@example.com")
+    caller = await session_caller(pool, clock(), email="ann@example.com")
     async with db.transaction(pool) as conn:
         await attest(conn, clock(), caller.user_id)
     basis = await pool.fetchval("SELECT id FROM attestations WHERE kind = 'us_person_basis'")

@@ -15,9 +15,10 @@ from idsvc import db
 from idsvc.app import create_app
 from idsvc.orgs.members import set_member_status
 from idsvc.policy.model import OrgRequirement, PolicySettings
-from tests.conftest import FakeClock, make_settings
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import add_member, attest, create_org
+from tests.support.clock import FakeClock
+from tests.support.factories import add_member, attest, create_org
+from tests.support.settings import make_settings
+from tests.support.signin import Caller, session_caller
 
 AUDIENCE = "https://api.example.com/ci-model"
 POLICY = PolicySettings(
@@ -40,7 +41,7 @@ async def client(
 
 
 async def verified_citizen(pool: db.Pool, clock: FakeClock) -> Caller:
-    caller = await signed_in(pool, clock())
+    caller = await session_caller(pool, clock())
     async with db.transaction(pool) as conn:
         await attest(conn, clock(), caller.user_id)
     return caller
@@ -77,7 +78,7 @@ async def test_suspension_of_the_member_or_the_org_denies_the_next_request(
     client: AsyncTestClient[Litestar], pool: db.Pool, clock: FakeClock
 ) -> None:
     caller = await verified_citizen(pool, clock)
-    admin_id = (await signed_in(pool, clock())).user_id
+    admin_id = (await session_caller(pool, clock())).user_id
     async with db.transaction(pool) as conn:
         org = await create_org(conn, clock(), programs=("critical-infrastructure",))
         await add_member(conn, clock(), org, admin_id, role="admin")
@@ -109,7 +110,7 @@ async def test_no_membership_is_org_required(
     client: AsyncTestClient[Litestar], pool: db.Pool, clock: FakeClock
 ) -> None:
     caller = await verified_citizen(pool, clock)
-    someone_else = (await signed_in(pool, clock())).user_id
+    someone_else = (await session_caller(pool, clock())).user_id
     async with db.transaction(pool) as conn:
         other = await create_org(conn, clock(), programs=("critical-infrastructure",))
         await add_member(conn, clock(), other, someone_else)

@@ -17,8 +17,9 @@ from idsvc.attestations.store import revoke_attestation
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import StatusListSettings
 from idsvc.verify import StatusUnavailable, TokenRevoked, Verifier
-from tests.conftest import FakeClock, WallClock
-from tests.oidc.flow import browser_token, demo_service, sign_in
+from tests.support.clock import FakeClock, WallClock
+from tests.support.demo import browser_token, demo_service
+from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("model:invoke",))

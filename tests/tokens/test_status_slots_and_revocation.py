@@ -16,8 +16,8 @@ from idsvc.oauth.config import OAuthSettings
 from idsvc.oauth.grants import create_grant, revoke_grant
 from idsvc.orgs.members import set_member_status
 from idsvc.tokens.status_slots import StatusAllocator, StatusSlot
-from tests.conftest import FakeClock
-from tests.orgs.factories import add_member, create_org, create_user
+from tests.support.clock import FakeClock
+from tests.support.factories import add_member, create_org, create_user
 
 
 async def slot(

@@ -12,7 +12,7 @@ import pytest
 
 from idsvc.jose.jwk import thumbprint
 from idsvc.verify import DPoPRequired, Expired, JWKSUnavailable, UnknownKey, Verifier
-from tests.verify.forge import AUDIENCE, ISSUER, NOW, Key, dpop_proof, token
+from tests.support.forge import AUDIENCE, ISSUER, NOW, Key, dpop_proof, token
 
 
 class Clock:

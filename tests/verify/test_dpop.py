@@ -24,7 +24,7 @@ from idsvc.verify import (
     Verifier,
 )
 from idsvc.verify.dpop import normalize_htu
-from tests.verify.forge import AUDIENCE, ISSUER, NOW, Key, dpop_proof, token
+from tests.support.forge import AUDIENCE, ISSUER, NOW, Key, dpop_proof, token
 
 ISSUER_KEY = Key("ES256")
 CLIENT = Key("ES256")

@@ -31,7 +31,7 @@ from idsvc.verify import (
     WrongIssuer,
     WrongType,
 )
-from tests.verify.forge import AUDIENCE, ISSUER, NOW, Key, claims, header, raw_token, token
+from tests.support.forge import AUDIENCE, ISSUER, NOW, Key, claims, header, raw_token, token
 
 KEY = Key("ES256")
 STRANGER = Key("ES256")

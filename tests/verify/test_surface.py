@@ -16,7 +16,7 @@ from idsvc.jose.jwk import thumbprint
 from idsvc.verify import Verifier
 from idsvc.verify.asgi import EligibilityMiddleware
 from idsvc.verify.errors import VerificationError
-from tests.verify.forge import AUDIENCE, ISSUER, NOW, Key, dpop_proof, token
+from tests.support.forge import AUDIENCE, ISSUER, NOW, Key, dpop_proof, token
 
 KEY = Key()
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.conftest import FakeClock
-from tests.oidc.flow import demo_service
-from tests.web.conftest import assert_accessible
+from tests.support.clock import FakeClock
+from tests.support.demo import demo_service
+from tests.support.web import assert_accessible
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ import pytest
 from idsvc import db
 from idsvc.orgs.auto_join import auto_join_on_sign_in
 from idsvc.orgs.records import OrgStatus
-from tests.conftest import FakeClock
-from tests.oidc.flow import demo_service, sign_in
-from tests.orgs.factories import add_member, create_org, create_user
+from tests.support.clock import FakeClock
+from tests.support.demo import demo_service
+from tests.support.factories import add_member, create_org, create_user
+from tests.support.signin import sign_in
 
 _VERIFIED_DOMAIN = """
 INSERT INTO org_domains (org_id, domain, challenge, created_at, verified_at)

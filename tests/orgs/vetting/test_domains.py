@@ -10,16 +10,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
-from tests.conftest import FakeClock
-from tests.orgs.browser import Caller
-from tests.orgs.vetting.conftest import (
-    audit_actions,
-    call,
-    org_request,
-    problem_code,
-    verified_caller,
-)
-from tests.orgs.vetting.dns_server import TxtZone
+from tests.support.clock import FakeClock
+from tests.support.dns_server import TxtZone
+from tests.support.signin import Caller, call, session_caller
+from tests.support.vetting import audit_actions, org_request, problem_code
 
 Client = AsyncTestClient[Litestar]
 
@@ -27,7 +21,7 @@ Client = AsyncTestClient[Litestar]
 async def _org(
     client: Client, pool: db.Pool, clock: FakeClock, **body: object
 ) -> tuple[Caller, str]:
-    admin = await verified_caller(pool, clock)
+    admin = await session_caller(pool, clock(), us_person=True)
     created = await call(client, admin, "POST", "/v1/orgs", org_request(**body))
     assert created.status_code == 201, created.text
     return admin, created.json()["id"]
@@ -219,7 +213,7 @@ async def test_an_admin_of_the_org_who_is_not_admin_gets_403_and_unknown_org_404
     client: Client, pool: db.Pool, clock: FakeClock
 ) -> None:
     _, org_id = await _org(client, pool, clock)
-    member = await verified_caller(pool, clock)
+    member = await session_caller(pool, clock(), us_person=True)
     await pool.execute(
         "INSERT INTO memberships (id, org_id, user_id, role, status, source, created_at,"
         " updated_at) VALUES ($1, $2, $3, 'member', 'active', 'operator', $4, $4)",

@@ -12,9 +12,10 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.settings import Settings
-from tests.cli import run_idsvc
-from tests.conftest import FakeClock
-from tests.orgs.vetting.conftest import call, operator_caller, org_request, verified_caller
+from tests.support.cli import run_idsvc
+from tests.support.clock import FakeClock
+from tests.support.signin import call, session_caller
+from tests.support.vetting import OPERATOR_SUBJECT, org_request
 
 FIXTURE = Path(__file__).parents[2] / "screening" / "fixtures" / "csl_sample.csv"
 JUSTIFICATION = "Different company: registered in Ohio, EIN and directors checked."
@@ -32,10 +33,10 @@ async def test_one_operator_may_override_and_approve_when_four_eyes_is_off(
 ) -> None:
     code, _, err = await run_idsvc("screening", "import", str(FIXTURE), database_url=database_url)
     assert code == 0, err
-    admin = await verified_caller(pool, clock)
+    admin = await session_caller(pool, clock(), us_person=True)
     listed = org_request(legal_name="Volga Precision Instruments LLC", domains=[])
     org_id = (await call(client, admin, "POST", "/v1/orgs", listed)).json()["id"]
-    operator = await operator_caller(pool, clock)
+    operator = await session_caller(pool, clock(), subject=OPERATOR_SUBJECT)
     hit_id = await pool.fetchval("SELECT id FROM screening_hits")
     override_url = f"/v1/operator/orgs/{org_id}/screening-hits/{hit_id}/override"
     overridden = await call(

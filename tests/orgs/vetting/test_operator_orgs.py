@@ -10,24 +10,22 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
-from tests.cli import run_idsvc
-from tests.conftest import FakeClock
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.vetting.conftest import (
+from tests.support.cli import run_idsvc
+from tests.support.clock import FakeClock
+from tests.support.signin import Caller, call, session_caller
+from tests.support.vetting import (
+    OPERATOR_SUBJECT,
     audit_actions,
-    call,
     load_list,
-    operator_caller,
     org_request,
     problem_code,
-    verified_caller,
 )
 
 Client = AsyncTestClient[Litestar]
 
 
 async def _requested(client: Client, pool: db.Pool, clock: FakeClock) -> tuple[Caller, str]:
-    admin = await verified_caller(pool, clock)
+    admin = await session_caller(pool, clock(), us_person=True)
     created = await call(client, admin, "POST", "/v1/orgs", org_request(domains=[]))
     assert created.status_code == 201, created.text
     return admin, created.json()["id"]
@@ -46,7 +44,7 @@ async def test_operators_approve_suspend_and_reinstate_with_reasons(
 ) -> None:
     _, org_id = await _requested(client, pool, clock)
     await load_list(pool, clock)
-    operator = await operator_caller(pool, clock)
+    operator = await session_caller(pool, clock(), subject=OPERATOR_SUBJECT)
     queue = await call(client, operator, "GET", "/v1/operator/orgs?status=pending")
     assert queue.status_code == 200, queue.text
     [queued] = queue.json()["organisations"]
@@ -107,7 +105,7 @@ async def test_refused_status_changes_change_nothing(
     await pool.execute(
         "UPDATE organisations SET status = $2 WHERE id = $1", uuid.UUID(org_id), start
     )
-    operator = await operator_caller(pool, clock)
+    operator = await session_caller(pool, clock(), subject=OPERATOR_SUBJECT)
     before = await audit_actions(pool, f"org:{org_id}")
     refused = await call(client, operator, "POST", f"/v1/operator/orgs/{org_id}/status", body)
     assert refused.status_code == status, refused.text
@@ -119,7 +117,7 @@ async def test_refused_status_changes_change_nothing(
 async def test_operators_grant_programs(client: Client, pool: db.Pool, clock: FakeClock) -> None:
     _, org_id = await _requested(client, pool, clock)
     await load_list(pool, clock)
-    operator = await operator_caller(pool, clock)
+    operator = await session_caller(pool, clock(), subject=OPERATOR_SUBJECT)
     url = f"/v1/operator/orgs/{org_id}/programs"
     granted = await call(
         client,
@@ -154,7 +152,7 @@ async def test_non_operators_are_refused_every_operator_route(
     client: Client, pool: db.Pool, clock: FakeClock
 ) -> None:
     admin, org_id = await _requested(client, pool, clock)
-    stranger = await signed_in(pool, clock())
+    stranger = await session_caller(pool, clock())
     hit = uuid.uuid4()
     routes = [
         ("GET", "/v1/operator/orgs?status=pending", None),
@@ -183,7 +181,7 @@ async def test_operators_granted_at_run_time_by_the_cli(
 ) -> None:
     _, org_id = await _requested(client, pool, clock)
     await load_list(pool, clock)
-    deputy = await signed_in(pool, clock())
+    deputy = await session_caller(pool, clock())
     url = f"/v1/operator/orgs/{org_id}/status"
     body = {"status": "approved", "reason": "checked the register"}
     assert (await call(client, deputy, "POST", url, body)).status_code == 403
@@ -229,7 +227,7 @@ async def test_operators_granted_at_run_time_by_the_cli(
 async def test_the_queue_refuses_bad_query_parameters(
     client: Client, pool: db.Pool, clock: FakeClock, query: str
 ) -> None:
-    operator = await operator_caller(pool, clock)
+    operator = await session_caller(pool, clock(), subject=OPERATOR_SUBJECT)
     refused = await call(client, operator, "GET", f"/v1/operator/orgs?{query}")
     assert refused.status_code == 400, refused.text
     assert refused.headers["content-type"].startswith("application/problem+json")
@@ -242,7 +240,7 @@ async def test_the_queue_filters_by_status(client: Client, pool: db.Pool, clock:
     await pool.execute(
         "UPDATE organisations SET status = 'approved' WHERE id = $1", uuid.UUID(approved)
     )
-    operator = await operator_caller(pool, clock)
+    operator = await session_caller(pool, clock(), subject=OPERATOR_SUBJECT)
     for query, expected in [("status=pending", [pending]), ("status=approved", [approved]),
                             ("", [pending, approved])]:  # fmt: skip
         listed = await call(client, operator, "GET", f"/v1/operator/orgs?{query}")
@@ -254,7 +252,7 @@ async def test_approvals_and_program_grants_need_a_current_list(
 ) -> None:
     """No organisation is approved, or granted a program, on a missing or stale list."""
     _, org_id = await _requested(client, pool, clock)
-    operator = await operator_caller(pool, clock)
+    operator = await session_caller(pool, clock(), subject=OPERATOR_SUBJECT)
     approve = {"status": "approved", "reason": "documents checked"}
     status_url = f"/v1/operator/orgs/{org_id}/status"
     programs_url = f"/v1/operator/orgs/{org_id}/programs"
@@ -266,7 +264,9 @@ async def test_approvals_and_program_grants_need_a_current_list(
     assert (await _org_row(pool, org_id))["status"] == "pending"
     await load_list(pool, clock)
     clock.advance(15 * 86_400)  # past the default 14 days
-    operator = await operator_caller(pool, clock)  # a fresh session, two weeks on
+    operator = await session_caller(
+        pool, clock(), subject=OPERATOR_SUBJECT
+    )  # a fresh session, two weeks on
     stale = await call(client, operator, "POST", status_url, approve)
     assert problem_code(stale) == "screening_list_stale"
     assert "15 days old" in stale.json()["detail"]

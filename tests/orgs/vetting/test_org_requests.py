@@ -9,16 +9,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
-from tests.conftest import FakeClock
-from tests.orgs.browser import signed_in
-from tests.orgs.vetting.conftest import (
-    audit_actions,
-    call,
-    operator_caller,
-    org_request,
-    problem_code,
-    verified_caller,
-)
+from tests.support.clock import FakeClock
+from tests.support.signin import call, session_caller
+from tests.support.vetting import OPERATOR_SUBJECT, audit_actions, org_request, problem_code
 
 Client = AsyncTestClient[Litestar]
 
@@ -26,7 +19,7 @@ Client = AsyncTestClient[Litestar]
 async def test_a_verified_user_requests_an_organisation_and_becomes_its_admin(
     client: Client, pool: db.Pool, clock: FakeClock
 ) -> None:
-    alice = await verified_caller(pool, clock)
+    alice = await session_caller(pool, clock(), us_person=True)
     created = await call(client, alice, "POST", "/v1/orgs", org_request())
     assert created.status_code == 201, created.text
     org = created.json()
@@ -64,7 +57,7 @@ async def test_a_verified_user_requests_an_organisation_and_becomes_its_admin(
 async def test_an_unverified_user_cannot_request_one(
     client: Client, pool: db.Pool, clock: FakeClock
 ) -> None:
-    bob = await signed_in(pool, clock())
+    bob = await session_caller(pool, clock())
     refused = await call(client, bob, "POST", "/v1/orgs", org_request())
     assert refused.status_code == 403
     assert problem_code(refused) == "not_verified"
@@ -74,10 +67,10 @@ async def test_an_unverified_user_cannot_request_one(
 async def test_an_expired_or_revoked_attestation_does_not_count(
     client: Client, pool: db.Pool, clock: FakeClock
 ) -> None:
-    carol = await verified_caller(pool, clock)
+    carol = await session_caller(pool, clock(), us_person=True)
     clock.advance(366 * 86_400)  # the attestation expired after a year
     # The session expired too: sign in again, still unverified.
-    again = await signed_in(pool, clock(), user_id=carol.user_id)
+    again = await session_caller(pool, clock(), user_id=carol.user_id)
     refused = await call(client, again, "POST", "/v1/orgs", org_request())
     assert refused.status_code == 403
     assert problem_code(refused) == "not_verified"
@@ -110,7 +103,7 @@ async def test_bad_input_is_a_4xx_problem_and_changes_nothing(
     status: int,
     code: str,
 ) -> None:
-    alice = await verified_caller(pool, clock)
+    alice = await session_caller(pool, clock(), us_person=True)
     before = await pool.fetchval("SELECT count(*) FROM audit_events")
     refused = await call(client, alice, "POST", "/v1/orgs", org_request(**overrides))
     assert refused.status_code == status, refused.text
@@ -124,7 +117,7 @@ async def test_bad_input_is_a_4xx_problem_and_changes_nothing(
 async def test_state_changes_need_the_csrf_header(
     client: Client, pool: db.Pool, clock: FakeClock
 ) -> None:
-    alice = await verified_caller(pool, clock)
+    alice = await session_caller(pool, clock(), us_person=True)
     client.cookies.update(alice.cookies)
     refused = await client.post("/v1/orgs", json=org_request())
     assert refused.status_code == 403
@@ -135,8 +128,8 @@ async def test_state_changes_need_the_csrf_header(
 async def test_an_organisation_is_readable_by_its_admins_and_operators_only(
     client: Client, pool: db.Pool, clock: FakeClock
 ) -> None:
-    alice = await verified_caller(pool, clock)
-    mallory = await verified_caller(pool, clock)
+    alice = await session_caller(pool, clock(), us_person=True)
+    mallory = await session_caller(pool, clock(), us_person=True)
     ours = (await call(client, alice, "POST", "/v1/orgs", org_request())).json()
     theirs = (
         await call(
@@ -150,7 +143,7 @@ async def test_an_organisation_is_readable_by_its_admins_and_operators_only(
     assert missing.status_code == 404
     # A plain member is known to be one, but may not administer.
     async with db.transaction(pool) as conn:
-        member = await signed_in(pool, clock())
+        member = await session_caller(pool, clock())
         await conn.execute(
             "INSERT INTO memberships (id, org_id, user_id, role, status, source, created_at,"
             " updated_at) VALUES ($1, $2, $3, 'member', 'active', 'operator', $4, $4)",
@@ -162,7 +155,7 @@ async def test_an_organisation_is_readable_by_its_admins_and_operators_only(
     assert (await call(client, member, "GET", f"/v1/orgs/{ours['id']}")).status_code == 403
     mine = (await call(client, member, "GET", "/v1/orgs")).json()["organisations"]
     assert [(o["id"], o["role"]) for o in mine] == [(ours["id"], "member")]
-    operator = await operator_caller(pool, clock)
+    operator = await session_caller(pool, clock(), subject=OPERATOR_SUBJECT)
     seen = await call(client, operator, "GET", f"/v1/orgs/{ours['id']}")
     assert seen.status_code == 200
     assert seen.json()["screening_hits"] == []
@@ -176,7 +169,7 @@ async def test_signed_out_callers_get_401(client: Client) -> None:
 async def test_a_revoked_attestation_does_not_count(
     client: Client, pool: db.Pool, clock: FakeClock
 ) -> None:
-    dave = await verified_caller(pool, clock)
+    dave = await session_caller(pool, clock(), us_person=True)
     await pool.execute(
         "UPDATE attestations SET revoked_at = $2, revoked_by = 'op', revoked_reason = 'fraud'"
         " WHERE user_id = $1",

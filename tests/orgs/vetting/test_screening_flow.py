@@ -13,17 +13,10 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.screening.hits import rescreen_if_due
-from tests.cli import run_idsvc
-from tests.conftest import FakeClock
-from tests.orgs.vetting.conftest import (
-    call,
-    load_list,
-    operator_caller,
-    org_request,
-    problem_code,
-    second_operator_caller,
-    verified_caller,
-)
+from tests.support.cli import run_idsvc
+from tests.support.clock import FakeClock
+from tests.support.signin import call, session_caller
+from tests.support.vetting import OPERATOR_SUBJECT, load_list, org_request, problem_code
 
 Client = AsyncTestClient[Litestar]
 FIXTURE = Path(__file__).parents[2] / "screening" / "fixtures" / "csl_sample.csv"
@@ -54,7 +47,7 @@ async def test_a_hit_at_request_time_blocks_approval_until_overridden(
     assert snapshot["entries"] == 13
     assert snapshot["sources"]["Entity List (EL) - Bureau of Industry and Security"] == 4
 
-    admin = await verified_caller(pool, clock)
+    admin = await session_caller(pool, clock(), us_person=True)
     listed = org_request(legal_name="Volga Precision Instruments LLC", domains=[])
     created = await call(client, admin, "POST", "/v1/orgs", listed)
     assert created.status_code == 201, created.text
@@ -63,7 +56,7 @@ async def test_a_hit_at_request_time_blocks_approval_until_overridden(
     clean = await call(client, admin, "POST", "/v1/orgs", org_request(domains=[]))
     clean_id = clean.json()["id"]
 
-    operator = await operator_caller(pool, clock)
+    operator = await session_caller(pool, clock(), subject=OPERATOR_SUBJECT)
     queue = (await call(client, operator, "GET", "/v1/operator/orgs?status=pending")).json()
     hits = {o["id"]: o["screening_hits"] for o in queue["organisations"]}
     assert hits[clean_id] == []
@@ -105,7 +98,9 @@ async def test_a_hit_at_request_time_blocks_approval_until_overridden(
     assert alone.status_code == 409
     assert problem_code(alone) == "four_eyes_required"
     assert await _status(pool, org_id) == "pending"
-    second = await second_operator_caller(pool, clock)
+    second = await session_caller(
+        pool, clock(), email="second-operator@provider.example", operator=True
+    )
     approved = await call(client, second, "POST", f"/v1/operator/orgs/{org_id}/status", approve)
     assert approved.status_code == 200, approved.text
     event = await pool.fetchrow(
@@ -156,10 +151,10 @@ async def test_a_new_listing_suspends_an_approved_organisation(
     client: Client, pool: db.Pool, clock: FakeClock, database_url: str, tmp_path: Path
 ) -> None:
     await _import(FIXTURE, database_url)
-    admin = await verified_caller(pool, clock)
+    admin = await session_caller(pool, clock(), us_person=True)
     created = await call(client, admin, "POST", "/v1/orgs", org_request(domains=[]))
     org_id = created.json()["id"]
-    operator = await operator_caller(pool, clock)
+    operator = await session_caller(pool, clock(), subject=OPERATOR_SUBJECT)
     approve = {"status": "approved", "reason": "clean screening, documents checked"}
     ok = await call(client, operator, "POST", f"/v1/operator/orgs/{org_id}/status", approve)
     assert ok.status_code == 200, ok.text
@@ -207,10 +202,10 @@ async def test_a_new_listing_suspends_an_approved_organisation(
 async def test_operators_screen_on_demand(
     client: Client, pool: db.Pool, clock: FakeClock, database_url: str, tmp_path: Path
 ) -> None:
-    admin = await verified_caller(pool, clock)
+    admin = await session_caller(pool, clock(), us_person=True)
     created = await call(client, admin, "POST", "/v1/orgs", org_request(domains=[]))
     org_id = created.json()["id"]
-    operator = await operator_caller(pool, clock)
+    operator = await session_caller(pool, clock(), subject=OPERATOR_SUBJECT)
     url = f"/v1/operator/orgs/{org_id}/screen"
     nothing = await call(client, operator, "POST", url)
     assert nothing.status_code == 200, nothing.text

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.gateway.nginx import protected_api, wait_for
-from tests.serving import _free_port, serve_in_thread
+from tests.support.gateways.nginx import protected_api, wait_for
+from tests.support.serving import free_port, serve_in_thread
 
-DOC_CONFIG = Path(__file__).parents[2] / "docs" / "gateways" / "apache.conf"
+DOC_CONFIG = Path(__file__).parents[3] / "docs" / "gateways" / "apache.conf"
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
 MODULES = Path("/usr/lib/apache2/modules")
 _LOADED = (
@@ -31,8 +31,8 @@ _LOADED = (
 def apache_in_front(
     tmp_path: Path, *, issuer: str, jwks_url: str, ca_file: Path, audience: str
 ) -> Iterator[str]:
-    with serve_in_thread(protected_api, port=_free_port()) as api:  # type: ignore[arg-type]
-        port = _free_port()
+    with serve_in_thread(protected_api, port=free_port()) as api:  # type: ignore[arg-type]
+        port = free_port()
         site = (
             DOC_CONFIG.read_text()
             .replace("https://id.example.com/.well-known/jwks.json", jwks_url)

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.gateway.nginx import run_nginx
-from tests.serving import _free_port
+from tests.support.gateways.nginx import run_nginx
+from tests.support.serving import free_port
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
@@ -53,7 +53,7 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 def https_in_front(tmp_path: Path, upstream: str) -> Iterator[tuple[str, Path]]:
     """Yields (https base URL, CA file to trust)."""
     cert, key = self_signed(tmp_path)
-    port = _free_port()
+    port = free_port()
     block = (
         f"server {{\n listen 127.0.0.1:{port} ssl;\n ssl_certificate {cert};\n"
         f" ssl_certificate_key {key};\n location / {{ proxy_pass {upstream}; }}\n}}\n"

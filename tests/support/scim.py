@@ -8,7 +8,7 @@ import uuid
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.orgs.browser import Caller
+from tests.support.signin import Caller
 
 SCIM = "application/scim+json"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"

@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
-from tests.gateway.nginx import protected_api, wait_for
-from tests.serving import _free_port, serve_in_thread
+from tests.support.gateways.nginx import protected_api, wait_for
+from tests.support.serving import free_port, serve_in_thread
 
-DOC_CONFIG = Path(__file__).parents[2] / "docs" / "gateways" / "haproxy.cfg"
+DOC_CONFIG = Path(__file__).parents[3] / "docs" / "gateways" / "haproxy.cfg"
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 KEY_SLOTS = 3
 _PEM_BLOCK = re.compile(
@@ -58,11 +58,11 @@ def haproxy_in_front(
         exported = httpx.get(f"{issuer}/keys/signing-keys.pem", timeout=10)
         exported.raise_for_status()
         keys = exported.text
-    with serve_in_thread(api_app, port=_free_port()) as api:
-        folder = tmp_path / f"haproxy-{_free_port()}"
+    with serve_in_thread(api_app, port=free_port()) as api:
+        folder = tmp_path / f"haproxy-{free_port()}"
         folder.mkdir()
         write_signing_keys(keys, folder)
-        port = _free_port()
+        port = free_port()
         config = (
             DOC_CONFIG.read_text()
             .replace("/etc/haproxy/idsvc", str(folder))

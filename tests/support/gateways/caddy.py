@@ -1,5 +1,6 @@
 """A real Caddy on loopback running docs/gateways/caddy.Caddyfile: forward_auth to the
-idsvc sidecar (started with tests.gateway.nginx.sidecar) in front of a tiny protected API."""
+idsvc sidecar (started with tests.support.gateways.nginx.sidecar) in front of a tiny
+protected API."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.gateway.nginx import protected_api, wait_for
-from tests.serving import _free_port, serve_in_thread
+from tests.support.gateways.nginx import protected_api, wait_for
+from tests.support.serving import free_port, serve_in_thread
 
-DOC_CONFIG = Path(__file__).parents[2] / "docs" / "gateways" / "caddy.Caddyfile"
+DOC_CONFIG = Path(__file__).parents[3] / "docs" / "gateways" / "caddy.Caddyfile"
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 
 
@@ -44,8 +45,8 @@ def caddy_in_front(
     tmp_path: Path, sidecar_address: str, *, api_app: Any = protected_api
 ) -> Iterator[str]:
     """Caddy with the documented Caddyfile in front of ``api_app``; yields its base URL."""
-    with serve_in_thread(api_app, port=_free_port()) as api:
-        port = _free_port()
+    with serve_in_thread(api_app, port=free_port()) as api:
+        port = free_port()
         config = (
             DOC_CONFIG.read_text()
             .replace(":8082", f":{port}")

@@ -20,7 +20,7 @@ from pathlib import Path
 from pgserver._commands import POSTGRES_BIN_PATH
 from pgserver.utils import ensure_user_exists
 
-from tests.serving import _free_port
+from tests.support.serving import free_port
 
 __all__ = ["LocalCluster", "local_cluster"]
 
@@ -31,7 +31,7 @@ class LocalCluster:
     def __init__(self, root: Path, name: str = "data") -> None:
         self.root = root
         self.data = root / name
-        self.port = _free_port()
+        self.port = free_port()
         self._user = _SYSTEM_USER if os.geteuid() == 0 else None
 
     @property

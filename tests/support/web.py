@@ -1,15 +1,18 @@
-"""A real headless Chromium (Debian's ``chromium``) driven by Playwright."""
+"""A real headless Chromium (Debian's ``chromium``) driven by Playwright, and axe-core
+checks of the pages it shows."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright
+
+__all__ = ["SCREENSHOTS", "assert_accessible", "chromium"]
 
 CHROMIUM = os.environ.get("IDSVC_CHROMIUM", "/usr/bin/chromium")
 # Chromium's own background traffic would be refused by this machine's closed network.
@@ -25,20 +28,14 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
             await browser.close()
-
-
-@pytest.fixture
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
 
 
 _axe = Axe()

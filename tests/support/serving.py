@@ -13,10 +13,10 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["serve_in_thread"]
+__all__ = ["free_port", "serve_in_thread"]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -25,7 +25,7 @@ def _free_port() -> int:
 
 @contextmanager
 def serve_in_thread(app: Any, *, port: int | None = None, timeout: float = 60.0) -> Iterator[str]:
-    port = port or _free_port()
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import email
 import email.message
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 
-from tests.serving import _free_port
+from tests.support.serving import free_port
 
-__all__ = ["Inbox", "inbox"]
+__all__ = ["Inbox", "smtp_inbox"]
 
 
 class Inbox:
@@ -25,10 +25,11 @@ class Inbox:
         return "250 OK"
 
 
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
+@contextmanager
+def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
+    """An SMTP server on a free loopback port; yields what it keeps and the port."""
     handler = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:

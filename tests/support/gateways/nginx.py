@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.serving import _free_port, serve_in_thread
+from tests.support.serving import free_port, serve_in_thread
 
-DOC_CONFIG = Path(__file__).parents[2] / "docs" / "gateways" / "nginx.conf"
+DOC_CONFIG = Path(__file__).parents[3] / "docs" / "gateways" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
@@ -55,7 +55,7 @@ def wait_for(url: str, deadline: float = 20.0, *, verify: bool = True) -> None:
 
 @contextmanager
 def sidecar(issuer: str, audience: str, *extra: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "idsvc.cli", "gateway", "--issuer", issuer, "--audience", audience,
          "--listen", f"127.0.0.1:{port}", *extra],
@@ -97,8 +97,8 @@ def run_nginx(folder: Path, server_block: str, port: int, *, scheme: str = "http
 @contextmanager
 def nginx_in_front(tmp_path: Path, sidecar_address: str) -> Iterator[str]:
     """NGINX with the documented server block; yields its base URL."""
-    with serve_in_thread(protected_api, port=_free_port()) as api:  # type: ignore[arg-type]
-        port = _free_port()
+    with serve_in_thread(protected_api, port=free_port()) as api:  # type: ignore[arg-type]
+        port = free_port()
         server_block = (
             DOC_CONFIG.read_text()
             .replace("127.0.0.1:8081", api.removeprefix("http://"))

@@ -11,7 +11,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.devidp.pages import Page, read_page
+from tests.support.devidp.pages import Page, read_page
 
 if TYPE_CHECKING:
     from collections.abc import Callable

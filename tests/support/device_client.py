@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import FakeClock
-from tests.verify.forge import Key, dpop_proof
+from tests.support.clock import FakeClock
+from tests.support.forge import Key, dpop_proof
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -1,0 +1,59 @@
+"""Settings as a test wants them: the service's defaults with what the test changes, fresh
+secrets, and the shipped country groups allowed as development allows them."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from idsvc.oauth.config import ClientSettings, OAuthSettings
+from idsvc.policy.model import PolicySettings
+from idsvc.settings import (
+    ConfigFile,
+    PolicyOptions,
+    Secrets,
+    ServiceSettings,
+    Settings,
+    StatusListSettings,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["make_settings"]
+
+
+def make_settings(
+    database_url: str | None,
+    tmp_path: Path,
+    *,
+    operators: tuple[str, ...] = (),
+    policies: tuple[PolicySettings, ...] = (),
+    clients: tuple[ClientSettings, ...] = (),
+    oauth: OAuthSettings | None = None,
+    status_lists: StatusListSettings | None = None,
+    **service: object,
+) -> Settings:
+    service_settings = msgspec.structs.replace(ServiceSettings(), **service)
+    return Settings(
+        config=ConfigFile(
+            service=service_settings,
+            operators=operators,
+            policies=policies,
+            clients=clients,
+            oauth=oauth or OAuthSettings(),
+            status_lists=status_lists or StatusListSettings(),
+            # The shipped country groups await compliance sign-off (app start refuses them
+            # otherwise); tests decide on them as development does.
+            policy=PolicyOptions(allow_unreviewed_country_groups=True),
+        ),
+        database_url=database_url,
+        secrets=Secrets(
+            key_encryption_key=secrets.token_urlsafe(32).encode(),
+            session_secret=secrets.token_urlsafe(32).encode(),
+        ),
+        data_dir=tmp_path / "data",
+        config_path=None,
+    )
