@@ -23,11 +23,11 @@ from idsvc.app import create_app
 from idsvc.policy.model import PolicySettings
 from idsvc.scim.tokens import create_token
 from idsvc.settings import SmtpSettings
-from tests.conftest import make_settings
-from tests.mailbox import Inbox
-from tests.orgs.browser import Caller, signed_in
-from tests.orgs.factories import add_member, attest, create_org
-from tests.serving import serve_in_thread
+from tests.support.factories import add_member, attest, create_org
+from tests.support.mailbox import Inbox
+from tests.support.serving import serve_in_thread
+from tests.support.settings import make_settings
+from tests.support.signin import Caller, session_caller
 
 OPERATOR = "fuzz-operator"
 POLICY = PolicySettings(
@@ -82,9 +82,9 @@ async def world(
 
     async def populate() -> tuple[dict[str, Caller], dict[str, str], str]:
         now = datetime.now(UTC)
-        operator = await signed_in(pool, now, subject=OPERATOR)
-        admin = await signed_in(pool, now, email="admin@acme.example")
-        member = await signed_in(pool, now, email="member@acme.example")
+        operator = await session_caller(pool, now, subject=OPERATOR)
+        admin = await session_caller(pool, now, email="admin@acme.example")
+        member = await session_caller(pool, now, email="member@acme.example")
         async with db.transaction(pool) as conn:
             org_id = await create_org(conn, now)
             await add_member(conn, now, org_id, admin.user_id, role="admin")
