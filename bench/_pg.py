@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from idsvc import db
-from idsvc.migrate import apply_migrations
+from idsvc.db.migrate import apply_migrations
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -25,7 +25,7 @@ async def scratch_database() -> AsyncIterator[str]:
     server = None
     admin_url = os.environ.get("IDSVC_TEST_DATABASE_URL")
     if not admin_url:
-        from idsvc.embedded_pg import EmbeddedPostgres
+        from idsvc.db.embedded import EmbeddedPostgres
 
         server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="idsvc-bench-")))
         admin_url = server.url

@@ -22,7 +22,8 @@ from idsvc.audit.personal import use_key_encryption_key
 from idsvc.background import PeriodicJobs
 from idsvc.clock import Clock, utc_now
 from idsvc.console.router import console_router
-from idsvc.database import database_url
+from idsvc.db.locate import database_url
+from idsvc.db.migrate import apply_migrations
 from idsvc.http.health import healthz, metrics, readyz
 from idsvc.http.metrics import PoolCollector, ScreeningListCollector
 from idsvc.http.middleware import RequestObserver, problem_refusal
@@ -33,7 +34,6 @@ from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.keys.routes import key_routes
 from idsvc.keys.service import KeyService
 from idsvc.mail.senders import Mailer, SmtpMailer
-from idsvc.migrate import apply_migrations
 from idsvc.oauth.endpoints import oauth_routes
 from idsvc.oauth.token_endpoint import token_endpoint
 from idsvc.oidc.provider_config import ProviderSettings

@@ -36,7 +36,7 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url:
         yield url
         return
-    from idsvc.embedded_pg import EmbeddedPostgres
+    from idsvc.db.embedded import EmbeddedPostgres
 
     server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres"))
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from idsvc.serve import dev_settings, serve_dev
+from idsvc.cli.serve import dev_settings, serve_dev
 from tests.support.settings import make_settings
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from idsvc import db
-from idsvc.migrate import MigrationError, apply_migrations, load_migrations, pending_migrations
+from idsvc.db.migrate import MigrationError, apply_migrations, load_migrations, pending_migrations
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -15,13 +15,13 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from idsvc.cli.serve import dev_settings
 from idsvc.devidp.examples import (
     EXAMPLE_POLICIES,
     PROGRAM_AUDIENCE,
     US_PERSONS_AUDIENCE,
     seed_demo_organisation,
 )
-from idsvc.serve import dev_settings
 from tests.support.clock import FakeClock, WallClock
 from tests.support.demo import demo_service
 from tests.support.settings import make_settings

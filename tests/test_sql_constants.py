@@ -16,7 +16,7 @@ from tests.support.pg import TestDatabases
 
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
 # Statements that only make sense inside the migration or a maintenance function.
-_SKIP_MODULES = {"idsvc.migrate"}
+_SKIP_MODULES = {"idsvc.db.migrate"}
 
 
 def sql_constants() -> list[tuple[str, str]]:

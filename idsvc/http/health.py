@@ -9,9 +9,9 @@ from litestar import Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from idsvc.db import is_database_outage
+from idsvc.db.migrate import MigrationError, pending_migrations
 from idsvc.errors import Unavailable
 from idsvc.http.openapi import documented
-from idsvc.migrate import MigrationError, pending_migrations
 from idsvc.runtime import RuntimeDependency
 
 __all__ = ["healthz", "metrics", "readyz"]

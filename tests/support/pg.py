@@ -34,7 +34,7 @@ class TestDatabases:
 
     async def create_template(self) -> None:
         from idsvc import db
-        from idsvc.migrate import apply_migrations
+        from idsvc.db.migrate import apply_migrations
 
         admin = await self._admin()
         try:

@@ -9,9 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
-from idsvc import db
+from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
-from idsvc.database import database_url
 from idsvc.errors import IdsvcError
 from idsvc.orgs.csv_import import apply_import, parse_members_csv, plan_import
 from idsvc.orgs.state_rules import ensure_org_may
@@ -44,8 +43,7 @@ async def import_members_file(
         print(f"idsvc: {len(errors)} problem(s); nothing was applied", file=sys.stderr)
         return 1
     print(f"checked {len(rows)} rows", file=sys.stderr)
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
+    async with connected(settings) as conn:
         try:
             async with conn.transaction():
                 status = await conn.fetchval(_ORG_STATUS, org)
@@ -63,8 +61,6 @@ async def import_members_file(
         except IdsvcError as exc:
             print(f"\nidsvc: refused: {exc.detail}; nothing was applied", file=sys.stderr)
             return 1
-        finally:
-            await conn.close()
     verb = "would add" if dry_run else "added"
     print(
         f"\n{verb} {len(plan.add)}, changed the role of {len(plan.change_role)}, "

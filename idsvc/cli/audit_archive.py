@@ -6,11 +6,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from idsvc import db
 from idsvc.audit.archive import archive_before, verify_archive
 from idsvc.audit.sealer import seal_pending
+from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
-from idsvc.database import database_url
 from idsvc.errors import IdsvcError
 from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.keys.ring import KeyRing
@@ -30,8 +29,7 @@ async def audit_archive(settings: Settings, *, before: datetime, directory: Path
         raise ConfigError("IDSVC_KEY_ENCRYPTION_KEY is needed to sign the checkpoint")
     ring = KeyRing(KeyEncryptionKey.from_text(settings.secrets.key_encryption_key))
     now = utc_now()
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
+    async with connected(settings) as conn:
         try:
             while await seal_pending(conn):
                 pass
@@ -43,8 +41,6 @@ async def audit_archive(settings: Settings, *, before: datetime, directory: Path
         except IdsvcError as exc:
             print(f"idsvc audit archive: {exc.detail}; nothing was archived", file=sys.stderr)
             return 1
-        finally:
-            await conn.close()
     if result is None:
         print(f"nothing to archive before {before:%Y-%m}")
         return 0
@@ -70,19 +66,15 @@ ORDER BY seq DESC LIMIT 1
 
 async def audit_verify_archive(settings: Settings, archive: Path, checkpoint: Path | None) -> int:
     signed = (checkpoint or Path(f"{archive}.checkpoint.jwt")).read_text()
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
-        try:
-            recorded = await conn.fetchval(_RECORDED, archive.name)
-            if recorded is None:
-                print(
-                    f"archive BROKEN: the audit trail records no archive named {archive.name}",
-                    file=sys.stderr,
-                )
-                return 1
-            previous = await conn.fetchval(_BEFORE, recorded["first_pos"])
-        finally:
-            await conn.close()
+    async with connected(settings) as conn:
+        recorded = await conn.fetchval(_RECORDED, archive.name)
+        if recorded is None:
+            print(
+                f"archive BROKEN: the audit trail records no archive named {archive.name}",
+                file=sys.stderr,
+            )
+            return 1
+        previous = await conn.fetchval(_BEFORE, recorded["first_pos"])
     problems = verify_archive(archive, signed, recorded=recorded, earlier=previous)
     if problems:
         for problem in problems:

@@ -9,7 +9,7 @@ import asyncio
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from idsvc.embedded_pg import EmbeddedPostgres
+from idsvc.db.embedded import EmbeddedPostgres
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

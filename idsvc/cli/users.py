@@ -7,10 +7,9 @@ import sys
 import uuid
 from datetime import timedelta
 
-from idsvc import db
 from idsvc.accounts.erasure import erase_person
+from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
-from idsvc.database import database_url
 from idsvc.errors import IdsvcError
 from idsvc.settings import Settings
 
@@ -21,8 +20,7 @@ async def users_erase(
     settings: Settings, *, user: uuid.UUID, reason: str, despite_retention: bool
 ) -> int:
     period = settings.config.retention.period
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
+    async with connected(settings) as conn:
         try:
             async with conn.transaction():
                 report = await erase_person(
@@ -34,8 +32,6 @@ async def users_erase(
         except IdsvcError as exc:
             print(f"idsvc users erase: {exc.detail}", file=sys.stderr)
             return 1
-        finally:
-            await conn.close()
     changed = ", ".join(f"{name} {count}" for name, count in report.changed.items() if count)
     print(f"erased user {user}: {report.tokens_revoked} token(s) revoked; {changed}")
     return 0

@@ -6,18 +6,16 @@ import getpass
 import sys
 import uuid
 
-from idsvc import db
 from idsvc.accounts.operators import grant_operator, revoke_operator
+from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
-from idsvc.database import database_url
 from idsvc.settings import Settings
 
 __all__ = ["operators_grant", "operators_revoke"]
 
 
 async def operators_grant(settings: Settings, *, user: uuid.UUID, reason: str) -> int:
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
+    async with connected(settings) as conn:
         try:
             async with conn.transaction():
                 granted = await grant_operator(
@@ -30,26 +28,19 @@ async def operators_grant(settings: Settings, *, user: uuid.UUID, reason: str) -
         except LookupError:
             print(f"idsvc operators grant: no user {user}", file=sys.stderr)
             return 1
-        finally:
-            await conn.close()
     print(f"user {user} is an operator" + ("" if granted else " already"))
     return 0
 
 
 async def operators_revoke(settings: Settings, *, user: uuid.UUID, reason: str | None) -> int:
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
-        try:
-            async with conn.transaction():
-                revoked = await revoke_operator(
-                    conn,
-                    user_id=user,
-                    actor=f"cli:{getpass.getuser()}",
-                    now=utc_now(),
-                    reason=reason,
-                )
-        finally:
-            await conn.close()
+    async with connected(settings) as conn, conn.transaction():
+        revoked = await revoke_operator(
+            conn,
+            user_id=user,
+            actor=f"cli:{getpass.getuser()}",
+            now=utc_now(),
+            reason=reason,
+        )
     if not revoked:
         print(f"idsvc operators revoke: user {user} holds no grant", file=sys.stderr)
         return 1

@@ -27,37 +27,37 @@ def _settings() -> Settings:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from idsvc.serve import serve
+    from idsvc.cli.serve import serve
 
     return serve(_settings(), host=args.host, port=args.port)
 
 
 def _cmd_dev(args: argparse.Namespace) -> int:
-    from idsvc.serve import serve_dev
+    from idsvc.cli.serve import serve_dev
 
     return serve_dev(_settings(), port=args.port)
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    from idsvc.commands import migrate
+    from idsvc.cli.database import migrate
 
     return asyncio.run(migrate(_settings()))
 
 
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
-    from idsvc.commands import audit_verify
+    from idsvc.cli.database import audit_verify
 
     return asyncio.run(audit_verify(_settings(), seal_first=args.seal))
 
 
 def _cmd_audit_export(args: argparse.Namespace) -> int:
-    from idsvc.commands import audit_export
+    from idsvc.cli.database import audit_export
 
     return asyncio.run(audit_export(_settings(), since=args.since, output=args.output))
 
 
 def _cmd_audit_archive(args: argparse.Namespace) -> int:
-    from idsvc.audit.archive_commands import audit_archive, month_start
+    from idsvc.cli.audit_archive import audit_archive, month_start
 
     return asyncio.run(
         audit_archive(_settings(), before=month_start(args.before), directory=Path(args.to))
@@ -65,20 +65,20 @@ def _cmd_audit_archive(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit_verify_archive(args: argparse.Namespace) -> int:
-    from idsvc.audit.archive_commands import audit_verify_archive
+    from idsvc.cli.audit_archive import audit_verify_archive
 
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
     return asyncio.run(audit_verify_archive(_settings(), Path(args.archive), checkpoint))
 
 
 def _cmd_keys_list(args: argparse.Namespace) -> int:
-    from idsvc.keys.commands import keys_list
+    from idsvc.cli.keys import keys_list
 
     return asyncio.run(keys_list(_settings()))
 
 
 def _cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from idsvc.keys.commands import keys_rotate
+    from idsvc.cli.keys import keys_rotate
 
     if args.emergency and not args.reason:
         print("idsvc keys rotate --emergency: give --reason", file=sys.stderr)
@@ -89,13 +89,13 @@ def _cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def _cmd_policy_explain(args: argparse.Namespace) -> int:
-    from idsvc.policies.explain_recorded import explain_recorded
+    from idsvc.cli.policy_explain import explain_recorded
 
     return asyncio.run(explain_recorded(_settings(), jti=args.token_jti, event=args.event))
 
 
 def _cmd_policy_check(args: argparse.Namespace) -> int:
-    from idsvc.policies.check import policy_check
+    from idsvc.cli.policy_check import policy_check
 
     return asyncio.run(policy_check(_settings(), user=args.user, audience=args.audience))
 
@@ -120,7 +120,7 @@ def _cmd_schemas(args: argparse.Namespace) -> int:
 
 
 def _cmd_users_erase(args: argparse.Namespace) -> int:
-    from idsvc.accounts.erasure_commands import users_erase
+    from idsvc.cli.users import users_erase
 
     return asyncio.run(
         users_erase(
@@ -133,19 +133,19 @@ def _cmd_users_erase(args: argparse.Namespace) -> int:
 
 
 def _cmd_operators_grant(args: argparse.Namespace) -> int:
-    from idsvc.accounts.operator_commands import operators_grant
+    from idsvc.cli.operators import operators_grant
 
     return asyncio.run(operators_grant(_settings(), user=args.user, reason=args.reason))
 
 
 def _cmd_operators_revoke(args: argparse.Namespace) -> int:
-    from idsvc.accounts.operator_commands import operators_revoke
+    from idsvc.cli.operators import operators_revoke
 
     return asyncio.run(operators_revoke(_settings(), user=args.user, reason=args.reason))
 
 
 def _cmd_screening_import(args: argparse.Namespace) -> int:
-    from idsvc.screening.commands import screening_import
+    from idsvc.cli.screening import screening_import
 
     return asyncio.run(screening_import(_settings(), path=args.file, force=args.force))
 
@@ -251,7 +251,7 @@ def _add_vetting_commands(commands: Any) -> None:
 
 
 def _cmd_orgs_import(args: argparse.Namespace) -> int:
-    from idsvc.orgs.commands import import_members_file
+    from idsvc.cli.orgs import import_members_file
 
     return asyncio.run(
         import_members_file(_settings(), org=args.org, path=args.file, dry_run=args.dry_run)
@@ -400,7 +400,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run: Command = args.run
     return run(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

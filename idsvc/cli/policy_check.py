@@ -11,8 +11,8 @@ import sys
 import uuid
 
 from idsvc import db
+from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
-from idsvc.database import database_url
 from idsvc.policy.decision import Grant, decide
 from idsvc.policy.explain import explain
 from idsvc.settings import Settings
@@ -55,15 +55,11 @@ async def policy_check(settings: Settings, *, user: str, audience: str) -> int:
         )
         return 2
     now = utc_now()
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
-        try:
-            user_id = await _find_user(conn, user)
-            if user_id is None:
-                return 2
-            facts = await load_subject_facts(conn, user_id)
-        finally:
-            await conn.close()
+    async with connected(settings) as conn:
+        user_id = await _find_user(conn, user)
+        if user_id is None:
+            return 2
+        facts = await load_subject_facts(conn, user_id)
     decision = decide(policy, facts, now)
     print(f"policy {policy.ref} for {audience}")
     print(

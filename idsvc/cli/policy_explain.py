@@ -19,8 +19,7 @@ from typing import Any
 
 import msgspec
 
-from idsvc import db
-from idsvc.database import database_url
+from idsvc.cli.connection import connected
 from idsvc.policy.decision import (
     AttestationFact,
     Deny,
@@ -100,31 +99,27 @@ def _facts(evidence: dict[str, Any], rows: list[Any], at: datetime) -> SubjectFa
 
 
 async def explain_recorded(settings: Settings, *, jti: str | None, event: int | None) -> int:
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
-        try:
-            row = await (conn.fetchrow(_BY_JTI, jti) if jti else conn.fetchrow(_BY_SEQ, event))
-            if row is None:
-                print("no token.issued or token.denied event found", file=sys.stderr)
-                return 2
-            data = row["data"]
-            evidence = data.get("evidence")
-            if not isinstance(evidence, dict):
-                print(
-                    f"event {row['seq']} predates evidence-linked decisions: it names no "
-                    "evidence to decide again from",
-                    file=sys.stderr,
-                )
-                return 2
-            policy_id, _, version = str(data["policy"]).rpartition("@")
-            content = await conn.fetchval(_POLICY, policy_id, int(version))
-            if content is None:
-                print(f"policy version {data['policy']} is not recorded", file=sys.stderr)
-                return 2
-            ids = [uuid.UUID(a) for a in evidence.get("attestations", [])]
-            rows = await conn.fetch(_ATTESTATIONS, ids)
-        finally:
-            await conn.close()
+    async with connected(settings) as conn:
+        row = await (conn.fetchrow(_BY_JTI, jti) if jti else conn.fetchrow(_BY_SEQ, event))
+        if row is None:
+            print("no token.issued or token.denied event found", file=sys.stderr)
+            return 2
+        data = row["data"]
+        evidence = data.get("evidence")
+        if not isinstance(evidence, dict):
+            print(
+                f"event {row['seq']} predates evidence-linked decisions: it names no "
+                "evidence to decide again from",
+                file=sys.stderr,
+            )
+            return 2
+        policy_id, _, version = str(data["policy"]).rpartition("@")
+        content = await conn.fetchval(_POLICY, policy_id, int(version))
+        if content is None:
+            print(f"policy version {data['policy']} is not recorded", file=sys.stderr)
+            return 2
+        ids = [uuid.UUID(a) for a in evidence.get("attestations", [])]
+        rows = await conn.fetch(_ATTESTATIONS, ids)
     at: datetime = row["occurred_at"]
     policy = policy_from_record(content)
     facts = _facts(evidence, list(rows), at)

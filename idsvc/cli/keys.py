@@ -5,9 +5,8 @@ from __future__ import annotations
 import getpass
 import sys
 
-from idsvc import db
+from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
-from idsvc.database import database_url
 from idsvc.keys import store
 from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.keys.material import Algorithm
@@ -32,12 +31,8 @@ def _kek(settings: Settings) -> KeyEncryptionKey | None:
 
 async def keys_list(settings: Settings) -> int:
     now = utc_now()
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
-        try:
-            keys = await store.select_keys(conn)
-        finally:
-            await conn.close()
+    async with connected(settings) as conn:
+        keys = await store.select_keys(conn)
     print(f"{'kid':<44} {'alg':<6} {'state':<9} {'activates':<20} {'retires':<20} {'expires':<20}")
     for key in keys:
         print(
@@ -53,22 +48,17 @@ async def keys_rotate(settings: Settings, *, alg: Algorithm, emergency: bool, re
     kek = _kek(settings)
     if kek is None:
         return 2
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
-        try:
-            async with conn.transaction():
-                plan = await rotate(
-                    conn,
-                    alg=alg,
-                    now=utc_now(),
-                    policy=rotation_policy(settings.config.keys),
-                    kek=kek,
-                    actor=f"cli:{getpass.getuser()}",
-                    emergency=emergency,
-                    reason=reason,
-                )
-        finally:
-            await conn.close()
+    async with connected(settings) as conn, conn.transaction():
+        plan = await rotate(
+            conn,
+            alg=alg,
+            now=utc_now(),
+            policy=rotation_policy(settings.config.keys),
+            kek=kek,
+            actor=f"cli:{getpass.getuser()}",
+            emergency=emergency,
+            reason=reason,
+        )
     for kid in plan.revoke:
         print(f"revoked {kid}: dropped from the JWKS now")
     for times in plan.reschedule:

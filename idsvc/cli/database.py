@@ -1,4 +1,4 @@
-"""Database-backed CLI commands (the parser is in ``idsvc.cli``)."""
+"""`idsvc migrate`, `idsvc audit verify` and `idsvc audit export`."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import sys
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, BinaryIO
 
-from idsvc import db
 from idsvc.audit import export_events, seal_pending, verify_chain
-from idsvc.database import database_url
-from idsvc.migrate import MigrationError, apply_migrations
+from idsvc.cli.connection import connected
+from idsvc.db.migrate import MigrationError, apply_migrations
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -20,15 +19,12 @@ __all__ = ["audit_export", "audit_verify", "migrate"]
 
 
 async def migrate(settings: Settings) -> int:
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
+    async with connected(settings) as conn:
         try:
             applied = await apply_migrations(conn, settings.migrations_dir)
         except MigrationError as exc:
             print(f"idsvc migrate: {exc}", file=sys.stderr)
             return 1
-        finally:
-            await conn.close()
     if applied:
         for migration in applied:
             print(f"applied {migration.version:04d}_{migration.name}")
@@ -38,15 +34,11 @@ async def migrate(settings: Settings) -> int:
 
 
 async def audit_verify(settings: Settings, *, seal_first: bool) -> int:
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
-        try:
-            if seal_first:
-                while await seal_pending(conn):
-                    pass
-            report = await verify_chain(conn)
-        finally:
-            await conn.close()
+    async with connected(settings) as conn:
+        if seal_first:
+            while await seal_pending(conn):
+                pass
+        report = await verify_chain(conn)
     if report.problem is not None:
         print(f"audit chain BROKEN: {report.problem.message}", file=sys.stderr)
         print(f"checked {report.checked} events before the break", file=sys.stderr)
@@ -59,15 +51,13 @@ async def audit_verify(settings: Settings, *, seal_first: bool) -> int:
 
 
 async def audit_export(settings: Settings, *, since: datetime, output: str | None) -> int:
-    async with AsyncExitStack() as stack, database_url(settings) as dsn:
+    async with AsyncExitStack() as stack, connected(settings) as conn:
         # Writes are small and sequential; a blocking file is simpler than a thread per line.
         out: BinaryIO = (
             stack.enter_context(open(output, "wb"))  # noqa: ASYNC230, SIM115
             if output
             else sys.stdout.buffer
         )
-        conn = await db.connect(dsn)
-        stack.push_async_callback(conn.close)
         count = 0
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             async for line in export_events(conn, since=since):

@@ -8,9 +8,8 @@ import getpass
 import sys
 from pathlib import Path
 
-from idsvc import db
+from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
-from idsvc.database import database_url
 from idsvc.screening.csl import CslError
 from idsvc.screening.importing import PartialList, import_list
 from idsvc.screening.list_files import parse_list
@@ -32,8 +31,7 @@ async def screening_import(settings: Settings, *, path: Path, force: bool = Fals
         return 1
     screening = settings.config.screening
     now = utc_now()
-    async with database_url(settings) as dsn:
-        conn = await db.connect(dsn)
+    async with connected(settings) as conn:
         try:
             # One transaction: the snapshot and the re-screening it causes land together,
             # so nobody is ever judged against a half-imported list.
@@ -55,8 +53,6 @@ async def screening_import(settings: Settings, *, path: Path, force: bool = Fals
                 file=sys.stderr,
             )
             return 1
-        finally:
-            await conn.close()
     snapshot, outcomes = imported.snapshot, imported.outcomes
     print(
         f"imported snapshot {snapshot.id}: {snapshot.entries} entries, {snapshot.names} names, "

@@ -1,0 +1,28 @@
+"""PostgreSQL: the pool and its codecs (``pool``), where the database is (``locate``: a URL
+or the embedded server, ``embedded``), and the schema migrations (``migrate``).
+
+``from idsvc import db`` gives the query API every feature uses; the rest is for the app's
+start-up and the command line.
+"""
+
+from idsvc.db.pool import (
+    Connection,
+    Pool,
+    connect,
+    create_pool,
+    is_database_outage,
+    row_to,
+    rows_to,
+    transaction,
+)
+
+__all__ = [
+    "Connection",
+    "Pool",
+    "connect",
+    "create_pool",
+    "is_database_outage",
+    "row_to",
+    "rows_to",
+    "transaction",
+]
