@@ -21,22 +21,26 @@ from idsvc import db
 from idsvc.audit.personal import use_key_encryption_key
 from idsvc.background import PeriodicJobs
 from idsvc.clock import Clock, utc_now
+from idsvc.config.providers import ProviderSettings
 from idsvc.console.router import console_router
+from idsvc.crypto.key_encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.db.locate import database_url
 from idsvc.db.migrate import apply_migrations
-from idsvc.http.health import healthz, metrics, readyz
+from idsvc.health import healthz, metrics, readyz
 from idsvc.http.metrics import PoolCollector, ScreeningListCollector
 from idsvc.http.middleware import RequestObserver, problem_refusal
 from idsvc.http.openapi import openapi_config
+from idsvc.http.pages import TEMPLATE_DIRECTORY
 from idsvc.http.problems import exception_handlers
 from idsvc.http.tracing import RequestTracer, instrument_database, tracer_provider_from
-from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.keys.routes import key_routes
 from idsvc.keys.service import KeyService
 from idsvc.mail.senders import Mailer, SmtpMailer
+from idsvc.oauth.client_auth import ClientRegistry
+from idsvc.oauth.dpop_nonce import DPoPNonces
 from idsvc.oauth.endpoints import oauth_routes
+from idsvc.oauth.metadata import authorization_server_metadata
 from idsvc.oauth.token_endpoint import token_endpoint
-from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.signin import SignInService
 from idsvc.orgs.invitation_routes import invitation_routes
 from idsvc.orgs.member_routes import member_routes
@@ -52,11 +56,13 @@ from idsvc.scim.routes import scim_router
 from idsvc.scim.token_routes import scim_token_routes
 from idsvc.settings import ConfigError, Settings
 from idsvc.tokens.status_routes import status_list_routes
+from idsvc.tokens.status_service import StatusListService
+from idsvc.tokens.status_slots import StatusAllocator
 from idsvc.upkeep import start_upkeep
+from idsvc.verify.dpop import DPoPVerifier
 from idsvc.web.device_routes import device_routes
 from idsvc.web.link_routes import link_routes
 from idsvc.web.operator_routes import operator_routes
-from idsvc.web.pages import TEMPLATE_DIRECTORY
 from idsvc.web.signin_routes import signin_routes
 from idsvc.web.token_routes import token_routes
 
@@ -107,27 +113,8 @@ def create_app(
     use_key_encryption_key(kek)
     tracing = tracer_provider or tracer_provider_from(settings.config.tracing)
     http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
-    keys = KeyService(settings.config.keys, kek, clock)
-    runtime = Runtime(
-        settings=settings,
-        clock=clock,
-        keys=keys,
-        signin=SignInService(
-            providers=settings.config.providers + tuple(p for p, _ in extra_providers),
-            client_secrets={
-                **settings.secrets.provider_secrets,
-                **{p.id: secret for p, secret in extra_providers},
-            },
-            issuer=settings.service.issuer,
-            clock=clock,
-            http=http,
-            session_lifetime=settings.service.session_absolute_lifetime,
-            # A service secret every instance shares, loaded at start; the MACs it keys
-            # are derived under their own label (accounts.person_match).
-            person_key=lambda: keys.pairwise_key,
-            screening_threshold=settings.config.screening.threshold,
-        ),
-        mailer=mailer or _smtp_mailer(settings),
+    runtime = _runtime(
+        settings, clock=clock, kek=kek, http=http, extra_providers=extra_providers, mailer=mailer
     )
     runtime.registry.register(PoolCollector(runtime.maybe_pool))
     runtime.registry.register(
@@ -143,6 +130,7 @@ def create_app(
             readyz,
             metrics,
             *key_routes,
+            authorization_server_metadata,
             *status_list_routes,
             *signin_routes,
             *link_routes,
@@ -188,6 +176,63 @@ def create_app(
         refusal=scim_aware_refusal(problem_refusal),
     )
     return app
+
+
+def _runtime(
+    settings: Settings,
+    *,
+    clock: Clock,
+    kek: KeyEncryptionKey,
+    http: httpx.AsyncClient,
+    extra_providers: tuple[tuple[ProviderSettings, str], ...],
+    mailer: Mailer | None,
+) -> Runtime:
+    """The services a running app holds, built once."""
+    keys = KeyService(settings.config.keys, kek, clock)
+    issuer = settings.service.issuer
+
+    def seconds() -> float:
+        return clock().timestamp()
+
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        keys=keys,
+        signin=SignInService(
+            providers=settings.config.providers + tuple(p for p, _ in extra_providers),
+            client_secrets={
+                **settings.secrets.provider_secrets,
+                **{p.id: secret for p, secret in extra_providers},
+            },
+            issuer=issuer,
+            clock=clock,
+            http=http,
+            session_lifetime=settings.service.session_absolute_lifetime,
+            # A service secret every instance shares, loaded at start; the MACs it keys
+            # are derived under their own label (accounts.person_match).
+            person_key=lambda: keys.pairwise_key,
+            screening_threshold=settings.config.screening.threshold,
+        ),
+        dpop=DPoPVerifier(clock=seconds),
+        # The nonce key is derived from a service secret that every instance shares.
+        dpop_nonces=DPoPNonces(lambda: keys.pairwise_key, seconds),
+        status_lists=StatusListService(
+            issuer=issuer,
+            ring=keys.ring,
+            algorithm=settings.config.keys.algorithms[0],
+            ttl=settings.config.status_lists.ttl,
+            clock_skew=settings.config.keys.clock_skew,
+        ),
+        status_slots=StatusAllocator(settings.config.status_lists.list_size),
+        clients=ClientRegistry(
+            settings.config.clients,
+            cli_client=settings.config.oauth.cli_client,
+            token_endpoint=f"{issuer}/oauth2/token",
+            issuer=issuer,
+            clock=seconds,
+        ),
+        mailer=mailer or _smtp_mailer(settings),
+    )
 
 
 def _scim_aware(handlers: ExceptionHandlersMap) -> ExceptionHandlersMap:

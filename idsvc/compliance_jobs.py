@@ -14,10 +14,10 @@ from idsvc.attestations.reminders import send_expiry_reminders
 from idsvc.background import PeriodicJobs
 from idsvc.db import Pool
 from idsvc.orgs.reviews import close_due_reviews, open_due_reviews, remind_reviewers
+from idsvc.orgs.screening_hits import rescreen_if_due
+from idsvc.rescreening.fetch import FetchFailure, fetch_list_if_due
 from idsvc.runtime import Runtime
-from idsvc.screening.fetch import FetchFailure, fetch_list_if_due
 from idsvc.screening.freshness import newest_list
-from idsvc.screening.hits import rescreen_if_due
 
 __all__ = ["start_compliance_jobs"]
 

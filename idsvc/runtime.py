@@ -5,26 +5,32 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 from prometheus_client import CollectorRegistry
 
 from idsvc.clock import Clock
+from idsvc.config.oauth import ClientSettings
 from idsvc.db import Pool
 from idsvc.errors import Unavailable
 from idsvc.http.metrics import HttpMetrics
 from idsvc.http.ratelimit import RateLimiter
-from idsvc.keys.service import KeyService
-from idsvc.mail.senders import Mailer
-from idsvc.oauth.client_auth import ClientRegistry
-from idsvc.oauth.config import ClientSettings
-from idsvc.oauth.dpop_nonce import DPoPNonces
-from idsvc.oidc.signin import SignInService
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
-from idsvc.tokens.status_service import StatusListService
-from idsvc.tokens.status_slots import StatusAllocator
-from idsvc.verify.dpop import DPoPVerifier
+
+if TYPE_CHECKING:
+    # Only named here: app.py builds the services (runtime.py imports no feature, so
+    # features may depend on it without an import cycle).
+    from idsvc.keys.service import KeyService
+    from idsvc.mail.senders import Mailer
+    from idsvc.oauth.client_auth import ClientRegistry
+    from idsvc.oauth.dpop_nonce import DPoPNonces
+    from idsvc.oidc.signin import SignInService
+    from idsvc.tokens.status_service import StatusListService
+    from idsvc.tokens.status_slots import StatusAllocator
+    from idsvc.verify.dpop import DPoPVerifier
 
 _log = logging.getLogger("idsvc.refusals")
 
@@ -37,18 +43,18 @@ class Runtime:
     clock: Clock
     keys: KeyService
     signin: SignInService
+    # Checks DPoP proofs sent with token requests. Its replay memory is this instance's;
+    # oauth.proof_replay adds the store every instance shares.
+    dpop: DPoPVerifier
+    dpop_nonces: DPoPNonces
+    status_lists: StatusListService
+    status_slots: StatusAllocator
+    clients: ClientRegistry
     # Invitation e-mail: SMTP when configured, the console in `idsvc dev`, else none.
     mailer: Mailer | None = None
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     metrics: HttpMetrics = field(init=False)
     policies: dict[str, PolicySettings] = field(init=False)
-    # Checks DPoP proofs sent with token requests. Its replay memory is this instance's;
-    # oauth.proof_replay adds the store every instance shares.
-    dpop: DPoPVerifier = field(init=False)
-    dpop_nonces: DPoPNonces = field(init=False)
-    status_lists: StatusListService = field(init=False)
-    status_slots: StatusAllocator = field(init=False)
-    clients: ClientRegistry = field(init=False)
     # When the newest restricted-party list was imported (kept by a periodic job; /metrics).
     screening_list_imported_at: datetime | None = None
     # Sign-in attempts per client address, token requests per person (and device-code
@@ -61,28 +67,8 @@ class Runtime:
     def __post_init__(self) -> None:
         self.metrics = HttpMetrics(self.registry)
         self.policies = {p.audience: p for p in self.settings.config.policies}
-        self.dpop = DPoPVerifier(clock=self._seconds)
-        # The nonce key is derived from a service secret that every instance shares.
-        self.dpop_nonces = DPoPNonces(lambda: self.keys.pairwise_key, self._seconds)
-        issuer = self.settings.service.issuer
-        lists = self.settings.config.status_lists
-        self.status_lists = StatusListService(
-            issuer=issuer,
-            ring=self.keys.ring,
-            algorithm=self.settings.config.keys.algorithms[0],
-            ttl=lists.ttl,
-            clock_skew=self.settings.config.keys.clock_skew,
-        )
-        self.status_slots = StatusAllocator(lists.list_size)
         self.signin_limiter = self._limiter("signin", self.settings.service.signin_rate_limit)
         self.token_limiter = self._limiter("token", self.settings.service.token_rate_limit)
-        self.clients = ClientRegistry(
-            self.settings.config.clients,
-            cli_client=self.settings.config.oauth.cli_client,
-            token_endpoint=f"{issuer}/oauth2/token",
-            issuer=issuer,
-            clock=self._seconds,
-        )
 
     def _seconds(self) -> float:
         return self.clock().timestamp()
@@ -118,5 +104,7 @@ class Runtime:
         self._pool = pool
 
 
-# How handlers ask for the runtime: named explicitly (Litestar 3 drops inferred names).
-RuntimeDependency = NamedDependency[Runtime]
+# How handlers ask for the runtime: named explicitly (Litestar 3 drops inferred names), and
+# not validated: it is the app's own object, and its annotations name services this module
+# imports only for type checking.
+RuntimeDependency = NamedDependency[SkipValidation[Runtime]]

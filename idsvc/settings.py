@@ -30,8 +30,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from idsvc.oauth.config import ClientSettings, OAuthSettings
-from idsvc.oidc.provider_config import ProviderSettings
+from idsvc.config.oauth import ClientSettings, OAuthSettings
+from idsvc.config.providers import ProviderSettings
 from idsvc.policy.country_groups import use_country_groups
 from idsvc.policy.model import PolicySettings
 

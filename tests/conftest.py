@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from idsvc import db
 from idsvc.app import create_app
 from idsvc.audit.personal import use_key_encryption_key
-from idsvc.keys.encryption import KeyEncryptionKey
+from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.settings import Settings
 from tests.support.clock import FakeClock
 from tests.support.mailbox import Inbox, smtp_inbox

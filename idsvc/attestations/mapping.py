@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from idsvc.config.providers import ProviderSettings
 from idsvc.countries import UnknownCountryCode, normalize_nationality
-from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.policy.model import assurance_rank
 
 __all__ = [

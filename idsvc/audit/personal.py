@@ -21,8 +21,8 @@ import msgspec
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from idsvc.crypto.key_encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.db import Connection
-from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
 
 __all__ = [
     "ERASED",

@@ -1,4 +1,4 @@
-"""``idsvc audit archive`` and ``idsvc audit verify-archive`` (idsvc.audit.archive)."""
+"""``idsvc audit archive`` and ``idsvc audit verify-archive`` (idsvc.archive)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from idsvc.audit.archive import archive_before, verify_archive
+from idsvc.archive import archive_before, verify_archive
 from idsvc.audit.sealer import seal_pending
 from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
+from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.errors import IdsvcError
-from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.keys.ring import KeyRing
 from idsvc.settings import ConfigError, Settings
 

@@ -7,13 +7,14 @@ import sys
 
 from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
+from idsvc.crypto.key_encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.keys import store
-from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.keys.material import Algorithm
 from idsvc.keys.rotation import rotate
 from idsvc.keys.schedule import key_state
 from idsvc.keys.service import rotation_policy
 from idsvc.settings import Settings
+from idsvc.tokens.revocation import revoke_key_tokens
 
 __all__ = ["keys_list", "keys_rotate"]
 
@@ -56,6 +57,7 @@ async def keys_rotate(settings: Settings, *, alg: Algorithm, emergency: bool, re
             policy=rotation_policy(settings.config.keys),
             kek=kek,
             actor=f"cli:{getpass.getuser()}",
+            revoke_tokens=revoke_key_tokens,
             emergency=emergency,
             reason=reason,
         )

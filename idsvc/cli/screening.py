@@ -10,8 +10,8 @@ from pathlib import Path
 
 from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
+from idsvc.rescreening.importing import PartialList, import_list
 from idsvc.screening.csl import CslError
-from idsvc.screening.importing import PartialList, import_list
 from idsvc.screening.list_files import parse_list
 from idsvc.settings import Settings
 

@@ -11,13 +11,13 @@ import uvicorn
 from litestar.types import ControllerRouterHandler
 
 from idsvc.app import create_app
+from idsvc.config.providers import ProviderSettings
+from idsvc.console.outbox import outbox_route
+from idsvc.crypto.key_encryption import generate_kek_file
 from idsvc.devidp.examples import EXAMPLE_POLICIES, seed_demo_organisation
 from idsvc.devidp.wiring import demo_provider
 from idsvc.http.logs import configure_logging
-from idsvc.keys.encryption import generate_kek_file
-from idsvc.mail.outbox import outbox_route
 from idsvc.mail.senders import ConsoleMailer
-from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.settings import ConfigError, ServiceSettings
 
 if TYPE_CHECKING:

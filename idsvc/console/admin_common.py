@@ -15,6 +15,7 @@ from idsvc.accounts.sessions import csrf_valid
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import Viewer, viewer
 from idsvc.errors import BadRequest, Forbidden
+from idsvc.http.pages import page
 from idsvc.orgs.access import require_org_admin
 from idsvc.orgs.domains import (
     list_domains,
@@ -26,7 +27,6 @@ from idsvc.runtime import Runtime
 from idsvc.scim.group_admin_routes import group_view
 from idsvc.scim.groups import list_groups
 from idsvc.scim.tokens import list_tokens
-from idsvc.web.pages import page
 
 __all__ = [
     "MAX_CSV_BYTES",

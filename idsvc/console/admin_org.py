@@ -22,12 +22,12 @@ from idsvc.console.audit_query import AuditFilter, find_events
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import viewer
 from idsvc.errors import IdsvcError
+from idsvc.http.pages import page
 from idsvc.orgs.disclosure import OPERATOR_ONLY_EVENTS
 from idsvc.orgs.organisations import get_organisation
 from idsvc.orgs.request_flow import submit_request
 from idsvc.orgs.requests import OrgRequest
 from idsvc.runtime import RuntimeDependency
-from idsvc.web.pages import page
 
 __all__ = ["org_pages_for_admins"]
 

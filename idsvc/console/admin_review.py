@@ -13,10 +13,10 @@ from litestar.response import Redirect, Template
 from idsvc.console.admin_common import admin_context, admin_viewer
 from idsvc.console.forms import read_form
 from idsvc.errors import BadRequest, IdsvcError
+from idsvc.http.pages import page
 from idsvc.orgs.organisations import get_organisation
 from idsvc.orgs.reviews import current_review, decide_review
 from idsvc.runtime import Runtime, RuntimeDependency
-from idsvc.web.pages import page
 
 __all__ = ["review_pages"]
 

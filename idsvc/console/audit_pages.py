@@ -17,8 +17,8 @@ from idsvc.console.audit_query import AuditFilter, find_events
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import operator_viewer
 from idsvc.errors import BadRequest
+from idsvc.http.pages import page
 from idsvc.runtime import RuntimeDependency
-from idsvc.web.pages import page
 
 __all__ = ["audit_pages"]
 

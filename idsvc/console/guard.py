@@ -10,11 +10,11 @@ import msgspec
 from litestar import Request
 
 from idsvc.accounts.operators import is_operator
+from idsvc.accounts.session_guard import current_session
 from idsvc.accounts.sessions import Session, csrf_token
 from idsvc.errors import Forbidden, IdsvcError
 from idsvc.policy.country_groups import country_groups
 from idsvc.runtime import Runtime
-from idsvc.web.auth import current_session
 
 __all__ = ["SignInFirst", "Viewer", "operator_viewer", "viewer"]
 

@@ -21,6 +21,7 @@ from idsvc.attestations.store import (
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import operator_viewer, viewer
 from idsvc.errors import BadRequest, NotFound
+from idsvc.http.pages import page
 from idsvc.keys.rotation import rotate
 from idsvc.keys.schedule import key_state
 from idsvc.keys.store import select_keys
@@ -29,7 +30,7 @@ from idsvc.policy.explain import explain
 from idsvc.runtime import RuntimeDependency
 from idsvc.screening.people import hits_of_person, override_person_hit
 from idsvc.tokens.issuance import load_subject_facts
-from idsvc.web.pages import page
+from idsvc.tokens.revocation import revoke_key_tokens
 
 __all__ = ["operator_pages"]
 
@@ -98,6 +99,7 @@ async def keys_rotate(request: Request[Any, Any, Any], runtime: RuntimeDependenc
             policy=runtime.keys.policy,
             kek=runtime.keys.kek,
             actor=f"user:{seen.session.user_id}",
+            revoke_tokens=revoke_key_tokens,
         )
     await runtime.keys.reload(runtime.pool)
     return Redirect("/console/keys?done=rotated", status_code=303)
@@ -129,6 +131,7 @@ async def keys_emergency(
             policy=runtime.keys.policy,
             kek=runtime.keys.kek,
             actor=f"user:{seen.session.user_id}",
+            revoke_tokens=revoke_key_tokens,
             emergency=True,
             reason=form.reason,
         )

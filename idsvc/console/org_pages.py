@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import operator_viewer
 from idsvc.errors import Conflict
+from idsvc.http.pages import page
 from idsvc.orgs.organisations import (
     ORG_TRANSITIONS,
     get_organisation,
@@ -23,10 +24,9 @@ from idsvc.orgs.organisations import (
     set_org_programs,
     set_org_status,
 )
+from idsvc.orgs.screening_hits import list_hits, override_hit
 from idsvc.runtime import RuntimeDependency
 from idsvc.screening.freshness import newest_list
-from idsvc.screening.hits import list_hits, override_hit
-from idsvc.web.pages import page
 
 __all__ = ["org_pages"]
 

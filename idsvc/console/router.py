@@ -14,7 +14,7 @@ from idsvc.console.guard import SignInFirst
 from idsvc.console.operator_pages import operator_pages
 from idsvc.console.org_pages import org_pages
 from idsvc.errors import IdsvcError
-from idsvc.web.pages import page
+from idsvc.http.pages import page
 
 __all__ = ["console_router"]
 

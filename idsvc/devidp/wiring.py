@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from litestar.types import ControllerRouterHandler
 
+from idsvc.config.providers import ProviderSettings
 from idsvc.devidp.app import demo_idp_mount
 from idsvc.devidp.settings import DemoClient, DemoIdPSettings
-from idsvc.oidc.provider_config import ProviderSettings
 
 __all__ = ["DEMO_PROVIDER_ID", "demo_provider"]
 

@@ -7,8 +7,8 @@ from typing import Literal
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.jose.jwk import PublicJWK, public_jwk_from_key, thumbprint
-from idsvc.keys.encryption import KeyEncryptionKey
 
 __all__ = [
     "Algorithm",

@@ -12,10 +12,10 @@ from datetime import datetime
 
 import msgspec
 
+from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.db import Connection
 from idsvc.errors import Unavailable
 from idsvc.keys import store
-from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.keys.material import Algorithm, PrivateKey, decrypt_private_key
 from idsvc.keys.schedule import KeyTimes, key_state
 

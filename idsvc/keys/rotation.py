@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 import msgspec
 
 from idsvc.audit import record_event
+from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.db import Connection
 from idsvc.keys import store
-from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.keys.material import Algorithm, encrypt_private_key, generate_private_key, public_jwk
 from idsvc.keys.schedule import (
     KeyTimes,
@@ -26,11 +27,19 @@ from idsvc.keys.schedule import (
     manual_rotation_plan,
     scheduled_plan,
 )
-from idsvc.tokens.revocation import revoke_key_tokens
 
-__all__ = ["announce_transitions", "apply_plan", "ensure_keys", "rotate"]
+__all__ = ["TokenRevoker", "announce_transitions", "apply_plan", "ensure_keys", "rotate"]
 
 Planner = Callable[[list[KeyTimes], datetime, RotationPolicy], Plan]
+
+
+class TokenRevoker(Protocol):
+    """Invalidates, in the status lists, every live token a revoked key signed
+    (idsvc.tokens.revocation.revoke_key_tokens; passed in because tokens sit above keys)."""
+
+    async def __call__(
+        self, conn: Connection, kid: str, *, actor: str, reason: str, now: datetime
+    ) -> object: ...
 
 
 async def _plan_and_apply(
@@ -43,11 +52,21 @@ async def _plan_and_apply(
     kek: KeyEncryptionKey,
     actor: str,
     reason: str,
+    revoke_tokens: TokenRevoker | None,
 ) -> Plan:
     await store.lock_keys(conn)
     keys = [k.times for k in await store.select_live_keys(conn, now) if k.alg == alg]
     plan = planner(keys, now, policy)
-    await apply_plan(conn, plan, alg=alg, now=now, kek=kek, actor=actor, reason=reason)
+    await apply_plan(
+        conn,
+        plan,
+        alg=alg,
+        now=now,
+        kek=kek,
+        actor=actor,
+        reason=reason,
+        revoke_tokens=revoke_tokens,
+    )
     return plan
 
 
@@ -60,8 +79,12 @@ async def apply_plan(
     kek: KeyEncryptionKey,
     actor: str,
     reason: str,
+    revoke_tokens: TokenRevoker | None,
 ) -> list[str]:
-    """Write a plan; return the kids created."""
+    """Write a plan; return the kids created. A plan that revokes needs ``revoke_tokens``:
+    a key is never revoked while what it signed stays valid."""
+    if plan.revoke and revoke_tokens is None:
+        raise RuntimeError("revoking a key needs a TokenRevoker for the tokens it signed")
     created = []
     for kid in plan.revoke:
         await store.revoke_key(conn, kid, at=now, reason=reason)
@@ -75,7 +98,8 @@ async def apply_plan(
         )
         # A compromised key: what it signed must stop even at gateways that still
         # cache the old JWKS, so its live tokens are invalidated in the status lists.
-        await revoke_key_tokens(conn, kid, actor=actor, reason="key_revoked", now=now)
+        assert revoke_tokens is not None
+        await revoke_tokens(conn, kid, actor=actor, reason="key_revoked", now=now)
     for times in plan.reschedule:
         await store.reschedule_key(conn, times)
         await record_event(
@@ -145,6 +169,7 @@ async def ensure_keys(
                 kek=kek,
                 actor="system",
                 reason="scheduled",
+                revoke_tokens=None,  # the schedule never revokes
             )
             if plan.empty:
                 break
@@ -159,6 +184,7 @@ async def rotate(
     policy: RotationPolicy,
     kek: KeyEncryptionKey,
     actor: str,
+    revoke_tokens: TokenRevoker,
     emergency: bool = False,
     reason: str = "",
 ) -> Plan:
@@ -173,6 +199,7 @@ async def rotate(
         kek=kek,
         actor=actor,
         reason=reason or ("emergency rotation" if emergency else "manual rotation"),
+        revoke_tokens=revoke_tokens,
     )
     # Leave a published next key behind, as the schedule would.
     await _plan_and_apply(
@@ -184,6 +211,7 @@ async def rotate(
         kek=kek,
         actor=actor,
         reason="follow-up to rotation",
+        revoke_tokens=revoke_tokens,
     )
     return plan
 

@@ -11,15 +11,15 @@ from datetime import timedelta
 
 from idsvc.background import PeriodicJobs
 from idsvc.clock import Clock
+from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.db import Pool
-from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.keys.ring import KeyRing
 from idsvc.keys.rotation import ensure_keys
 from idsvc.keys.schedule import RotationPolicy
 from idsvc.keys.service_secrets import PAIRWISE_SUBJECT_KEY, service_secret
 from idsvc.notifications import Subscription
 from idsvc.settings import KeySettings
-from idsvc.tokens.claims import MAX_TOKEN_LIFETIME
+from idsvc.verify.claims import MAX_TOKEN_LIFETIME
 
 __all__ = ["KeyService", "rotation_policy"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.db import Connection
-from idsvc.keys.encryption import KeyEncryptionKey
 
 __all__ = ["PAIRWISE_SUBJECT_KEY", "service_secret"]
 

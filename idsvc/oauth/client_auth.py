@@ -23,8 +23,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
+from idsvc.config.oauth import CLI_CLIENT_ID, DEVICE_CODE, REFRESH_TOKEN, ClientSettings
 from idsvc.constant_time import same_secret
-from idsvc.oauth.config import CLI_CLIENT_ID, DEVICE_CODE, REFRESH_TOKEN, ClientSettings
 
 __all__ = [
     "ASSERTION_ALGORITHMS",

@@ -15,9 +15,9 @@ import asyncpg
 import msgspec
 
 from idsvc.audit import record_event
+from idsvc.config.oauth import OAuthSettings
+from idsvc.crypto.opaque import new_opaque, new_user_code, normalize_user_code, stored_hash
 from idsvc.db import Connection
-from idsvc.oauth.config import OAuthSettings
-from idsvc.oauth.secrets import new_opaque, new_user_code, normalize_user_code, stored_hash
 
 __all__ = ["DeviceStart", "PollOutcome", "decide_device", "pending_device", "poll", "start_device"]
 

@@ -9,9 +9,9 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, post
 
+from idsvc.config.oauth import DEVICE_CODE
 from idsvc.http.openapi import documented
 from idsvc.jose.base64url import b64url_decode
-from idsvc.oauth.config import DEVICE_CODE
 from idsvc.oauth.device import start_device
 from idsvc.oauth.errors import oauth_error
 from idsvc.oauth.form import DeviceAuthorizationForm, TokenLookupForm, read_form

@@ -9,12 +9,12 @@ import json
 import uuid
 from datetime import datetime
 
+from idsvc.config.oauth import ClientSettings
+from idsvc.config.providers import ProviderSettings
 from idsvc.db import Connection
-from idsvc.oauth.config import ClientSettings
 from idsvc.oauth.errors import oauth_error
 from idsvc.oidc.discovery import ProviderDirectory, ProviderUnavailable
 from idsvc.oidc.id_token import IdTokenRejected, validate_id_token
-from idsvc.oidc.provider_config import ProviderSettings
 
 __all__ = ["ID_TOKEN_TYPE", "subject_of_id_token"]
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import msgspec
 
 from idsvc.audit import record_event
+from idsvc.config.oauth import OAuthSettings
+from idsvc.crypto.opaque import new_opaque, stored_hash
 from idsvc.db import Connection, row_to
-from idsvc.oauth.config import OAuthSettings
-from idsvc.oauth.secrets import new_opaque, stored_hash
 from idsvc.tokens.revocation import revoke_grant_tokens
 
 __all__ = [

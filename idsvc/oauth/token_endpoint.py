@@ -15,11 +15,11 @@ import msgspec
 from litestar import Request, Response, post
 
 from idsvc.audit import record_event
+from idsvc.config.oauth import DEVICE_CODE, REFRESH_TOKEN, TOKEN_EXCHANGE, ClientSettings
 from idsvc.db import Connection
 from idsvc.errors import BadRequest
 from idsvc.http.openapi import documented
 from idsvc.oauth.client_auth import ClientAuthError
-from idsvc.oauth.config import DEVICE_CODE, REFRESH_TOKEN, TOKEN_EXCHANGE, ClientSettings
 from idsvc.oauth.device import poll
 from idsvc.oauth.errors import OAuthError, oauth_error
 from idsvc.oauth.exchange import ID_TOKEN_TYPE, subject_of_id_token

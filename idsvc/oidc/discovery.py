@@ -13,7 +13,7 @@ import time
 import httpx
 import msgspec
 
-from idsvc.oidc.provider_config import ProviderSettings
+from idsvc.config.providers import ProviderSettings
 
 __all__ = ["ProviderDirectory", "ProviderMetadata", "ProviderUnavailable"]
 

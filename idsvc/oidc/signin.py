@@ -26,13 +26,13 @@ from idsvc.accounts.sessions import create_session, end_session
 from idsvc.attestations.mapping import EvidenceRefused, attestations_from_claims, verified_person
 from idsvc.audit import record_event
 from idsvc.clock import Clock
+from idsvc.config.providers import ProviderSettings
 from idsvc.db import Pool
 from idsvc.oidc.attach import attach_identity, identity_owner
 from idsvc.oidc.discovery import ProviderDirectory, ProviderUnavailable
 from idsvc.oidc.id_token import IdTokenRejected, validate_id_token
 from idsvc.oidc.linking import ask_to_link
 from idsvc.oidc.pending_links import VerifiedIdentity
-from idsvc.oidc.provider_config import ProviderSettings
 from idsvc.oidc.refusal import SignInRefused, audit_refusal
 from idsvc.oidc.transactions import (
     LoginTransaction,

@@ -13,12 +13,15 @@ from litestar import Request, delete, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
+from idsvc.accounts.session_guard import current_session, require_session
 from idsvc.accounts.sessions import csrf_token, csrf_valid
 from idsvc.db import Connection
 from idsvc.errors import BadRequest, Conflict, Forbidden, IdsvcError, Unavailable
 from idsvc.http.body import read_json
 from idsvc.http.openapi import documented
+from idsvc.http.pages import page
 from idsvc.mail.senders import Mail, Mailer
+from idsvc.orgs.admin_guard import org_admin_user
 from idsvc.orgs.invitations import (
     accept_invitation,
     invite,
@@ -29,9 +32,6 @@ from idsvc.orgs.invitations import (
 )
 from idsvc.orgs.records import MemberRole
 from idsvc.runtime import Runtime, RuntimeDependency
-from idsvc.web.auth import current_session, require_session
-from idsvc.web.org_admin import org_admin_user
-from idsvc.web.pages import page
 
 __all__ = ["invitation_routes", "send_invitations"]
 

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 import msgspec
 
 from idsvc.audit import record_event
+from idsvc.crypto.opaque import new_opaque, stored_hash
 from idsvc.db import Connection
 from idsvc.errors import Conflict, Forbidden, NotFound
-from idsvc.oauth.secrets import new_opaque, stored_hash
 from idsvc.orgs.members import enrol_member, get_membership, set_member_status
 from idsvc.orgs.records import MemberRole
 from idsvc.orgs.state_rules import ensure_org_may

@@ -14,13 +14,13 @@ from idsvc.audit import record_event
 from idsvc.errors import BadRequest, IdsvcError
 from idsvc.http.body import read_json
 from idsvc.http.openapi import documented
+from idsvc.orgs.admin_guard import org_admin_user
 from idsvc.orgs.csv_import import ImportPlan, apply_import, parse_members_csv, plan_import
 from idsvc.orgs.eligibility_report import eligibility_report, report_csv
 from idsvc.orgs.member_list import MemberPage, MemberQuery, list_members
 from idsvc.orgs.members import set_member_role, set_member_status
 from idsvc.orgs.records import MemberRole, Membership
 from idsvc.runtime import RuntimeDependency
-from idsvc.web.org_admin import org_admin_user
 
 __all__ = ["member_routes"]
 

@@ -12,6 +12,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 
 from idsvc.accounts.operators import is_operator
+from idsvc.accounts.session_guard import require_session
 from idsvc.accounts.sessions import Session
 from idsvc.errors import BadRequest, Forbidden
 from idsvc.http.body import read_json
@@ -24,10 +25,15 @@ from idsvc.orgs.organisations import (
 )
 from idsvc.orgs.records import OrgStatus
 from idsvc.orgs.requests import OverrideRequest, ProgramsRequest, StatusRequest
+from idsvc.orgs.screening_hits import (
+    Hit,
+    ScreeningOutcome,
+    list_hits,
+    override_hit,
+    screen_organisation,
+)
 from idsvc.orgs.views import OrgView, org_view
 from idsvc.runtime import Runtime, RuntimeDependency
-from idsvc.screening.hits import Hit, ScreeningOutcome, list_hits, override_hit, screen_organisation
-from idsvc.web.auth import require_session
 
 __all__ = ["operator_org_routes"]
 

@@ -15,7 +15,7 @@ from idsvc.orgs.domains import Domain, claim_domain
 from idsvc.orgs.organisations import create_organisation
 from idsvc.orgs.records import Organisation
 from idsvc.orgs.requests import OrgRequest
-from idsvc.screening.hits import screen_organisation
+from idsvc.orgs.screening_hits import screen_organisation
 
 __all__ = ["submit_request"]
 

@@ -13,9 +13,9 @@ from litestar.params import FromPath
 from idsvc.errors import NotFound
 from idsvc.http.body import read_json
 from idsvc.http.openapi import documented
+from idsvc.orgs.admin_guard import org_admin_user
 from idsvc.orgs.reviews import Review, current_review, decide_review
 from idsvc.runtime import RuntimeDependency
-from idsvc.web.org_admin import org_admin_user
 
 __all__ = ["review_routes"]
 

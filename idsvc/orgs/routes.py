@@ -10,6 +10,7 @@ from typing import Any
 from litestar import Request, Response, delete, get, post, put
 from litestar.params import FromPath
 
+from idsvc.accounts.session_guard import require_session
 from idsvc.db import Connection
 from idsvc.errors import Conflict, Unavailable
 from idsvc.http.body import read_json
@@ -31,11 +32,10 @@ from idsvc.orgs.organisations import (
 )
 from idsvc.orgs.request_flow import submit_request
 from idsvc.orgs.requests import AutoJoinRequest, DomainRequest, OrgRequest
+from idsvc.orgs.screening_hits import list_hits
 from idsvc.orgs.state_rules import OrgAction
 from idsvc.orgs.views import DomainView, OrgView, domain_view, org_view
 from idsvc.runtime import Runtime, RuntimeDependency
-from idsvc.screening.hits import list_hits
-from idsvc.web.auth import require_session
 
 __all__ = ["org_routes"]
 

@@ -10,7 +10,7 @@ import msgspec
 
 from idsvc.orgs.domains import Domain
 from idsvc.orgs.records import Organisation, OrgStatus
-from idsvc.screening.hits import Hit
+from idsvc.orgs.screening_hits import Hit
 
 __all__ = ["DomainView", "OrgView", "domain_view", "org_view"]
 

@@ -12,9 +12,9 @@ from litestar.params import FromPath
 
 from idsvc.http.body import read_json
 from idsvc.http.openapi import documented
+from idsvc.orgs.admin_guard import org_admin_user
 from idsvc.runtime import RuntimeDependency
 from idsvc.scim.groups import GroupRole, ScimGroup, list_groups, set_group_role
-from idsvc.web.org_admin import org_admin_user
 
 __all__ = ["GroupView", "group_admin_routes", "group_view"]
 

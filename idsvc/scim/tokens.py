@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import msgspec
 
 from idsvc.audit import record_event
+from idsvc.crypto.opaque import new_opaque, stored_hash
 from idsvc.db import Connection, rows_to
 from idsvc.errors import NotFound
-from idsvc.oauth.secrets import new_opaque, stored_hash
 
 __all__ = ["ScimToken", "authenticate", "create_token", "list_tokens", "revoke_token"]
 

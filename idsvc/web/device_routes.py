@@ -8,13 +8,13 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.response import Template
 
+from idsvc.accounts.session_guard import current_session
 from idsvc.accounts.sessions import csrf_token, csrf_valid
+from idsvc.crypto.opaque import normalize_user_code
 from idsvc.errors import Forbidden
+from idsvc.http.pages import page
 from idsvc.oauth.device import decide_device, pending_device
-from idsvc.oauth.secrets import normalize_user_code
 from idsvc.runtime import Runtime, RuntimeDependency
-from idsvc.web.auth import current_session
-from idsvc.web.pages import page
 
 __all__ = ["device_routes"]
 

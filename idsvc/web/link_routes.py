@@ -14,16 +14,16 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
+from idsvc.accounts.session_guard import current_session
 from idsvc.accounts.sessions import csrf_token, csrf_valid
 from idsvc.accounts.users import get_user
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.errors import Forbidden
+from idsvc.http.pages import page
 from idsvc.oidc.linking import answer_link
 from idsvc.oidc.pending_links import pending_link
 from idsvc.oidc.refusal import SignInRefused, audit_refusal
 from idsvc.runtime import RuntimeDependency
-from idsvc.web.auth import current_session
-from idsvc.web.pages import page
 from idsvc.web.signin_cookie import browser_binding, cleared_binding_cookie
 from idsvc.web.signin_routes import refusal_response, safe_return_to
 

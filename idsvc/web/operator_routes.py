@@ -16,6 +16,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 
 from idsvc.accounts.operators import is_operator
+from idsvc.accounts.session_guard import require_session
 from idsvc.accounts.sessions import Session
 from idsvc.attestations.determinations import record_most_recent_country
 from idsvc.attestations.store import (
@@ -28,7 +29,6 @@ from idsvc.http.body import read_json
 from idsvc.http.openapi import documented
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.screening.people import PersonHit, list_person_hits, override_person_hit
-from idsvc.web.auth import require_session
 
 __all__ = ["operator_routes"]
 

@@ -11,6 +11,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from idsvc.accounts.session_guard import current_session
 from idsvc.accounts.sessions import (
     csrf_token,
     csrf_valid,
@@ -22,6 +23,7 @@ from idsvc.attestations.status import user_status
 from idsvc.attestations.store import current_attestations
 from idsvc.audit import record_event
 from idsvc.errors import Forbidden, Unauthenticated
+from idsvc.http.pages import page
 from idsvc.http.problems import problem_response
 from idsvc.oidc.pending_links import LINK_LIFETIME
 from idsvc.oidc.signin import LinkPending, SignInRefused
@@ -30,8 +32,6 @@ from idsvc.policy.decision import decide
 from idsvc.policy.explain import explain
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.tokens.issuance import load_subject_facts
-from idsvc.web.auth import current_session
-from idsvc.web.pages import page
 from idsvc.web.signin_cookie import (
     binding_cookie,
     browser_binding,

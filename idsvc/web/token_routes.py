@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, post
 
+from idsvc.accounts.session_guard import require_session
 from idsvc.errors import BadRequest, Forbidden
 from idsvc.http.body import read_json
 from idsvc.http.openapi import documented
@@ -17,7 +18,6 @@ from idsvc.runtime import RuntimeDependency
 from idsvc.tokens.issuance import issue_token
 from idsvc.verify.dpop import single_proof
 from idsvc.verify.errors import DPoPError
-from idsvc.web.auth import require_session
 
 __all__ = ["token_routes"]
 

@@ -11,7 +11,7 @@ import pytest
 from idsvc.attestations.mapping import EvidenceRefused, attestations_from_claims
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import Attestation
-from idsvc.oidc.provider_config import ProviderSettings
+from idsvc.config.providers import ProviderSettings
 from tests.support.attestations import NOW, PROVIDER, claims
 
 

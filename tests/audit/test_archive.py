@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from idsvc import db
 from idsvc.audit import record_event
+from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.jose.base64url import b64url_decode
 from idsvc.jose.jwk import public_jwk_from_key
 from idsvc.jose.jws import sign_compact
-from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.keys.rotation import ensure_keys
 from idsvc.keys.service import rotation_policy
 from idsvc.settings import KeySettings

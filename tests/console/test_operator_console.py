@@ -12,10 +12,10 @@ from playwright.async_api import Browser, Page, expect
 
 from idsvc import db
 from idsvc.orgs.organisations import get_organisation
+from idsvc.orgs.screening_hits import screen_organisation
 from idsvc.policy.model import PolicySettings
+from idsvc.rescreening.importing import import_list
 from idsvc.screening.csl import parse_csl
-from idsvc.screening.hits import screen_organisation
-from idsvc.screening.importing import import_list
 from idsvc.screening.list_files import parse_list
 from idsvc.screening.lists import import_snapshot
 from tests.support.clock import FakeClock

@@ -32,8 +32,8 @@ import pytest
 
 from idsvc import db
 from idsvc.attestations.store import revoke_attestation
+from idsvc.config.oauth import OAuthSettings
 from idsvc.jose.jwk import thumbprint
-from idsvc.oauth.config import OAuthSettings
 from idsvc.oauth.grants import create_grant
 from idsvc.verify.status import decode_status_list, status_at
 from tests.support.cli import run_idsvc

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from idsvc import db
 from idsvc.attestations.store import revoke_attestation
-from idsvc.keys.encryption import KeyEncryptionKey
+from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.keys.ring import KeyRing
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings

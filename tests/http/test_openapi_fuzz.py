@@ -102,8 +102,11 @@ async def world(
         }
         return callers, known, token
 
+    # The app first: it puts its key-encryption key in use, and the attestations written
+    # below seal personal values under per-person keys that key wraps.
+    app = create_app(settings)
     callers, known, token = await populate()
-    with serve_in_thread(create_app(settings)) as base_url:
+    with serve_in_thread(app) as base_url:
         yield World(base_url=base_url, callers=callers, known=known, scim_token=token)
 
 

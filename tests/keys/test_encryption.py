@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from idsvc.keys.encryption import KeyEncryptionError, KeyEncryptionKey, generate_kek_file
+from idsvc.crypto.key_encryption import KeyEncryptionError, KeyEncryptionKey, generate_kek_file
 
 
 def test_round_trip_and_context_binding() -> None:

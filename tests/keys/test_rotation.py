@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 
 from idsvc import db
+from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.keys import store
-from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.keys.ring import KeyRing
 from idsvc.keys.rotation import ensure_keys, rotate
 from idsvc.keys.schedule import RotationPolicy, key_state
+from idsvc.tokens.revocation import revoke_key_tokens
 from tests.support.clock import FakeClock
 
 POLICY = RotationPolicy(
@@ -87,6 +88,7 @@ async def test_every_key_event_is_audited(
             policy=POLICY,
             kek=kek,
             actor="cli:ops",
+            revoke_tokens=revoke_key_tokens,
             emergency=True,
             reason="laptop stolen",
         )
@@ -107,7 +109,7 @@ async def test_every_key_event_is_audited(
 async def test_wrong_kek_cannot_load_keys(
     pool: db.Pool, kek: KeyEncryptionKey, clock: FakeClock
 ) -> None:
-    from idsvc.keys.encryption import KeyEncryptionError
+    from idsvc.crypto.key_encryption import KeyEncryptionError
 
     await ensure(pool, kek, clock)
     ring = KeyRing(KeyEncryptionKey(os.urandom(32)))

@@ -17,14 +17,15 @@ import pytest
 
 from idsvc import db
 from idsvc.app import create_app
+from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.keys import store
-from idsvc.keys.encryption import KeyEncryptionKey
 from idsvc.keys.ring import KeyRing
 from idsvc.keys.rotation import rotate
 from idsvc.keys.schedule import key_state
 from idsvc.keys.service import rotation_policy
 from idsvc.settings import Settings
 from idsvc.tokens.mint import mint_eligibility_token
+from idsvc.tokens.revocation import revoke_key_tokens
 from idsvc.verify import UnknownKey, Verifier
 from tests.support.clock import FakeClock
 from tests.support.serving import serve_in_thread
@@ -100,7 +101,13 @@ async def test_scheduled_refresh_never_meets_an_unknown_kid_across_three_rotatio
         signers.append(kid)
         async with db.transaction(pool) as conn:
             await rotate(
-                conn, alg="ES256", now=clock(), policy=rotation_policy(keys), kek=kek, actor="test"
+                conn,
+                alg="ES256",
+                now=clock(),
+                policy=rotation_policy(keys),
+                kek=kek,
+                actor="test",
+                revoke_tokens=revoke_key_tokens,
             )
             successor = min(
                 (
@@ -144,6 +151,7 @@ async def test_emergency_rotation_drops_the_key_for_verifiers(
             policy=rotation_policy(settings.config.keys),
             kek=kek,
             actor="test",
+            revoke_tokens=revoke_key_tokens,
             emergency=True,
             reason="key exposed",
         )

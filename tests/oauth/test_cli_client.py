@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from idsvc.oauth.config import OAuthSettings
+from idsvc.config.oauth import OAuthSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.verify import Verifier
 from tests.support.clock import FakeClock, WallClock

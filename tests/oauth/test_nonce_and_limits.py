@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from idsvc.oauth.config import ClientSettings, OAuthSettings
+from idsvc.config.oauth import ClientSettings, OAuthSettings
 from tests.support.clock import FakeClock
 from tests.support.demo import demo_service
 from tests.support.device_client import DeviceProgram

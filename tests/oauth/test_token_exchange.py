@@ -18,8 +18,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from idsvc.app import create_app
-from idsvc.oauth.config import ClientSettings
-from idsvc.oidc.provider_config import ProviderSettings
+from idsvc.config.oauth import ClientSettings
+from idsvc.config.providers import ProviderSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
 from tests.support.clock import FakeClock

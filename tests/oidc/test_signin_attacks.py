@@ -14,7 +14,7 @@ import pytest
 
 from idsvc import db
 from idsvc.app import create_app
-from idsvc.oidc.provider_config import ProviderSettings
+from idsvc.config.providers import ProviderSettings
 from tests.support.clock import FakeClock
 from tests.support.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
 from tests.support.serving import free_port, serve_in_thread

@@ -8,8 +8,8 @@ import json
 
 from idsvc import db
 from idsvc.orgs.organisations import get_organisation
-from idsvc.screening.hits import list_hits, screen_organisation
-from idsvc.screening.importing import import_list
+from idsvc.orgs.screening_hits import list_hits, screen_organisation
+from idsvc.rescreening.importing import import_list
 from idsvc.screening.list_files import parse_list
 from tests.support.clock import FakeClock
 from tests.support.factories import create_org

@@ -18,9 +18,9 @@ import pytest
 
 from idsvc import db
 from idsvc.policy.model import PolicySettings
+from idsvc.rescreening.fetch import FetchFailure, fetch_list_if_due
+from idsvc.rescreening.importing import ImportOutcome, import_list
 from idsvc.screening.csl import CslError
-from idsvc.screening.fetch import FetchFailure, fetch_list_if_due
-from idsvc.screening.importing import ImportOutcome, import_list
 from idsvc.screening.list_files import parse_list
 from idsvc.screening.people import birthdate_match, remember_person, screen_person
 from tests.support.clock import FakeClock

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from idsvc.oidc.provider_config import ProviderSettings
+from idsvc.config.providers import ProviderSettings
 
 __all__ = ["NOW", "PROVIDER", "claims"]
 

@@ -12,8 +12,8 @@ import httpx
 import msgspec
 
 from idsvc.app import Seed, create_app
+from idsvc.config.oauth import ClientSettings, OAuthSettings
 from idsvc.devidp.wiring import demo_provider
-from idsvc.oauth.config import ClientSettings, OAuthSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings, StatusListSettings
 from tests.support.clock import FakeClock

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from idsvc.oauth.config import ClientSettings, OAuthSettings
+from idsvc.config.oauth import ClientSettings, OAuthSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import (
     ConfigFile,

@@ -12,7 +12,7 @@ import pytest
 from idsvc import db
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations, revoke_attestation
-from idsvc.oauth.config import OAuthSettings
+from idsvc.config.oauth import OAuthSettings
 from idsvc.oauth.grants import create_grant, revoke_grant
 from idsvc.orgs.members import set_member_status
 from idsvc.tokens.status_slots import StatusAllocator, StatusSlot

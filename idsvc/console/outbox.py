@@ -14,9 +14,9 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect
 
 from idsvc.console.guard import SignInFirst, operator_viewer
+from idsvc.http.pages import page
 from idsvc.mail.senders import ConsoleMailer
 from idsvc.runtime import RuntimeDependency
-from idsvc.web.pages import page
 
 __all__ = ["outbox_route"]
 

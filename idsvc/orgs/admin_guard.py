@@ -9,10 +9,10 @@ from typing import Any
 
 from litestar import Request
 
+from idsvc.accounts.session_guard import require_session
 from idsvc.orgs.access import require_org_admin
 from idsvc.orgs.state_rules import OrgAction
 from idsvc.runtime import Runtime
-from idsvc.web.auth import require_session
 
 __all__ = ["org_admin_user"]
 

@@ -18,8 +18,8 @@ import msgspec
 
 from idsvc.audit import record_event
 from idsvc.db import Pool
+from idsvc.rescreening.importing import ImportOutcome, PartialList, import_list
 from idsvc.screening.csl import CslError
-from idsvc.screening.importing import ImportOutcome, PartialList, import_list
 from idsvc.screening.list_files import parse_list
 
 __all__ = ["FetchFailed", "FetchFailure", "fetch_list_if_due"]
