@@ -11,7 +11,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
 from idsvc.audit import record_event
-from idsvc.errors import BadRequest, IdsvcError
+from idsvc.errors import BadRequest, InvalidCsv, InvalidCsvRequest, UnsupportedMediaType
 from idsvc.http.body import read_json
 from idsvc.orgs.csv_import import ImportPlan, apply_import, parse_members_csv, plan_import
 from idsvc.orgs.eligibility_report import eligibility_report, report_csv
@@ -43,12 +43,6 @@ class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
     roles_changed: tuple[str, ...]
     removed: tuple[str, ...]
     unchanged: int
-
-
-class InvalidCsv(IdsvcError):
-    status = 422
-    code = "invalid_csv"
-    title = "The file has errors; nothing was applied"
 
 
 @get("/v1/orgs/{org_id:uuid}/members")
@@ -154,11 +148,11 @@ async def import_members(
     """``text/csv``; ``?dry_run=true`` answers what would change without changing it."""
     actor = f"user:{await org_admin_user(request, runtime, org_id, changing=True, action='enroll')}"
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "text/csv":
-        raise BadRequest("send the file as text/csv", code="unsupported_media_type")
+        raise UnsupportedMediaType("send the file as text/csv")
     try:
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadRequest("the file must be UTF-8 text", code="invalid_csv") from None
+        raise InvalidCsvRequest("the file must be UTF-8 text") from None
     rows, errors = parse_members_csv(text)
     if errors:
         raise InvalidCsv(

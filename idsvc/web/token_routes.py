@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, post
 
-from idsvc.errors import BadRequest, Forbidden
+from idsvc.errors import AccessDenied, InvalidDpopProof
 from idsvc.http.body import read_json
 from idsvc.oauth.proof_replay import remember_proof
 from idsvc.policy.decision import Deny
@@ -47,7 +47,7 @@ async def eligibility_token(
             )
             await remember_proof(runtime, proof, jkt=dpop_jkt)
     except DPoPError as exc:
-        raise BadRequest(f"DPoP proof refused: {exc.code}", code="invalid_dpop_proof") from None
+        raise InvalidDpopProof(f"DPoP proof refused: {exc.code}") from None
     now = runtime.clock()
     async with runtime.pool.acquire() as conn, conn.transaction():
         minted = await issue_token(
@@ -64,9 +64,8 @@ async def eligibility_token(
         )
     if isinstance(minted, Deny):
         # Raised after the commit, so the audited denial stays recorded.
-        raise Forbidden(
+        raise AccessDenied(
             "the policy for this audience does not grant access",
-            code="access_denied",
             error="access_denied",
             reasons=list(minted.reasons),
             explanations=explained_reasons(runtime.policies[body.audience], minted),
