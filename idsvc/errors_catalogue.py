@@ -143,6 +143,13 @@ SCIM error schema (RFC 7644 §3.12) instead, with a camelCase code below as `sci
 A *variant* has the same code, so the same `type`, as the row above it, but another status or
 title: an OAuth endpoint's answer, or an older answer kept so that clients do not break.
 
+Not in the table, because no error class raises them: a request the web framework refuses
+before any handler runs gets a code named after its status (`method_not_allowed`,
+`not_acceptable`, `payload_too_large` as 413, `unsupported_media_type` as 415; see
+`idsvc/http/problems.py`), an unexpected failure is `internal_error` (500) and a database
+outage `database_unavailable` (503); a refused sign-in's code is its reason
+([signin.md](signin.md#refusal-reasons)).
+
 In the code, each code is one class (the last column): raise `LastAdmin("...")`, never a base
 class with a code string; a package's own errors are in its `errors.py`.
 
