@@ -87,7 +87,7 @@ lint: $(STAMP) ## ruff, formatting, mypy --strict, import contracts, generated f
 	$(BIN)/idsvc schemas --check
 
 .PHONY: schemas
-schemas: $(STAMP) ## regenerate schemas/*.json from the code
+schemas: $(STAMP) ## regenerate schemas/*.json and docs/errors.md from the code
 	$(BIN)/idsvc schemas
 
 .PHONY: bench

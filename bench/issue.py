@@ -39,8 +39,8 @@ from idsvc.accounts.users import sign_in_identity
 from idsvc.app import create_app
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations
-from idsvc.jose.jws import sign_compact
 from idsvc.config.oauth import ClientSettings, OAuthSettings
+from idsvc.jose.jws import sign_compact
 from idsvc.oauth.grants import create_grant
 from idsvc.policy.model import PolicySettings
 from idsvc.runtime import RuntimeDependency

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from idsvc.db import is_database_outage
 from idsvc.db.migrate import MigrationError, pending_migrations
 from idsvc.errors import Unavailable
+from idsvc.http.errors import DatabaseUnreachable, MigrationsDrifted, MigrationsPending
 from idsvc.http.openapi import documented
 from idsvc.runtime import RuntimeDependency
 
@@ -33,16 +34,16 @@ async def readyz(runtime: RuntimeDependency) -> Response[dict[str, object]]:
         async with asyncio.timeout(_READY_TIMEOUT), runtime.pool.acquire() as conn:
             pending = await pending_migrations(conn, runtime.settings.migrations_dir)
     except MigrationError as exc:
-        raise Unavailable(str(exc), code="migrations_drifted") from None
+        raise MigrationsDrifted(str(exc)) from None
     except Exception as exc:
         # Not ready whatever the failure (a server shutting down answers in many ways):
         # 503, never 500, so the orchestrator takes the instance out of rotation and
         # leaves it running to recover by itself.
         if not (isinstance(exc, Unavailable) or is_database_outage(exc)):
             _log.warning("readiness check failed", extra={"error": type(exc).__name__})
-        raise Unavailable("the database is not reachable", code="database_unreachable") from None
+        raise DatabaseUnreachable("the database is not reachable") from None
     if pending:
-        raise Unavailable(f"{len(pending)} migration(s) not applied", code="migrations_pending")
+        raise MigrationsPending(f"{len(pending)} migration(s) not applied")
     return Response({"status": "ready"}, status_code=200)
 
 

@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 
 import msgspec
 
+from idsvc.accounts.errors import AlreadyErased, RetentionDuty
 from idsvc.audit import record_event
 from idsvc.audit.personal import destroy_data_key
 from idsvc.db import Connection
-from idsvc.errors import BadRequest, Conflict, NotFound
+from idsvc.errors import BadRequest, NotFound
 from idsvc.tokens.revocation import revoke_user_tokens
 
 __all__ = ["ErasureReport", "RetentionDuty", "erase_person"]
@@ -110,10 +111,6 @@ def _count(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
 
 
-class RetentionDuty(Conflict):
-    code = "retention_duty"
-
-
 async def erase_person(
     conn: Connection,
     *,
@@ -133,7 +130,7 @@ async def erase_person(
     if status is None:
         raise NotFound("no such user")
     if status == "erased":
-        raise Conflict("this person was already erased", code="already_erased")
+        raise AlreadyErased("this person was already erased")
     if retention is not None:
         kept_until = await conn.fetchval(_LAST_ACTIVE, user_id) + retention
         if kept_until > now:

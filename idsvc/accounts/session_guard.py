@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request
 
 from idsvc.accounts.sessions import Session, csrf_valid, load_session, session_cookie_name
-from idsvc.errors import Forbidden, Unauthenticated
+from idsvc.errors import CsrfFailed, Unauthenticated
 from idsvc.runtime import Runtime
 
 __all__ = ["current_session", "require_session"]
@@ -35,5 +35,5 @@ async def require_session(
     if session is None:
         raise Unauthenticated("sign in first")
     if changing and not csrf_valid(session, request.headers.get("x-csrf-token")):
-        raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf_failed")
+        raise CsrfFailed("missing or wrong X-CSRF-Token header")
     return session

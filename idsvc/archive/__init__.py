@@ -27,9 +27,10 @@ from typing import Any
 import msgspec
 
 from idsvc.audit.chain import row_hash
+from idsvc.audit.errors import NothingToArchive, NotPrefix, StrayEvents, UnsealedEvents
 from idsvc.audit.events import record_event
 from idsvc.db import Connection
-from idsvc.errors import BadRequest, Conflict
+from idsvc.errors import BadRequest
 from idsvc.jose.base64url import b64url_decode
 from idsvc.jose.jwk import key_from_public_jwk, thumbprint
 from idsvc.jose.jws import sign_compact, verify_signature
@@ -125,17 +126,17 @@ async def archive_before(
     head = await conn.fetchrow(_HEAD)
     assert head is not None
     if await conn.fetchval(_STRAY, cutoff):
-        raise Conflict("the default partition holds events of those months", code="stray_events")
+        raise StrayEvents("the default partition holds events of those months")
     rows = []
     for month in months:
         # A partition name we matched against _PARTITION, never input.
         part = await conn.fetch(f'SELECT * FROM "{month}" ORDER BY chain_pos')  # noqa: S608
         if any(r["hash"] is None for r in part):
-            raise Conflict(f"{month} holds unsealed events; seal first", code="unsealed_events")
+            raise UnsealedEvents(f"{month} holds unsealed events; seal first")
         rows.extend(part)
     rows.sort(key=lambda r: r["chain_pos"])
     if not rows:
-        raise Conflict("those months hold no events", code="nothing_to_archive")
+        raise NothingToArchive("those months hold no events")
     positions = [r["chain_pos"] for r in rows]
     first_kept = await conn.fetchval(_FIRST_KEPT, cutoff)
     if (
@@ -143,7 +144,7 @@ async def archive_before(
         or positions != list(range(positions[0], positions[0] + len(positions)))
         or (first_kept is not None and first_kept != positions[-1] + 1)
     ):
-        raise Conflict("the archived events would not be a prefix of the chain", code="not_prefix")
+        raise NotPrefix("the archived events would not be a prefix of the chain")
     body = b"\n".join(_line(r) for r in rows) + b"\n"
     first, last = (m.removeprefix("audit_events_") for m in (months[0], months[-1]))
     name = f"audit-{first}-{last}.jsonl"

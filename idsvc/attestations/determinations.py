@@ -14,13 +14,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from idsvc.attestations.errors import UnknownCountry
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations
 from idsvc.audit import record_event
 from idsvc.audit.personal import seal
 from idsvc.countries import SPECIAL_NATIONALITIES, UnknownCountryCode, normalize_nationality
 from idsvc.db import Connection
-from idsvc.errors import BadRequest, NotFound
+from idsvc.errors import NotFound
 from idsvc.tokens.revocation import revoke_user_tokens
 
 __all__ = ["record_most_recent_country"]
@@ -44,11 +45,9 @@ async def record_most_recent_country(
     try:
         code = normalize_nationality(country)
     except UnknownCountryCode:
-        raise BadRequest(
-            "country: not an ISO 3166-1 country code", code="unknown_country"
-        ) from None
+        raise UnknownCountry("country: not an ISO 3166-1 country code") from None
     if code in SPECIAL_NATIONALITIES:
-        raise BadRequest("country: name a country, not a status", code="unknown_country")
+        raise UnknownCountry("country: name a country, not a status")
     if await conn.fetchval(_USER_EXISTS, user_id) is None:
         raise NotFound("no such user")
     draft = AttestationDraft(

@@ -107,14 +107,17 @@ def _cmd_verify_token(args: argparse.Namespace) -> int:
 
 
 def _cmd_schemas(args: argparse.Namespace) -> int:
+    from idsvc.errors_catalogue import catalogue_is_current, write_catalogue
     from idsvc.schemas import generate_schemas, stale_schemas
 
     if args.check:
-        stale = stale_schemas()
+        stale = [f"schemas/{name}" for name in stale_schemas()]
+        if not catalogue_is_current():
+            stale.append("docs/errors.md")
         for name in stale:
-            print(f"schemas/{name} is out of date: run `idsvc schemas`", file=sys.stderr)
+            print(f"{name} is out of date: run `idsvc schemas`", file=sys.stderr)
         return 1 if stale else 0
-    for path in generate_schemas():
+    for path in [*generate_schemas(), write_catalogue()]:
         print(f"wrote {path}")
     return 0
 
@@ -390,8 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_orgs(commands)
 
-    schemas = commands.add_parser("schemas", help="regenerate schemas/*.json from the code")
-    schemas.add_argument("--check", action="store_true", help="exit 1 if a schema is stale")
+    schemas = commands.add_parser(
+        "schemas", help="regenerate schemas/*.json and docs/errors.md from the code"
+    )
+    schemas.add_argument(
+        "--check", action="store_true", help="exit 1 if a schema or docs/errors.md is stale"
+    )
     schemas.set_defaults(run=_cmd_schemas)
     return parser
 

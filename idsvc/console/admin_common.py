@@ -14,7 +14,7 @@ from litestar.response import Template
 from idsvc.accounts.sessions import csrf_valid
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import Viewer, viewer
-from idsvc.errors import BadRequest, Forbidden
+from idsvc.errors import CsrfFailed, InvalidCsvRequest
 from idsvc.http.pages import page
 from idsvc.orgs.access import require_org_admin
 from idsvc.orgs.domains import (
@@ -179,9 +179,7 @@ async def csv_text(request: Request[Any, Any, Any], seen: Viewer) -> str:
     form = await request.form()
     token = form.get("csrf_token")
     if not csrf_valid(seen.session, token if isinstance(token, str) else None):
-        raise Forbidden(
-            "the form is stale or came from another site; reload the page", code="csrf_failed"
-        )
+        raise CsrfFailed("the form is stale or came from another site; reload the page")
     upload, pasted = form.get("file"), form.get("csv")
     raw = (
         await upload.read()
@@ -193,4 +191,4 @@ async def csv_text(request: Request[Any, Any, Any], seen: Viewer) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadRequest("the file must be UTF-8 text", code="invalid_csv") from None
+        raise InvalidCsvRequest("the file must be UTF-8 text") from None

@@ -23,7 +23,7 @@ from idsvc.console.admin_common import (
     split_list,
 )
 from idsvc.console.forms import read_form, validate_form
-from idsvc.errors import BadRequest, IdsvcError
+from idsvc.errors import IdsvcError, InvalidCsvRequest
 from idsvc.http.pages import page
 from idsvc.orgs.csv_import import apply_import, parse_members_csv, plan_import
 from idsvc.orgs.invitation_routes import send_invitations
@@ -162,7 +162,7 @@ async def import_apply(
     seen = await admin_viewer(request, runtime, org_id, "enroll")
     rows, errors = parse_members_csv(await csv_text(request, seen))
     if errors:
-        raise BadRequest("the file has errors: upload it again to see them", code="invalid_csv")
+        raise InvalidCsvRequest("the file has errors: upload it again to see them")
     async with runtime.pool.acquire() as conn, conn.transaction():
         plan = await plan_import(conn, org_id, rows)
         await apply_import(

@@ -12,7 +12,8 @@ import msgspec
 from litestar import Request
 
 from idsvc.accounts.sessions import Session, csrf_valid
-from idsvc.errors import BadRequest, Forbidden
+from idsvc.console.errors import FormTooLarge
+from idsvc.errors import CsrfFailed
 from idsvc.http.body import refuse_control_characters
 
 __all__ = ["FormErrors", "read_form", "validate_form"]
@@ -31,13 +32,11 @@ async def read_form(request: Request[Any, Any, Any], session: Session) -> dict[s
     """The form's text fields (a repeated field keeps its last value). A missing or wrong
     CSRF token is refused before anything is read into the application."""
     if int(request.headers.get("content-length") or 0) > _MAX_FORM_BYTES:
-        raise BadRequest("the form is too large", code="payload_too_large")
+        raise FormTooLarge("the form is too large")
     form = await request.form()
     token = form.get("csrf_token")
     if not csrf_valid(session, token if isinstance(token, str) else None):
-        raise Forbidden(
-            "the form is stale or came from another site; reload the page", code="csrf_failed"
-        )
+        raise CsrfFailed("the form is stale or came from another site; reload the page")
     fields = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     refuse_control_characters(fields)
     return fields

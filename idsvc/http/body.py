@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
-from idsvc.errors import BadRequest
+from idsvc.errors import BadRequest, UnsupportedMediaType
 from idsvc.http.control_chars import control_character_at
+from idsvc.http.errors import ControlCharacters, MalformedJson
 from idsvc.http.openapi import DOCUMENTED, Documented
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ async def read_json(request: Request[Any, Any, Any], struct_type: type[T]) -> T:
         raise TypeError(f"declare opt=documented(body={struct_type.__name__}) on the route")
     content_type = request.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() not in {"application/json", ""}:
-        raise BadRequest("send the body as application/json", code="unsupported_media_type")
+        raise UnsupportedMediaType("send the body as application/json")
     body = await request.body()  # bounded by the app's request_max_body_size (413)
     try:
         decoded = msgspec.json.decode(body, type=struct_type, strict=True)
@@ -42,7 +43,7 @@ async def read_json(request: Request[Any, Any, Any], struct_type: type[T]) -> T:
             errors=[{"field": field, "message": str(exc).rpartition(" - at `")[0] or str(exc)}],
         ) from None
     except (msgspec.DecodeError, RecursionError):  # RecursionError: absurdly deep nesting
-        raise BadRequest("the request body is not valid JSON", code="malformed_json") from None
+        raise MalformedJson("the request body is not valid JSON") from None
     refuse_control_characters(msgspec.to_builtins(decoded))
     return decoded
 
@@ -52,9 +53,8 @@ def refuse_control_characters(data: object) -> None:
     idsvc.http.control_chars): nothing of the request is acted upon."""
     field = control_character_at(data)
     if field is not None:
-        raise BadRequest(
+        raise ControlCharacters(
             f"{field}: text must not contain NUL or other control characters",
-            code="control_characters",
             errors=[{"field": field, "message": "control characters are not allowed"}],
         )
 

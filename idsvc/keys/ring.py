@@ -14,8 +14,8 @@ import msgspec
 
 from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.db import Connection
-from idsvc.errors import Unavailable
 from idsvc.keys import store
+from idsvc.keys.errors import NoSigningKey
 from idsvc.keys.material import Algorithm, PrivateKey, decrypt_private_key
 from idsvc.keys.schedule import KeyTimes, key_state
 
@@ -67,7 +67,7 @@ class KeyRing:
         ]
         if not current:
             # Fail closed: no current key means no token, never a token from a wrong key.
-            raise Unavailable(f"no current {alg} signing key", code="no_signing_key")
+            raise NoSigningKey(f"no current {alg} signing key")
         return max(current, key=lambda k: k.times.activates_at)
 
     def published(self, now: datetime) -> list[SigningKey]:

@@ -13,7 +13,7 @@ from idsvc.config.oauth import DEVICE_CODE
 from idsvc.http.openapi import documented
 from idsvc.jose.base64url import b64url_decode
 from idsvc.oauth.device import start_device
-from idsvc.oauth.errors import oauth_error
+from idsvc.oauth.errors import InvalidClient, UnauthorizedClient
 from idsvc.oauth.form import DeviceAuthorizationForm, TokenLookupForm, read_form
 from idsvc.oauth.grants import REFRESH_PREFIX, GrantRefused, find_grant, live_grant, revoke_grant
 from idsvc.oauth.token_endpoint import authenticate_client
@@ -46,7 +46,7 @@ async def device_authorization(
     form = await read_form(request)
     client = await authenticate_client(runtime, request, form)
     if DEVICE_CODE not in client.grant_types:
-        raise oauth_error("unauthorized_client", "this client may not use the device flow")
+        raise UnauthorizedClient("this client may not use the device flow")
     async with runtime.pool.acquire() as conn, conn.transaction():
         started = await start_device(
             conn, client_id=client.id, settings=runtime.settings.config.oauth, now=runtime.clock()
@@ -133,7 +133,7 @@ async def introspect(
     client = await authenticate_client(runtime, request, form)
     if client.type != "confidential":
         # RFC 7662 §4: introspection must not become a token-scanning oracle.
-        raise oauth_error("invalid_client", "introspection needs a confidential client", status=401)
+        raise InvalidClient("introspection needs a confidential client")
     token = form.get("token", "")
     if token.startswith(REFRESH_PREFIX):
         answer = await _introspect_refresh_token(runtime, token, client.id)

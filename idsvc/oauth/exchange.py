@@ -12,7 +12,11 @@ from datetime import datetime
 from idsvc.config.oauth import ClientSettings
 from idsvc.config.providers import ProviderSettings
 from idsvc.db import Connection
-from idsvc.oauth.errors import oauth_error
+from idsvc.oauth.errors import (
+    InvalidGrant,
+    OAuthInvalidRequest,
+    TemporarilyUnavailable,
+)
 from idsvc.oidc.discovery import ProviderDirectory, ProviderUnavailable
 from idsvc.oidc.id_token import IdTokenRejected, validate_id_token
 
@@ -26,13 +30,13 @@ _IDENTITY = "SELECT user_id FROM identities WHERE provider = $1 AND subject = $2
 def _unverified_claims(token: str) -> dict[str, object]:
     parts = token.split(".")
     if len(parts) != 3:
-        raise oauth_error("invalid_request", "subject_token is not a compact JWS")
+        raise OAuthInvalidRequest("subject_token is not a compact JWS")
     try:
         payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (ValueError, binascii.Error, RecursionError):
-        raise oauth_error("invalid_request", "subject_token payload is not JSON") from None
+        raise OAuthInvalidRequest("subject_token payload is not JSON") from None
     if not isinstance(payload, dict):
-        raise oauth_error("invalid_request", "subject_token payload is not an object")
+        raise OAuthInvalidRequest("subject_token payload is not an object")
     return payload
 
 
@@ -57,12 +61,12 @@ async def subject_of_id_token(
         None,
     )
     if provider is None:
-        raise oauth_error("invalid_grant", "ID tokens from that issuer are not accepted")
+        raise InvalidGrant("ID tokens from that issuer are not accepted")
     aud = unverified.get("aud")
     token_audiences = aud if isinstance(aud, list) else [aud]
     audience = next((a for a in client.exchange_audiences if a in token_audiences), None)
     if audience is None:
-        raise oauth_error("invalid_grant", "the ID token was issued for another audience")
+        raise InvalidGrant("the ID token was issued for another audience")
 
     async def jwks(refresh: bool) -> dict[str, object]:
         return await directory.jwks(provider, refresh=refresh)
@@ -79,12 +83,10 @@ async def subject_of_id_token(
             now=now,
         )
     except IdTokenRejected:
-        raise oauth_error("invalid_grant", "the ID token is not valid") from None
+        raise InvalidGrant("the ID token is not valid") from None
     except ProviderUnavailable:
-        raise oauth_error(
-            "temporarily_unavailable", "the identity provider cannot be reached", status=503
-        ) from None
+        raise TemporarilyUnavailable("the identity provider cannot be reached") from None
     user_id: uuid.UUID | None = await conn.fetchval(_IDENTITY, provider.id, claims["sub"])
     if user_id is None:
-        raise oauth_error("invalid_grant", "no idsvc user has signed in with that identity")
+        raise InvalidGrant("no idsvc user has signed in with that identity")
     return user_id

@@ -17,11 +17,26 @@ from litestar import Request, Response, post
 from idsvc.audit import record_event
 from idsvc.config.oauth import DEVICE_CODE, REFRESH_TOKEN, TOKEN_EXCHANGE, ClientSettings
 from idsvc.db import Connection
-from idsvc.errors import BadRequest
+from idsvc.errors import BadRequest, InvalidDpopProof
 from idsvc.http.openapi import documented
 from idsvc.oauth.client_auth import ClientAuthError
-from idsvc.oauth.device import poll
-from idsvc.oauth.errors import OAuthError, oauth_error
+from idsvc.oauth.device import PollOutcome, poll
+from idsvc.oauth.errors import (
+    AuthorizationPending,
+    DeviceAccessDenied,
+    ExpiredToken,
+    InvalidClient,
+    InvalidGrant,
+    OAuthAccessDenied,
+    OAuthError,
+    OAuthInvalidDpopProof,
+    OAuthInvalidRequest,
+    OAuthInvalidTarget,
+    SlowDown,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    UseDpopNonce,
+)
 from idsvc.oauth.exchange import ID_TOKEN_TYPE, subject_of_id_token
 from idsvc.oauth.form import TokenForm, read_form
 from idsvc.oauth.grants import GrantRefused, create_grant, find_grant, rotate_refresh_token
@@ -69,10 +84,8 @@ async def authenticate_client(
     except ClientAuthError as exc:
         # One answer whatever the cause; the cause goes to the log only.
         runtime.log_refusal("client authentication failed", reason=str(exc))
-        raise oauth_error(
-            "invalid_client",
+        raise InvalidClient(
             "client authentication failed",
-            status=401,
             headers={"WWW-Authenticate": 'Basic realm="idsvc"'},
         ) from None
     await runtime.client_limiter(client).hit(f"client:{client.id}")
@@ -96,13 +109,12 @@ async def _dpop_jkt(runtime: Runtime, request: Request[Any, Any, Any]) -> str | 
         await remember_proof(runtime, proof, jkt=jkt)
         return jkt
     except DPoPNonceRequired:
-        raise oauth_error(
-            "use_dpop_nonce",
+        raise UseDpopNonce(
             "resend the DPoP proof with the server's nonce",
             headers={"DPoP-Nonce": runtime.dpop_nonces.current()},
         ) from None
     except DPoPError as exc:
-        raise oauth_error("invalid_dpop_proof", f"DPoP proof refused: {exc.code}") from None
+        raise OAuthInvalidDpopProof(f"DPoP proof refused: {exc.code}") from None
 
 
 def _audience(runtime: Runtime, client: ClientSettings, form: dict[str, str]) -> str | None:
@@ -110,7 +122,7 @@ def _audience(runtime: Runtime, client: ClientSettings, form: dict[str, str]) ->
     if audience is None:
         return None
     if audience not in runtime.policies or (client.audiences and audience not in client.audiences):
-        raise oauth_error("invalid_target", "no policy protects that resource for this client")
+        raise OAuthInvalidTarget("no policy protects that resource for this client")
     return audience
 
 
@@ -138,16 +150,13 @@ async def _eligibility(
             dpop_jkt=dpop_jkt,
             grant_id=grant_id,
         )
+    except InvalidDpopProof as exc:
+        return OAuthInvalidDpopProof(exc.detail)
     except BadRequest as exc:
-        return oauth_error(
-            "invalid_dpop_proof" if exc.code == "invalid_dpop_proof" else "invalid_target",
-            exc.detail,
-        )
+        return OAuthInvalidTarget(exc.detail)
     if isinstance(minted, Deny):
-        return oauth_error(
-            "access_denied",
+        return OAuthAccessDenied(
             "the policy for this audience does not grant access",
-            status=403,
             reasons=list(minted.reasons),
             explanations=explained_reasons(runtime.policies[audience], minted),
         )
@@ -169,13 +178,14 @@ async def _device_code_grant(
 ) -> TokenResponse | OAuthError:
     if client.type == "public" and dpop_jkt is None:
         # The refresh token is the public client's only credential: bind it to a key.
-        return oauth_error("invalid_dpop_proof", "public clients must send a DPoP proof")
+        return OAuthInvalidDpopProof("public clients must send a DPoP proof")
     audience = _audience(runtime, client, form)
     outcome = await poll(
         conn, device_code=form.get("device_code", ""), client_id=client.id, now=runtime.clock()
     )
     if isinstance(outcome, str):
-        return oauth_error(outcome, _POLL_TEXT[outcome])
+        refusal, text = _POLL_REFUSALS[outcome]
+        return refusal(text)
     grant, refresh_token = await create_grant(
         conn,
         user_id=outcome,
@@ -202,12 +212,12 @@ async def _device_code_grant(
     return msgspec.structs.replace(issued, refresh_token=refresh_token)
 
 
-_POLL_TEXT = {
-    "authorization_pending": "the user has not approved the request yet",
-    "slow_down": "polling too fast: wait longer between requests",
-    "expired_token": "the device code expired: start again",
-    "access_denied": "the user denied the request",
-    "invalid_grant": "unknown or already used device code",
+_POLL_REFUSALS: dict[PollOutcome, tuple[type[OAuthError], str]] = {
+    "authorization_pending": (AuthorizationPending, "the user has not approved the request yet"),
+    "slow_down": (SlowDown, "polling too fast: wait longer between requests"),
+    "expired_token": (ExpiredToken, "the device code expired: start again"),
+    "access_denied": (DeviceAccessDenied, "the user denied the request"),
+    "invalid_grant": (InvalidGrant, "unknown or already used device code"),
 }
 
 
@@ -234,7 +244,7 @@ async def _refresh_token_grant(
 ) -> TokenResponse | OAuthError:
     audience = _audience(runtime, client, form)
     if audience is None:
-        return oauth_error("invalid_target", "name the audience with resource=")
+        return OAuthInvalidTarget("name the audience with resource=")
     presented = form.get("refresh_token", "")
     now = runtime.clock()
     try:
@@ -242,10 +252,10 @@ async def _refresh_token_grant(
     except GrantRefused as exc:
         runtime.log_refusal("refresh token refused", reason=exc.reason)
         await _audit_refusal(conn, client, reason=exc.reason, audience=audience, now=now)
-        return oauth_error("invalid_grant", "the refresh token is not valid")
+        return InvalidGrant("the refresh token is not valid")
     if grant.dpop_jkt is not None and dpop_jkt != grant.dpop_jkt:
         await _audit_refusal(conn, client, reason="dpop_key_mismatch", audience=audience, now=now)
-        return oauth_error("invalid_dpop_proof", "this refresh token is bound to another DPoP key")
+        return OAuthInvalidDpopProof("this refresh token is bound to another DPoP key")
     await runtime.token_limiter.hit(f"user:{grant.user_id}", conn=conn)
     issued = await _eligibility(
         runtime,
@@ -274,13 +284,13 @@ async def _token_exchange_grant(
     dpop_jkt: str | None,
 ) -> TokenResponse | OAuthError:
     if form.get("subject_token_type") != ID_TOKEN_TYPE:
-        return oauth_error("invalid_request", f"subject_token_type must be {ID_TOKEN_TYPE}")
+        return OAuthInvalidRequest(f"subject_token_type must be {ID_TOKEN_TYPE}")
     requested = form.get("requested_token_type")
     if requested not in (None, ACCESS_TOKEN_TYPE, "urn:ietf:params:oauth:token-type:jwt"):
-        return oauth_error("invalid_request", "only access tokens are issued")
+        return OAuthInvalidRequest("only access tokens are issued")
     audience = _audience(runtime, client, form)
     if audience is None:
-        return oauth_error("invalid_target", "name the audience with resource=")
+        return OAuthInvalidTarget("name the audience with resource=")
     user_id = await subject_of_id_token(
         conn,
         form.get("subject_token", ""),
@@ -311,9 +321,9 @@ async def token_endpoint(
     grant_type = form.get("grant_type", "")
     handler = _GRANTS.get(grant_type)  # type: ignore[call-overload]
     if handler is None:
-        raise oauth_error("unsupported_grant_type", "grant_type is not supported")
+        raise UnsupportedGrantType("grant_type is not supported")
     if grant_type not in client.grant_types:
-        raise oauth_error("unauthorized_client", "this client may not use that grant type")
+        raise UnauthorizedClient("this client may not use that grant type")
     dpop_jkt = await _dpop_jkt(runtime, request)
     async with runtime.pool.acquire() as conn, conn.transaction():
         result = await handler(runtime, conn, client, form, dpop_jkt)

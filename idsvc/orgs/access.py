@@ -13,7 +13,8 @@ from typing import Literal
 
 from idsvc.accounts.operators import is_operator
 from idsvc.db import Connection
-from idsvc.errors import Forbidden, NotFound
+from idsvc.errors import NotFound
+from idsvc.orgs.errors import NotOrgAdmin
 from idsvc.orgs.state_rules import OrgAction, ensure_org_may
 
 __all__ = ["OrgRole", "require_org_admin"]
@@ -48,6 +49,6 @@ async def require_org_admin(
     elif row is None or row["role"] is None:
         raise NotFound("no such organisation")
     else:
-        raise Forbidden("only the organisation's admins can do this", code="not_org_admin")
+        raise NotOrgAdmin("only the organisation's admins can do this")
     ensure_org_may(row["org_status"], action)
     return role

@@ -15,6 +15,7 @@ from importlib import resources
 import idna
 
 from idsvc.errors import BadRequest
+from idsvc.orgs.errors import InvalidDomain
 
 __all__ = ["email_domain", "is_public_email_domain", "normalize_domain"]
 
@@ -25,20 +26,18 @@ def normalize_domain(value: str) -> str:
     """The A-label form of ``value``, or BadRequest (code ``invalid_domain``)."""
     text = value.strip().rstrip(".")
     if not text or len(text) > 253:
-        raise BadRequest("a domain has 1 to 253 characters", code="invalid_domain")
+        raise InvalidDomain("a domain has 1 to 253 characters")
     try:
         # UTS 46 maps case and width first, as browsers and mail systems do.
         ascii_name = idna.encode(text, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):
-        raise BadRequest("not a valid domain name", code="invalid_domain") from None
+        raise InvalidDomain("not a valid domain name") from None
     labels = ascii_name.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
-        raise BadRequest(
-            "give a registered domain such as example.com", code="invalid_domain"
-        ) from None
+        raise InvalidDomain("give a registered domain such as example.com") from None
     if labels[-1].isdigit():
         # An IPv4 address parses as labels; it is not a domain anyone can prove by DNS.
-        raise BadRequest("an IP address is not a domain", code="invalid_domain")
+        raise InvalidDomain("an IP address is not a domain")
     return ascii_name
 
 

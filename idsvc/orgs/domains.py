@@ -19,8 +19,9 @@ import msgspec
 from idsvc.audit import record_event
 from idsvc.constant_time import same_secret
 from idsvc.db import Connection, row_to, rows_to
-from idsvc.errors import BadRequest, Conflict, NotFound
+from idsvc.errors import NotFound
 from idsvc.orgs.domain_names import is_public_email_domain
+from idsvc.orgs.errors import DomainExists, DomainTaken, NoVerifiedDomain, PublicEmailDomain
 
 __all__ = [
     "CHALLENGE_PREFIX",
@@ -92,16 +93,14 @@ async def claim_domain(
 ) -> Domain:
     """``domain`` in normal form (:func:`idsvc.orgs.domain_names.normalize_domain`)."""
     if is_public_email_domain(domain):
-        raise BadRequest(
-            "a public e-mail provider's domain cannot be claimed", code="public_email_domain"
-        )
+        raise PublicEmailDomain("a public e-mail provider's domain cannot be claimed")
     if await conn.fetchval(_VERIFIED_ELSEWHERE, domain, org_id):
-        raise Conflict("another organisation has verified this domain", code="domain_taken")
+        raise DomainTaken("another organisation has verified this domain")
     claimed = row_to(
         Domain, await conn.fetchrow(_INSERT, org_id, domain, secrets.token_urlsafe(32), now)
     )
     if claimed is None:
-        raise Conflict("the organisation has already claimed this domain", code="domain_exists")
+        raise DomainExists("the organisation has already claimed this domain")
     await record_event(
         conn,
         at=now,
@@ -143,16 +142,14 @@ async def check_domain(
     verified_at = (current.verified_at or now) if proven else None
     if proven and current.verified_at is None:
         if await conn.fetchval(_VERIFIED_ELSEWHERE, domain, org_id):
-            raise Conflict("another organisation has verified this domain", code="domain_taken")
+            raise DomainTaken("another organisation has verified this domain")
         try:
             # A savepoint: a concurrent verification by another organisation trips the
             # unique index, and the outer transaction must survive to answer 409.
             async with conn.transaction():
                 updated = await conn.fetchrow(_SET_CHECKED, org_id, domain, verified_at, now)
         except asyncpg.UniqueViolationError:
-            raise Conflict(
-                "another organisation has verified this domain", code="domain_taken"
-            ) from None
+            raise DomainTaken("another organisation has verified this domain") from None
     else:
         updated = await conn.fetchrow(_SET_CHECKED, org_id, domain, verified_at, now)
     result = row_to(Domain, updated)
@@ -191,7 +188,7 @@ async def set_auto_join(
     """Turning auto-join on needs a verified domain: without one it could match nobody,
     and the setting would silently start matching when a domain is verified later."""
     if mode != "off" and not await conn.fetchval(_HAS_VERIFIED, org_id):
-        raise Conflict("verify a domain before turning auto-join on", code="no_verified_domain")
+        raise NoVerifiedDomain("verify a domain before turning auto-join on")
     previous = await conn.fetchval(_SET_AUTO_JOIN, org_id, mode, now)
     if previous is None:
         raise NotFound("no such organisation")

@@ -16,12 +16,19 @@ from litestar.response import Template
 from idsvc.accounts.session_guard import current_session, require_session
 from idsvc.accounts.sessions import csrf_token, csrf_valid
 from idsvc.db import Connection
-from idsvc.errors import BadRequest, Conflict, Forbidden, IdsvcError, Unavailable
+from idsvc.errors import (
+    Conflict,
+    CsrfFailed,
+    IdsvcError,
+    SignInRequired,
+    Unavailable,
+)
 from idsvc.http.body import read_json
 from idsvc.http.openapi import documented
 from idsvc.http.pages import page
 from idsvc.mail.senders import Mail, Mailer
 from idsvc.orgs.admin_guard import org_admin_user
+from idsvc.orgs.errors import InvalidEmail
 from idsvc.orgs.invitations import (
     accept_invitation,
     invite,
@@ -99,11 +106,9 @@ async def send_invitations(
     addresses = list(dict.fromkeys(e.strip().lower() for e in emails))
     bad = [e for e in addresses if not _EMAIL.match(e)]
     if bad:
-        raise BadRequest(
-            f"not e-mail addresses: {', '.join(bad[:5])}", code="invalid_email", invalid=bad[:50]
-        )
+        raise InvalidEmail(f"not e-mail addresses: {', '.join(bad[:5])}", invalid=bad[:50])
     if not 0 < len(addresses) <= 500:
-        raise BadRequest("invite 1 to 500 addresses at once", code="invalid_email")
+        raise InvalidEmail("invite 1 to 500 addresses at once")
     outcomes: dict[str, uuid.UUID | None] = {}
     mails: list[tuple[uuid.UUID, Mail]] = []
     lifetime = runtime.settings.config.smtp.invitation_lifetime
@@ -251,11 +256,11 @@ async def invitation_accept_page(
 ) -> Template:
     session = await current_session(request, runtime)
     if session is None:
-        raise Forbidden("sign in first", code="unauthenticated")
+        raise SignInRequired("sign in first")
     form = await request.form()
     presented = form.get("csrf_token")
     if not csrf_valid(session, presented if isinstance(presented, str) else None):
-        raise Forbidden("the form is stale or came from another site", code="csrf_failed")
+        raise CsrfFailed("the form is stale or came from another site")
     try:
         async with runtime.pool.acquire() as conn, conn.transaction():
             invitation = await accept_invitation(

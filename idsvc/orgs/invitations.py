@@ -15,7 +15,8 @@ import msgspec
 from idsvc.audit import record_event
 from idsvc.crypto.opaque import new_opaque, stored_hash
 from idsvc.db import Connection
-from idsvc.errors import Conflict, Forbidden, NotFound
+from idsvc.errors import NotFound
+from idsvc.orgs.errors import InvitationInvalid, InvitationWrongAccount, MemberExists
 from idsvc.orgs.members import enrol_member, get_membership, set_member_status
 from idsvc.orgs.records import MemberRole
 from idsvc.orgs.state_rules import ensure_org_may
@@ -96,7 +97,7 @@ async def invite(
     """(membership id, code); raises Conflict if the address is already a member."""
     # A member enrolled by account has no e-mail on the membership: match their account's.
     if await conn.fetchval(_MEMBER_BY_ADDRESS, org_id, email.lower()):
-        raise Conflict("this address is already a member of the organisation", code="member_exists")
+        raise MemberExists("this address is already a member of the organisation")
     membership = await enrol_member(
         conn,
         org_id=org_id,
@@ -168,20 +169,16 @@ async def accept_invitation(
 ) -> Invitation:
     invitation = await view_invitation(conn, code, now)
     if invitation is None:
-        raise NotFound(
-            "this invitation is unknown, expired, already used or withdrawn",
-            code="invitation_invalid",
-        )
+        raise InvitationInvalid("this invitation is unknown, expired, already used or withdrawn")
     if not await conn.fetchval(_VERIFIED_ADDRESS, user_id, invitation.email.lower()):
         # Not consumed: the invitee can still sign in with the right account and accept.
-        raise Forbidden(
-            "sign in with an account whose provider verified the invited e-mail address",
-            code="invitation_wrong_account",
+        raise InvitationWrongAccount(
+            "sign in with an account whose provider verified the invited e-mail address"
         )
     # Accepting enrolls: only an approved organisation's invitation can be accepted.
     ensure_org_may(await conn.fetchval(_ORG_STATUS, invitation.org_id), "enroll")
     if await conn.fetchval(_ALREADY_MEMBER, invitation.org_id, user_id):
-        raise Conflict("you are already a member of this organisation", code="member_exists")
+        raise MemberExists("you are already a member of this organisation")
     await conn.execute(_CLAIM, invitation.membership_id, user_id, now)
     await conn.execute(_ACCEPTED, invitation.membership_id, now)
     await set_member_status(

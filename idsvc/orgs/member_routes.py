@@ -11,7 +11,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
 from idsvc.audit import record_event
-from idsvc.errors import BadRequest, IdsvcError
+from idsvc.errors import BadRequest, InvalidCsv, InvalidCsvRequest, UnsupportedMediaType
 from idsvc.http.body import read_json
 from idsvc.http.openapi import documented
 from idsvc.orgs.admin_guard import org_admin_user
@@ -52,12 +52,6 @@ class ReportQuery(msgspec.Struct, frozen=True, kw_only=True):
 
 class ImportQuery(msgspec.Struct, frozen=True, kw_only=True):
     dry_run: Literal["true", "false", "1", "0"] = "false"
-
-
-class InvalidCsv(IdsvcError):
-    status = 422
-    code = "invalid_csv"
-    title = "The file has errors; nothing was applied"
 
 
 @get("/v1/orgs/{org_id:uuid}/members", opt=documented(query=MemberQuery))
@@ -175,11 +169,11 @@ async def import_members(
     """``text/csv``; ``?dry_run=true`` answers what would change without changing it."""
     actor = f"user:{await org_admin_user(request, runtime, org_id, changing=True, action='enroll')}"
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "text/csv":
-        raise BadRequest("send the file as text/csv", code="unsupported_media_type")
+        raise UnsupportedMediaType("send the file as text/csv")
     try:
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadRequest("the file must be UTF-8 text", code="invalid_csv") from None
+        raise InvalidCsvRequest("the file must be UTF-8 text") from None
     rows, errors = parse_members_csv(text)
     if errors:
         raise InvalidCsv(

@@ -13,7 +13,8 @@ from typing import Any
 
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to
-from idsvc.errors import Conflict, NotFound
+from idsvc.errors import NotFound
+from idsvc.orgs.errors import InvalidTransition, LastAdmin, MemberExists
 from idsvc.orgs.records import MemberRole, Membership, MemberSource, MemberStatus
 from idsvc.tokens.revocation import (
     reinstate_membership_tokens,
@@ -103,7 +104,7 @@ async def enrol_member(
     )
     membership = row_to(Membership, row)
     if membership is None:
-        raise Conflict("this person is already a member of the organisation", code="member_exists")
+        raise MemberExists("this person is already a member of the organisation")
     await record_event(
         conn,
         at=now,
@@ -133,9 +134,8 @@ async def _keep_an_admin(conn: Connection, membership: Membership) -> None:
         return
     await conn.execute(_LOCK_ORG, membership.org_id)
     if await conn.fetchval(_OTHER_ACTIVE_ADMINS, membership.org_id, membership.id) == 0:
-        raise Conflict(
-            "an organisation needs at least one active admin; appoint another admin first",
-            code="last_admin",
+        raise LastAdmin(
+            "an organisation needs at least one active admin; appoint another admin first"
         )
 
 
@@ -172,9 +172,7 @@ async def set_member_status(
     if membership.status == status:
         return membership
     if status not in ALLOWED_TRANSITIONS[membership.status]:
-        raise Conflict(
-            f"a {membership.status} membership cannot become {status}", code="invalid_transition"
-        )
+        raise InvalidTransition(f"a {membership.status} membership cannot become {status}")
     if status != "active":
         await _keep_an_admin(conn, membership)
     updated = row_to(
@@ -206,7 +204,7 @@ async def set_member_role(
     if membership.role == role:
         return membership
     if membership.status == "removed":
-        raise Conflict("a removed membership cannot change role", code="invalid_transition")
+        raise InvalidTransition("a removed membership cannot change role")
     if role != "admin":
         await _keep_an_admin(conn, membership)
     updated = row_to(
@@ -259,7 +257,7 @@ async def update_member_details(
     (SCIM only) replaces the attributes an identity provider sent, as sent."""
     current = await get_membership(conn, org_id, membership_id)
     if current.status == "removed":
-        raise Conflict("a removed membership cannot change", code="invalid_transition")
+        raise InvalidTransition("a removed membership cannot change")
     updated = row_to(
         Membership,
         await conn.fetchrow(

@@ -15,7 +15,8 @@ import msgspec
 
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to, rows_to
-from idsvc.errors import Conflict, Forbidden, NotFound
+from idsvc.errors import NotFound
+from idsvc.orgs.errors import FourEyesRequired, InvalidTransition, NotVerified, ScreeningHit
 from idsvc.orgs.members import enrol_member
 from idsvc.orgs.records import MemberRole, MemberStatus, Organisation, OrgStatus
 from idsvc.screening.freshness import ensure_list_current
@@ -122,9 +123,7 @@ async def create_organisation(
     """A pending organisation with the requester as its active admin. Only verified users
     may request one: an organisation's first admin vouches for it."""
     if not await is_verified_user(conn, requester, now):
-        raise Forbidden(
-            "verify your identity before requesting an organisation", code="not_verified"
-        )
+        raise NotVerified("verify your identity before requesting an organisation")
     org = row_to(
         Organisation,
         await conn.fetchrow(
@@ -200,25 +199,21 @@ async def set_org_status(
     if org is None:
         raise NotFound("no such organisation")
     if status not in ORG_TRANSITIONS[org.status]:
-        raise Conflict(
-            f"a {org.status} organisation cannot become {status}", code="invalid_transition"
-        )
+        raise InvalidTransition(f"a {org.status} organisation cannot become {status}")
     if status == "approved":
         if list_max_age is not None:
             await ensure_list_current(conn, max_age=list_max_age, now=now)
         open_hits = await conn.fetchval(_OPEN_HITS, org_id)
         if open_hits:
-            raise Conflict(
+            raise ScreeningHit(
                 f"{open_hits} open restricted-party screening hit(s): clear or override "
                 "them before approving",
-                code="screening_hit",
                 open_hits=open_hits,
             )
         if four_eyes and await conn.fetchval(_OVERRIDDEN_BY, org_id, actor):
-            raise Conflict(
+            raise FourEyesRequired(
                 "you overrode a screening hit of this organisation: another operator must "
-                "approve it (four eyes)",
-                code="four_eyes_required",
+                "approve it (four eyes)"
             )
     updated = row_to(Organisation, await conn.fetchrow(_UPDATE_STATUS, org_id, status, reason, now))
     assert updated is not None  # locked above

@@ -12,6 +12,7 @@ from idsvc.db import Connection
 from idsvc.errors import BadRequest
 from idsvc.orgs.domain_names import normalize_domain
 from idsvc.orgs.domains import Domain, claim_domain
+from idsvc.orgs.errors import InvalidCountry
 from idsvc.orgs.organisations import create_organisation
 from idsvc.orgs.records import Organisation
 from idsvc.orgs.requests import OrgRequest
@@ -24,11 +25,9 @@ def _country(value: str) -> str:
     try:
         country = normalize_nationality(value)
     except UnknownCountryCode:
-        raise BadRequest(
-            "country: not an ISO 3166-1 country code", code="invalid_country"
-        ) from None
+        raise InvalidCountry("country: not an ISO 3166-1 country code") from None
     if country in SPECIAL_NATIONALITIES:
-        raise BadRequest("country: name a country of incorporation", code="invalid_country")
+        raise InvalidCountry("country: name a country of incorporation")
     return country
 
 

@@ -22,6 +22,7 @@ from idsvc.audit import record_event
 from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import BadRequest, Conflict, NotFound
 from idsvc.mail.senders import Mail, Mailer
+from idsvc.orgs.errors import NotPending
 from idsvc.orgs.members import set_member_status
 
 __all__ = [
@@ -203,9 +204,7 @@ async def decide_review(
     wanted = list(dict.fromkeys([*confirm, *remove]))
     pending = {r["membership_id"] for r in await conn.fetch(_PENDING, review.id, wanted)}
     if unknown := set(wanted) - pending:
-        raise Conflict(
-            f"not pending in this review: {sorted(map(str, unknown))[0]}", code="not_pending"
-        )
+        raise NotPending(f"not pending in this review: {sorted(map(str, unknown))[0]}")
     if confirm:
         await conn.execute(_DECIDE, review.id, confirm, "confirmed", actor, now)
     for membership_id in remove:

@@ -12,7 +12,6 @@ from litestar.params import FromPath
 
 from idsvc.accounts.session_guard import require_session
 from idsvc.db import Connection
-from idsvc.errors import Conflict, Unavailable
 from idsvc.http.body import read_json
 from idsvc.http.openapi import documented
 from idsvc.orgs.access import require_org_admin
@@ -26,6 +25,7 @@ from idsvc.orgs.domains import (
     list_domains,
     set_auto_join,
 )
+from idsvc.orgs.errors import ChallengeNotFound, DnsLookupFailed
 from idsvc.orgs.organisations import (
     get_organisation,
     list_user_organisations,
@@ -126,7 +126,7 @@ async def verify_domain(
     try:
         published = await txt_values(claimed.record_name, runtime.settings.config.dns)
     except DnsUnavailable as exc:
-        raise Unavailable(f"{exc}; nothing was changed", code="dns_unavailable") from None
+        raise DnsLookupFailed(f"{exc}; nothing was changed") from None
     now = runtime.clock()
     async with runtime.pool.acquire() as conn, conn.transaction():
         await _administer(conn, runtime, org_id, session.user_id, "domains")
@@ -140,9 +140,8 @@ async def verify_domain(
         )
     if checked.verified_at is None:
         # Raised after the commit: a domain that lost its proof stays unverified.
-        raise Conflict(
+        raise ChallengeNotFound(
             f"no TXT record at {claimed.record_name} holds the challenge",
-            code="challenge_not_found",
             record=claimed.record_name,
         )
     return Response(domain_view(checked), headers=_NO_STORE)

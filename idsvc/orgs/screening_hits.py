@@ -16,9 +16,10 @@ import msgspec
 
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to, rows_to
-from idsvc.errors import Conflict, NotFound
+from idsvc.errors import NotFound
 from idsvc.orgs.organisations import set_org_status
 from idsvc.orgs.records import Organisation
+from idsvc.screening.errors import HitNotOpen
 from idsvc.screening.lists import LoadedList, load_newest_list
 from idsvc.screening.people import rescreen_people
 
@@ -265,7 +266,7 @@ async def override_hit(
         state = await conn.fetchval(_HIT_STATE, org_id, hit_id)
         if state is None:
             raise NotFound("no such screening hit for this organisation")
-        raise Conflict(f"the hit is {state}, not open", code="hit_not_open")
+        raise HitNotOpen(f"the hit is {state}, not open")
     await record_event(
         conn,
         at=now,

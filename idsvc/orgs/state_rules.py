@@ -24,7 +24,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from idsvc.errors import Forbidden
+from idsvc.orgs.errors import (
+    OrgApproved,
+    OrgNotApproved,
+    OrgRejected,
+    OrgStateForbids,
+    OrgSuspended,
+)
 from idsvc.orgs.records import OrgStatus
 
 __all__ = ["ORG_ACTIONS", "OrgAction", "OrgStateForbids", "allowed", "ensure_org_may"]
@@ -42,11 +48,11 @@ ORG_ACTIONS: dict[OrgAction, frozenset[OrgStatus]] = {
     "revoke_access": _EVERY_STATE,
 }
 
-_CODES: dict[OrgStatus, str] = {
-    "pending": "org_not_approved",
-    "approved": "org_approved",
-    "suspended": "org_suspended",
-    "rejected": "org_rejected",
+_REFUSALS: dict[OrgStatus, type[OrgStateForbids]] = {
+    "pending": OrgNotApproved,
+    "approved": OrgApproved,
+    "suspended": OrgSuspended,
+    "rejected": OrgRejected,
 }
 _WHY: dict[OrgStatus, str] = {
     "pending": "the organisation is not approved yet",
@@ -56,18 +62,10 @@ _WHY: dict[OrgStatus, str] = {
 }
 
 
-class OrgStateForbids(Forbidden):
-    """The organisation's state does not allow the action."""
-
-
 def allowed(status: OrgStatus, action: OrgAction) -> bool:
     return status in ORG_ACTIONS[action]
 
 
 def ensure_org_may(status: OrgStatus, action: OrgAction) -> None:
     if not allowed(status, action):
-        raise OrgStateForbids(
-            f"{_WHY[status]}: it cannot do this ({action})",
-            code=_CODES[status],
-            org_status=status,
-        )
+        raise _REFUSALS[status](f"{_WHY[status]}: it cannot do this ({action})", org_status=status)

@@ -19,9 +19,10 @@ from asyncpg import UniqueViolationError
 
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to, rows_to
-from idsvc.errors import BadRequest, Conflict, NotFound
+from idsvc.errors import NotFound
 from idsvc.http.control_chars import breaks_a_line
 from idsvc.orgs.members import set_member_role
+from idsvc.scim.errors import InvalidPath, InvalidSyntax, InvalidValue, NoTarget, Uniqueness
 from idsvc.scim.filters import FilterError, parse_filter
 
 __all__ = [
@@ -204,9 +205,8 @@ def _text(value: Any, field: str, limit: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > limit or breaks_a_line(value):
-        raise BadRequest(
-            f"{field} must be text of at most {limit} characters, without control characters",
-            code="invalidValue",
+        raise InvalidValue(
+            f"{field} must be text of at most {limit} characters, without control characters"
         )
     return value.strip() or None
 
@@ -214,21 +214,21 @@ def _text(value: Any, field: str, limit: int) -> str | None:
 def _member_ids(value: Any) -> set[uuid.UUID]:
     entries = value if isinstance(value, list) else [value]
     if len(entries) > _MAX_MEMBERS:
-        raise BadRequest(f"a Group holds at most {_MAX_MEMBERS} members", code="invalidValue")
+        raise InvalidValue(f"a Group holds at most {_MAX_MEMBERS} members")
     found: set[uuid.UUID] = set()
     for entry in entries:
         raw = entry.get("value") if isinstance(entry, dict) else None
         try:
             found.add(uuid.UUID(str(raw)))
         except ValueError:
-            raise BadRequest("members.value must be a User id", code="invalidValue") from None
+            raise InvalidValue("members.value must be a User id") from None
     return found
 
 
 def group_input(resource: dict[str, Any]) -> GroupInput:
     display_name = _text(resource.get("displayName"), "displayName", 256)
     if display_name is None:
-        raise BadRequest("displayName is required", code="invalidValue")
+        raise InvalidValue("displayName is required")
     members = resource.get("members")
     return GroupInput(
         display_name=display_name,
@@ -242,7 +242,7 @@ def _selected(selector: str, members: set[uuid.UUID]) -> set[uuid.UUID]:
     try:
         matches = parse_filter(selector)
     except FilterError as exc:
-        raise BadRequest(f"path: {exc}", code="invalidPath") from None
+        raise InvalidPath(f"path: {exc}") from None
     return {m for m in members if matches({"value": str(m), "type": "User"})}
 
 
@@ -251,7 +251,7 @@ def _patch_without_path(
 ) -> set[uuid.UUID]:
     """Okta's ``{"op": "replace", "value": {"id": …, "displayName": …}}``."""
     if op == "remove" or not isinstance(value, dict):
-        raise BadRequest("an operation without a path needs an object", code="noTarget")
+        raise NoTarget("an operation without a path needs an object")
     changes = {k.lower(): v for k, v in value.items()}
     for key in ("displayName", "externalId"):
         if key.lower() in changes:
@@ -265,7 +265,7 @@ def _patch_without_path(
 def _patch_members(op: str, attribute: str, value: Any, members: set[uuid.UUID]) -> set[uuid.UUID]:
     if "[" in attribute:  # Okta: remove members[value eq "id"]
         if op != "remove":
-            raise BadRequest("only remove takes a members filter", code="invalidPath")
+            raise InvalidPath("only remove takes a members filter")
         return members - _selected(attribute.split("[", 1)[1].rsplit("]", 1)[0], members)
     if op == "add":
         return members | _member_ids(value)
@@ -280,21 +280,21 @@ def patch_group_input(group: ScimGroup, body: dict[str, Any]) -> GroupInput:
     (Entra removes that way), remove on ``members[value eq "id"]`` (Okta)."""
     operations = body.get("Operations")
     if not isinstance(operations, list) or not 0 < len(operations) <= _MAX_OPERATIONS:
-        raise BadRequest("Operations must list 1 to 100 operations", code="invalidSyntax")
+        raise InvalidSyntax("Operations must list 1 to 100 operations")
     state: dict[str, Any] = {"displayName": group.display_name, "externalId": group.external_id}
     members = {member_id for member_id, _ in group.members}
     for operation in operations:
         if not isinstance(operation, dict):
-            raise BadRequest("each operation must be an object", code="invalidSyntax")
+            raise InvalidSyntax("each operation must be an object")
         op = str(operation.get("op", "")).lower()
         path, value = operation.get("path"), operation.get("value")
         if op not in ("add", "replace", "remove"):
-            raise BadRequest("op must be add, replace or remove", code="invalidSyntax")
+            raise InvalidSyntax("op must be add, replace or remove")
         if path is None:
             members = _patch_without_path(op, value, state, members)
             continue
         if not isinstance(path, str) or len(path) > 500:
-            raise BadRequest("path must be text", code="invalidPath")
+            raise InvalidPath("path must be text")
         attribute = path.removeprefix(f"{GROUP_SCHEMA}:")
         head = attribute.split("[", 1)[0].lower()
         if head == "members":
@@ -304,7 +304,7 @@ def patch_group_input(group: ScimGroup, body: dict[str, Any]) -> GroupInput:
                 None if op == "remove" else value
             )
         else:
-            raise BadRequest(f"unsupported path {path}", code="invalidPath")
+            raise InvalidPath(f"unsupported path {path}")
     return group_input({**state, "members": [{"value": str(m)} for m in members]})
 
 
@@ -312,7 +312,7 @@ async def _ensure_name_free(
     conn: Connection, org_id: uuid.UUID, name: str, group_id: uuid.UUID
 ) -> None:
     if await conn.fetchval(_NAME_TAKEN, org_id, name, group_id) is not None:
-        raise Conflict("another Group has that displayName", code="uniqueness")
+        raise Uniqueness("another Group has that displayName")
 
 
 async def _set_members(
@@ -328,7 +328,7 @@ async def _set_members(
     this organisation: another organisation's ids are refused like unknown ones."""
     known = {r["id"] for r in await conn.fetch(_KNOWN_MEMBERSHIPS, org_id, list(wanted))}
     if unknown := wanted - known:
-        raise BadRequest(f"no such User: {sorted(map(str, unknown))[0]}", code="invalidValue")
+        raise InvalidValue(f"no such User: {sorted(map(str, unknown))[0]}")
     current = {r["membership_id"]: r["granted"] for r in await conn.fetch(_MEMBER_IDS, group_id)}
     added, removed = set(wanted) - set(current), set(current) - set(wanted)
     if added:
@@ -396,7 +396,7 @@ async def create_group(
                 _INSERT, group_id, org_id, wanted.display_name, wanted.external_id, now
             )
     except UniqueViolationError:  # a concurrent create of the same name won the race
-        raise Conflict("another Group has that displayName", code="uniqueness") from None
+        raise Uniqueness("another Group has that displayName") from None
     added, _ = await _set_members(conn, org_id, group_id, wanted.members, actor=actor, now=now)
     await record_event(
         conn,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from idsvc.errors import BadRequest
+from idsvc.scim.errors import InvalidPath, InvalidSyntax, NoTarget
 from idsvc.scim.filters import FilterError, parse_filter
 
 __all__ = ["apply_patch"]
@@ -20,7 +20,7 @@ def _set_email(resource: dict[str, Any], selector: str, value: Any, op: str) -> 
     try:
         matches = parse_filter(selector)
     except FilterError as exc:
-        raise BadRequest(f"path: {exc}", code="invalidPath") from None
+        raise InvalidPath(f"path: {exc}") from None
     emails = [e for e in resource.get("emails") or [] if isinstance(e, dict)]
     chosen = [e for e in emails if matches(e)]
     if op == "remove":
@@ -38,7 +38,7 @@ def _set_email(resource: dict[str, Any], selector: str, value: Any, op: str) -> 
 def _apply_sub(resource: dict[str, Any], key: str, sub: str, op: str, value: Any) -> None:
     parent = resource.setdefault(key, {})
     if not isinstance(parent, dict):
-        raise BadRequest(f"unsupported path {key}.{sub}", code="invalidPath")
+        raise InvalidPath(f"unsupported path {key}.{sub}")
     if op == "remove":
         parent.pop(sub, None)
     else:
@@ -48,9 +48,7 @@ def _apply_sub(resource: dict[str, Any], key: str, sub: str, op: str, value: Any
 def _apply(resource: dict[str, Any], op: str, path: str | None, value: Any) -> None:
     if path is None:
         if op == "remove" or not isinstance(value, dict):
-            raise BadRequest(
-                "an operation without a path needs an object value", code="invalidSyntax"
-            )
+            raise InvalidSyntax("an operation without a path needs an object value")
         for key, item in value.items():
             _apply(resource, op, key, item)
         return
@@ -61,7 +59,7 @@ def _apply(resource: dict[str, Any], op: str, path: str | None, value: Any) -> N
         attribute, _, remainder = path.partition("[")
         selector, _, sub = remainder.partition("]")
         if attribute.lower() != "emails" or sub not in ("", ".value"):
-            raise BadRequest(f"unsupported path {path}", code="invalidPath")
+            raise InvalidPath(f"unsupported path {path}")
         _set_email(resource, selector, value, op)
         return
     key = next((k for k in resource if k.lower() == head.lower()), head)
@@ -86,18 +84,18 @@ def apply_patch(resource: dict[str, Any], body: dict[str, Any]) -> dict[str, Any
     """The resource after the operations (the input is not modified); all or nothing."""
     operations = body.get("Operations")
     if not isinstance(operations, list) or not 0 < len(operations) <= _MAX_OPERATIONS:
-        raise BadRequest("Operations must list 1 to 100 operations", code="invalidSyntax")
+        raise InvalidSyntax("Operations must list 1 to 100 operations")
     patched = copy.deepcopy(resource)
     for operation in operations:
         if not isinstance(operation, dict):
-            raise BadRequest("each operation must be an object", code="invalidSyntax")
+            raise InvalidSyntax("each operation must be an object")
         op = str(operation.get("op", "")).lower()
         if op not in ("add", "replace", "remove"):
-            raise BadRequest("op must be add, replace or remove", code="invalidSyntax")
+            raise InvalidSyntax("op must be add, replace or remove")
         path = operation.get("path")
         if path is not None and (not isinstance(path, str) or len(path) > 500):
-            raise BadRequest("path must be text", code="invalidPath")
+            raise InvalidPath("path must be text")
         if op == "remove" and path is None:
-            raise BadRequest("remove needs a path", code="noTarget")
+            raise NoTarget("remove needs a path")
         _apply(patched, op, path, operation.get("value"))
     return patched

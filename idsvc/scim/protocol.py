@@ -13,10 +13,11 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from idsvc.db import Connection
-from idsvc.errors import BadRequest, IdsvcError, Unauthenticated
+from idsvc.errors import IdsvcError, Unauthenticated
 from idsvc.http.middleware import Refusal
 from idsvc.orgs.state_rules import OrgAction, ensure_org_may
 from idsvc.runtime import Runtime
+from idsvc.scim.errors import InvalidSyntax
 from idsvc.scim.resources import ERROR_SCHEMA
 from idsvc.scim.tokens import authenticate
 
@@ -109,11 +110,11 @@ async def authenticated_org(
 async def read_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > _MAX_BODY:
-        raise BadRequest("request too large", code="invalidSyntax")
+        raise InvalidSyntax("request too large")
     try:
         body = msgspec.json.decode(raw)
     except (msgspec.DecodeError, RecursionError):  # RecursionError: absurdly deep nesting
-        raise BadRequest("the body is not JSON", code="invalidSyntax") from None
+        raise InvalidSyntax("the body is not JSON") from None
     if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code="invalidSyntax")
+        raise InvalidSyntax("the body must be a JSON object")
     return body

@@ -16,8 +16,8 @@ from typing import Any
 
 import msgspec
 
-from idsvc.errors import BadRequest
 from idsvc.http.control_chars import breaks_a_line
+from idsvc.scim.errors import InvalidValue
 
 __all__ = [
     "ERROR_SCHEMA",
@@ -110,16 +110,16 @@ def _bool(value: Any, field: str) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise BadRequest(f"{field} must be a boolean", code="invalidValue")
+    raise InvalidValue(f"{field} must be a boolean")
 
 
 def _text(value: Any, field: str, limit: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > limit:
-        raise BadRequest(f"{field} must be text of at most {limit} characters", code="invalidValue")
+        raise InvalidValue(f"{field} must be text of at most {limit} characters")
     if breaks_a_line(value):
-        raise BadRequest(f"{field} must not contain control characters", code="invalidValue")
+        raise InvalidValue(f"{field} must not contain control characters")
     return value.strip() or None
 
 
@@ -127,7 +127,7 @@ def _name(value: Any) -> dict[str, str] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise BadRequest("name must be an object", code="invalidValue")
+        raise InvalidValue("name must be an object")
     parts = {key: _text(value.get(key), f"name.{key}", limit) for key, limit in _NAME_PARTS}
     kept = {key: part for key, part in parts.items() if part}
     return kept or None
@@ -137,14 +137,14 @@ def _emails(value: Any) -> list[dict[str, Any]] | None:
     if value is None:
         return None
     if not isinstance(value, list) or len(value) > _MAX_EMAILS:
-        raise BadRequest(f"emails must list at most {_MAX_EMAILS} addresses", code="invalidValue")
+        raise InvalidValue(f"emails must list at most {_MAX_EMAILS} addresses")
     emails: list[dict[str, Any]] = []
     for entry in value:
         if not isinstance(entry, dict):
-            raise BadRequest("each of emails must be an object", code="invalidValue")
+            raise InvalidValue("each of emails must be an object")
         address = _text(entry.get("value"), "emails.value", 320)
         if address is None or not _EMAIL.match(address):
-            raise BadRequest("emails.value must be an e-mail address", code="invalidValue")
+            raise InvalidValue("emails.value must be an e-mail address")
         kept: dict[str, Any] = {"value": address}
         kind = _text(entry.get("type"), "emails.type", 64)
         if kind:
@@ -153,7 +153,7 @@ def _emails(value: Any) -> list[dict[str, Any]] | None:
             kept["primary"] = _bool(entry["primary"], "emails.primary")
         emails.append(kept)
     if sum(1 for e in emails if e.get("primary")) > 1:  # RFC 7643 §2.4
-        raise BadRequest("at most one of emails may be primary", code="invalidValue")
+        raise InvalidValue("at most one of emails may be primary")
     return emails or None
 
 
@@ -177,7 +177,7 @@ def user_input(resource: dict[str, Any]) -> UserInput:
     claim_email = _claim_email(user_name, emails)
     user_name = user_name or claim_email
     if user_name is None:
-        raise BadRequest("userName is required", code="invalidValue")
+        raise InvalidValue("userName is required")
     name = _name(resource.get("name"))
     display_name = _text(resource.get("displayName"), "displayName", 200)
     attributes: dict[str, Any] = {"userName": user_name}

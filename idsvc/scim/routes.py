@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 
 from idsvc.db import Connection, row_to, rows_to
-from idsvc.errors import BadRequest, Conflict, IdsvcError, NotFound
+from idsvc.errors import IdsvcError, NotFound
 from idsvc.http.openapi import documented
 from idsvc.orgs.members import enrol_member, set_member_status, update_member_details
 from idsvc.orgs.records import MemberStatus
@@ -26,6 +26,7 @@ from idsvc.scim.documented import (
     ScimSearchBody,
     ScimUserBody,
 )
+from idsvc.scim.errors import InvalidFilter, InvalidSyntax, InvalidValue, Uniqueness
 from idsvc.scim.filters import FilterError, parse_filter
 from idsvc.scim.group_routes import group_routes
 from idsvc.scim.groups import group_resource, leave_all_groups, list_groups
@@ -141,11 +142,11 @@ def _int(raw: Any, name: str, default: int) -> int:
     if raw is None:
         return default
     if isinstance(raw, bool):
-        raise BadRequest(f"{name} must be an integer", code="invalidValue")
+        raise InvalidValue(f"{name} must be an integer")
     try:
         return int(raw)
     except (TypeError, ValueError):
-        raise BadRequest(f"{name} must be an integer", code="invalidValue") from None
+        raise InvalidValue(f"{name} must be an integer") from None
 
 
 def _names(raw: Any, name: str) -> str | None:
@@ -155,14 +156,14 @@ def _names(raw: Any, name: str) -> str | None:
     if isinstance(raw, list) and all(isinstance(a, str) for a in raw):
         raw = ",".join(raw)
     if not isinstance(raw, str) or len(raw) > 2000:
-        raise BadRequest(f"{name} must list attribute names", code="invalidValue")
+        raise InvalidValue(f"{name} must list attribute names")
     return raw
 
 
 def _query(params: Any) -> _Query:
     text = params.get("filter")
     if text is not None and not isinstance(text, str):
-        raise BadRequest("filter must be text", code="invalidFilter")
+        raise InvalidFilter("filter must be text")
     return _Query(
         filter=text or None,
         start=max(1, _int(params.get("startIndex"), "startIndex", 1)),  # below 1 means 1
@@ -176,7 +177,7 @@ async def _search_body(request: Request[Any, Any, Any]) -> _Query:
     body = await read_body(request)
     listed = body.get("schemas")
     if not isinstance(listed, list) or SEARCH_SCHEMA not in listed:
-        raise BadRequest(f"schemas must include {SEARCH_SCHEMA}", code="invalidSyntax")
+        raise InvalidSyntax(f"schemas must include {SEARCH_SCHEMA}")
     return _query(body)
 
 
@@ -202,7 +203,7 @@ async def _list(
         try:
             predicate = parse_filter(query.filter) if query.filter else None
         except FilterError as exc:
-            raise BadRequest(f"filter: {exc}", code="invalidFilter") from None
+            raise InvalidFilter(f"filter: {exc}") from None
         resources = await _resources(conn, org_id, scim_base(runtime), kinds)
     if predicate is not None:
         resources = [r for r in resources if predicate(r)]
@@ -280,7 +281,7 @@ async def _ensure_unique(
 ) -> None:
     taken = await conn.fetchval(_TAKEN, org_id, wanted.user_name, wanted.claim_email, membership_id)
     if taken is not None:
-        raise Conflict("another User has that userName or e-mail address", code="uniqueness")
+        raise Uniqueness("another User has that userName or e-mail address")
 
 
 async def _store(

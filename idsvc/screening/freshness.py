@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import msgspec
 
 from idsvc.db import Connection
-from idsvc.errors import Conflict
+from idsvc.screening.errors import ScreeningListStale
 
 __all__ = ["ListAge", "ensure_list_current", "newest_list"]
 
@@ -41,15 +41,13 @@ async def newest_list(conn: Connection) -> ListAge | None:
 async def ensure_list_current(conn: Connection, *, max_age: timedelta, now: datetime) -> None:
     newest = await newest_list(conn)
     if newest is None:
-        raise Conflict(
-            "no restricted-party list has been imported: import one before approving",
-            code="screening_list_stale",
+        raise ScreeningListStale(
+            "no restricted-party list has been imported: import one before approving"
         )
     if newest.age(now) > max_age:
         days = newest.age(now).days
-        raise Conflict(
+        raise ScreeningListStale(
             f"the restricted-party list is {days} days old (at most "
             f"{max_age.days} allowed): import a current list before approving",
-            code="screening_list_stale",
             list_imported_at=newest.imported_at.isoformat(),
         )

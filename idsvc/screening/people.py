@@ -22,7 +22,8 @@ from asyncpg import Record
 from idsvc.audit import record_event
 from idsvc.audit.personal import seal
 from idsvc.db import Connection, row_to, rows_to
-from idsvc.errors import Conflict, NotFound
+from idsvc.errors import NotFound
+from idsvc.screening.errors import HitNotOpen
 from idsvc.screening.lists import LoadedList, cached_newest_list
 from idsvc.tokens.revocation import revoke_user_tokens
 
@@ -271,7 +272,7 @@ async def override_person_hit(
         state = await conn.fetchval(_HIT_STATE, user_id, hit_id)
         if state is None:
             raise NotFound("no such screening hit for this person")
-        raise Conflict(f"the hit is {state}, not open", code="hit_not_open")
+        raise HitNotOpen(f"the hit is {state}, not open")
     await record_event(
         conn,
         at=now,

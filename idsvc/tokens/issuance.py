@@ -15,7 +15,7 @@ from asyncpg import Record
 
 from idsvc.audit import record_event
 from idsvc.db import Connection
-from idsvc.errors import BadRequest
+from idsvc.errors import InvalidDpopProof, InvalidTarget
 from idsvc.keys.service import KeyService
 from idsvc.policy.decision import AttestationFact, Deny, MembershipFact, SubjectFacts, decide
 from idsvc.policy.model import PolicySettings
@@ -168,9 +168,9 @@ async def issue_token(
     Raises BadRequest for an audience no policy protects."""
     policy = policies.get(audience)
     if policy is None:
-        raise BadRequest("no policy protects that audience", code="invalid_target")
+        raise InvalidTarget("no policy protects that audience")
     if policy.dpop == "required" and dpop_jkt is None:
-        raise BadRequest("this audience requires a DPoP-bound token", code="invalid_dpop_proof")
+        raise InvalidDpopProof("this audience requires a DPoP-bound token")
     await conn.execute(_LOCK_SUBJECT, user_id)
     facts = await load_subject_facts(conn, user_id)
     decision = decide(policy, facts, now)

@@ -11,7 +11,7 @@ from litestar.response import Template
 from idsvc.accounts.session_guard import current_session
 from idsvc.accounts.sessions import csrf_token, csrf_valid
 from idsvc.crypto.opaque import normalize_user_code
-from idsvc.errors import Forbidden
+from idsvc.errors import CsrfFailed, SignInRequired
 from idsvc.http.pages import page
 from idsvc.oauth.device import decide_device, pending_device
 from idsvc.runtime import Runtime, RuntimeDependency
@@ -58,11 +58,11 @@ async def device_decision(
 ) -> Response[Any]:
     session = await current_session(request, runtime)
     if session is None:
-        raise Forbidden("sign in first", code="unauthenticated")
+        raise SignInRequired("sign in first")
     form = await request.form()
     presented = form.get("csrf_token")
     if not csrf_valid(session, presented if isinstance(presented, str) else None):
-        raise Forbidden("the form is stale or came from another site", code="csrf_failed")
+        raise CsrfFailed("the form is stale or came from another site")
     # Guessing codes needs many tries: each person gets the token-request budget.
     await runtime.token_limiter.hit(f"device:{session.user_id}")
     typed = str(form.get("user_code", ""))[:20]

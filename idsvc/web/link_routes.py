@@ -18,7 +18,7 @@ from idsvc.accounts.session_guard import current_session
 from idsvc.accounts.sessions import csrf_token, csrf_valid
 from idsvc.accounts.users import get_user
 from idsvc.attestations.mapping import AttestationDraft
-from idsvc.errors import Forbidden
+from idsvc.errors import CsrfFailed
 from idsvc.http.pages import page
 from idsvc.oidc.linking import answer_link
 from idsvc.oidc.pending_links import pending_link
@@ -88,7 +88,7 @@ async def link_answer(request: Request[Any, Any, Any], runtime: RuntimeDependenc
     form = await request.form()
     presented = form.get("csrf_token")
     if not csrf_valid(session, presented if isinstance(presented, str) else None):
-        raise Forbidden("the form is stale or came from another site", code="csrf_failed")
+        raise CsrfFailed("the form is stale or came from another site")
     secure = runtime.settings.service.cookie_secure
     binding = browser_binding(request, secure=secure)
     try:

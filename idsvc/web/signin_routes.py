@@ -22,7 +22,7 @@ from idsvc.attestations.reminders import set_expiry_reminders
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import current_attestations
 from idsvc.audit import record_event
-from idsvc.errors import Forbidden, Unauthenticated
+from idsvc.errors import CsrfFailed, Unauthenticated
 from idsvc.http.pages import page
 from idsvc.http.problems import problem_response
 from idsvc.oidc.pending_links import LINK_LIFETIME
@@ -261,7 +261,7 @@ async def logout(request: Request[Any, Any, Any], runtime: RuntimeDependency) ->
     form = await request.form()
     presented = form.get("csrf_token") or request.headers.get("x-csrf-token")
     if not csrf_valid(session, presented if isinstance(presented, str) else None):
-        raise Forbidden("the form is stale or came from another site", code="csrf_failed")
+        raise CsrfFailed("the form is stale or came from another site")
     cookie = request.cookies.get(session_cookie_name(runtime.settings.service.cookie_secure), "")
     async with runtime.pool.acquire() as conn, conn.transaction():
         await end_session(conn, cookie, now=runtime.clock())
@@ -334,8 +334,7 @@ async def reminders_choice(
     form = await request.form()
     token = form.get("csrf_token")
     if not csrf_valid(session, token if isinstance(token, str) else None):
-        raise Forbidden("the form is stale or came from another site; reload the page",
-                        code="csrf_failed")  # fmt: skip
+        raise CsrfFailed("the form is stale or came from another site; reload the page")
     wanted = form.get("expiry_reminders") == "on"
     async with runtime.pool.acquire() as conn, conn.transaction():
         await set_expiry_reminders(

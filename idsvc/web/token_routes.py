@@ -8,7 +8,7 @@ import msgspec
 from litestar import Request, Response, post
 
 from idsvc.accounts.session_guard import require_session
-from idsvc.errors import BadRequest, Forbidden
+from idsvc.errors import AccessDenied, InvalidDpopProof
 from idsvc.http.body import read_json
 from idsvc.http.openapi import documented
 from idsvc.oauth.proof_replay import remember_proof
@@ -48,7 +48,7 @@ async def eligibility_token(
             )
             await remember_proof(runtime, proof, jkt=dpop_jkt)
     except DPoPError as exc:
-        raise BadRequest(f"DPoP proof refused: {exc.code}", code="invalid_dpop_proof") from None
+        raise InvalidDpopProof(f"DPoP proof refused: {exc.code}") from None
     now = runtime.clock()
     async with runtime.pool.acquire() as conn, conn.transaction():
         minted = await issue_token(
@@ -65,9 +65,8 @@ async def eligibility_token(
         )
     if isinstance(minted, Deny):
         # Raised after the commit, so the audited denial stays recorded.
-        raise Forbidden(
+        raise AccessDenied(
             "the policy for this audience does not grant access",
-            code="access_denied",
             error="access_denied",
             reasons=list(minted.reasons),
             explanations=explained_reasons(runtime.policies[body.audience], minted),

@@ -21,11 +21,17 @@ class Probe(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     count: Annotated[int, msgspec.Meta(ge=0, le=10)]
 
 
+class NameTaken(Conflict):
+    """The probe's name is taken."""
+
+    code = "name_taken"
+
+
 @post("/test-probe", opt=documented(body=Probe))
 async def probe(request: Request[Any, Any, Any]) -> dict[str, object]:
     data = await read_json(request, Probe)
     if data.name == "taken":
-        raise Conflict("that name is taken", code="name_taken")
+        raise NameTaken("that name is taken")
     if data.name == "crash":
         raise RuntimeError("secret internal detail")
     return {"name": data.name}

@@ -1,0 +1,58 @@
+"""SCIM errors: each code is the RFC 7644 §3.12 ``scimType`` that ``scim_error`` sends.
+
+See ``idsvc.errors`` for the tree and ``docs/errors.md`` for every code.
+"""
+
+from __future__ import annotations
+
+from idsvc.errors import BadRequest, Conflict
+
+__all__ = [
+    "InvalidFilter",
+    "InvalidPath",
+    "InvalidSyntax",
+    "InvalidValue",
+    "NoTarget",
+    "Uniqueness",
+]
+
+
+class InvalidFilter(BadRequest):
+    """The SCIM filter is not text or cannot be parsed; `detail` says where, fix the filter."""
+
+    code = "invalidFilter"
+
+
+class InvalidSyntax(BadRequest):
+    """The SCIM request body is not a JSON object of the expected shape (or is too large); fix the
+    request."""
+
+    code = "invalidSyntax"
+
+
+class InvalidPath(BadRequest):
+    """A SCIM PATCH path is malformed or names an attribute that cannot be patched; use a supported
+    path."""
+
+    code = "invalidPath"
+
+
+class NoTarget(BadRequest):
+    """A SCIM PATCH operation has no path where one is needed (or no object value to apply); name
+    the target."""
+
+    code = "noTarget"
+
+
+class InvalidValue(BadRequest):
+    """A SCIM attribute or query parameter has a missing, wrongly typed or out-of-range value;
+    `detail` names it."""
+
+    code = "invalidValue"
+
+
+class Uniqueness(Conflict):
+    """Another SCIM resource already has that userName, e-mail address or displayName; choose
+    another."""
+
+    code = "uniqueness"
