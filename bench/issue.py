@@ -1,14 +1,21 @@
-"""Token issuance over HTTP: the refresh-token grant at 32 concurrent clients, against a
-reference endpoint in the same server stack measured in the same run.
+"""Token issuance over HTTP: the refresh-token grant and browser issuance at 32 concurrent
+clients, against a reference endpoint in the same server stack measured in the same run.
 
     python bench/issue.py [--seconds 10] [--clients 32]
 
 The service runs in its own process (uvicorn, one worker, real PostgreSQL, the audit
 sealer running), the load generator in this one, both on this machine. Each client holds
-its own DPoP key and a grant bound to it; every request is a real refresh: DPoP proof
-checked, refresh token rotated, policy decided, ES256 token signed, audit event written.
-The reference endpoint does one pooled query, one ES256 signature and one INSERT: the
-floor any issuance on this stack pays.
+its own DPoP key and a grant bound to it; every grant request is a real refresh: DPoP proof
+checked (and recorded in the shared replay store), refresh token rotated, policy decided
+on current facts, status slot claimed, ES256 token signed, audit event written. Browser
+issuance is ``POST /v1/eligibility-tokens`` with each user's session cookie and CSRF
+header. The reference endpoint does one pooled query, one ES256 signature and one INSERT:
+the floor any issuance on this stack pays.
+
+Errors count from the first request, warm-up included, and the service's log is read
+afterwards: a traceback or an error line there fails the run like an error answer. The CPU
+each party used (the service process, PostgreSQL's processes, this load generator) is read
+from /proc before and after each phase.
 """
 
 from __future__ import annotations
@@ -16,8 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import multiprocessing
+import os
 import re
 import secrets
 import socket
@@ -31,10 +38,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import msgspec
 import uvicorn
 from litestar import post
 
 from idsvc import db
+from idsvc.accounts.sessions import SESSION_COOKIE, Session, create_session, csrf_token
 from idsvc.accounts.users import sign_in_identity
 from idsvc.app import create_app
 from idsvc.attestations.mapping import AttestationDraft
@@ -56,6 +65,8 @@ from tests.support.forge import Key, dpop_proof
 AUDIENCE = "https://api.example.com/mythos-5"
 CLIENT = "bench-cli"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=AUDIENCE, entitlements=("invoke",))
+TARGET_RATIO = 0.7
+TARGET_P99_MS = 30.0
 REFERENCE_TABLE = """
 CREATE TABLE IF NOT EXISTS bench_reference (
     id bigserial PRIMARY KEY, user_id uuid NOT NULL, token text NOT NULL, at timestamptz NOT NULL
@@ -104,15 +115,31 @@ async def reference_endpoint(runtime: RuntimeDependency, data: dict[str, str]) -
     return {"access_token": token}
 
 
-def run_server(database_url: str, port: int, kek: bytes) -> None:
-    """The service process: the real app plus the reference endpoint."""
-    logging.disable(logging.INFO)
+def run_server(database_url: str, port: int, kek: bytes, log_path: str) -> None:
+    """The service process: the real app plus the reference endpoint; its log (JSON lines,
+    warnings and errors: access lines would cost the service time) goes to ``log_path``."""
+    import os
+
+    from idsvc.http.logs import configure_logging
+
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log, 2)
+    configure_logging("warning")
     app = create_app(settings_for(database_url, port, kek), extra_routes=(reference_endpoint,))
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
 
 
-async def prepare(database_url: str, clients: int) -> list[tuple[uuid.UUID, str, Any]]:
-    """Users with attestations, each with a grant bound to its own DPoP key."""
+class Prepared(msgspec.Struct):
+    user: uuid.UUID
+    refresh: str
+    key: Any
+    cookie: str
+    csrf: str
+
+
+async def prepare(database_url: str, clients: int) -> list[Prepared]:
+    """Users with attestations, each with a grant bound to its own DPoP key and a browser
+    session."""
     from idsvc.jose.jwk import thumbprint
 
     now = datetime.now(UTC)
@@ -150,7 +177,21 @@ async def prepare(database_url: str, clients: int) -> list[tuple[uuid.UUID, str,
                     conn, user_id=user.id, client_id=CLIENT, dpop_jkt=thumbprint(jwk),
                     settings=OAuthSettings(), now=now,
                 )  # fmt: skip
-            prepared.append((user.id, refresh, key))
+                cookie = await create_session(
+                    conn, user_id=user.id, now=now, absolute_lifetime=86_400
+                )
+                row = await conn.fetchrow(
+                    "SELECT * FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1",
+                    user.id,
+                )
+            session = msgspec.convert(
+                {k: row[k] for k in Session.__struct_fields__ if k in row}, Session
+            )
+            prepared.append(
+                Prepared(
+                    user=user.id, refresh=refresh, key=key, cookie=cookie, csrf=csrf_token(session)
+                )
+            )
     finally:
         await conn.close()
     return prepared
@@ -191,8 +232,10 @@ _REFRESH = re.compile(rb'"refresh_token":"([^"]+)"')
 
 
 async def drive(
-    port: int, prepared: list[tuple[uuid.UUID, str, Any]], seconds: float, *, reference: bool
+    port: int, prepared: list[Prepared], seconds: float, *, kind: str
 ) -> dict[str, float]:
+    """``kind``: "reference", "grant" or "browser". Latencies after a one-second warm-up;
+    errors (any answer but 200/201) from the first request."""
     url = f"http://127.0.0.1:{port}/oauth2/token"
     latencies: list[float] = []
     errors = 0
@@ -200,23 +243,31 @@ async def drive(
     # cost. Each is single use (its jti), so make more than any run can send.
     per_client = int(seconds * 4000 / len(prepared)) + 200
     proofs = [
-        []
-        if reference
-        else [dpop_proof(key, "", ath=None, htu=url, iat=time.time()) for _ in range(per_client)]
-        for _user, _refresh, key in prepared
+        [dpop_proof(p.key, "", ath=None, htu=url, iat=time.time()) for _ in range(per_client)]
+        if kind == "grant"
+        else []
+        for p in prepared
     ]
     warmup_end = time.perf_counter() + 1.0
     deadline = warmup_end + seconds
 
-    async def client(n: int, user: uuid.UUID, refresh: str) -> None:
+    async def client(n: int, me: Prepared) -> None:
         nonlocal errors
         http = await RawHttp.open(port)
-        body_ref = json.dumps({"user": str(user)}).encode()
+        body_ref = json.dumps({"user": str(me.user)}).encode()
+        body_browser = json.dumps({"audience": AUDIENCE}).encode()
+        browser_headers = f"Cookie: {SESSION_COOKIE}={me.cookie}\r\nX-CSRF-Token: {me.csrf}\r\n"
+        refresh = me.refresh
         sent = 0
         try:
             while (start := time.perf_counter()) < deadline:
-                if reference:
+                if kind == "reference":
                     status, _ = await http.post("/bench/reference", body_ref, "application/json")
+                elif kind == "browser":
+                    status, _ = await http.post(
+                        "/v1/eligibility-tokens", body_browser, "application/json",
+                        browser_headers,
+                    )  # fmt: skip
                 else:
                     fields = {"client_id": CLIENT, "grant_type": "refresh_token"}
                     form = urlencode(
@@ -229,15 +280,13 @@ async def drive(
                     sent += 1
                     if status == 200:
                         refresh = _REFRESH.search(body).group(1).decode()  # type: ignore[union-attr]
+                errors += status not in (200, 201)
                 if start >= warmup_end:
                     latencies.append(time.perf_counter() - start)
-                    errors += status != 200
         finally:
             http.close()
 
-    await asyncio.gather(
-        *(client(n, user, refresh) for n, (user, refresh, _key) in enumerate(prepared))
-    )
+    await asyncio.gather(*(client(n, me) for n, me in enumerate(prepared)))
     latencies.sort()
     return {
         "rate": len(latencies) / seconds,
@@ -245,6 +294,63 @@ async def drive(
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "errors": errors,
     }
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU of one process, from /proc (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def cpu_snapshot(service_pid: int) -> dict[str, float]:
+    return {
+        "service": _cpu_seconds(service_pid),
+        "postgres": sum(_cpu_seconds(pid) for pid in _postgres_pids()),
+        "load generator": _cpu_seconds(os.getpid()),
+        "wall": time.monotonic(),
+    }
+
+
+def cpu_split(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Each party's share of the machine's CPU (all cores) during a phase, in percent."""
+    capacity = (after["wall"] - before["wall"]) * (os.cpu_count() or 1)
+    return {
+        name: 100 * (after[name] - before[name]) / capacity for name in before if name != "wall"
+    }
+
+
+def log_problems(log_path: Path) -> list[str]:
+    """Error lines and tracebacks in the service's log."""
+    problems = []
+    for line in log_path.read_text(errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if isinstance(record, dict):
+            if record.get("level") in ("error", "critical") or "exception" in record:
+                problems.append(line[:300])
+        elif "Traceback" in line or "Error" in line:
+            problems.append(line[:300])
+    return problems
 
 
 def free_port() -> int:
@@ -265,33 +371,71 @@ async def wait_ready(base: str) -> None:
     raise RuntimeError("the service did not start")
 
 
-async def main(seconds: float, clients: int) -> None:
+async def main(seconds: float, clients: int) -> int:
     async with scratch_database() as database_url:
         prepared = await prepare(database_url, clients)
         port = free_port()
         kek = secrets.token_urlsafe(32).encode()
+        log_path = Path(f"/tmp/idsvc-bench-issue-{port}.log")
         server = multiprocessing.get_context("spawn").Process(
-            target=run_server, args=(database_url, port, kek), daemon=True
+            target=run_server, args=(database_url, port, kek, str(log_path)), daemon=True
         )
         server.start()
         base = f"http://127.0.0.1:{port}"
+        results: dict[str, dict[str, float]] = {}
+        cpu: dict[str, dict[str, float]] = {}
         try:
             await wait_ready(base)
-            reference = await drive(port, prepared, seconds, reference=True)
-            issued = await drive(port, prepared, seconds, reference=False)
+            for kind in ("reference", "grant", "browser"):
+                before = cpu_snapshot(server.pid or 0)
+                results[kind] = await drive(port, prepared, seconds, kind=kind)
+                cpu[kind] = cpu_split(before, cpu_snapshot(server.pid or 0))
         finally:
             server.terminate()
             server.join(10)
+    problems = log_problems(log_path)
+    reference = results["reference"]
+    names = {
+        "reference": "reference (query+ES256+INSERT)",
+        "grant": "refresh-token grant",
+        "browser": "browser issuance",
+    }
     print(f"{clients} concurrent clients, {seconds:.0f} s each, service and load on this machine")
-    print(f"{'':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, row in (
-        ("reference (query+ES256+INSERT)", reference),
-        ("refresh-token grant", issued),
-    ):
+    print(
+        f"{'':31} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'ratio':>6}"
+        f"   CPU %: {'service':>7} {'postgres':>8} {'load':>5}"
+    )
+    for kind, row in results.items():
+        split = cpu[kind]
         print(
-            f"{name:28} {row['rate']:8.0f} {row['p50']:8.1f} {row['p99']:8.1f} {row['errors']:7.0f}"
+            f"{names[kind]:31} {row['rate']:7.0f} {row['p50']:7.1f} {row['p99']:7.1f} "
+            f"{row['errors']:6.0f} {row['rate'] / reference['rate']:6.2f}"
+            f"          {split['service']:7.0f} {split['postgres']:8.0f} "
+            f"{split['load generator']:5.0f}"
         )
-    print(f"issuance / reference: {issued['rate'] / reference['rate']:.2f}")
+    print(f"service log: {len(problems)} error line(s) or traceback(s) ({log_path})")
+    for line in problems[:5]:
+        print(f"  {line}")
+    failed = bool(problems)
+    print(
+        f"targets: >= {TARGET_RATIO:.2f}x the reference, p99 <= {TARGET_P99_MS:.0f} ms, "
+        "no errors, a clean service log"
+    )
+    for kind in ("grant", "browser"):
+        row = results[kind]
+        misses = [
+            what
+            for what, missed in (
+                (f"ratio {row['rate'] / reference['rate']:.2f}",
+                 row["rate"] / reference["rate"] < TARGET_RATIO),
+                (f"p99 {row['p99']:.1f} ms", row["p99"] > TARGET_P99_MS),
+                (f"{row['errors']:.0f} errors", row["errors"] > 0),
+            )
+            if missed
+        ]  # fmt: skip
+        failed = failed or bool(misses)
+        print(f"  {names[kind]}: {'PASS' if not misses else 'FAIL (' + ', '.join(misses) + ')'}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
@@ -299,4 +443,4 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.clients))
+    raise SystemExit(asyncio.run(main(args.seconds, args.clients)))

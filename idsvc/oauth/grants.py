@@ -13,6 +13,7 @@ from idsvc.audit import record_event
 from idsvc.config.oauth import OAuthSettings
 from idsvc.crypto.opaque import new_opaque, stored_hash
 from idsvc.db import Connection, row_to
+from idsvc.tokens.issuance import AlsoWrite
 from idsvc.tokens.revocation import revoke_grant_tokens
 
 __all__ = [
@@ -21,8 +22,8 @@ __all__ = [
     "create_grant",
     "find_grant",
     "live_grant",
+    "refresh_rotation",
     "revoke_grant",
-    "rotate_refresh_token",
 ]
 
 REFRESH_PREFIX = "idsvc_rt_"
@@ -92,18 +93,31 @@ FROM refresh_tokens t JOIN oauth_grants g ON g.id = t.grant_id
 WHERE t.token_hash = $1
 FOR UPDATE OF g
 """
-# Rotation in one statement (one round trip): retire the presented token, stamp the
-# grant, store the successor.
-_ROTATE = """
-WITH retired AS (
-    UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL
+# The same, also holding the person's row FOR SHARE as issuance needs it
+# (tokens.issuance._LOCK_SUBJECT): one round trip for both locks.
+_FIND_LOCKING_SUBJECT = """
+SELECT g.id, g.user_id, g.client_id, g.dpop_jkt, g.expires_at AS grant_expires_at,
+       g.revoked_at, t.expires_at, t.rotated_at
+FROM refresh_tokens t JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id
+WHERE t.token_hash = $1
+FOR UPDATE OF g FOR SHARE OF u
+"""
+# Rotation as part of the issuing statement (tokens.issuance.AlsoWrite), so only an issued
+# token rotates the refresh token: retire the presented token, stamp the grant, store the
+# successor.
+_ROTATION = """
+retired AS (
+    UPDATE refresh_tokens SET rotated_at = {now}::timestamptz
+    WHERE token_hash = {used}::bytea AND rotated_at IS NULL AND EXISTS (SELECT 1 FROM claimed)
     RETURNING grant_id
 ), touched AS (
-    UPDATE oauth_grants SET last_used_at = $2 WHERE id = (SELECT grant_id FROM retired)
+    UPDATE oauth_grants SET last_used_at = {now}::timestamptz
+    WHERE id = (SELECT grant_id FROM retired)
+), successor AS (
+    INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at)
+    SELECT {successor}::bytea, grant_id, {now}::timestamptz, {expires}::timestamptz FROM retired
+    RETURNING grant_id
 )
-INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at)
-SELECT $3, grant_id, $2, $4 FROM retired
-RETURNING grant_id
 """
 _REVOKE = """
 UPDATE oauth_grants SET revoked_at = $2, revoked_reason = $3
@@ -112,15 +126,22 @@ WHERE id = $1 AND revoked_at IS NULL
 
 
 async def find_grant(
-    conn: Connection, refresh_token: str, *, client_id: str, now: datetime
+    conn: Connection,
+    refresh_token: str,
+    *,
+    client_id: str,
+    now: datetime,
+    lock_subject: bool = False,
 ) -> LiveGrant:
-    """The live grant behind a refresh token, locked for the caller's transaction.
+    """The live grant behind a refresh token, locked for the caller's transaction
+    (``lock_subject``: with its person's row held as issuance needs it).
 
     Raises GrantRefused. Reuse of a rotated token revokes the grant first (the caller must
     commit before refusing, so that the revocation stands)."""
     if not refresh_token.startswith(REFRESH_PREFIX) or len(refresh_token) > 128:
         raise GrantRefused("malformed")
-    row = await conn.fetchrow(_FIND, stored_hash(refresh_token))
+    sql = _FIND_LOCKING_SUBJECT if lock_subject else _FIND
+    row = await conn.fetchrow(sql, stored_hash(refresh_token))
     if row is None:
         raise GrantRefused("unknown")
     if row["client_id"] != client_id:
@@ -139,25 +160,31 @@ async def find_grant(
     return grant
 
 
-async def rotate_refresh_token(
-    conn: Connection,
-    grant: LiveGrant,
-    used_token: str,
-    *,
-    settings: OAuthSettings,
-    now: datetime,
-) -> str:
-    """Retire the presented token and hand out its successor (audited by the caller's
-    issuance event, which names the grant). The caller holds the grant's row lock from
-    find_grant, so two refreshes with one token cannot both rotate it."""
+def refresh_rotation(
+    grant: LiveGrant, used_token: str, *, settings: OAuthSettings, now: datetime
+) -> tuple[str, AlsoWrite]:
+    """The successor refresh token, and the writes that retire the presented one and store
+    the successor in the statement that issues the access token (audited by its issuance
+    event, which names the grant). The caller holds the grant's row lock from find_grant,
+    so two refreshes with one token cannot both rotate it."""
     successor = new_opaque(REFRESH_PREFIX)
-    expires = now + timedelta(seconds=settings.refresh_token_lifetime)
-    rotated = await conn.fetchval(
-        _ROTATE, stored_hash(used_token), now, stored_hash(successor), expires
+
+    def rotated(grant_id: object) -> None:
+        if grant_id != grant.id:
+            raise GrantRefused("refresh_token_reused")
+
+    write = AlsoWrite(
+        ctes=_ROTATION,
+        args={
+            "now": now,
+            "used": stored_hash(used_token),
+            "successor": stored_hash(successor),
+            "expires": now + timedelta(seconds=settings.refresh_token_lifetime),
+        },
+        result="(SELECT grant_id FROM successor)",
+        check=rotated,
     )
-    if rotated != grant.id:
-        raise GrantRefused("refresh_token_reused")
-    return successor
+    return successor, write
 
 
 async def revoke_grant(

@@ -39,13 +39,13 @@ from idsvc.oauth.errors import (
 )
 from idsvc.oauth.exchange import ID_TOKEN_TYPE, subject_of_id_token
 from idsvc.oauth.form import TokenForm, read_form
-from idsvc.oauth.grants import GrantRefused, create_grant, find_grant, rotate_refresh_token
+from idsvc.oauth.grants import GrantRefused, create_grant, find_grant, refresh_rotation
 from idsvc.oauth.proof_replay import remember_proof
 from idsvc.policy.decision import Deny
 from idsvc.policy.explain import explained_reasons
 from idsvc.replay import first_use
 from idsvc.runtime import Runtime, RuntimeDependency
-from idsvc.tokens.issuance import issue_token
+from idsvc.tokens.issuance import AlsoWrite, issue_token
 from idsvc.verify.dpop import single_proof
 from idsvc.verify.errors import DPoPError, DPoPNonceRequired
 
@@ -135,6 +135,8 @@ async def _eligibility(
     client: ClientSettings,
     dpop_jkt: str | None,
     grant_id: uuid.UUID | None = None,
+    also: AlsoWrite | None = None,
+    subject_locked: bool = False,
 ) -> TokenResponse | OAuthError:
     try:
         minted = await issue_token(
@@ -149,6 +151,8 @@ async def _eligibility(
             slots=runtime.status_slots,
             dpop_jkt=dpop_jkt,
             grant_id=grant_id,
+            also=also,
+            subject_locked=subject_locked,
         )
     except InvalidDpopProof as exc:
         return OAuthInvalidDpopProof(exc.detail)
@@ -248,7 +252,7 @@ async def _refresh_token_grant(
     presented = form.get("refresh_token", "")
     now = runtime.clock()
     try:
-        grant = await find_grant(conn, presented, client_id=client.id, now=now)
+        grant = await find_grant(conn, presented, client_id=client.id, now=now, lock_subject=True)
     except GrantRefused as exc:
         runtime.log_refusal("refresh token refused", reason=exc.reason)
         await _audit_refusal(conn, client, reason=exc.reason, audience=audience, now=now)
@@ -257,6 +261,11 @@ async def _refresh_token_grant(
         await _audit_refusal(conn, client, reason="dpop_key_mismatch", audience=audience, now=now)
         return OAuthInvalidDpopProof("this refresh token is bound to another DPoP key")
     await runtime.token_limiter.hit(f"user:{grant.user_id}", conn=conn)
+    # The refresh token rotates in the statement that issues the access token: a denial
+    # leaves it as it was, so the person can fix what is missing and try again with it.
+    successor, rotation = refresh_rotation(
+        grant, presented, settings=runtime.settings.config.oauth, now=now
+    )
     issued = await _eligibility(
         runtime,
         conn,
@@ -265,14 +274,11 @@ async def _refresh_token_grant(
         client=client,
         dpop_jkt=dpop_jkt,
         grant_id=grant.id,
+        also=rotation,
+        subject_locked=True,
     )
     if isinstance(issued, OAuthError):
-        # A denial leaves the refresh token as it was: the person can fix what is
-        # missing and try again with it.
         return issued
-    successor = await rotate_refresh_token(
-        conn, grant, presented, settings=runtime.settings.config.oauth, now=now
-    )
     return msgspec.structs.replace(issued, refresh_token=successor)
 
 

@@ -9,23 +9,39 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import msgspec
 from asyncpg import Record
 
 from idsvc.audit import record_event
 from idsvc.db import Connection
 from idsvc.errors import InvalidDpopProof, InvalidTarget
 from idsvc.keys.service import KeyService
-from idsvc.policy.decision import AttestationFact, Deny, MembershipFact, SubjectFacts, decide
+from idsvc.policy.decision import (
+    AttestationFact,
+    Deny,
+    Grant,
+    MembershipFact,
+    SubjectFacts,
+    decide,
+)
 from idsvc.policy.model import PolicySettings
 from idsvc.tokens.claims import MAX_TOKEN_LIFETIME, OrgClaim, StatusClaim, StatusListReference
 from idsvc.tokens.mint import MintedToken, mint_eligibility_token
 from idsvc.tokens.pairwise import pairwise_subject
 from idsvc.tokens.status_list import status_list_uri
-from idsvc.tokens.status_slots import StatusAllocator
+from idsvc.tokens.status_slots import CLAIM_SLOT, StatusAllocator, StatusSlot
 
-__all__ = ["decision_evidence", "issue_token", "load_facts_of_many", "load_subject_facts"]
+__all__ = [
+    "AlsoWrite",
+    "decision_evidence",
+    "issue_token",
+    "load_facts_of_many",
+    "load_subject_facts",
+]
 
 # One round trip for everything the decision needs: on the token hot path each round trip
 # to PostgreSQL costs more than the decision itself.
@@ -53,6 +69,48 @@ WHERE u.id = $1
 # valid for its whole lifetime (found by tests/faults/test_chaos.py). Its own statement:
 # a lock taken inside the facts query would leave the facts read from before the wait.
 _LOCK_SUBJECT = "SELECT 1 FROM users WHERE id = $1 FOR SHARE"
+
+# The status slot and the issuance event in one statement (one round trip): the event is
+# written only if a slot was claimed. $1-$8 are CLAIM_SLOT's; $9-$12 the event's time,
+# actor, target and data; a caller's AlsoWrite adds CTEs and parameters from $13 on.
+_ISSUE = """
+WITH claimed AS ({claim}), issued AS (
+    INSERT INTO audit_events (occurred_at, actor, action, target, data)
+    SELECT $9::timestamptz, $10::text, 'token.issued', $11::text, $12::jsonb FROM claimed
+){also}
+SELECT (SELECT idx FROM claimed) AS idx, {result} AS also
+"""
+_FIRST_ALSO_PARAMETER = 13
+
+
+@dataclass(frozen=True, slots=True)
+class AlsoWrite:
+    """Writes that belong with an issued token, made in its issuing statement and only if
+    the token is issued (the refresh-token rotation of the grant it came from).
+
+    ``ctes`` are ``name AS (...)`` clauses joined by commas, which may read ``claimed``
+    (the slot, a row only when one was claimed); their parameters are ``{name}``
+    placeholders whose values are ``args``. ``result`` is an SQL expression over them, and
+    ``check`` receives its value and raises to refuse (the caller's transaction then rolls
+    everything back)."""
+
+    ctes: str
+    args: Mapping[str, object]
+    result: str
+    check: Callable[[object], None]
+
+    def statement(self) -> tuple[str, list[object]]:
+        names = sorted(self.args)
+        numbered = {n: f"${_FIRST_ALSO_PARAMETER + i}" for i, n in enumerate(names)}
+        sql = _ISSUE.format(
+            claim=CLAIM_SLOT.strip(),
+            also=", " + self.ctes.format(**numbered).strip(),
+            result=self.result.format(**numbered),
+        )
+        return sql, [self.args[n] for n in names]
+
+
+_ISSUE_ALONE = _ISSUE.format(claim=CLAIM_SLOT.strip(), also="", result="NULL")
 
 # The same facts for a page of people (an org admin's member list), in one query.
 _FACTS_MANY = """
@@ -150,6 +208,92 @@ def decision_evidence(facts: SubjectFacts) -> dict[str, object]:
     }
 
 
+class _Issuing(msgspec.Struct, frozen=True, kw_only=True):
+    """What is known about a token before it is signed: enough to claim its status slot
+    and record its event in one statement."""
+
+    user_id: uuid.UUID
+    org_id: uuid.UUID | None
+    grant_id: uuid.UUID | None
+    kid: str
+    jti: str
+    lifetime: int
+    now: datetime
+    actor: str
+    event: dict[str, object]
+
+    @classmethod
+    def of(
+        cls,
+        decision: Grant,
+        *,
+        audience: str,
+        signer_kid: str,
+        grant_id: uuid.UUID | None,
+        now: datetime,
+        actor: str,
+        user_id: uuid.UUID,
+        evidence: dict[str, object],
+    ) -> _Issuing:
+        lifetime = max(1, min(decision.lifetime, MAX_TOKEN_LIFETIME))
+        org_id = decision.org.id if decision.org is not None else None
+        jti = secrets.token_urlsafe(16)
+        event: dict[str, object] = {
+            "audience": audience,
+            "policy": decision.policy_ref,
+            "jti": jti,
+            "kid": signer_kid,
+            "exp": int(now.timestamp()) + lifetime,
+            "org": str(org_id) if org_id is not None else None,
+            # The refresh-token grant it came from; its refresh token rotated in the
+            # same statement (AlsoWrite), so this event records the rotation too.
+            "grant": str(grant_id) if grant_id is not None else None,
+            "evidence": evidence,
+        }
+        return cls(
+            user_id=user_id, org_id=org_id, grant_id=grant_id, kid=signer_kid, jti=jti,
+            lifetime=lifetime, now=now, actor=actor, event=event,
+        )  # fmt: skip
+
+
+async def _claim_and_record(
+    conn: Connection, slots: StatusAllocator, issuing: _Issuing, also: AlsoWrite | None
+) -> StatusSlot:
+    """The token's status slot (it records what the token depends on, so revoking any of
+    it finds the token), its token.issued event and the caller's AlsoWrite: one statement."""
+    sql, also_args = also.statement() if also is not None else (_ISSUE_ALONE, [])
+    also_result: object = None
+
+    async def statement(list_id: int, candidates: list[int]) -> int | None:
+        nonlocal also_result
+        i = issuing
+        row = await conn.fetchrow(
+            sql,
+            list_id,
+            candidates,
+            i.user_id,
+            i.org_id,
+            i.grant_id,
+            i.kid,
+            i.jti,
+            i.now + timedelta(seconds=i.lifetime),
+            i.now,
+            i.actor,
+            f"user:{i.user_id}",
+            i.event,
+            *also_args,
+        )
+        assert row is not None
+        also_result = row["also"]
+        idx: int | None = row["idx"]
+        return idx
+
+    slot = await slots.claim(conn, now=issuing.now, statement=statement)
+    if also is not None:
+        also.check(also_result)
+    return slot
+
+
 async def issue_token(
     conn: Connection,
     *,
@@ -163,17 +307,25 @@ async def issue_token(
     slots: StatusAllocator,
     dpop_jkt: str | None = None,
     grant_id: uuid.UUID | None = None,
+    also: AlsoWrite | None = None,
+    subject_locked: bool = False,
 ) -> MintedToken | Deny:
     """The token, or the denial (already audited: the caller commits, then refuses).
-    Raises BadRequest for an audience no policy protects."""
+    Raises BadRequest for an audience no policy protects. ``subject_locked``: the caller
+    already holds the person's row FOR SHARE (see _LOCK_SUBJECT)."""
+    if not conn.is_in_transaction():
+        # The token's slot, its event and the caller's AlsoWrite commit together or not.
+        raise RuntimeError("issue_token must run inside the caller's transaction")
     policy = policies.get(audience)
     if policy is None:
         raise InvalidTarget("no policy protects that audience")
     if policy.dpop == "required" and dpop_jkt is None:
         raise InvalidDpopProof("this audience requires a DPoP-bound token")
-    await conn.execute(_LOCK_SUBJECT, user_id)
+    if not subject_locked:
+        await conn.execute(_LOCK_SUBJECT, user_id)
     facts = await load_subject_facts(conn, user_id)
     decision = decide(policy, facts, now)
+    evidence = decision_evidence(facts)
     if isinstance(decision, Deny):
         await record_event(
             conn,
@@ -185,31 +337,23 @@ async def issue_token(
                 "audience": audience,
                 "policy": decision.policy_ref,
                 "reasons": list(decision.reasons),
-                "evidence": decision_evidence(facts),
+                "evidence": evidence,
             },
         )
         return decision
     signer = keys.ring.signing_key(policy.algorithm, now)
-    lifetime = max(1, min(decision.lifetime, MAX_TOKEN_LIFETIME))
-    jti = secrets.token_urlsafe(16)
-    # The slot records what the token depends on, so revoking any of it finds the token.
-    slot = await slots.allocate(
-        conn,
-        user_id=user_id,
-        org_id=decision.org.id if decision.org is not None else None,
-        grant_id=grant_id,
-        kid=signer.kid,
-        jti=jti,
-        expires_at=now + timedelta(seconds=lifetime),
-        now=now,
-    )
+    issuing = _Issuing.of(
+        decision, audience=audience, signer_kid=signer.kid, grant_id=grant_id, now=now,
+        actor=actor, user_id=user_id, evidence=evidence,
+    )  # fmt: skip
+    slot = await _claim_and_record(conn, slots, issuing, also)
     minted = mint_eligibility_token(
         signer=signer,
         issuer=issuer,
         subject=pairwise_subject(keys.pairwise_key, user_id=str(user_id), audience=audience),
         audience=audience,
         now=now,
-        lifetime=lifetime,
+        lifetime=issuing.lifetime,
         entitlements=decision.entitlements,
         assurance=decision.assurance,
         policy_ref=decision.policy_ref,
@@ -220,25 +364,9 @@ async def issue_token(
         status=StatusClaim(
             status_list=StatusListReference(idx=slot.idx, uri=status_list_uri(issuer, slot.list_id))
         ),
-        jti=jti,
+        jti=issuing.jti,
     )
-    await record_event(
-        conn,
-        at=now,
-        actor=actor,
-        action="token.issued",
-        target=f"user:{user_id}",
-        data={
-            "audience": audience,
-            "policy": decision.policy_ref,
-            "jti": minted.claims.jti,
-            "kid": minted.kid,
-            "exp": minted.claims.exp,
-            "org": str(decision.org.id) if decision.org is not None else None,
-            # The refresh-token grant it came from; its refresh token rotated in the same
-            # transaction, so this event records the rotation too.
-            "grant": str(grant_id) if grant_id is not None else None,
-            "evidence": decision_evidence(facts),
-        },
-    )
+    # The event was written before signing: it must describe this very token.
+    assert minted.claims.exp == issuing.event["exp"]
+    assert minted.kid == signer.kid
     return minted

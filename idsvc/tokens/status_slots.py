@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import msgspec
 
 from idsvc.db import Connection, Pool
 
-__all__ = ["StatusAllocator", "StatusSlot"]
+__all__ = ["CLAIM_SLOT", "ClaimStatement", "StatusAllocator", "StatusSlot"]
 
 _CANDIDATES = 8
 _ROUNDS = 2
@@ -48,7 +49,9 @@ WHERE id = (SELECT id FROM status_lists WHERE id = $1 AND full_at IS NULL
 """
 # Several random candidates in one round trip; the first free one is claimed. A race with
 # another issuer for the same slot ends in ON CONFLICT DO NOTHING and another round.
-_CLAIM = """
+# Parameters: $1 the list, $2 the candidate indices, $3-$8 the token's user, organisation,
+# grant, key id, jti and expiry. Issuance runs it as the first part of a larger statement.
+CLAIM_SLOT = """
 INSERT INTO token_statuses (list_id, idx, user_id, org_id, grant_id, kid, jti, expires_at)
 SELECT $1, candidate, $3, $4, $5, $6, $7, $8
 FROM unnest($2::integer[]) AS candidate
@@ -57,6 +60,10 @@ LIMIT 1
 ON CONFLICT DO NOTHING
 RETURNING idx
 """
+
+# Runs a statement that claims one of the candidates in a list (and may write more in the
+# same statement); returns the claimed index, or None when every candidate was taken.
+ClaimStatement = Callable[[int, list[int]], Awaitable[int | None]]
 
 
 def _draw(size: int) -> list[int]:
@@ -111,14 +118,24 @@ class StatusAllocator:
         expires_at: datetime,
         now: datetime,
     ) -> StatusSlot:
+        async def claim(list_id: int, candidates: list[int]) -> int | None:
+            idx: int | None = await conn.fetchval(
+                CLAIM_SLOT, list_id, candidates, user_id, org_id, grant_id, kid, jti, expires_at
+            )
+            return idx
+
+        return await self.claim(conn, now=now, statement=claim)
+
+    async def claim(
+        self, conn: Connection, *, now: datetime, statement: ClaimStatement
+    ) -> StatusSlot:
+        """A slot claimed by ``statement`` (see CLAIM_SLOT), drawing again when every
+        candidate was taken and opening the next list when draws keep failing."""
         full: int | None = None
         for _attempt in range(3):
             list_id, size = await self._open_list(conn, now, after_full=full)
             for _round in range(_ROUNDS):
-                candidates = _draw(size)
-                idx = await conn.fetchval(
-                    _CLAIM, list_id, candidates, user_id, org_id, grant_id, kid, jti, expires_at
-                )
+                idx = await statement(list_id, _draw(size))
                 if idx is not None:
                     return StatusSlot(list_id=list_id, idx=idx)
             # Every draw was taken: the list is full enough; open the next one.

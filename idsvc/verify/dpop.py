@@ -11,12 +11,13 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
 from idsvc.jose.base64url import b64url_decode, b64url_encode
-from idsvc.jose.jwk import ALGORITHMS, PRIVATE_MEMBERS, key_from_public_jwk, thumbprint
+from idsvc.jose.jwk import ALGORITHMS, PRIVATE_MEMBERS, PublicKey, key_from_public_jwk, thumbprint
 from idsvc.jose.jws import verify_signature
 from idsvc.verify.errors import (
     DPoPBadKey,
@@ -105,6 +106,53 @@ def normalize_htu(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", "", ""))
 
 
+@dataclass(frozen=True, slots=True)
+class _CheckedHeader:
+    alg: str
+    key: PublicKey
+    thumbprint: str
+
+
+class _HeaderCache:
+    """Proof headers already checked, by their exact base64url text. A client signs every
+    proof with one key, so its header (typ, alg, jwk) repeats byte for byte; parsing the
+    JWK into a key and hashing its thumbprint cost more than the signature check. Bounded:
+    the oldest entry goes first."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._checked: dict[str, _CheckedHeader] = {}
+        self._max = max_entries
+
+    def get(self, segment: str) -> _CheckedHeader | None:
+        return self._checked.get(segment)
+
+    def put(self, segment: str, checked: _CheckedHeader) -> None:
+        if len(self._checked) >= self._max:
+            # Insertion order: drop the oldest. Under threads a race drops another one.
+            self._checked.pop(next(iter(self._checked)), None)
+        self._checked[segment] = checked
+
+
+def _check_header(segment: str) -> _CheckedHeader:
+    try:
+        header = msgspec.json.decode(b64url_decode(segment), type=_ProofHeader)
+    except (ValueError, msgspec.DecodeError):
+        raise DPoPMalformed("undecodable proof") from None
+    if header.typ != "dpop+jwt":
+        raise DPoPWrongType("typ must be dpop+jwt")
+    jwk = header.jwk
+    if header.alg not in ALGORITHMS or jwk is None:
+        raise DPoPBadKey("proof needs an allowed alg and a jwk header")
+    if PRIVATE_MEMBERS & set(jwk) or jwk.get("kty") != _KTY_FOR_ALG[header.alg]:
+        raise DPoPBadKey("the jwk must be a public key of the alg's type")
+    try:
+        key = key_from_public_jwk(jwk)
+        key_thumbprint = thumbprint(jwk)
+    except (ValueError, TypeError, KeyError):
+        raise DPoPBadKey("unusable jwk") from None
+    return _CheckedHeader(alg=header.alg, key=key, thumbprint=key_thumbprint)
+
+
 class _ReplayCache:
     """Proof ids seen within the acceptance window, per key. Bounded: when full of
     unexpired entries it refuses new proofs (fails closed) instead of forgetting ids,
@@ -134,10 +182,12 @@ class DPoPVerifier:
         clock: Callable[[], float] = time.time,
         iat_window: float = 60.0,
         max_replay_entries: int = 100_000,
+        max_cached_headers: int = 10_000,
     ) -> None:
         self._clock = clock
         self._window = iat_window
         self._replay = _ReplayCache(max_replay_entries)
+        self._headers = _HeaderCache(max_cached_headers)
 
     @property
     def iat_window(self) -> float:
@@ -178,28 +228,20 @@ class DPoPVerifier:
         segments = proof.split(".")
         if len(segments) != 3:
             raise DPoPMalformed("not a compact JWS")
+        checked = self._headers.get(segments[0])
+        if checked is None:
+            checked = _check_header(segments[0])
+            self._headers.put(segments[0], checked)
         try:
-            header = msgspec.json.decode(b64url_decode(segments[0]), type=_ProofHeader)
             claims = msgspec.json.decode(b64url_decode(segments[1]), type=_ProofClaims)
             signature = b64url_decode(segments[2])
         except (ValueError, msgspec.DecodeError):
             raise DPoPMalformed("undecodable proof") from None
-        if header.typ != "dpop+jwt":
-            raise DPoPWrongType("typ must be dpop+jwt")
-        jwk = header.jwk
-        if header.alg not in ALGORITHMS or jwk is None:
-            raise DPoPBadKey("proof needs an allowed alg and a jwk header")
-        if PRIVATE_MEMBERS & set(jwk) or jwk.get("kty") != _KTY_FOR_ALG[header.alg]:
-            raise DPoPBadKey("the jwk must be a public key of the alg's type")
-        try:
-            key = key_from_public_jwk(jwk)
-            key_thumbprint = thumbprint(jwk)
-        except (ValueError, TypeError, KeyError):
-            raise DPoPBadKey("unusable jwk") from None
+        key_thumbprint = checked.thumbprint
         if jkt is not None and key_thumbprint != jkt:
             raise DPoPKeyMismatch("proof key is not the key the token is bound to")
         signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
-        if not verify_signature(header.alg, key, signing_input, signature):
+        if not verify_signature(checked.alg, checked.key, signing_input, signature):
             raise DPoPBadSignature("proof signature does not verify")
         if nonce_valid is not None and not nonce_valid(claims.nonce):
             # Checked before the replay cache: the client retries with a fresh nonce and

@@ -41,3 +41,26 @@ async def test_counting_inside_the_callers_transaction(pool: db.Pool, clock: Fak
         await limiter.hit("user:9", conn=conn)
     with pytest.raises(RateLimited):
         await instance(pool, clock, per_minute=2).hit("user:9")
+
+
+async def test_large_budgets_are_leased_and_never_exceeded(pool: db.Pool, clock: FakeClock) -> None:
+    """A budget of 1,000 a minute is counted ten at a time (one round trip per ten
+    attempts); across two instances no more than 1,000 pass, and at most the two
+    instances' unspent leases (9 each) are refused early."""
+    first, second = instance(pool, clock, 1000), instance(pool, clock, 1000)
+    for _ in range(25):
+        await first.hit("client:busy")
+    counted = await pool.fetchval(
+        "SELECT hits FROM rate_counters WHERE bucket = 'token:client:busy'"
+    )
+    assert counted == 30  # three leases of ten, five attempts still unspent
+
+    allowed = 25
+    for n in range(2000):
+        limiter = (first, second)[n % 2]
+        try:
+            await limiter.hit("client:busy")
+        except RateLimited:
+            continue
+        allowed += 1
+    assert 1000 - 2 * 9 <= allowed <= 1000
