@@ -13,20 +13,45 @@ import hashlib
 from datetime import datetime
 from typing import Literal
 
+import msgspec
+
 from idsvc.db import Connection, Pool
 
-__all__ = ["ReplayScope", "first_use", "purge_replay_guard"]
+__all__ = ["ReplayScope", "SingleUse", "first_use", "purge_replay_guard", "remembered_cte"]
 
 ReplayScope = Literal["dpop", "client_assertion"]
 
-# An expired row for the same value is taken over: the value may be used again only once
-# its own validity (and so any replay of it) has ended anyway.
-_REMEMBER = """
-INSERT INTO replay_guard (scope, key_hash, expires_at) VALUES ($1, $2, $3)
-ON CONFLICT (scope, key_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at
-WHERE replay_guard.expires_at <= $4
-RETURNING true
-"""
+
+def remembered_cte(first: int) -> str:
+    """``remembered AS (...)``: a row ``(fresh)`` the first time a value is seen, none for
+    a replay; its parameters (scope, key hash, expiry, now) numbered from ``$first``, so a
+    caller can make the check part of a statement it runs anyway (SingleUse.args).
+
+    An expired row for the same value is taken over: the value may be used again only once
+    its own validity (and so any replay of it) has ended anyway."""
+    a, b, c, d = (f"${first + i}" for i in range(4))
+    return f"""remembered AS (
+    INSERT INTO replay_guard (scope, key_hash, expires_at) VALUES ({a}, {b}, {c})
+    ON CONFLICT (scope, key_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at
+    WHERE replay_guard.expires_at <= {d}
+    RETURNING true AS fresh
+)"""  # noqa: S608 (constant text and numbered placeholders)
+
+
+_REMEMBER = f"WITH {remembered_cte(1)} SELECT fresh FROM remembered"  # noqa: S608 (constant)
+
+
+class SingleUse(msgspec.Struct, frozen=True, kw_only=True):
+    """A value to remember in a statement of the caller's (see remembered_cte)."""
+
+    scope: ReplayScope
+    key: str
+    expires_at: datetime
+
+    def args(self, now: datetime) -> tuple[str, bytes, datetime, datetime]:
+        return (self.scope, hashlib.sha256(self.key.encode()).digest(), self.expires_at, now)
+
+
 _PURGE = "DELETE FROM replay_guard WHERE expires_at <= $1"
 
 
@@ -35,9 +60,9 @@ async def first_use(
 ) -> bool:
     """True the first time ``key`` is seen in ``scope`` before ``expires_at``; False for a
     replay, wherever the first use was."""
-    digest = hashlib.sha256(key.encode()).digest()
+    use = SingleUse(scope=scope, key=key, expires_at=expires_at)
     async with pool.acquire() as conn:
-        return bool(await conn.fetchval(_REMEMBER, scope, digest, expires_at, now))
+        return bool(await conn.fetchval(_REMEMBER, *use.args(now)))
 
 
 async def purge_replay_guard(conn: Connection, *, now: datetime) -> None:

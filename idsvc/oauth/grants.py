@@ -13,8 +13,10 @@ from idsvc.audit import record_event
 from idsvc.config.oauth import OAuthSettings
 from idsvc.crypto.opaque import new_opaque, stored_hash
 from idsvc.db import Connection, row_to
-from idsvc.tokens.issuance import AlsoWrite
+from idsvc.replay import SingleUse, remembered_cte
+from idsvc.tokens.issuance import AlsoWrite, issue_statement
 from idsvc.tokens.revocation import revoke_grant_tokens
+from idsvc.verify.errors import DPoPReplayed
 
 __all__ = [
     "GrantRefused",
@@ -94,14 +96,19 @@ WHERE t.token_hash = $1
 FOR UPDATE OF g
 """
 # The same, also holding the person's row FOR SHARE as issuance needs it
-# (tokens.issuance._LOCK_SUBJECT): one round trip for both locks.
-_FIND_LOCKING_SUBJECT = """
+# (tokens.issuance._LOCK_SUBJECT): one round trip for both locks; and, with {remember},
+# remembering the request's DPoP proof in the shared replay store (idsvc.replay) too.
+_FIND_FOR_ISSUANCE = """{remember}
 SELECT g.id, g.user_id, g.client_id, g.dpop_jkt, g.expires_at AS grant_expires_at,
-       g.revoked_at, t.expires_at, t.rotated_at
+       g.revoked_at, t.expires_at, t.rotated_at, {first_use} AS first_use
 FROM refresh_tokens t JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id
 WHERE t.token_hash = $1
 FOR UPDATE OF g FOR SHARE OF u
 """
+_FIND_LOCKING_SUBJECT = _FIND_FOR_ISSUANCE.format(remember="", first_use="true")
+_FIND_LOCKING_SUBJECT_REMEMBERING = _FIND_FOR_ISSUANCE.format(
+    remember=f"WITH {remembered_cte(2)}", first_use="EXISTS (SELECT 1 FROM remembered)"
+)
 # Rotation as part of the issuing statement (tokens.issuance.AlsoWrite), so only an issued
 # token rotates the refresh token: retire the presented token, stamp the grant, store the
 # successor.
@@ -119,6 +126,9 @@ retired AS (
     RETURNING grant_id
 )
 """
+_ISSUE_ROTATING = issue_statement(
+    _ROTATION, ("now", "used", "successor", "expires"), "(SELECT grant_id FROM successor)"
+)
 _REVOKE = """
 UPDATE oauth_grants SET revoked_at = $2, revoked_reason = $3
 WHERE id = $1 AND revoked_at IS NULL
@@ -131,19 +141,31 @@ async def find_grant(
     *,
     client_id: str,
     now: datetime,
-    lock_subject: bool = False,
+    for_issuance: bool = False,
+    remember: SingleUse | None = None,
 ) -> LiveGrant:
-    """The live grant behind a refresh token, locked for the caller's transaction
-    (``lock_subject``: with its person's row held as issuance needs it).
+    """The live grant behind a refresh token, locked for the caller's transaction.
 
-    Raises GrantRefused. Reuse of a rotated token revokes the grant first (the caller must
-    commit before refusing, so that the revocation stands)."""
+    ``for_issuance``: the person's row is held too, as issuance needs it, and
+    ``remember`` (the request's DPoP proof) is remembered across instances in the same
+    statement: DPoPReplayed when any instance saw it before. Raises GrantRefused. Reuse of
+    a rotated token revokes the grant first (the caller must commit before refusing, so
+    that the revocation stands)."""
     if not refresh_token.startswith(REFRESH_PREFIX) or len(refresh_token) > 128:
         raise GrantRefused("malformed")
-    sql = _FIND_LOCKING_SUBJECT if lock_subject else _FIND
-    row = await conn.fetchrow(sql, stored_hash(refresh_token))
+    token_hash = stored_hash(refresh_token)
+    if remember is not None and for_issuance:
+        row = await conn.fetchrow(
+            _FIND_LOCKING_SUBJECT_REMEMBERING, token_hash, *remember.args(now)
+        )
+    elif remember is None:
+        row = await conn.fetchrow(_FIND_LOCKING_SUBJECT if for_issuance else _FIND, token_hash)
+    else:
+        raise ValueError("a single-use value is remembered only when finding for issuance")
     if row is None:
         raise GrantRefused("unknown")
+    if remember is not None and not row["first_use"]:
+        raise DPoPReplayed("this proof was already used (at another instance)")
     if row["client_id"] != client_id:
         # Not revoked: a client cannot be made to revoke another client's grant by guessing.
         raise GrantRefused("another_client")
@@ -174,14 +196,13 @@ def refresh_rotation(
             raise GrantRefused("refresh_token_reused")
 
     write = AlsoWrite(
-        ctes=_ROTATION,
-        args={
-            "now": now,
-            "used": stored_hash(used_token),
-            "successor": stored_hash(successor),
-            "expires": now + timedelta(seconds=settings.refresh_token_lifetime),
-        },
-        result="(SELECT grant_id FROM successor)",
+        sql=_ISSUE_ROTATING,
+        args=(
+            now,
+            stored_hash(used_token),
+            stored_hash(successor),
+            now + timedelta(seconds=settings.refresh_token_lifetime),
+        ),
         check=rotated,
     )
     return successor, write

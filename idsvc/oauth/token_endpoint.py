@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from litestar import Request, Response, post
@@ -40,14 +40,14 @@ from idsvc.oauth.errors import (
 from idsvc.oauth.exchange import ID_TOKEN_TYPE, subject_of_id_token
 from idsvc.oauth.form import TokenForm, read_form
 from idsvc.oauth.grants import GrantRefused, create_grant, find_grant, refresh_rotation
-from idsvc.oauth.proof_replay import remember_proof
+from idsvc.oauth.proof_replay import proof_use, remember_proof
 from idsvc.policy.decision import Deny
 from idsvc.policy.explain import explained_reasons
-from idsvc.replay import first_use
+from idsvc.replay import SingleUse, first_use
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.tokens.issuance import AlsoWrite, issue_token
 from idsvc.verify.dpop import single_proof
-from idsvc.verify.errors import DPoPError, DPoPNonceRequired
+from idsvc.verify.errors import DPoPError, DPoPNonceRequired, DPoPReplayed
 
 __all__ = ["TokenResponse", "authenticate_client", "token_endpoint"]
 
@@ -92,22 +92,28 @@ async def authenticate_client(
     return client
 
 
-async def _dpop_jkt(runtime: Runtime, request: Request[Any, Any, Any]) -> str | None:
+async def _dpop_proof(
+    runtime: Runtime, request: Request[Any, Any, Any], *, remember_now: bool
+) -> tuple[str | None, SingleUse | None]:
+    """The proof's key thumbprint, and the proof as a value for the shared replay store:
+    remembered here (``remember_now``), or by the caller in a statement of its own."""
     nonce_check = (
         runtime.dpop_nonces.valid if runtime.settings.config.oauth.require_dpop_nonce else None
     )
     try:
         proof = single_proof(request.headers.getall("dpop", []))
         if proof is None:
-            return None
+            return None, None
         jkt = runtime.dpop.verify_for_issuance(
             proof,
             method="POST",
             url=f"{runtime.settings.service.issuer}{request.url.path}",
             nonce_valid=nonce_check,
         )
-        await remember_proof(runtime, proof, jkt=jkt)
-        return jkt
+        if remember_now:
+            await remember_proof(runtime, proof, jkt=jkt)
+            return jkt, None
+        return jkt, proof_use(runtime, proof, jkt=jkt)
     except DPoPNonceRequired:
         raise UseDpopNonce(
             "resend the DPoP proof with the server's nonce",
@@ -115,6 +121,13 @@ async def _dpop_jkt(runtime: Runtime, request: Request[Any, Any, Any]) -> str | 
         ) from None
     except DPoPError as exc:
         raise OAuthInvalidDpopProof(f"DPoP proof refused: {exc.code}") from None
+
+
+class DpopProof(NamedTuple):
+    """The request's proven key, and its proof when the grant is to remember it itself."""
+
+    jkt: str | None
+    use: SingleUse | None
 
 
 def _audience(runtime: Runtime, client: ClientSettings, form: dict[str, str]) -> str | None:
@@ -178,8 +191,9 @@ async def _device_code_grant(
     conn: Connection,
     client: ClientSettings,
     form: dict[str, str],
-    dpop_jkt: str | None,
+    dpop: DpopProof,
 ) -> TokenResponse | OAuthError:
+    dpop_jkt = dpop.jkt
     if client.type == "public" and dpop_jkt is None:
         # The refresh token is the public client's only credential: bind it to a key.
         return OAuthInvalidDpopProof("public clients must send a DPoP proof")
@@ -244,15 +258,27 @@ async def _refresh_token_grant(
     conn: Connection,
     client: ClientSettings,
     form: dict[str, str],
-    dpop_jkt: str | None,
+    dpop: DpopProof,
 ) -> TokenResponse | OAuthError:
+    dpop_jkt = dpop.jkt
     audience = _audience(runtime, client, form)
     if audience is None:
         return OAuthInvalidTarget("name the audience with resource=")
     presented = form.get("refresh_token", "")
     now = runtime.clock()
     try:
-        grant = await find_grant(conn, presented, client_id=client.id, now=now, lock_subject=True)
+        # One statement: the grant locked, the person's row held for issuance, the DPoP
+        # proof remembered across instances.
+        grant = await find_grant(
+            conn,
+            presented,
+            client_id=client.id,
+            now=now,
+            for_issuance=True,
+            remember=dpop.use,
+        )
+    except DPoPReplayed:
+        return OAuthInvalidDpopProof("DPoP proof refused: dpop_replayed")
     except GrantRefused as exc:
         runtime.log_refusal("refresh token refused", reason=exc.reason)
         await _audit_refusal(conn, client, reason=exc.reason, audience=audience, now=now)
@@ -287,8 +313,9 @@ async def _token_exchange_grant(
     conn: Connection,
     client: ClientSettings,
     form: dict[str, str],
-    dpop_jkt: str | None,
+    dpop: DpopProof,
 ) -> TokenResponse | OAuthError:
+    dpop_jkt = dpop.jkt
     if form.get("subject_token_type") != ID_TOKEN_TYPE:
         return OAuthInvalidRequest(f"subject_token_type must be {ID_TOKEN_TYPE}")
     requested = form.get("requested_token_type")
@@ -330,9 +357,11 @@ async def token_endpoint(
         raise UnsupportedGrantType("grant_type is not supported")
     if grant_type not in client.grant_types:
         raise UnauthorizedClient("this client may not use that grant type")
-    dpop_jkt = await _dpop_jkt(runtime, request)
+    # The refresh-token grant remembers the proof in its first statement (one round trip
+    # less on the hot path); the others before their transaction.
+    dpop_jkt, proof = await _dpop_proof(runtime, request, remember_now=grant_type != REFRESH_TOKEN)
     async with runtime.pool.acquire() as conn, conn.transaction():
-        result = await handler(runtime, conn, client, form, dpop_jkt)
+        result = await handler(runtime, conn, client, form, DpopProof(dpop_jkt, proof))
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if runtime.settings.config.oauth.require_dpop_nonce:
         headers["DPoP-Nonce"] = runtime.dpop_nonces.current()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,6 +38,7 @@ from idsvc.tokens.status_slots import CLAIM_SLOT, StatusAllocator, StatusSlot
 __all__ = [
     "AlsoWrite",
     "decision_evidence",
+    "issue_statement",
     "issue_token",
     "load_facts_of_many",
     "load_subject_facts",
@@ -70,47 +71,43 @@ WHERE u.id = $1
 # a lock taken inside the facts query would leave the facts read from before the wait.
 _LOCK_SUBJECT = "SELECT 1 FROM users WHERE id = $1 FOR SHARE"
 
-# The status slot and the issuance event in one statement (one round trip): the event is
-# written only if a slot was claimed. $1-$8 are CLAIM_SLOT's; $9-$12 the event's time,
-# actor, target and data; a caller's AlsoWrite adds CTEs and parameters from $13 on.
-_ISSUE = """
-WITH claimed AS ({claim}), issued AS (
+_FIRST_ALSO_PARAMETER = 13
+
+
+def issue_statement(ctes: str = "", names: Sequence[str] = (), result: str = "NULL") -> str:
+    """The statement that claims a token's status slot and records its token.issued event
+    (one round trip): the event is written only if a slot was claimed. $1-$8 are
+    CLAIM_SLOT's; $9-$12 the event's time, actor, target and data.
+
+    A caller adds writes that belong with the token (AlsoWrite): ``ctes`` are ``name AS
+    (...)`` clauses joined by commas, which may read ``claimed`` (a row only when a slot was
+    claimed), with ``{name}`` placeholders for ``names``, numbered from $13 in that order;
+    ``result`` an SQL expression over them, returned as ``also``."""
+    numbered = {n: f"${_FIRST_ALSO_PARAMETER + i}" for i, n in enumerate(names)}
+    also = f", {ctes.format(**numbered).strip()}" if ctes else ""
+    return f"""
+WITH claimed AS ({CLAIM_SLOT.strip()}), issued AS (
     INSERT INTO audit_events (occurred_at, actor, action, target, data)
     SELECT $9::timestamptz, $10::text, 'token.issued', $11::text, $12::jsonb FROM claimed
 ){also}
-SELECT (SELECT idx FROM claimed) AS idx, {result} AS also
-"""
-_FIRST_ALSO_PARAMETER = 13
+SELECT (SELECT idx FROM claimed) AS idx, {result.format(**numbered)} AS also
+"""  # noqa: S608 (constant text and numbered placeholders)
 
 
 @dataclass(frozen=True, slots=True)
 class AlsoWrite:
     """Writes that belong with an issued token, made in its issuing statement and only if
-    the token is issued (the refresh-token rotation of the grant it came from).
+    the token is issued (the refresh-token rotation of the grant it came from): ``sql``
+    from issue_statement, the values of its extra parameters in order, and ``check``,
+    which receives the statement's ``also`` and raises to refuse (the caller's
+    transaction then rolls everything back)."""
 
-    ``ctes`` are ``name AS (...)`` clauses joined by commas, which may read ``claimed``
-    (the slot, a row only when one was claimed); their parameters are ``{name}``
-    placeholders whose values are ``args``. ``result`` is an SQL expression over them, and
-    ``check`` receives its value and raises to refuse (the caller's transaction then rolls
-    everything back)."""
-
-    ctes: str
-    args: Mapping[str, object]
-    result: str
+    sql: str
+    args: tuple[object, ...]
     check: Callable[[object], None]
 
-    def statement(self) -> tuple[str, list[object]]:
-        names = sorted(self.args)
-        numbered = {n: f"${_FIRST_ALSO_PARAMETER + i}" for i, n in enumerate(names)}
-        sql = _ISSUE.format(
-            claim=CLAIM_SLOT.strip(),
-            also=", " + self.ctes.format(**numbered).strip(),
-            result=self.result.format(**numbered),
-        )
-        return sql, [self.args[n] for n in names]
 
-
-_ISSUE_ALONE = _ISSUE.format(claim=CLAIM_SLOT.strip(), also="", result="NULL")
+_ISSUE = issue_statement()
 
 # The same facts for a page of people (an org admin's member list), in one query.
 _FACTS_MANY = """
@@ -261,7 +258,7 @@ async def _claim_and_record(
 ) -> StatusSlot:
     """The token's status slot (it records what the token depends on, so revoking any of
     it finds the token), its token.issued event and the caller's AlsoWrite: one statement."""
-    sql, also_args = also.statement() if also is not None else (_ISSUE_ALONE, [])
+    sql, also_args = (also.sql, also.args) if also is not None else (_ISSUE, ())
     also_result: object = None
 
     async def statement(list_id: int, candidates: list[int]) -> int | None:
