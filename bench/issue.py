@@ -48,12 +48,21 @@ from idsvc.accounts.users import sign_in_identity
 from idsvc.app import create_app
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations
+from idsvc.audit.personal import use_key_encryption_key
 from idsvc.config.oauth import ClientSettings, OAuthSettings
+from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.jose.jws import sign_compact
 from idsvc.oauth.grants import create_grant
 from idsvc.policy.model import PolicySettings
 from idsvc.runtime import RuntimeDependency
-from idsvc.settings import ConfigFile, DatabaseSettings, Secrets, ServiceSettings, Settings
+from idsvc.settings import (
+    ConfigFile,
+    DatabaseSettings,
+    PolicyOptions,
+    Secrets,
+    ServiceSettings,
+    Settings,
+)
 
 # Run as a script, bench/ is on sys.path but the repository root is not: the load
 # generator borrows the test suite's DPoP proof helper.
@@ -87,6 +96,9 @@ def settings_for(database_url: str, port: int, kek: bytes) -> Settings:
             policies=(POLICY,),
             clients=(ClientSettings(id=CLIENT, rate_limit=1_000_000),),
             oauth=OAuthSettings(),
+            # The shipped country groups await compliance sign-off; the benchmark decides on
+            # them as development does.
+            policy=PolicyOptions(allow_unreviewed_country_groups=True),
         ),
         database_url=database_url,
         secrets=Secrets(key_encryption_key=kek, session_secret=secrets.token_bytes(32)),
@@ -297,6 +309,12 @@ async def drive(
 
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+# Write-ahead log generated, per request: what each commit has to flush (every issuance
+# commits durably; on this machine the flush, not the CPU, bounds the grant).
+_WAL_POSITION = "SELECT pg_current_wal_lsn()"
+_WAL_SINCE = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)"
+# Full-page images: the first change to a page after a checkpoint logs the whole page.
+_FULL_PAGES = "SELECT wal_fpi FROM pg_stat_wal"
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -359,9 +377,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def wait_ready(base: str) -> None:
+async def wait_ready(base: str, server: multiprocessing.process.BaseProcess) -> None:
     async with httpx.AsyncClient() as http:
         for _ in range(300):
+            if not server.is_alive():
+                raise RuntimeError("the service stopped during start-up (see its log)")
             try:
                 if (await http.get(f"{base}/readyz")).status_code == 200:
                     return
@@ -372,10 +392,13 @@ async def wait_ready(base: str) -> None:
 
 
 async def main(seconds: float, clients: int) -> int:
+    kek = secrets.token_urlsafe(32).encode()
+    # The attestations written below seal personal values under per-person keys wrapped by
+    # the service's key-encryption key: the same one the service process will use.
+    use_key_encryption_key(KeyEncryptionKey.from_text(kek))
     async with scratch_database() as database_url:
         prepared = await prepare(database_url, clients)
         port = free_port()
-        kek = secrets.token_urlsafe(32).encode()
         log_path = Path(f"/tmp/idsvc-bench-issue-{port}.log")
         server = multiprocessing.get_context("spawn").Process(
             target=run_server, args=(database_url, port, kek, str(log_path)), daemon=True
@@ -385,11 +408,22 @@ async def main(seconds: float, clients: int) -> int:
         results: dict[str, dict[str, float]] = {}
         cpu: dict[str, dict[str, float]] = {}
         try:
-            await wait_ready(base)
-            for kind in ("reference", "grant", "browser"):
-                before = cpu_snapshot(server.pid or 0)
-                results[kind] = await drive(port, prepared, seconds, kind=kind)
-                cpu[kind] = cpu_split(before, cpu_snapshot(server.pid or 0))
+            await wait_ready(base, server)
+            watcher = await db.connect(database_url)
+            try:
+                for kind in ("reference", "grant", "browser"):
+                    before = cpu_snapshot(server.pid or 0)
+                    wal_before = await watcher.fetchval(_WAL_POSITION)
+                    pages_before = await watcher.fetchval(_FULL_PAGES)
+                    results[kind] = await drive(port, prepared, seconds, kind=kind)
+                    cpu[kind] = cpu_split(before, cpu_snapshot(server.pid or 0))
+                    wal = await watcher.fetchval(_WAL_SINCE, wal_before)
+                    sent = results[kind]["rate"] * (seconds + 1)  # warm-up second included
+                    results[kind]["wal"] = float(wal) / max(sent, 1)
+                    pages = await watcher.fetchval(_FULL_PAGES) - pages_before
+                    results[kind]["fpi"] = pages / max(sent, 1)
+            finally:
+                await watcher.close()
         finally:
             server.terminate()
             server.join(10)
@@ -403,13 +437,14 @@ async def main(seconds: float, clients: int) -> int:
     print(f"{clients} concurrent clients, {seconds:.0f} s each, service and load on this machine")
     print(
         f"{'':31} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'ratio':>6}"
-        f"   CPU %: {'service':>7} {'postgres':>8} {'load':>5}"
+        f" {'WAL B/req':>9} {'FPI/req':>7}   CPU %: {'service':>7} {'postgres':>8} {'load':>5}"
     )
     for kind, row in results.items():
         split = cpu[kind]
         print(
             f"{names[kind]:31} {row['rate']:7.0f} {row['p50']:7.1f} {row['p99']:7.1f} "
-            f"{row['errors']:6.0f} {row['rate'] / reference['rate']:6.2f}"
+            f"{row['errors']:6.0f} {row['rate'] / reference['rate']:6.2f} "
+            f"{row['wal']:9.0f} {row['fpi']:7.2f}"
             f"          {split['service']:7.0f} {split['postgres']:8.0f} "
             f"{split['load generator']:5.0f}"
         )

@@ -248,3 +248,25 @@ async def test_the_service_opens_a_list_in_its_own_committed_step(
     await allocator.ensure_open_list(pool, clock())
     await allocator.ensure_open_list(pool, clock())  # one is open: nothing more
     assert await pool.fetchval("SELECT count(*) FROM status_lists") == 1
+
+
+async def test_a_slot_being_issued_does_not_lock_its_list(pool: db.Pool, clock: FakeClock) -> None:
+    """Found: each slot's foreign key to its list locked the list row (FOR KEY SHARE) until
+    the issuing transaction ended. Under concurrent issuance every issuer queued on that
+    one row (a new multixact per issuer), and closing a full list, which skips a locked
+    row (SKIP LOCKED), could be put off for as long as issuance went on."""
+    async with db.transaction(pool) as conn:
+        user = await create_user(conn, clock())
+    allocator = StatusAllocator(list_size=1024)
+    await allocator.ensure_open_list(pool, clock())
+    async with pool.acquire() as issuer, issuer.transaction():
+        # An issuer still signing: its slot is in the list, its transaction open.
+        held = await allocator.allocate(
+            issuer, user_id=user, org_id=None, grant_id=None, kid="k1", jti="held",
+            expires_at=clock() + timedelta(seconds=300), now=clock(),
+        )  # fmt: skip
+        async with pool.acquire() as closer, closer.transaction():
+            locked = await closer.fetchval(
+                "SELECT id FROM status_lists WHERE id = $1 FOR UPDATE NOWAIT", held.list_id
+            )
+    assert locked == held.list_id
