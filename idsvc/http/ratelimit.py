@@ -87,8 +87,13 @@ class RateLimiter:
         before = shared - lease  # attempts counted across instances before this lease
         if before >= self._limit:
             raise RateLimited("too many attempts; wait a minute", retry_after=retry_after)
-        # This attempt takes one; the rest of what fits under the limit is spent locally.
-        self._leased[key] = min(lease, self._limit - before) - 1
+        if window == self._window:
+            # This attempt takes one; the rest of what fits under the limit is spent
+            # locally (not if the window turned during the upsert: it was counted in the
+            # old one). Inside a caller's transaction that later rolls back, the lease
+            # stays spendable here uncounted in the database: at most lease - 1 attempts
+            # per rollback that other instances do not see.
+            self._leased[key] = min(lease, self._limit - before) - 1
 
 
 async def purge_rate_counters(conn: Connection, *, now: datetime) -> None:

@@ -88,12 +88,16 @@ async def create_grant(
     return grant, token
 
 
+# The token's row is locked as well as the grant's: a second refresh with the same token
+# waits for the first to commit and is then re-checked against the token's new row (its
+# rotated_at set), so it is caught as reuse. Locking only the grant left the waiter with the
+# token row as it was before the first refresh (PostgreSQL re-reads only the locked rows).
 _FIND = """
 SELECT g.id, g.user_id, g.client_id, g.dpop_jkt, g.expires_at AS grant_expires_at,
        g.revoked_at, t.expires_at, t.rotated_at
 FROM refresh_tokens t JOIN oauth_grants g ON g.id = t.grant_id
 WHERE t.token_hash = $1
-FOR UPDATE OF g
+FOR UPDATE OF g FOR NO KEY UPDATE OF t
 """
 # The same, also holding the person's row FOR SHARE as issuance needs it
 # (tokens.issuance._LOCK_SUBJECT): one round trip for both locks; and, with {remember},
@@ -103,7 +107,7 @@ SELECT g.id, g.user_id, g.client_id, g.dpop_jkt, g.expires_at AS grant_expires_a
        g.revoked_at, t.expires_at, t.rotated_at, {first_use} AS first_use
 FROM refresh_tokens t JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id
 WHERE t.token_hash = $1
-FOR UPDATE OF g FOR SHARE OF u
+FOR UPDATE OF g FOR NO KEY UPDATE OF t FOR SHARE OF u
 """
 _FIND_LOCKING_SUBJECT = _FIND_FOR_ISSUANCE.format(remember="", first_use="true")
 _FIND_LOCKING_SUBJECT_REMEMBERING = _FIND_FOR_ISSUANCE.format(

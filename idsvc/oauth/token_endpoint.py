@@ -130,6 +130,19 @@ class DpopProof(NamedTuple):
     use: SingleUse | None
 
 
+async def _remember_after_rollback(runtime: Runtime, proof: SingleUse) -> None:
+    try:
+        await first_use(
+            runtime.pool,
+            scope=proof.scope,
+            key=proof.key,
+            expires_at=proof.expires_at,
+            now=runtime.clock(),
+        )
+    except Exception:
+        runtime.log_refusal("could not remember a DPoP proof", reason="database")
+
+
 def _audience(runtime: Runtime, client: ClientSettings, form: dict[str, str]) -> str | None:
     audience = form.get("resource") or form.get("audience")
     if audience is None:
@@ -360,8 +373,15 @@ async def token_endpoint(
     # The refresh-token grant remembers the proof in its first statement (one round trip
     # less on the hot path); the others before their transaction.
     dpop_jkt, proof = await _dpop_proof(runtime, request, remember_now=grant_type != REFRESH_TOKEN)
-    async with runtime.pool.acquire() as conn, conn.transaction():
-        result = await handler(runtime, conn, client, form, DpopProof(dpop_jkt, proof))
+    try:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            result = await handler(runtime, conn, client, form, DpopProof(dpop_jkt, proof))
+    except Exception:
+        if proof is not None:
+            # The transaction that was to remember the proof rolled back (a rate limit, an
+            # outage): remember it on its own, so it stays single use at every instance.
+            await _remember_after_rollback(runtime, proof)
+        raise
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if runtime.settings.config.oauth.require_dpop_nonce:
         headers["DPoP-Nonce"] = runtime.dpop_nonces.current()

@@ -363,7 +363,8 @@ async def issue_token(
         ),
         jti=issuing.jti,
     )
-    # The event was written before signing: it must describe this very token.
-    assert minted.claims.exp == issuing.event["exp"]
-    assert minted.kid == signer.kid
+    if minted.claims.exp != issuing.event["exp"] or minted.kid != issuing.kid:
+        # The event was written before signing and must describe this very token; raising
+        # rolls the slot and the event back with the caller's transaction.
+        raise RuntimeError("the signed token differs from its recorded issuance")
     return minted

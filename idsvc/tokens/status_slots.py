@@ -9,9 +9,11 @@ while waiting on us.
 
 The allocator remembers the open list only once it has seen it committed: a list opened
 inside an issuing transaction is invisible to every other transaction until that one
-commits, and gone if it rolls back, so sharing its id made concurrent issuers fail on the
-foreign key (and a rolled-back one poisoned the instance). The service opens a list in its
-own committed step at start (``ensure_open_list``), so issuing never has to.
+commits, and gone if it rolls back, so sharing its id gave concurrent issuers slots in a
+list that might never exist (and a rolled-back one poisoned the instance). The service
+opens a list in its own committed step at start (``ensure_open_list``), so issuing never
+has to. Slots do not reference their list by a foreign key (migration 0024): that made
+every issuer lock the one open list row.
 """
 
 from __future__ import annotations

@@ -122,15 +122,19 @@ class _HeaderCache:
     def __init__(self, max_entries: int) -> None:
         self._checked: dict[str, _CheckedHeader] = {}
         self._max = max_entries
+        self._lock = threading.Lock()  # gateways may verify from several threads
 
     def get(self, segment: str) -> _CheckedHeader | None:
         return self._checked.get(segment)
 
     def put(self, segment: str, checked: _CheckedHeader) -> None:
-        if len(self._checked) >= self._max:
-            # Insertion order: drop the oldest. Under threads a race drops another one.
-            self._checked.pop(next(iter(self._checked)), None)
-        self._checked[segment] = checked
+        if self._max <= 0:
+            return
+        with self._lock:
+            if len(self._checked) >= self._max:
+                # Insertion order: drop the oldest.
+                self._checked.pop(next(iter(self._checked)))
+            self._checked[segment] = checked
 
 
 def _check_header(segment: str) -> _CheckedHeader:

@@ -34,3 +34,11 @@ def test_the_cache_is_bounded() -> None:
             dpop_proof(key, "", ath=None, htu=URL, jti=f"p{n}"), method="POST", url=URL
         )
     assert len(verifier._headers._checked) == 3
+
+
+def test_a_verifier_without_a_header_cache_still_verifies() -> None:
+    verifier = DPoPVerifier(clock=lambda: NOW, max_cached_headers=0)
+    key = Key()
+    for n in range(2):
+        proof = dpop_proof(key, "", ath=None, htu=URL, jti=f"z{n}")
+        verifier.verify_for_issuance(proof, method="POST", url=URL)
