@@ -130,7 +130,9 @@ class DpopProof(NamedTuple):
     use: SingleUse | None
 
 
-async def _remember_after_rollback(runtime: Runtime, proof: SingleUse) -> None:
+async def _remember_apart(runtime: Runtime, proof: SingleUse) -> None:
+    """Remember a proof in a statement of its own (committed at once), where the grant's
+    transaction will not: refused before it, or rolled back."""
     try:
         await first_use(
             runtime.pool,
@@ -276,6 +278,10 @@ async def _refresh_token_grant(
     dpop_jkt = dpop.jkt
     audience = _audience(runtime, client, form)
     if audience is None:
+        if dpop.use is not None:
+            # Refused before the statement that remembers the proof: spend it here, so a
+            # captured proof cannot be sent again, with another body, to another instance.
+            await _remember_apart(runtime, dpop.use)
         return OAuthInvalidTarget("name the audience with resource=")
     presented = form.get("refresh_token", "")
     now = runtime.clock()
@@ -293,6 +299,8 @@ async def _refresh_token_grant(
     except DPoPReplayed:
         return OAuthInvalidDpopProof("DPoP proof refused: dpop_replayed")
     except GrantRefused as exc:
+        if exc.reason == "malformed" and dpop.use is not None:
+            await _remember_apart(runtime, dpop.use)  # refused before the statement ran
         runtime.log_refusal("refresh token refused", reason=exc.reason)
         await _audit_refusal(conn, client, reason=exc.reason, audience=audience, now=now)
         return InvalidGrant("the refresh token is not valid")
@@ -380,7 +388,7 @@ async def token_endpoint(
         if proof is not None:
             # The transaction that was to remember the proof rolled back (a rate limit, an
             # outage): remember it on its own, so it stays single use at every instance.
-            await _remember_after_rollback(runtime, proof)
+            await _remember_apart(runtime, proof)
         raise
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if runtime.settings.config.oauth.require_dpop_nonce:

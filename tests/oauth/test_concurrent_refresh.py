@@ -103,3 +103,24 @@ async def _remembered(database_url: str) -> int:
     finally:
         await conn.close()
     return count
+
+
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [
+        ({"refresh_token": "not-a-refresh-token", "resource": MODEL}, "invalid_grant"),
+        ({"refresh_token": "idsvc_rt_whatever"}, "invalid_target"),
+    ],
+    ids=["malformed-token", "no-resource"],
+)
+async def test_a_refresh_refused_before_its_statement_still_spends_its_proof(
+    database_url: str, tmp_path: Path, clock: FakeClock, form: dict[str, str], error: str
+) -> None:
+    with demo_service(database_url, tmp_path, clock, policies=(POLICY,)) as (url, _):
+        async with httpx.AsyncClient(base_url=url, timeout=10) as device:
+            before = await _remembered(database_url)
+            refused = await DeviceProgram(device, clock).token(
+                {"grant_type": "refresh_token", **form}
+            )
+            assert refused.json()["error"] == error, refused.text
+            assert await _remembered(database_url) == before + 1
