@@ -278,10 +278,6 @@ async def _refresh_token_grant(
     dpop_jkt = dpop.jkt
     audience = _audience(runtime, client, form)
     if audience is None:
-        if dpop.use is not None:
-            # Refused before the statement that remembers the proof: spend it here, so a
-            # captured proof cannot be sent again, with another body, to another instance.
-            await _remember_apart(runtime, dpop.use)
         return OAuthInvalidTarget("name the audience with resource=")
     presented = form.get("refresh_token", "")
     now = runtime.clock()
@@ -299,8 +295,6 @@ async def _refresh_token_grant(
     except DPoPReplayed:
         return OAuthInvalidDpopProof("DPoP proof refused: dpop_replayed")
     except GrantRefused as exc:
-        if exc.reason == "malformed" and dpop.use is not None:
-            await _remember_apart(runtime, dpop.use)  # refused before the statement ran
         runtime.log_refusal("refresh token refused", reason=exc.reason)
         await _audit_refusal(conn, client, reason=exc.reason, audience=audience, now=now)
         return InvalidGrant("the refresh token is not valid")
@@ -390,6 +384,12 @@ async def token_endpoint(
             # outage): remember it on its own, so it stays single use at every instance.
             await _remember_apart(runtime, proof)
         raise
+    if proof is not None and isinstance(result, OAuthError):
+        # A refusal may come before the grant's statement that remembers the proof (no
+        # resource, a malformed token): remember it apart, so a captured proof cannot be
+        # sent again, with another body, to another instance. Idempotent when the statement
+        # did run; refusals only, so issuance keeps its single statement.
+        await _remember_apart(runtime, proof)
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if runtime.settings.config.oauth.require_dpop_nonce:
         headers["DPoP-Nonce"] = runtime.dpop_nonces.current()
