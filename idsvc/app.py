@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
 from idsvc import db
+from idsvc.accounts.guards import provide_session
 from idsvc.audit.personal import use_key_encryption_key
 from idsvc.background import PeriodicJobs
 from idsvc.clock import Clock, utc_now
@@ -27,6 +28,12 @@ from idsvc.crypto.key_encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.db.locate import database_url
 from idsvc.db.migrate import apply_migrations
 from idsvc.health import healthz, metrics, readyz
+from idsvc.http.inject import (
+    Infrastructure,
+    install_infrastructure,
+    provide_actor,
+    provide_transaction,
+)
 from idsvc.http.metrics import PoolCollector, ScreeningListCollector
 from idsvc.http.middleware import RequestObserver, problem_refusal
 from idsvc.http.openapi import openapi_config
@@ -40,8 +47,10 @@ from idsvc.oauth.client_auth import ClientRegistry
 from idsvc.oauth.dpop_nonce import DPoPNonces
 from idsvc.oauth.endpoints import oauth_routes
 from idsvc.oauth.metadata import authorization_server_metadata
+from idsvc.oauth.proof_replay import ProofReplay
 from idsvc.oauth.token_endpoint import token_endpoint
 from idsvc.oidc.signin import SignInService
+from idsvc.orgs.guards import provide_org_role
 from idsvc.orgs.invitation_routes import invitation_routes
 from idsvc.orgs.member_routes import member_routes
 from idsvc.orgs.operator_routes import operator_org_routes
@@ -55,7 +64,7 @@ from idsvc.scim.protocol import SCIM_PATH, scim_aware_refusal, scim_error
 from idsvc.scim.routes import scim_router
 from idsvc.scim.token_routes import scim_token_routes
 from idsvc.settings import ConfigError, Settings
-from idsvc.tokens.status_routes import status_list_routes
+from idsvc.tokens.api import routes as token_routes
 from idsvc.tokens.status_service import StatusListService
 from idsvc.tokens.status_slots import StatusAllocator
 from idsvc.upkeep import start_upkeep
@@ -64,7 +73,6 @@ from idsvc.web.device_routes import device_routes
 from idsvc.web.link_routes import link_routes
 from idsvc.web.operator_routes import operator_routes
 from idsvc.web.signin_routes import signin_routes
-from idsvc.web.token_routes import token_routes
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
@@ -124,6 +132,9 @@ def create_app(
     async def provide_runtime() -> Runtime:
         return runtime
 
+    def provide_now() -> datetime:
+        return clock()
+
     app = Litestar(
         route_handlers=[
             healthz,
@@ -131,11 +142,10 @@ def create_app(
             metrics,
             *key_routes,
             authorization_server_metadata,
-            *status_list_routes,
+            *token_routes,
             *signin_routes,
             *link_routes,
             *operator_routes,
-            *token_routes,
             *org_routes,
             *operator_org_routes,
             *device_routes,
@@ -151,10 +161,14 @@ def create_app(
             *extra_routes,
         ],
         dependencies={
-            # Handlers open their transactions themselves: a refusal (a denied token, a
-            # refused sign-in) must commit its audit event while answering with an error,
-            # which a dependency that rolls back on every exception would undo.
             "runtime": Provide(provide_runtime),
+            # The request's transaction: commits on success and on an audited refusal.
+            "conn": Provide(provide_transaction(runtime.database)),
+            "now": Provide(provide_now, sync_to_thread=False),
+            "actor": Provide(provide_actor, sync_to_thread=False),
+            "session": Provide(provide_session, sync_to_thread=False),
+            "org_role": Provide(provide_org_role, sync_to_thread=False),
+            **_services(runtime),
         },
         lifespan=[lambda app: _lifespan(runtime, http, seed, tracing)],
         template_config=TemplateConfig(directory=TEMPLATE_DIRECTORY, engine=JinjaTemplateEngine),
@@ -165,6 +179,9 @@ def create_app(
         # would replace it with plain-text lines at start-up.
         logging_config=None,
         debug=False,
+    )
+    install_infrastructure(
+        app.state, Infrastructure(database=runtime.database, settings=settings, clock=clock)
     )
     # Litestar's app-level middleware runs only for matched routes; wrapping the ASGI
     # handler instead puts request ids, access logs and metrics on 404s and 405s too.
@@ -233,6 +250,35 @@ def _runtime(
         ),
         mailer=mailer or _smtp_mailer(settings),
     )
+
+
+def _services(runtime: Runtime) -> dict[str, Provide]:
+    """Each service under the name handlers ask for it by (``idsvc.http.inject``)."""
+    services: dict[str, object] = {
+        "database": runtime.database,
+        "settings": runtime.settings,
+        "clock": runtime.clock,
+        "keys": runtime.keys,
+        "signin": runtime.signin,
+        "dpop": runtime.dpop,
+        "dpop_nonces": runtime.dpop_nonces,
+        "status_lists": runtime.status_lists,
+        "status_slots": runtime.status_slots,
+        "clients": runtime.clients,
+        "mailer": runtime.mailer,
+        "policies": runtime.policies,
+        "token_limiter": runtime.token_limiter,
+        "signin_limiter": runtime.signin_limiter,
+        "proof_replay": ProofReplay(runtime.dpop, runtime.database, runtime.clock),
+    }
+    return {name: Provide(_constant(value), use_cache=True) for name, value in services.items()}
+
+
+def _constant(value: object) -> Callable[[], Awaitable[object]]:
+    async def provide() -> object:
+        return value
+
+    return provide
 
 
 def _scim_aware(handlers: ExceptionHandlersMap) -> ExceptionHandlersMap:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 __all__ = [
     "AccessDenied",
+    "AuditedRefusal",
     "BadRequest",
     "Conflict",
     "CsrfFailed",
@@ -185,7 +186,14 @@ class InvalidTarget(BadRequest):
     code = "invalid_target"
 
 
-class AccessDenied(Forbidden):
+class AuditedRefusal(IdsvcError):
+    """A refusal whose audit event (and what it changed: a grant revoked for reuse, a
+    domain that lost its proof) was written in the request's transaction. Raising it
+    commits that transaction before the error is answered (``db.Database.transaction``);
+    any other exception rolls back. Mixed into the classes that are only raised so."""
+
+
+class AccessDenied(Forbidden, AuditedRefusal):
     """The audience's policy does not grant this person access; `reasons` and `explanations` say
     why."""
 

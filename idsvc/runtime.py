@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from idsvc.clock import Clock
 from idsvc.config.oauth import ClientSettings
 from idsvc.db import Pool
-from idsvc.errors import Unavailable
+from idsvc.db.database import Database
 from idsvc.http.metrics import HttpMetrics
 from idsvc.http.ratelimit import RateLimiter
 from idsvc.policy.model import PolicySettings
@@ -62,7 +62,7 @@ class Runtime:
     signin_limiter: RateLimiter = field(init=False)
     token_limiter: RateLimiter = field(init=False)
     _client_limiters: dict[str, RateLimiter] = field(default_factory=dict)
-    _pool: Pool | None = None
+    database: Database = field(default_factory=Database)
 
     def __post_init__(self) -> None:
         self.metrics = HttpMetrics(self.registry)
@@ -92,16 +92,13 @@ class Runtime:
 
     @property
     def pool(self) -> Pool:
-        # Fail closed: without a database there is no decision and no token.
-        if self._pool is None:
-            raise Unavailable("the database is not available")
-        return self._pool
+        return self.database.pool
 
     def maybe_pool(self) -> Pool | None:
-        return self._pool
+        return self.database.maybe_pool()
 
     def attach_pool(self, pool: Pool | None) -> None:
-        self._pool = pool
+        self.database.attach(pool)
 
 
 # How handlers ask for the runtime: named explicitly (Litestar 3 drops inferred names), and

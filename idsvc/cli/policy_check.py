@@ -16,7 +16,7 @@ from idsvc.clock import utc_now
 from idsvc.policy.decision import Grant, decide
 from idsvc.policy.explain import explain
 from idsvc.settings import Settings
-from idsvc.tokens.issuance import load_subject_facts
+from idsvc.tokens.service import load_subject_facts
 
 __all__ = ["policy_check"]
 

@@ -1,7 +1,7 @@
 """``idsvc policy explain --token-jti JTI`` (or ``--event SEQ`` for a denial): why a token
 was issued or refused, decided again from the records alone.
 
-The token's audit event names its evidence (``tokens.issuance.decision_evidence``): the
+The token's audit event names its evidence (``tokens.service.decision_evidence``): the
 attestations by id, the memberships as they stood, the person's state; the policy version
 it names is in ``policy_versions`` with its country groups expanded as they were. The
 attestations' values are immutable records; whether one was revoked *at the time* follows

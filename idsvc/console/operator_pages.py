@@ -29,8 +29,8 @@ from idsvc.policy.decision import decide
 from idsvc.policy.explain import explain
 from idsvc.runtime import RuntimeDependency
 from idsvc.screening.people import hits_of_person, override_person_hit
-from idsvc.tokens.issuance import load_subject_facts
 from idsvc.tokens.revocation import revoke_key_tokens
+from idsvc.tokens.service import load_subject_facts
 
 __all__ = ["operator_pages"]
 

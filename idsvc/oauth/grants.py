@@ -14,8 +14,8 @@ from idsvc.config.oauth import OAuthSettings
 from idsvc.crypto.opaque import new_opaque, stored_hash
 from idsvc.db import Connection, row_to
 from idsvc.replay import SingleUse, remembered_cte
-from idsvc.tokens.issuance import AlsoWrite, issue_statement
 from idsvc.tokens.revocation import revoke_grant_tokens
+from idsvc.tokens.service import AlsoWrite, issue_statement
 from idsvc.verify.errors import DPoPReplayed
 
 __all__ = [
@@ -100,7 +100,7 @@ WHERE t.token_hash = $1
 FOR UPDATE OF g FOR NO KEY UPDATE OF t
 """
 # The same, also holding the person's row FOR SHARE as issuance needs it
-# (tokens.issuance._LOCK_SUBJECT): one round trip for both locks; and, with {remember},
+# (tokens.service._LOCK_SUBJECT): one round trip for both locks; and, with {remember},
 # remembering the request's DPoP proof in the shared replay store (idsvc.replay) too.
 _FIND_FOR_ISSUANCE = """{remember}
 SELECT g.id, g.user_id, g.client_id, g.dpop_jkt, g.expires_at AS grant_expires_at,
@@ -113,7 +113,7 @@ _FIND_LOCKING_SUBJECT = _FIND_FOR_ISSUANCE.format(remember="", first_use="true")
 _FIND_LOCKING_SUBJECT_REMEMBERING = _FIND_FOR_ISSUANCE.format(
     remember=f"WITH {remembered_cte(2)}", first_use="EXISTS (SELECT 1 FROM remembered)"
 )
-# Rotation as part of the issuing statement (tokens.issuance.AlsoWrite), so only an issued
+# Rotation as part of the issuing statement (tokens.service.AlsoWrite), so only an issued
 # token rotates the refresh token: retire the presented token, stamp the grant, store the
 # successor.
 _ROTATION = """

@@ -10,31 +10,45 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from idsvc.clock import Clock
+from idsvc.db.database import Database
 from idsvc.replay import SingleUse, first_use
-from idsvc.runtime import Runtime
-from idsvc.verify.dpop import proof_identity
+from idsvc.verify.dpop import DPoPVerifier, proof_identity
 from idsvc.verify.errors import DPoPReplayed
 
-__all__ = ["proof_use", "remember_proof"]
+__all__ = ["ProofReplay"]
 
 
-def proof_use(runtime: Runtime, proof: str, *, jkt: str) -> SingleUse:
-    """The proof as a value to remember until it could no longer be accepted anyway."""
-    identity = proof_identity(proof)
-    window = timedelta(seconds=runtime.dpop.iat_window)
-    return SingleUse(
-        scope="dpop",
-        key=f"{jkt}|{identity.jti}",
-        expires_at=datetime.fromtimestamp(identity.iat, UTC) + window,
-    )
+class ProofReplay:
+    __slots__ = ("_clock", "_database", "_dpop")
 
+    def __init__(self, dpop: DPoPVerifier, database: Database, clock: Clock) -> None:
+        self._dpop = dpop
+        self._database = database
+        self._clock = clock
 
-async def remember_proof(runtime: Runtime, proof: str, *, jkt: str) -> None:
-    """Raises DPoPReplayed when any instance has seen this proof before. (The refresh-token
-    grant checks in its first statement instead: oauth.grants.find_grant.)"""
-    use = proof_use(runtime, proof, jkt=jkt)
-    fresh = await first_use(
-        runtime.pool, scope=use.scope, key=use.key, expires_at=use.expires_at, now=runtime.clock()
-    )
-    if not fresh:
-        raise DPoPReplayed("this proof was already used (at another instance)")
+    def use(self, proof: str, *, jkt: str) -> SingleUse:
+        """The proof as a value to remember until it could no longer be accepted anyway."""
+        identity = proof_identity(proof)
+        window = timedelta(seconds=self._dpop.iat_window)
+        return SingleUse(
+            scope="dpop",
+            key=f"{jkt}|{identity.jti}",
+            expires_at=datetime.fromtimestamp(identity.iat, UTC) + window,
+        )
+
+    async def remember(self, proof: str, *, jkt: str) -> None:
+        """Raises DPoPReplayed when any instance has seen this proof before. (The
+        refresh-token grant checks in its first statement instead: oauth.grants.find_grant.)"""
+        await self.remember_use(self.use(proof, jkt=jkt))
+
+    async def remember_use(self, use: SingleUse) -> None:
+        fresh = await first_use(
+            self._database.pool,
+            scope=use.scope,
+            key=use.key,
+            expires_at=use.expires_at,
+            now=self._clock(),
+        )
+        if not fresh:
+            raise DPoPReplayed("this proof was already used (at another instance)")

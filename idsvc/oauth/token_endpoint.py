@@ -17,7 +17,7 @@ from litestar import Request, Response, post
 from idsvc.audit import record_event
 from idsvc.config.oauth import DEVICE_CODE, REFRESH_TOKEN, TOKEN_EXCHANGE, ClientSettings
 from idsvc.db import Connection
-from idsvc.errors import BadRequest, InvalidDpopProof
+from idsvc.errors import AccessDenied, InvalidDpopProof, InvalidTarget
 from idsvc.http.openapi import documented
 from idsvc.oauth.client_auth import ClientAuthError
 from idsvc.oauth.device import PollOutcome, poll
@@ -40,12 +40,10 @@ from idsvc.oauth.errors import (
 from idsvc.oauth.exchange import ID_TOKEN_TYPE, subject_of_id_token
 from idsvc.oauth.form import TokenForm, read_form
 from idsvc.oauth.grants import GrantRefused, create_grant, find_grant, refresh_rotation
-from idsvc.oauth.proof_replay import proof_use, remember_proof
-from idsvc.policy.decision import Deny
-from idsvc.policy.explain import explained_reasons
+from idsvc.oauth.proof_replay import ProofReplay
 from idsvc.replay import SingleUse, first_use
 from idsvc.runtime import Runtime, RuntimeDependency
-from idsvc.tokens.issuance import AlsoWrite, issue_token
+from idsvc.tokens.service import AlsoWrite, issue_token
 from idsvc.verify.dpop import single_proof
 from idsvc.verify.errors import DPoPError, DPoPNonceRequired, DPoPReplayed
 
@@ -111,9 +109,9 @@ async def _dpop_proof(
             nonce_valid=nonce_check,
         )
         if remember_now:
-            await remember_proof(runtime, proof, jkt=jkt)
+            await _replay(runtime).remember(proof, jkt=jkt)
             return jkt, None
-        return jkt, proof_use(runtime, proof, jkt=jkt)
+        return jkt, _replay(runtime).use(proof, jkt=jkt)
     except DPoPNonceRequired:
         raise UseDpopNonce(
             "resend the DPoP proof with the server's nonce",
@@ -121,6 +119,10 @@ async def _dpop_proof(
         ) from None
     except DPoPError as exc:
         raise OAuthInvalidDpopProof(f"DPoP proof refused: {exc.code}") from None
+
+
+def _replay(runtime: Runtime) -> ProofReplay:
+    return ProofReplay(runtime.dpop, runtime.database, runtime.clock)
 
 
 class DpopProof(NamedTuple):
@@ -184,13 +186,13 @@ async def _eligibility(
         )
     except InvalidDpopProof as exc:
         return OAuthInvalidDpopProof(exc.detail)
-    except BadRequest as exc:
+    except InvalidTarget as exc:
         return OAuthInvalidTarget(exc.detail)
-    if isinstance(minted, Deny):
+    except AccessDenied as exc:
         return OAuthAccessDenied(
-            "the policy for this audience does not grant access",
-            reasons=list(minted.reasons),
-            explanations=explained_reasons(runtime.policies[audience], minted),
+            exc.detail,
+            reasons=exc.extra.get("reasons", []),
+            explanations=exc.extra.get("explanations", []),
         )
     return TokenResponse(
         access_token=minted.token,

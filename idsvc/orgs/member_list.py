@@ -15,7 +15,7 @@ from idsvc.orgs.disclosure import AdminState, admin_state
 from idsvc.orgs.records import MemberRole, MemberSource, MemberStatus
 from idsvc.policy.decision import Deny, decide
 from idsvc.policy.model import PolicySettings
-from idsvc.tokens.issuance import load_facts_of_many
+from idsvc.tokens.service import load_facts_of_many
 
 __all__ = ["MemberPage", "MemberQuery", "MemberRow", "list_members"]
 

@@ -136,7 +136,7 @@ async def _audit(
 
 
 # Taken before a change of a person's token statuses, so that an issuance of theirs under
-# way (holding the row FOR SHARE, tokens.issuance) commits its slot first and the change
+# way (holding the row FOR SHARE, tokens.service) commits its slot first and the change
 # finds it; an issuance starting meanwhile waits, then reads the facts after the change.
 _LOCK_PERSON = "SELECT 1 FROM users WHERE id = $1 FOR UPDATE"
 # The same for every member of an organisation, in one order (no deadlock between two).

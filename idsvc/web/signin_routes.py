@@ -31,7 +31,7 @@ from idsvc.oidc.transactions import TRANSACTION_LIFETIME
 from idsvc.policy.decision import decide
 from idsvc.policy.explain import explain
 from idsvc.runtime import Runtime, RuntimeDependency
-from idsvc.tokens.issuance import load_subject_facts
+from idsvc.tokens.service import load_subject_facts
 from idsvc.web.signin_cookie import (
     binding_cookie,
     browser_binding,

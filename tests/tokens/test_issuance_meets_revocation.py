@@ -90,7 +90,7 @@ async def test_a_revocation_waits_for_an_issuance_under_way_then_reaches_its_tok
     async with pool.acquire() as conn:
         issuance = conn.transaction()
         await issuance.start()
-        # What issue_token does first (tokens.issuance), then the token's status slot.
+        # What issue_token does first (tokens.service), then the token's status slot.
         await conn.execute("SELECT 1 FROM users WHERE id = $1 FOR SHARE", caller.user_id)
         slot = await StatusAllocator(1024).allocate(
             conn, user_id=caller.user_id, org_id=None, grant_id=None, kid="k", jti="j1",

@@ -18,7 +18,7 @@ from asyncpg import Record
 
 from idsvc.audit import record_event
 from idsvc.db import Connection
-from idsvc.errors import InvalidDpopProof, InvalidTarget
+from idsvc.errors import AccessDenied, InvalidDpopProof, InvalidTarget
 from idsvc.keys.service import KeyService
 from idsvc.policy.decision import (
     AttestationFact,
@@ -28,6 +28,7 @@ from idsvc.policy.decision import (
     SubjectFacts,
     decide,
 )
+from idsvc.policy.explain import explained_reasons
 from idsvc.policy.model import PolicySettings
 from idsvc.tokens.claims import MAX_TOKEN_LIFETIME, OrgClaim, StatusClaim, StatusListReference
 from idsvc.tokens.mint import MintedToken, mint_eligibility_token
@@ -306,9 +307,11 @@ async def issue_token(
     grant_id: uuid.UUID | None = None,
     also: AlsoWrite | None = None,
     subject_locked: bool = False,
-) -> MintedToken | Deny:
-    """The token, or the denial (already audited: the caller commits, then refuses).
-    Raises BadRequest for an audience no policy protects. ``subject_locked``: the caller
+) -> MintedToken:
+    """The token. Raises ``AccessDenied`` (an audited refusal: its ``token.denied`` event is
+    written, and the request's transaction commits it) when the policy does not grant,
+    ``InvalidTarget`` for an audience no policy protects, ``InvalidDpopProof`` when the
+    policy requires a DPoP binding the request lacks. ``subject_locked``: the caller
     already holds the person's row FOR SHARE (see _LOCK_SUBJECT)."""
     if not conn.is_in_transaction():
         # The token's slot, its event and the caller's AlsoWrite commit together or not.
@@ -337,7 +340,12 @@ async def issue_token(
                 "evidence": evidence,
             },
         )
-        return decision
+        raise AccessDenied(
+            "the policy for this audience does not grant access",
+            error="access_denied",
+            reasons=list(decision.reasons),
+            explanations=explained_reasons(policy, decision),
+        )
     signer = keys.ring.signing_key(policy.algorithm, now)
     issuing = _Issuing.of(
         decision, audience=audience, signer_kid=signer.kid, grant_id=grant_id, now=now,

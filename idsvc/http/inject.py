@@ -1,0 +1,94 @@
+"""How handlers receive what they need: by Litestar dependency injection, named by the
+parameter and marked by its type.
+
+    async def handler(conn: Transaction, now: Now, actor: Actor, keys: Injected[KeyService])
+
+- ``conn`` is a pooled connection inside the request's transaction
+  (:meth:`idsvc.db.database.Database.transaction`): it commits when the handler returns
+  or raises an ``AuditedRefusal``, and rolls back on any other exception; the commit
+  happens before the response is sent.
+- ``now`` is the request's moment, read once from the app's clock, so every row and audit
+  event the request writes carries the same time.
+- ``actor`` and ``session`` are set by the route's guard (``idsvc.accounts.guards``,
+  ``idsvc.orgs.guards``, ``idsvc.scim.guards``); a handler without such a guard cannot
+  ask for them.
+- Services (``keys``, ``policies``, ``mailer`` …) are built once by ``idsvc.app`` and
+  provided under their names; ``Injected[T]`` marks such a parameter.
+
+Guards run before dependencies and cannot be injected into, so they read the few things
+they need (the database, the settings, the clock) through :func:`infrastructure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any, NamedTuple, TypeAlias, TypeVar
+
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
+
+from idsvc.clock import Clock
+from idsvc.db import Connection
+from idsvc.db.database import Database
+from idsvc.settings import Settings
+
+__all__ = [
+    "Actor",
+    "Infrastructure",
+    "Injected",
+    "Now",
+    "Transaction",
+    "infrastructure",
+    "provide_transaction",
+]
+
+T = TypeVar("T")
+
+# Not validated: the values are the app's own objects, not input.
+Injected: TypeAlias = NamedDependency[SkipValidation[T]]
+Transaction: TypeAlias = NamedDependency[SkipValidation[Connection]]
+Now: TypeAlias = NamedDependency[SkipValidation[datetime]]
+# "user:<uuid>", "scim:<token id>": who the audit trail says acted.
+Actor: TypeAlias = NamedDependency[SkipValidation[str]]
+
+_STATE_KEY = "idsvc_infrastructure"
+ACTOR_KEY = "idsvc_actor"
+
+
+class Infrastructure(NamedTuple):
+    database: Database
+    settings: Settings
+    clock: Clock
+
+
+def install_infrastructure(state: Any, infra: Infrastructure) -> None:
+    state[_STATE_KEY] = infra
+
+
+def infrastructure(connection: ASGIConnection[Any, Any, Any, Any]) -> Infrastructure:
+    found: Infrastructure = connection.app.state[_STATE_KEY]
+    return found
+
+
+def set_actor(connection: ASGIConnection[Any, Any, Any, Any], actor: str) -> None:
+    """Called by the guard that authenticated the caller."""
+    connection.state[ACTOR_KEY] = actor
+
+
+def provide_actor(request: ASGIConnection[Any, Any, Any, Any]) -> str:
+    actor = request.state.get(ACTOR_KEY)
+    if not isinstance(actor, str):
+        # A handler asked for an actor its route's guards do not establish: a wiring bug,
+        # refused rather than answered anonymously.
+        raise RuntimeError(f"{request.url.path}: no guard established the actor")
+    return actor
+
+
+def provide_transaction(database: Database) -> Any:
+    async def transaction() -> AsyncIterator[Connection]:
+        async with database.transaction() as conn:
+            yield conn
+
+    return transaction
