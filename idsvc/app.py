@@ -18,7 +18,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
 from idsvc import db
-from idsvc.accounts.guards import provide_session
+from idsvc.accounts.guards import provide_maybe_session, provide_session
 from idsvc.audit.personal import use_key_encryption_key
 from idsvc.background import PeriodicJobs
 from idsvc.clock import Clock, utc_now
@@ -44,6 +44,7 @@ from idsvc.keys.routes import key_routes
 from idsvc.keys.service import KeyService
 from idsvc.mail.senders import Mailer, SmtpMailer
 from idsvc.oauth.client_auth import ClientRegistry
+from idsvc.oauth.device_api import device_routes
 from idsvc.oauth.dpop_nonce import DPoPNonces
 from idsvc.oauth.endpoints import oauth_routes
 from idsvc.oauth.metadata import authorization_server_metadata
@@ -69,7 +70,6 @@ from idsvc.tokens.status_service import StatusListService
 from idsvc.tokens.status_slots import StatusAllocator
 from idsvc.upkeep import start_upkeep
 from idsvc.verify.dpop import DPoPVerifier
-from idsvc.web.device_routes import device_routes
 from idsvc.web.link_routes import link_routes
 from idsvc.web.operator_routes import operator_routes
 from idsvc.web.signin_routes import signin_routes
@@ -167,6 +167,7 @@ def create_app(
             "now": Provide(provide_now, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
             "session": Provide(provide_session, sync_to_thread=False),
+            "maybe_session": Provide(provide_maybe_session),
             "org_role": Provide(provide_org_role, sync_to_thread=False),
             **_services(runtime),
         },

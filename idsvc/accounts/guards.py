@@ -14,15 +14,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from idsvc.accounts.operators import is_operator
 from idsvc.accounts.sessions import Session, csrf_valid, load_session, session_cookie_name
-from idsvc.errors import CsrfFailed, Forbidden, Unauthenticated
+from idsvc.errors import CsrfFailed, Forbidden, SignInRequired, Unauthenticated
 from idsvc.http.inject import Infrastructure, infrastructure, set_actor
 
-__all__ = ["current_session", "operator_only", "provide_session", "signed_in"]
+__all__ = [
+    "current_session",
+    "operator_only",
+    "provide_maybe_session",
+    "provide_session",
+    "signed_in",
+    "signed_in_form",
+]
 
 _SESSION_KEY = "idsvc_session"
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -48,16 +56,43 @@ async def require_session(connection: AnyConnection) -> Session:
     remembered = connection.state.get(_SESSION_KEY)
     if isinstance(remembered, Session):
         return remembered
+    session = await _signed_in_session(connection)
+    if _changing(connection) and not csrf_valid(session, connection.headers.get("x-csrf-token")):
+        raise CsrfFailed("missing or wrong X-CSRF-Token header")
+    _remember(connection, session)
+    return session
+
+
+async def signed_in_form(connection: AnyConnection, _: BaseRouteHandler) -> None:
+    """Guard for HTML forms: a signed-in person, and on a state change the form's own
+    ``csrf_token`` field (a form post cannot send a header). The form is parsed here and
+    kept by Litestar for the handler."""
+    session = await _signed_in_session(connection, required=SignInRequired)
+    if _changing(connection):
+        if not isinstance(connection, Request):
+            raise TypeError("signed_in_form guards HTTP routes only")
+        presented = (await connection.form()).get("csrf_token")
+        if not csrf_valid(session, presented if isinstance(presented, str) else None):
+            raise CsrfFailed("the form is stale or came from another site")
+    _remember(connection, session)
+
+
+async def _signed_in_session(
+    connection: AnyConnection, required: type[Unauthenticated] = Unauthenticated
+) -> Session:
     session = await current_session(connection, infrastructure(connection))
     if session is None:
-        raise Unauthenticated("sign in first")
-    if connection.scope.get("method") not in _SAFE_METHODS and not csrf_valid(
-        session, connection.headers.get("x-csrf-token")
-    ):
-        raise CsrfFailed("missing or wrong X-CSRF-Token header")
+        raise required("sign in first")
+    return session
+
+
+def _changing(connection: AnyConnection) -> bool:
+    return connection.scope.get("method") not in _SAFE_METHODS
+
+
+def _remember(connection: AnyConnection, session: Session) -> None:
     connection.state[_SESSION_KEY] = session
     set_actor(connection, f"user:{session.user_id}")
-    return session
 
 
 async def signed_in(connection: AnyConnection, _: BaseRouteHandler) -> None:
@@ -72,6 +107,14 @@ async def operator_only(connection: AnyConnection, _: BaseRouteHandler) -> None:
     async with infra.database.connection() as conn:
         if not await is_operator(conn, session.user_id, infra.settings.config.operators):
             raise Forbidden("operators only")
+
+
+async def provide_maybe_session(request: AnyConnection) -> Session | None:
+    """For pages that show something else to a visitor who is not signed in."""
+    remembered = request.state.get(_SESSION_KEY)
+    if isinstance(remembered, Session):
+        return remembered
+    return await current_session(request, infrastructure(request))
 
 
 def provide_session(request: AnyConnection) -> Session:
