@@ -31,6 +31,7 @@ from idsvc.health import healthz, metrics, readyz
 from idsvc.http.inject import (
     Infrastructure,
     install_infrastructure,
+    install_services,
     provide_actor,
     provide_transaction,
 )
@@ -43,13 +44,11 @@ from idsvc.http.tracing import RequestTracer, instrument_database, tracer_provid
 from idsvc.keys.routes import key_routes
 from idsvc.keys.service import KeyService
 from idsvc.mail.senders import Mailer, SmtpMailer
+from idsvc.oauth.api import routes as oauth_routes
 from idsvc.oauth.client_auth import ClientRegistry
-from idsvc.oauth.device_api import device_routes
 from idsvc.oauth.dpop_nonce import DPoPNonces
-from idsvc.oauth.endpoints import oauth_routes
-from idsvc.oauth.metadata import authorization_server_metadata
-from idsvc.oauth.proof_replay import ProofReplay
-from idsvc.oauth.token_endpoint import token_endpoint
+from idsvc.oauth.guards import provide_client, provide_form
+from idsvc.oauth.service import OAuthClients, TokenService
 from idsvc.oidc.signin import SignInService
 from idsvc.orgs.guards import provide_org_role
 from idsvc.orgs.invitation_routes import invitation_routes
@@ -66,6 +65,7 @@ from idsvc.scim.routes import scim_router
 from idsvc.scim.token_routes import scim_token_routes
 from idsvc.settings import ConfigError, Settings
 from idsvc.tokens.api import routes as token_routes
+from idsvc.tokens.proof_replay import ProofReplay
 from idsvc.tokens.status_service import StatusListService
 from idsvc.tokens.status_slots import StatusAllocator
 from idsvc.upkeep import start_upkeep
@@ -129,6 +129,8 @@ def create_app(
         ScreeningListCollector(lambda: runtime.screening_list_imported_at, clock)
     )
 
+    services = _services(runtime)
+
     async def provide_runtime() -> Runtime:
         return runtime
 
@@ -141,14 +143,12 @@ def create_app(
             readyz,
             metrics,
             *key_routes,
-            authorization_server_metadata,
             *token_routes,
             *signin_routes,
             *link_routes,
             *operator_routes,
             *org_routes,
             *operator_org_routes,
-            *device_routes,
             *member_routes,
             *review_routes,
             *invitation_routes,
@@ -157,7 +157,6 @@ def create_app(
             scim_router,
             console_router,
             *oauth_routes,
-            token_endpoint,
             *extra_routes,
         ],
         dependencies={
@@ -169,7 +168,9 @@ def create_app(
             "session": Provide(provide_session, sync_to_thread=False),
             "maybe_session": Provide(provide_maybe_session),
             "org_role": Provide(provide_org_role, sync_to_thread=False),
-            **_services(runtime),
+            "client": Provide(provide_client, sync_to_thread=False),
+            "form": Provide(provide_form, sync_to_thread=False),
+            **{name: Provide(_constant(value), use_cache=True) for name, value in services.items()},
         },
         lifespan=[lambda app: _lifespan(runtime, http, seed, tracing)],
         template_config=TemplateConfig(directory=TEMPLATE_DIRECTORY, engine=JinjaTemplateEngine),
@@ -184,6 +185,7 @@ def create_app(
     install_infrastructure(
         app.state, Infrastructure(database=runtime.database, settings=settings, clock=clock)
     )
+    install_services(app.state, services)
     # Litestar's app-level middleware runs only for matched routes; wrapping the ASGI
     # handler instead puts request ids, access logs and metrics on 404s and 405s too.
     app.asgi_handler = RequestObserver(
@@ -253,8 +255,9 @@ def _runtime(
     )
 
 
-def _services(runtime: Runtime) -> dict[str, Provide]:
+def _services(runtime: Runtime) -> dict[str, object]:
     """Each service under the name handlers ask for it by (``idsvc.http.inject``)."""
+    proof_replay = ProofReplay(runtime.dpop, runtime.database, runtime.clock)
     services: dict[str, object] = {
         "database": runtime.database,
         "settings": runtime.settings,
@@ -270,9 +273,28 @@ def _services(runtime: Runtime) -> dict[str, Provide]:
         "policies": runtime.policies,
         "token_limiter": runtime.token_limiter,
         "signin_limiter": runtime.signin_limiter,
-        "proof_replay": ProofReplay(runtime.dpop, runtime.database, runtime.clock),
+        "proof_replay": proof_replay,
+        "oauth_clients": OAuthClients(
+            runtime.clients,
+            database=runtime.database,
+            clock=runtime.clock,
+            limiter=runtime.client_limiter,
+        ),
+        "tokens": TokenService(
+            settings=runtime.settings,
+            database=runtime.database,
+            clock=runtime.clock,
+            policies=runtime.policies,
+            keys=runtime.keys,
+            status_slots=runtime.status_slots,
+            signin=runtime.signin,
+            dpop=runtime.dpop,
+            dpop_nonces=runtime.dpop_nonces,
+            proof_replay=proof_replay,
+            token_limiter=runtime.token_limiter,
+        ),
     }
-    return {name: Provide(_constant(value), use_cache=True) for name, value in services.items()}
+    return services
 
 
 def _constant(value: object) -> Callable[[], Awaitable[object]]:

@@ -44,7 +44,7 @@ class Runtime:
     keys: KeyService
     signin: SignInService
     # Checks DPoP proofs sent with token requests. Its replay memory is this instance's;
-    # oauth.proof_replay adds the store every instance shares.
+    # tokens.proof_replay adds the store every instance shares.
     dpop: DPoPVerifier
     dpop_nonces: DPoPNonces
     status_lists: StatusListService

@@ -1,23 +1,6 @@
-"""Errors of accounts and their erasure.
+"""What signing in as an account can refuse with: the shared classes from ``idsvc.errors``,
+named here so the feature's errors are found in one place."""
 
-See ``idsvc.errors`` for the tree and ``docs/errors.md`` for every code.
-"""
+from idsvc.errors import CsrfFailed, Forbidden, SignInRequired, Unauthenticated
 
-from __future__ import annotations
-
-from idsvc.errors import Conflict
-
-__all__ = ["AlreadyErased", "RetentionDuty"]
-
-
-class AlreadyErased(Conflict):
-    """The person was already erased; there is nothing left to erase."""
-
-    code = "already_erased"
-
-
-class RetentionDuty(Conflict):
-    """The person was active within the retention period, whose records must be kept (15 CFR 762.6);
-    erase later, or without the duty if none applies."""
-
-    code = "retention_duty"
+__all__ = ["CsrfFailed", "Forbidden", "SignInRequired", "Unauthenticated"]

@@ -1,4 +1,4 @@
-"""``idsvc users erase USER_ID --reason TEXT``: erase a person (idsvc.accounts.erasure)."""
+"""``idsvc users erase USER_ID --reason TEXT``: erase a person (idsvc.erasure.service)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import sys
 import uuid
 from datetime import timedelta
 
-from idsvc.accounts.erasure import erase_person
 from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
+from idsvc.erasure.service import erase_person
 from idsvc.errors import IdsvcError
 from idsvc.settings import Settings
 

@@ -11,7 +11,6 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from idsvc.accounts.erasure import RetentionDuty, erase_person
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import (
     current_attestations,
@@ -20,6 +19,7 @@ from idsvc.attestations.store import (
 )
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import operator_viewer, viewer
+from idsvc.erasure.service import RetentionDuty, erase_person
 from idsvc.errors import BadRequest, NotFound
 from idsvc.http.pages import page
 from idsvc.keys.rotation import rotate

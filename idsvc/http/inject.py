@@ -16,7 +16,8 @@ parameter and marked by its type.
   provided under their names; ``Injected[T]`` marks such a parameter.
 
 Guards run before dependencies and cannot be injected into, so they read the few things
-they need (the database, the settings, the clock) through :func:`infrastructure`.
+they need through :func:`infrastructure` (the database, the settings, the clock) and
+:func:`service` (a service by its name and type, e.g. the OAuth client registry).
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ __all__ = [
     "Now",
     "Transaction",
     "infrastructure",
+    "install_services",
     "provide_transaction",
+    "service",
 ]
 
 T = TypeVar("T")
@@ -54,6 +57,7 @@ Now: TypeAlias = NamedDependency[SkipValidation[datetime]]
 Actor: TypeAlias = NamedDependency[SkipValidation[str]]
 
 _STATE_KEY = "idsvc_infrastructure"
+_SERVICES_KEY = "idsvc_services"
 ACTOR_KEY = "idsvc_actor"
 
 
@@ -69,6 +73,19 @@ def install_infrastructure(state: Any, infra: Infrastructure) -> None:
 
 def infrastructure(connection: ASGIConnection[Any, Any, Any, Any]) -> Infrastructure:
     found: Infrastructure = connection.app.state[_STATE_KEY]
+    return found
+
+
+def install_services(state: Any, services: dict[str, object]) -> None:
+    state[_SERVICES_KEY] = dict(services)
+
+
+def service(connection: ASGIConnection[Any, Any, Any, Any], name: str, kind: type[T]) -> T:
+    """The app's service ``name`` for a guard; its type is checked, so a wiring mistake
+    fails loudly instead of authorising against the wrong object."""
+    found = connection.app.state[_SERVICES_KEY][name]
+    if not isinstance(found, kind):
+        raise TypeError(f"service {name!r} is a {type(found).__name__}, not a {kind.__name__}")
     return found
 
 

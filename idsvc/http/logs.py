@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["REQUEST_ID", "JsonFormatter", "configure_logging"]
+__all__ = ["REQUEST_ID", "JsonFormatter", "configure_logging", "log_refusal"]
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -54,3 +54,11 @@ def configure_logging(level: str = "info") -> None:
     logging.getLogger("uvicorn.access").disabled = True
     # httpx logs every outbound URL at INFO; provider URLs can carry codes and tokens.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+_refusals = logging.getLogger("idsvc.refusals")
+
+
+def log_refusal(message: str, *, reason: str) -> None:
+    """Why something was refused, for operators; callers get one generic answer."""
+    _refusals.info(message, extra={"reason": reason})

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from idsvc.errors import (
     AccessDenied,
+    AuditedRefusal,
     BadRequest,
-    IdsvcError,
     InvalidDpopProof,
     InvalidTarget,
     Unauthenticated,
@@ -38,9 +38,12 @@ __all__ = [
 ]
 
 
-class OAuthError(IdsvcError):
+class OAuthError(AuditedRefusal):
     """An OAuth endpoint's refusal; `error` is the RFC 6749 error code, `error_description` the
     detail."""
+
+    # An audited refusal: raised inside a grant's transaction, it commits what the refusal
+    # changed (an audited denial, a grant revoked for reuse, a poll time) before answering.
 
     title = "OAuth error"
 

@@ -19,9 +19,9 @@ from idsvc.http.inject import Injected, Now
 from idsvc.http.openapi import documented
 from idsvc.http.ratelimit import RateLimiter
 from idsvc.keys.service import KeyService
-from idsvc.oauth.proof_replay import ProofReplay
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
+from idsvc.tokens.proof_replay import ProofReplay
 from idsvc.tokens.service import issue_token
 from idsvc.tokens.status_service import StatusListService
 from idsvc.tokens.status_slots import StatusAllocator

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from idsvc import db
-from idsvc.accounts.retention import erase_past_retention
 from idsvc.audit.personal import ERASED, open_sealed
+from idsvc.erasure.retention import erase_past_retention
 from idsvc.orgs.members import enrol_member
 from idsvc.policy.model import PolicySettings
 from tests.support.cli import run_idsvc

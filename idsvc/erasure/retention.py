@@ -1,6 +1,6 @@
 """Retention: export-control records are kept for ``[retention] period`` (default five
 years, 15 CFR 762.6) after the person's last activity; then the person is erased by the
-daily job, the same crypto-shredding erasure an operator runs (accounts.erasure).
+daily job, the same crypto-shredding erasure an operator runs (erasure.service).
 
 Last activity is the latest of: the account's creation, a sign-in with any of its
 identities, a use of its refresh-token grants. Token requests made with a browser session
@@ -12,8 +12,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from idsvc.accounts.erasure import erase_person
 from idsvc.db import Connection
+from idsvc.erasure.service import erase_person
 
 __all__ = ["RETENTION_REASON", "erase_past_retention"]
 

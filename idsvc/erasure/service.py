@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from idsvc.accounts.errors import AlreadyErased, RetentionDuty
 from idsvc.audit import record_event
 from idsvc.audit.personal import destroy_data_key
 from idsvc.db import Connection
+from idsvc.erasure.errors import AlreadyErased, RetentionDuty
 from idsvc.errors import BadRequest, NotFound
 from idsvc.tokens.revocation import revoke_user_tokens
 
