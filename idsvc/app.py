@@ -22,12 +22,13 @@ from idsvc.accounts.guards import provide_maybe_session, provide_session
 from idsvc.audit.personal import use_key_encryption_key
 from idsvc.background import PeriodicJobs
 from idsvc.clock import Clock, utc_now
+from idsvc.compliance_jobs import ScreeningListImported
 from idsvc.config.providers import ProviderSettings
 from idsvc.console.router import console_router
 from idsvc.crypto.key_encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.db.locate import database_url
 from idsvc.db.migrate import apply_migrations
-from idsvc.health import healthz, metrics, readyz
+from idsvc.health.api import routes as health_routes
 from idsvc.http.inject import (
     Infrastructure,
     install_infrastructure,
@@ -125,9 +126,8 @@ def create_app(
         settings, clock=clock, kek=kek, http=http, extra_providers=extra_providers, mailer=mailer
     )
     runtime.registry.register(PoolCollector(runtime.maybe_pool))
-    runtime.registry.register(
-        ScreeningListCollector(lambda: runtime.screening_list_imported_at, clock)
-    )
+    list_imported = ScreeningListImported()
+    runtime.registry.register(ScreeningListCollector(lambda: list_imported.at, clock))
 
     services = _services(runtime)
 
@@ -139,9 +139,7 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            healthz,
-            readyz,
-            metrics,
+            *health_routes,
             *key_routes,
             *token_routes,
             *signin_routes,
@@ -172,7 +170,7 @@ def create_app(
             "form": Provide(provide_form, sync_to_thread=False),
             **{name: Provide(_constant(value), use_cache=True) for name, value in services.items()},
         },
-        lifespan=[lambda app: _lifespan(runtime, http, seed, tracing)],
+        lifespan=[lambda app: _lifespan(runtime, http, seed, tracing, list_imported)],
         template_config=TemplateConfig(directory=TEMPLATE_DIRECTORY, engine=JinjaTemplateEngine),
         exception_handlers=_scim_aware(exception_handlers),
         request_max_body_size=settings.service.max_request_body,
@@ -273,6 +271,7 @@ def _services(runtime: Runtime) -> dict[str, object]:
         "policies": runtime.policies,
         "token_limiter": runtime.token_limiter,
         "signin_limiter": runtime.signin_limiter,
+        "registry": runtime.registry,
         "proof_replay": proof_replay,
         "oauth_clients": OAuthClients(
             runtime.clients,
@@ -331,6 +330,7 @@ async def _lifespan(
     http: httpx.AsyncClient,
     seed: Seed | None,
     tracing: TracerProvider | None,
+    list_imported: ScreeningListImported,
 ) -> AsyncIterator[None]:
     settings = runtime.settings
     async with AsyncExitStack() as stack:
@@ -362,7 +362,16 @@ async def _lifespan(
 
         jobs = PeriodicJobs()
         stack.push_async_callback(jobs.stop)
-        start_upkeep(jobs, runtime, pool, http)
+        start_upkeep(
+            jobs,
+            settings=settings,
+            clock=runtime.clock,
+            pool=pool,
+            http=http,
+            status_lists=runtime.status_lists,
+            mailer=runtime.mailer,
+            list_imported=list_imported,
+        )
         await runtime.keys.start(pool, jobs)
         # Listeners have connections of their own (idsvc.notifications). One whose
         # connection died (a PostgreSQL restart, a failover) listens again within one

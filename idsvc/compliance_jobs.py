@@ -5,21 +5,23 @@ scheduled list fetch, access reviews, expiry reminders and retention."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
 from idsvc.attestations.reminders import send_expiry_reminders
 from idsvc.background import PeriodicJobs
+from idsvc.clock import Clock
 from idsvc.db import Pool
 from idsvc.erasure.retention import erase_past_retention
+from idsvc.mail.senders import Mailer
 from idsvc.orgs.reviews import close_due_reviews, open_due_reviews, remind_reviewers
 from idsvc.orgs.screening_hits import rescreen_if_due
 from idsvc.rescreening.fetch import FetchFailure, fetch_list_if_due
-from idsvc.runtime import Runtime
 from idsvc.screening.freshness import newest_list
+from idsvc.settings import Settings
 
-__all__ = ["start_compliance_jobs"]
+__all__ = ["ScreeningListImported", "start_compliance_jobs"]
 
 _log = logging.getLogger(__name__)
 
@@ -30,15 +32,31 @@ _SCREENING_LIST_CHECK_INTERVAL = 60.0
 _SCREENING_FETCH_CHECK_INTERVAL = 300.0
 
 
+class ScreeningListImported:
+    """When the newest restricted-party list was imported, as last seen by the job that
+    looks (read by /metrics without a query per scrape)."""
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+
+
 def start_compliance_jobs(
-    jobs: PeriodicJobs, runtime: Runtime, pool: Pool, http: httpx.AsyncClient
+    jobs: PeriodicJobs,
+    *,
+    settings: Settings,
+    clock: Clock,
+    pool: Pool,
+    http: httpx.AsyncClient,
+    mailer: Mailer | None,
+    list_imported: ScreeningListImported,
 ) -> None:
-    settings = runtime.settings
 
     async def note_screening_list() -> None:
         async with pool.acquire() as conn:
             newest = await newest_list(conn)
-        runtime.screening_list_imported_at = newest.imported_at if newest else None
+        list_imported.at = newest.imported_at if newest else None
 
     async def rescreen() -> None:
         screening = settings.config.screening
@@ -47,7 +65,7 @@ def start_compliance_jobs(
                 conn,
                 interval=timedelta(seconds=screening.rescreen_interval),
                 threshold=screening.threshold,
-                now=runtime.clock(),
+                now=clock(),
             )
 
     async def fetch_list() -> None:
@@ -57,7 +75,7 @@ def start_compliance_jobs(
             http,
             url=screening.list_url,
             interval=timedelta(seconds=screening.fetch_interval),
-            now=runtime.clock(),
+            now=clock(),
             max_entry_drop=screening.max_entry_drop,
             threshold=screening.threshold,
         )
@@ -66,7 +84,7 @@ def start_compliance_jobs(
 
     async def access_reviews() -> None:
         orgs = settings.config.orgs
-        now = runtime.clock()
+        now = clock()
         async with pool.acquire() as conn, conn.transaction():
             if orgs.review_interval:
                 await open_due_reviews(
@@ -77,7 +95,7 @@ def start_compliance_jobs(
                 )
             await remind_reviewers(
                 conn,
-                runtime.mailer,
+                mailer,
                 now=now,
                 ahead=timedelta(seconds=orgs.review_reminder),
                 issuer=settings.service.issuer,
@@ -86,13 +104,13 @@ def start_compliance_jobs(
 
     async def expiry_reminders() -> None:
         notice = settings.config.reminders.expiry_notice
-        if not notice or runtime.mailer is None:
+        if not notice or mailer is None:
             return
         async with pool.acquire() as conn, conn.transaction():
             await send_expiry_reminders(
                 conn,
-                runtime.mailer,
-                now=runtime.clock(),
+                mailer,
+                now=clock(),
                 notice=timedelta(seconds=notice),
                 issuer=settings.service.issuer,
             )
@@ -102,7 +120,7 @@ def start_compliance_jobs(
         if not period:
             return
         async with pool.acquire() as conn, conn.transaction():
-            await erase_past_retention(conn, now=runtime.clock(), period=timedelta(seconds=period))
+            await erase_past_retention(conn, now=clock(), period=timedelta(seconds=period))
 
     jobs.start("screening-list-age", _SCREENING_LIST_CHECK_INTERVAL, note_screening_list)
     jobs.start("retention", _HOURLY, retention)

@@ -10,13 +10,16 @@ import httpx
 
 from idsvc.audit import seal_pending
 from idsvc.background import PeriodicJobs
-from idsvc.compliance_jobs import start_compliance_jobs
+from idsvc.clock import Clock
+from idsvc.compliance_jobs import ScreeningListImported, start_compliance_jobs
 from idsvc.db import Pool
 from idsvc.http.ratelimit import purge_rate_counters
+from idsvc.mail.senders import Mailer
 from idsvc.oidc.pending_links import purge_pending_links
 from idsvc.oidc.transactions import purge_transactions
 from idsvc.replay import purge_replay_guard
-from idsvc.runtime import Runtime
+from idsvc.settings import Settings
+from idsvc.tokens.status_service import StatusListService
 
 __all__ = ["start_upkeep"]
 
@@ -25,13 +28,37 @@ _PURGE_NONCES = "DELETE FROM seen_nonces WHERE expires_at < $1"
 _PURGE_SESSIONS = "DELETE FROM sessions WHERE expires_at < $1::timestamptz - interval '30 days'"
 
 
-def start_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool, http: httpx.AsyncClient) -> None:
-    _start_store_upkeep(jobs, runtime, pool)
-    start_compliance_jobs(jobs, runtime, pool, http)
+def start_upkeep(
+    jobs: PeriodicJobs,
+    *,
+    settings: Settings,
+    clock: Clock,
+    pool: Pool,
+    http: httpx.AsyncClient,
+    status_lists: StatusListService,
+    mailer: Mailer | None,
+    list_imported: ScreeningListImported,
+) -> None:
+    _start_store_upkeep(jobs, settings=settings, clock=clock, pool=pool, status_lists=status_lists)
+    start_compliance_jobs(
+        jobs,
+        settings=settings,
+        clock=clock,
+        pool=pool,
+        http=http,
+        mailer=mailer,
+        list_imported=list_imported,
+    )
 
 
-def _start_store_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool) -> None:
-    settings = runtime.settings
+def _start_store_upkeep(
+    jobs: PeriodicJobs,
+    *,
+    settings: Settings,
+    clock: Clock,
+    pool: Pool,
+    status_lists: StatusListService,
+) -> None:
     audit = settings.config.audit
 
     async def seal() -> None:
@@ -48,7 +75,7 @@ def _start_store_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool) -> Non
     async def purge_sign_in_leftovers() -> None:
         # Used or expired sign-in state and nonces past their ID token's expiry are
         # useless; ended sessions are kept a month for investigations.
-        now = runtime.clock()
+        now = clock()
         async with pool.acquire() as conn, conn.transaction():
             await purge_transactions(conn, now=now)
             await purge_pending_links(conn, now=now)
@@ -58,7 +85,7 @@ def _start_store_upkeep(jobs: PeriodicJobs, runtime: Runtime, pool: Pool) -> Non
             await purge_rate_counters(conn, now=now)
 
     async def retire_status_lists() -> None:
-        await runtime.status_lists.retire_expired(pool, runtime.clock())
+        await status_lists.retire_expired(pool, clock())
 
     jobs.start("audit-sealer", audit.seal_interval, seal)
     jobs.start("sign-in-purge", _HOURLY, purge_sign_in_leftovers)

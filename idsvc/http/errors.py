@@ -1,19 +1,13 @@
-"""Errors of the HTTP layer: request bodies and the health checks.
+"""Errors of the HTTP layer: request bodies.
 
 See ``idsvc.errors`` for the tree and ``docs/errors.md`` for every code.
 """
 
 from __future__ import annotations
 
-from idsvc.errors import BadRequest, Unavailable
+from idsvc.errors import BadRequest
 
-__all__ = [
-    "ControlCharacters",
-    "DatabaseUnreachable",
-    "MalformedJson",
-    "MigrationsDrifted",
-    "MigrationsPending",
-]
+__all__ = ["ControlCharacters", "MalformedJson"]
 
 
 class MalformedJson(BadRequest):
@@ -27,23 +21,3 @@ class ControlCharacters(BadRequest):
     send again."""
 
     code = "control_characters"
-
-
-class MigrationsDrifted(Unavailable):
-    """The database schema differs from the migrations this version expects; an operator must
-    reconcile it."""
-
-    code = "migrations_drifted"
-
-
-class DatabaseUnreachable(Unavailable):
-    """The readiness check cannot reach the database; the instance is not ready, retry later."""
-
-    code = "database_unreachable"
-
-
-class MigrationsPending(Unavailable):
-    """Database migrations are not applied yet; the instance is not ready until an operator runs
-    them."""
-
-    code = "migrations_pending"
