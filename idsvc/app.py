@@ -57,8 +57,8 @@ from idsvc.orgs.member_routes import member_routes
 from idsvc.orgs.operator_routes import operator_org_routes
 from idsvc.orgs.review_routes import review_routes
 from idsvc.orgs.routes import org_routes
-from idsvc.policies.versions import record_policy_versions
 from idsvc.policy.country_groups import country_groups
+from idsvc.policy_versions.service import record_policy_versions
 from idsvc.runtime import Runtime
 from idsvc.scim.group_admin_routes import group_admin_routes
 from idsvc.scim.protocol import SCIM_PATH, scim_aware_refusal, scim_error

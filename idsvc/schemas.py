@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from idsvc.settings import ConfigFile, Secrets, Settings, parse_config
-from idsvc.tokens.claims import EligibilityClaims, EligibilityHeader
+from idsvc.verify.claims import EligibilityClaims, EligibilityHeader
 
 if TYPE_CHECKING:
     from collections.abc import Callable

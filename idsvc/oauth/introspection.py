@@ -14,8 +14,8 @@ from idsvc.jose.base64url import b64url_decode
 from idsvc.keys.service import KeyService
 from idsvc.oauth.grants import REFRESH_PREFIX, GrantRefused, find_grant, live_grant, revoke_grant
 from idsvc.policy.model import PolicySettings
-from idsvc.tokens.claims import EligibilityClaims
 from idsvc.verify import DPoPRequired, VerificationError, Verifier
+from idsvc.verify.claims import EligibilityClaims
 
 __all__ = ["introspect_token", "revoke_token"]
 

@@ -9,7 +9,7 @@ import msgspec
 
 from idsvc.jose.jws import sign_compact
 from idsvc.keys.ring import SigningKey
-from idsvc.tokens.claims import (
+from idsvc.verify.claims import (
     MAX_TOKEN_LIFETIME,
     TOKEN_TYPE,
     Confirmation,

@@ -33,84 +33,51 @@ _NAMES = {VALID: "valid", INVALID: "invalid", SUSPENDED: "suspended"}
 # Which statuses each new status may replace: INVALID is never undone.
 _FROM = {INVALID: [VALID, SUSPENDED], SUSPENDED: [VALID], VALID: [SUSPENDED]}
 
-# Each statement changes the slots, bumps the version of every list it touched (so the
-# served lists are rebuilt) and notifies every instance, in one round trip; the
-# notification is delivered at commit.
-_BY_USER = """
-WITH changed AS (
-    UPDATE token_statuses SET status = $2
-    WHERE user_id = $1 AND expires_at > $3 AND status = ANY($4::smallint[])
-    RETURNING list_id
+
+def _changing(update: str) -> str:
+    """One statement around an ``UPDATE token_statuses ... RETURNING list_id``: it also
+    bumps the version of every list it touched (so the served lists are rebuilt) and
+    notifies every instance (delivered at commit), in one round trip. Built at import from
+    the constants below, never from input."""
+    return f"""
+WITH changed AS ({update}
 ), bumped AS (
     UPDATE status_lists SET version = version + 1 WHERE id IN (SELECT list_id FROM changed)
 )
 SELECT (SELECT count(*) FROM changed) AS changed, pg_notify('idsvc_status_lists', '')
-"""
-_BY_GRANT = """
-WITH changed AS (
+"""  # noqa: S608
+
+
+def _by(column: str) -> str:
+    """The live tokens whose ``column`` is $1, from any of the statuses $4 to $2."""
+    update = f"""
     UPDATE token_statuses SET status = $2
-    WHERE grant_id = $1 AND expires_at > $3 AND status = ANY($4::smallint[])
-    RETURNING list_id
-), bumped AS (
-    UPDATE status_lists SET version = version + 1 WHERE id IN (SELECT list_id FROM changed)
-)
-SELECT (SELECT count(*) FROM changed) AS changed, pg_notify('idsvc_status_lists', '')
-"""
-_BY_KID = """
-WITH changed AS (
-    UPDATE token_statuses SET status = $2
-    WHERE kid = $1 AND expires_at > $3 AND status = ANY($4::smallint[])
-    RETURNING list_id
-), bumped AS (
-    UPDATE status_lists SET version = version + 1 WHERE id IN (SELECT list_id FROM changed)
-)
-SELECT (SELECT count(*) FROM changed) AS changed, pg_notify('idsvc_status_lists', '')
-"""
-_BY_ORG = """
-WITH changed AS (
-    UPDATE token_statuses SET status = $2
-    WHERE org_id = $1 AND expires_at > $3 AND status = ANY($4::smallint[])
-    RETURNING list_id
-), bumped AS (
-    UPDATE status_lists SET version = version + 1 WHERE id IN (SELECT list_id FROM changed)
-)
-SELECT (SELECT count(*) FROM changed) AS changed, pg_notify('idsvc_status_lists', '')
-"""
+    WHERE {column} = $1 AND expires_at > $3 AND status = ANY($4::smallint[])
+    RETURNING list_id"""  # noqa: S608
+    return _changing(update)
+
+
+_BY_USER = _by("user_id")
+_BY_GRANT = _by("grant_id")
+_BY_KID = _by("kid")
+_BY_ORG = _by("org_id")
 # Reinstating an organisation: not for members whose own membership is still suspended.
-_ORG_VALID_AGAIN = """
-WITH changed AS (
+_ORG_VALID_AGAIN = _changing("""
     UPDATE token_statuses t SET status = 0
     WHERE t.org_id = $1 AND t.expires_at > $2 AND t.status = 2
       AND EXISTS (SELECT 1 FROM memberships m
                   WHERE m.org_id = t.org_id AND m.user_id = t.user_id AND m.status = 'active')
-    RETURNING list_id
-), bumped AS (
-    UPDATE status_lists SET version = version + 1 WHERE id IN (SELECT list_id FROM changed)
-)
-SELECT (SELECT count(*) FROM changed) AS changed, pg_notify('idsvc_status_lists', '')
-"""
-_BY_MEMBERSHIP = """
-WITH changed AS (
+    RETURNING list_id""")
+_BY_MEMBERSHIP = _changing("""
     UPDATE token_statuses SET status = $3
     WHERE org_id = $1 AND user_id = $2 AND expires_at > $4 AND status = ANY($5::smallint[])
-    RETURNING list_id
-), bumped AS (
-    UPDATE status_lists SET version = version + 1 WHERE id IN (SELECT list_id FROM changed)
-)
-SELECT (SELECT count(*) FROM changed) AS changed, pg_notify('idsvc_status_lists', '')
-"""
+    RETURNING list_id""")
 # Reinstating a membership: not while the organisation itself is not approved.
-_MEMBERSHIP_VALID_AGAIN = """
-WITH changed AS (
+_MEMBERSHIP_VALID_AGAIN = _changing("""
     UPDATE token_statuses t SET status = 0
     WHERE t.org_id = $1 AND t.user_id = $2 AND t.expires_at > $3 AND t.status = 2
       AND (SELECT o.status FROM organisations o WHERE o.id = t.org_id) = 'approved'
-    RETURNING list_id
-), bumped AS (
-    UPDATE status_lists SET version = version + 1 WHERE id IN (SELECT list_id FROM changed)
-)
-SELECT (SELECT count(*) FROM changed) AS changed, pg_notify('idsvc_status_lists', '')
-"""
+    RETURNING list_id""")
 
 
 async def _audit(

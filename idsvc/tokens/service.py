@@ -30,11 +30,11 @@ from idsvc.policy.decision import (
 )
 from idsvc.policy.explain import explained_reasons
 from idsvc.policy.model import PolicySettings
-from idsvc.tokens.claims import MAX_TOKEN_LIFETIME, OrgClaim, StatusClaim, StatusListReference
 from idsvc.tokens.mint import MintedToken, mint_eligibility_token
 from idsvc.tokens.pairwise import pairwise_subject
 from idsvc.tokens.status_list import status_list_uri
 from idsvc.tokens.status_slots import CLAIM_SLOT, StatusAllocator, StatusSlot
+from idsvc.verify.claims import MAX_TOKEN_LIFETIME, OrgClaim, StatusClaim, StatusListReference
 
 __all__ = [
     "AlsoWrite",

@@ -6,8 +6,9 @@ import msgspec
 import pytest
 
 from idsvc import db
-from idsvc.policies.versions import PolicyVersionConflict, record_policy_versions
 from idsvc.policy.model import PolicySettings
+from idsvc.policy_versions.errors import PolicyVersionConflict
+from idsvc.policy_versions.service import record_policy_versions
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 V1 = PolicySettings(id="m", version=1, audience="a", entitlements=("use",))

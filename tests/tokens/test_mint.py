@@ -18,9 +18,9 @@ from idsvc.jose.base64url import b64url_decode
 from idsvc.keys.material import Algorithm, generate_private_key, public_jwk
 from idsvc.keys.ring import SigningKey
 from idsvc.keys.schedule import KeyTimes
-from idsvc.tokens.claims import OrgClaim, StatusClaim, StatusListReference
 from idsvc.tokens.mint import mint_eligibility_token
 from idsvc.tokens.pairwise import pairwise_subject
+from idsvc.verify.claims import OrgClaim, StatusClaim, StatusListReference
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SCHEMA = json.loads(

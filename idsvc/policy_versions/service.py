@@ -11,6 +11,7 @@ from idsvc.audit import record_event
 from idsvc.db import Connection
 from idsvc.policy.country_groups import country_groups
 from idsvc.policy.model import PolicySettings
+from idsvc.policy_versions.errors import PolicyVersionConflict
 
 __all__ = ["PolicyVersionConflict", "record_policy_versions"]
 
@@ -22,10 +23,6 @@ RETURNING policy_id
 """
 _EXISTING = "SELECT content_hash FROM policy_versions WHERE policy_id = $1 AND version = $2"
 _encoder = msgspec.json.Encoder(order="sorted")
-
-
-class PolicyVersionConflict(Exception):
-    """A known policy version now has different content."""
 
 
 def _recorded_content(policy: PolicySettings) -> dict[str, object]:
