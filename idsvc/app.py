@@ -51,7 +51,8 @@ from idsvc.oauth.endpoints import oauth_routes
 from idsvc.oauth.metadata import authorization_server_metadata
 from idsvc.oauth.proof_replay import ProofReplay
 from idsvc.oauth.token_endpoint import token_endpoint
-from idsvc.oidc.signin import SignInService
+from idsvc.oidc.api import routes as signin_routes
+from idsvc.oidc.service import SignInService
 from idsvc.orgs.guards import provide_org_role
 from idsvc.orgs.invitation_routes import invitation_routes
 from idsvc.orgs.member_routes import member_routes
@@ -72,8 +73,6 @@ from idsvc.tokens.status_service import StatusListService
 from idsvc.tokens.status_slots import StatusAllocator
 from idsvc.upkeep import start_upkeep
 from idsvc.verify.dpop import DPoPVerifier
-from idsvc.web.link_routes import link_routes
-from idsvc.web.signin_routes import signin_routes
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
@@ -145,7 +144,6 @@ def create_app(
             authorization_server_metadata,
             *token_routes,
             *signin_routes,
-            *link_routes,
             *attestation_routes,
             *screening_routes,
             *org_routes,

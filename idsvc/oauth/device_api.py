@@ -17,7 +17,7 @@ from idsvc.http.pages import page
 from idsvc.http.ratelimit import RateLimiter
 from idsvc.oauth.client_auth import ClientRegistry
 from idsvc.oauth.device import decide_device, pending_device
-from idsvc.oidc.signin import SignInService
+from idsvc.oidc.service import SignInService
 
 __all__ = ["device_routes"]
 
