@@ -19,6 +19,7 @@ from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
 from idsvc import db
 from idsvc.accounts.guards import provide_maybe_session, provide_session
+from idsvc.attestations.api import routes as attestation_routes
 from idsvc.audit.personal import use_key_encryption_key
 from idsvc.background import PeriodicJobs
 from idsvc.clock import Clock, utc_now
@@ -42,7 +43,7 @@ from idsvc.http.openapi import openapi_config
 from idsvc.http.pages import TEMPLATE_DIRECTORY
 from idsvc.http.problems import exception_handlers
 from idsvc.http.tracing import RequestTracer, instrument_database, tracer_provider_from
-from idsvc.keys.routes import key_routes
+from idsvc.keys.api import routes as key_routes
 from idsvc.keys.service import KeyService
 from idsvc.mail.senders import Mailer, SmtpMailer
 from idsvc.oauth.api import routes as oauth_routes
@@ -50,7 +51,8 @@ from idsvc.oauth.client_auth import ClientRegistry
 from idsvc.oauth.dpop_nonce import DPoPNonces
 from idsvc.oauth.guards import provide_client, provide_form
 from idsvc.oauth.service import OAuthClients, TokenService
-from idsvc.oidc.signin import SignInService
+from idsvc.oidc.api import routes as signin_routes
+from idsvc.oidc.service import SignInService
 from idsvc.orgs.guards import provide_org_role
 from idsvc.orgs.invitation_routes import invitation_routes
 from idsvc.orgs.member_routes import member_routes
@@ -64,6 +66,7 @@ from idsvc.scim.group_admin_routes import group_admin_routes
 from idsvc.scim.protocol import SCIM_PATH, scim_aware_refusal, scim_error
 from idsvc.scim.routes import scim_router
 from idsvc.scim.token_routes import scim_token_routes
+from idsvc.screening.api import routes as screening_routes
 from idsvc.settings import ConfigError, Settings
 from idsvc.tokens.api import routes as token_routes
 from idsvc.tokens.proof_replay import ProofReplay
@@ -71,9 +74,6 @@ from idsvc.tokens.status_service import StatusListService
 from idsvc.tokens.status_slots import StatusAllocator
 from idsvc.upkeep import start_upkeep
 from idsvc.verify.dpop import DPoPVerifier
-from idsvc.web.link_routes import link_routes
-from idsvc.web.operator_routes import operator_routes
-from idsvc.web.signin_routes import signin_routes
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
@@ -143,8 +143,8 @@ def create_app(
             *key_routes,
             *token_routes,
             *signin_routes,
-            *link_routes,
-            *operator_routes,
+            *attestation_routes,
+            *screening_routes,
             *org_routes,
             *operator_org_routes,
             *member_routes,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from idsvc.mail.senders import Mailer
     from idsvc.oauth.client_auth import ClientRegistry
     from idsvc.oauth.dpop_nonce import DPoPNonces
-    from idsvc.oidc.signin import SignInService
+    from idsvc.oidc.service import SignInService
     from idsvc.tokens.status_service import StatusListService
     from idsvc.tokens.status_slots import StatusAllocator
     from idsvc.verify.dpop import DPoPVerifier

@@ -28,7 +28,7 @@ from idsvc.oauth.form import DeviceAuthorizationForm, TokenForm, TokenLookupForm
 from idsvc.oauth.guards import Form, oauth_client
 from idsvc.oauth.introspection import introspect_token, revoke_token
 from idsvc.oauth.service import TokenRequest, TokenResponse, TokenService
-from idsvc.oidc.signin import SignInService
+from idsvc.oidc.service import SignInService
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
 

@@ -46,7 +46,7 @@ from idsvc.oauth.errors import (
 )
 from idsvc.oauth.exchange import ID_TOKEN_TYPE, subject_of_id_token
 from idsvc.oauth.grants import GrantRefused, create_grant, find_grant, refresh_rotation
-from idsvc.oidc.signin import SignInService
+from idsvc.oidc.service import SignInService
 from idsvc.policy.model import PolicySettings
 from idsvc.replay import SingleUse, first_use
 from idsvc.settings import Settings

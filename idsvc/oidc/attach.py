@@ -14,8 +14,8 @@ from idsvc.accounts.person_match import PersonMismatch, record_person
 from idsvc.accounts.users import IdentityInUse, User, sign_in_identity
 from idsvc.attestations.store import record_attestations
 from idsvc.db import Connection
+from idsvc.oidc.errors import SignInRefused
 from idsvc.oidc.pending_links import VerifiedIdentity
-from idsvc.oidc.refusal import SignInRefused
 from idsvc.orgs.auto_join import auto_join_on_sign_in
 from idsvc.orgs.claims import claim_memberships
 from idsvc.screening.people import remember_person, screen_person

@@ -1,7 +1,7 @@
 """Pending sign-ins: one row per authorization request, found by the hash of ``state``.
 
 Each is bound to the browser that started it: the hash of a random value that only that
-browser holds (in a short-lived cookie, :mod:`idsvc.web.signin_cookie`) is stored with it,
+browser holds (in a short-lived cookie, :mod:`idsvc.oidc.signin_cookie`) is stored with it,
 and the callback completes the sign-in only when the browser presents that value. A
 callback URL carried to another browser (login CSRF: the attacker's sign-in completed in
 the victim's browser; or a signed-in person's link handed to someone else to complete) is

@@ -7,22 +7,30 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
+from idsvc.http.inject import Injected, Now
 from idsvc.http.openapi import documented
 from idsvc.jose.jwk import key_from_public_jwk
 from idsvc.keys.pem import public_keys_pem
-from idsvc.runtime import RuntimeDependency
+from idsvc.keys.service import KeyService
+from idsvc.settings import Settings
 
-__all__ = ["key_routes"]
+__all__ = ["routes"]
 
 
 @get(
     "/.well-known/jwks.json",
     opt=documented(returns=("application/jwk-set+json",), conditional=True),
 )
-async def jwks(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[bytes]:
-    body, etag = runtime.keys.ring.jwks(runtime.clock())
+async def jwks(
+    *,
+    request: Request[Any, Any, Any],
+    keys: Injected[KeyService],
+    settings: Injected[Settings],
+    now: Now,
+) -> Response[bytes]:
+    body, etag = keys.ring.jwks(now)
     headers = {
-        "Cache-Control": f"public, max-age={runtime.settings.config.keys.jwks_max_age}",
+        "Cache-Control": f"public, max-age={settings.config.keys.jwks_max_age}",
         "ETag": etag,
     }
     if request.headers.get("if-none-match") == etag:
@@ -31,17 +39,19 @@ async def jwks(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> R
 
 
 @get("/keys/signing-keys.pem", opt=documented(returns=("application/x-pem-file",)))
-async def signing_keys_pem(runtime: RuntimeDependency) -> Response[bytes]:
+async def signing_keys_pem(
+    *, keys: Injected[KeyService], settings: Injected[Settings], now: Now
+) -> Response[bytes]:
     """For gateways that register public keys one by one: each key as a PEM block."""
-    published = runtime.keys.ring.published(runtime.clock())
+    published = keys.ring.published(now)
     body = public_keys_pem(
         [(key.kid, key.alg, key_from_public_jwk(key.public_jwk)) for key in published]
     )
     return Response(
         body,
         media_type="application/x-pem-file",
-        headers={"Cache-Control": f"public, max-age={runtime.settings.config.keys.jwks_max_age}"},
+        headers={"Cache-Control": f"public, max-age={settings.config.keys.jwks_max_age}"},
     )
 
 
-key_routes = [jwks, signing_keys_pem]
+routes = [jwks, signing_keys_pem]

@@ -1,6 +1,7 @@
-"""The cookie that binds a sign-in to the browser that started it.
+"""The cookies a sign-in sets: the session cookie it ends with, and the cookie that binds
+a sign-in to the browser that started it.
 
-It carries a random value whose hash is stored with the sign-in transaction
+The binding cookie carries a random value whose hash is stored with the sign-in transaction
 (:mod:`idsvc.oidc.transactions`); the callback completes only in a browser that presents
 it. HttpOnly (no script reads it), ``SameSite=Lax`` (sent on the provider's top-level
 redirect back, not on cross-site subrequests), short-lived, and ``__Host-`` prefixed when
@@ -15,7 +16,15 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import Cookie
 
-__all__ = ["binding_cookie", "browser_binding", "cleared_binding_cookie", "new_browser_binding"]
+from idsvc.accounts.sessions import session_cookie_name
+
+__all__ = [
+    "binding_cookie",
+    "browser_binding",
+    "cleared_binding_cookie",
+    "new_browser_binding",
+    "session_cookie",
+]
 
 _NAME = "idsvc_signin"
 
@@ -49,3 +58,16 @@ def binding_cookie(value: str, *, secure: bool, max_age: int) -> Cookie:
 
 def cleared_binding_cookie(*, secure: bool) -> Cookie:
     return binding_cookie("", secure=secure, max_age=0)
+
+
+def session_cookie(value: str, *, secure: bool, max_age: int) -> Cookie:
+    """The browser session's cookie (an empty value and no age end it)."""
+    return Cookie(
+        key=session_cookie_name(secure),
+        value=value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )

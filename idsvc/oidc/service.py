@@ -1,4 +1,5 @@
-"""Sign-in through an upstream OpenID Connect provider (authorization code + PKCE S256).
+"""Sign-in through an upstream OpenID Connect provider (authorization code + PKCE S256),
+and the answer to a link it asked the browser to confirm.
 
 Defences, each against a named attack: ``state`` (CSRF on the callback, single use),
 ``nonce`` (ID-token replay and injection), PKCE (code interception), the RFC 9207 ``iss``
@@ -6,6 +7,11 @@ response parameter (mix-up between providers), exact redirect URIs, full ID-toke
 validation, and the userinfo ``sub`` equal to the ID token's (token substitution).
 Every refusal is audited in its own transaction and creates no session, no user and no
 attestation.
+
+The use cases take the ``Database`` rather than a request's transaction: a sign-in talks
+to the provider (discovery, the token exchange, userinfo) between its transactions, and
+holds no connection while it waits; and a refused step is rolled back while its refusal,
+audited apart, stays on record.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -27,13 +34,13 @@ from idsvc.attestations.mapping import EvidenceRefused, attestations_from_claims
 from idsvc.audit import record_event
 from idsvc.clock import Clock
 from idsvc.config.providers import ProviderSettings
-from idsvc.db import Pool
+from idsvc.db.database import Database
 from idsvc.oidc.attach import attach_identity, identity_owner
 from idsvc.oidc.discovery import ProviderDirectory, ProviderUnavailable
+from idsvc.oidc.errors import SignInRefused
 from idsvc.oidc.id_token import IdTokenRejected, validate_id_token
 from idsvc.oidc.linking import ask_to_link
-from idsvc.oidc.pending_links import VerifiedIdentity
-from idsvc.oidc.refusal import SignInRefused, audit_refusal
+from idsvc.oidc.pending_links import VerifiedIdentity, take_pending_link
 from idsvc.oidc.transactions import (
     LoginTransaction,
     NotBound,
@@ -41,7 +48,14 @@ from idsvc.oidc.transactions import (
     create_transaction,
 )
 
-__all__ = ["LinkPending", "SignInRefused", "SignInResult", "SignInService"]
+__all__ = [
+    "LinkPending",
+    "SignInRefused",
+    "SignInResult",
+    "SignInService",
+    "answer_link",
+    "audit_refusal",
+]
 
 _DEFAULT_CLAIMS_REQUEST = {
     "userinfo": {
@@ -132,7 +146,7 @@ class SignInService:
 
     async def begin(
         self,
-        pool: Pool,
+        database: Database,
         provider_id: str,
         *,
         link_user_id: uuid.UUID | None,
@@ -158,7 +172,7 @@ class SignInService:
             return_to=return_to,
         )
         now = self._clock()
-        async with pool.acquire() as conn, conn.transaction():
+        async with database.transaction() as conn:
             await create_transaction(
                 conn,
                 state=state,
@@ -192,7 +206,7 @@ class SignInService:
 
     async def complete(
         self,
-        pool: Pool,
+        database: Database,
         provider_id: str,
         params: Mapping[str, str],
         *,
@@ -204,7 +218,7 @@ class SignInService:
         waiting for this browser's confirmation. Raises SignInRefused (already audited)."""
         try:
             return await self._complete(
-                pool,
+                database,
                 provider_id,
                 params,
                 browser_binding=browser_binding,
@@ -212,15 +226,21 @@ class SignInService:
                 old_session=old_session,
             )
         except SignInRefused as refusal:
-            await audit_refusal(pool, provider_id, refusal, actor=signed_in_user, now=self._clock())
+            await audit_refusal(
+                database, provider_id, refusal, actor=signed_in_user, now=self._clock()
+            )
             raise
 
     async def _transaction(
-        self, pool: Pool, provider: ProviderSettings, state: str, browser_binding: str | None
+        self,
+        database: Database,
+        provider: ProviderSettings,
+        state: str,
+        browser_binding: str | None,
     ) -> LoginTransaction:
         now = self._clock()
         try:
-            async with pool.acquire() as conn:
+            async with database.connection() as conn:
                 transaction = await consume_transaction(
                     conn,
                     state=state,
@@ -239,7 +259,7 @@ class SignInService:
 
     async def _complete(
         self,
-        pool: Pool,
+        database: Database,
         provider_id: str,
         params: Mapping[str, str],
         *,
@@ -249,7 +269,7 @@ class SignInService:
     ) -> SignInResult | LinkPending:
         provider = self._provider(provider_id)
         transaction = await self._transaction(
-            pool, provider, params.get("state", ""), browser_binding
+            database, provider, params.get("state", ""), browser_binding
         )
         link_to = transaction.link_user_id
         if link_to is not None and link_to != signed_in_user:
@@ -273,7 +293,7 @@ class SignInService:
         claims = await self._with_userinfo(provider, metadata, claims, access_token)
         identity = self._verified_identity(provider, claims)
         now = self._clock()
-        async with pool.acquire() as conn, conn.transaction():
+        async with database.transaction() as conn:
             nonce_hash = hashlib.sha256(transaction.nonce.encode()).digest()
             fresh = await conn.fetchval(
                 _REMEMBER_NONCE,
@@ -407,3 +427,71 @@ class SignInService:
         if provider.claims.source == "userinfo":
             return {**userinfo, "sub": claims["sub"], "exp": claims.get("exp")}
         return {**claims, **userinfo}
+
+
+async def answer_link(
+    database: Database,
+    *,
+    browser_binding: str,
+    user_id: uuid.UUID,
+    confirmed: bool,
+    now: datetime,
+    screening_threshold: float,
+) -> int:
+    """Link (or drop) the identity this browser's sign-in brought back; returns how many
+    attestations were recorded. Raises SignInRefused (already audited)."""
+    async with database.transaction() as conn:
+        # Taken in its own transaction: each pending link is answered once, even when
+        # linking it is then refused.
+        identity = await take_pending_link(
+            conn, browser_binding=browser_binding, user_id=user_id, now=now
+        )
+        if identity is not None and not confirmed:
+            await record_event(
+                conn,
+                at=now,
+                actor=f"user:{user_id}",
+                action="identity.link_cancelled",
+                target=f"user:{user_id}",
+                data={"provider": identity.provider},
+            )
+    if identity is None:
+        refusal = SignInRefused("link_expired", "no pending link for this browser")
+        await audit_refusal(database, "", refusal, actor=user_id, now=now)
+        raise refusal
+    if not confirmed:
+        return 0
+    try:
+        async with database.transaction() as conn:
+            _, count = await attach_identity(
+                conn,
+                identity,
+                link_to=user_id,
+                now=now,
+                screening_threshold=screening_threshold,
+            )
+    except SignInRefused as refusal:
+        await audit_refusal(database, identity.provider, refusal, actor=user_id, now=now)
+        raise
+    return count
+
+
+async def audit_refusal(
+    database: Database,
+    provider_id: str,
+    refusal: SignInRefused,
+    *,
+    actor: uuid.UUID | None,
+    now: datetime,
+) -> None:
+    """Record a refusal in its own transaction: whatever the refused step wrote was rolled
+    back with it, and the refusal itself must stay on record."""
+    async with database.transaction() as conn:
+        await record_event(
+            conn,
+            at=now,
+            actor=f"user:{actor}" if actor else "anonymous",
+            action="signin.refused",
+            target=f"provider:{provider_id[:40]}",
+            data={"reason": refusal.reason, "detail": refusal.detail[:200]},
+        )

@@ -1,0 +1,116 @@
+"""Operator API for a person's attestations: read them, revoke one with a reason, record
+the most recent country of citizenship, export the person's token decisions.
+
+Nationality and evidence are visible to operators only (``operator_only``); state changes
+also need the CSRF header. Each change and its audit event share the request's
+transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+
+from idsvc.accounts.guards import operator_only
+from idsvc.accounts.sessions import Session
+from idsvc.attestations.service import (
+    export_decisions,
+    read_attestations,
+    record_most_recent_country,
+    revoke_with_reason,
+)
+from idsvc.http.body import read_json
+from idsvc.http.inject import Actor, Injected, Now, Transaction
+from idsvc.http.openapi import documented
+
+__all__ = ["routes"]
+
+
+class RevokeRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+
+
+class MostRecentCountry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    # ISO 3166-1 alpha-2 or alpha-3.
+    country: Annotated[str, msgspec.Meta(min_length=2, max_length=3, pattern=r"^[A-Za-z]+$")]
+    # What the determination rests on (documents seen, dates of naturalisation).
+    justification: Annotated[str, msgspec.Meta(min_length=20, max_length=2000)]
+
+
+@get("/v1/operator/users/{user_id:uuid}/attestations", guards=[operator_only])
+async def user_attestations(
+    *,
+    user_id: FromPath[uuid.UUID],
+    session: Injected[Session],
+    conn: Transaction,
+    now: Now,
+) -> Response[Any]:
+    attestations = await read_attestations(conn, user_id, operator=session.user_id, now=now)
+    return Response({"attestations": attestations}, headers={"Cache-Control": "no-store"})
+
+
+@post(
+    "/v1/operator/attestations/{attestation_id:uuid}/revoke",
+    status_code=200,
+    guards=[operator_only],
+    opt=documented(body=RevokeRequest),
+)
+async def revoke(
+    *,
+    request: Request[Any, Any, Any],
+    attestation_id: FromPath[uuid.UUID],
+    actor: Actor,
+    conn: Transaction,
+    now: Now,
+) -> dict[str, str]:
+    body = await read_json(request, RevokeRequest)
+    await revoke_with_reason(conn, attestation_id, actor=actor, reason=body.reason, now=now)
+    return {"status": "revoked"}
+
+
+@post(
+    "/v1/operator/users/{user_id:uuid}/most-recent-country",
+    status_code=201,
+    guards=[operator_only],
+    opt=documented(body=MostRecentCountry),
+)
+async def determine_most_recent_country(
+    *,
+    request: Request[Any, Any, Any],
+    user_id: FromPath[uuid.UUID],
+    session: Injected[Session],
+    conn: Transaction,
+    now: Now,
+) -> dict[str, str]:
+    """Record the person's most recent country of citizenship or permanent residency, for
+    policies with nationality_rule = "most_recent" (15 CFR 734.13(b))."""
+    body = await read_json(request, MostRecentCountry)
+    attestation_id = await record_most_recent_country(
+        conn,
+        user_id=user_id,
+        country=body.country,
+        justification=body.justification.strip(),
+        operator=session.user_id,
+        now=now,
+    )
+    return {"attestation": str(attestation_id)}
+
+
+@get("/v1/operator/users/{user_id:uuid}/decisions", guards=[operator_only])
+async def decision_history(
+    *, user_id: FromPath[uuid.UUID], actor: Actor, conn: Transaction, now: Now
+) -> Response[Any]:
+    """Every token decision about the person — issued or denied, with audience, policy
+    version, reasons and the evidence it named — for a compliance file. The export is
+    itself audited (who took a person's history, and when)."""
+    decisions = await export_decisions(conn, user_id, actor=actor, now=now)
+    return Response(
+        {"user": str(user_id), "decisions": decisions}, headers={"Cache-Control": "no-store"}
+    )
+
+
+routes = [user_attestations, revoke, determine_most_recent_country, decision_history]

@@ -1,1 +1,0 @@
-"""Server-rendered pages for people: sign-in, status, errors."""
