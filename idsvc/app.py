@@ -60,10 +60,9 @@ from idsvc.orgs.routes import org_routes
 from idsvc.policies.versions import record_policy_versions
 from idsvc.policy.country_groups import country_groups
 from idsvc.runtime import Runtime
-from idsvc.scim.group_admin_routes import group_admin_routes
+from idsvc.scim.admin.api import routes as scim_admin_routes
+from idsvc.scim.api import routes as scim_routes
 from idsvc.scim.protocol import SCIM_PATH, scim_aware_refusal, scim_error
-from idsvc.scim.routes import scim_router
-from idsvc.scim.token_routes import scim_token_routes
 from idsvc.settings import ConfigError, Settings
 from idsvc.tokens.api import routes as token_routes
 from idsvc.tokens.status_service import StatusListService
@@ -152,9 +151,8 @@ def create_app(
             *member_routes,
             *review_routes,
             *invitation_routes,
-            *scim_token_routes,
-            *group_admin_routes,
-            scim_router,
+            *scim_admin_routes,
+            *scim_routes,
             console_router,
             *oauth_routes,
             token_endpoint,
