@@ -62,10 +62,9 @@ from idsvc.orgs.routes import org_routes
 from idsvc.policy.country_groups import country_groups
 from idsvc.policy_versions.service import record_policy_versions
 from idsvc.runtime import Runtime
-from idsvc.scim.group_admin_routes import group_admin_routes
+from idsvc.scim.admin.api import routes as scim_admin_routes
+from idsvc.scim.api import routes as scim_routes
 from idsvc.scim.protocol import SCIM_PATH, scim_aware_refusal, scim_error
-from idsvc.scim.routes import scim_router
-from idsvc.scim.token_routes import scim_token_routes
 from idsvc.screening.api import routes as screening_routes
 from idsvc.settings import ConfigError, Settings
 from idsvc.tokens.api import routes as token_routes
@@ -150,9 +149,8 @@ def create_app(
             *member_routes,
             *review_routes,
             *invitation_routes,
-            *scim_token_routes,
-            *group_admin_routes,
-            scim_router,
+            *scim_admin_routes,
+            *scim_routes,
             console_router,
             *oauth_routes,
             *extra_routes,

@@ -1,5 +1,5 @@
 """What this SCIM service supports (RFC 7644 §4): ServiceProviderConfig, ResourceTypes and
-Schemas, describing exactly the behaviour of idsvc/scim/routes.py."""
+Schemas, describing exactly the behaviour of idsvc/scim/api.py."""
 
 from __future__ import annotations
 

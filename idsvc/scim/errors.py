@@ -1,11 +1,14 @@
 """SCIM errors: each code is the RFC 7644 §3.12 ``scimType`` that ``scim_error`` sends.
 
-See ``idsvc.errors`` for the tree and ``docs/errors.md`` for every code.
+See ``idsvc.errors`` for the tree and ``docs/errors.md`` for every code. ``NotFound``
+(no such User, Group, resource type or schema in the token's organisation) and
+``Unauthenticated`` (no live bearer token) are shared codes, named here so the feature's
+errors are found in one place.
 """
 
 from __future__ import annotations
 
-from idsvc.errors import BadRequest, Conflict
+from idsvc.errors import BadRequest, Conflict, NotFound, Unauthenticated
 
 __all__ = [
     "InvalidFilter",
@@ -13,6 +16,8 @@ __all__ = [
     "InvalidSyntax",
     "InvalidValue",
     "NoTarget",
+    "NotFound",
+    "Unauthenticated",
     "Uniqueness",
 ]
 

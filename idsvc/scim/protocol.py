@@ -1,30 +1,25 @@
-"""The SCIM protocol around every /scim/v2 route: the bearer token and the organisation
-it reaches, bounded JSON bodies, responses and errors in SCIM's own media type and error
-schema (RFC 7644 §3.12)."""
+"""The SCIM protocol around every /scim/v2 route: bounded JSON bodies, responses and
+errors in SCIM's own media type and error schema (RFC 7644 §3.12). The bearer token is
+checked by the routes' guard (``idsvc.scim.guards``)."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
-from idsvc.db import Connection
-from idsvc.errors import IdsvcError, Unauthenticated
+from idsvc.errors import IdsvcError
 from idsvc.http.middleware import Refusal
-from idsvc.orgs.state_rules import OrgAction, ensure_org_may
-from idsvc.runtime import Runtime
 from idsvc.scim.errors import InvalidSyntax
 from idsvc.scim.resources import ERROR_SCHEMA
-from idsvc.scim.tokens import authenticate
+from idsvc.settings import Settings
 
 __all__ = [
     "MEDIA_TYPE",
     "SCIM_PATH",
-    "authenticated_org",
     "read_body",
     "scim_aware_refusal",
     "scim_base",
@@ -46,11 +41,10 @@ _SCIM_TYPES = {
     "mutability",
 }
 
-_ORG_STATUS = "SELECT status FROM organisations WHERE id = $1"
 
-
-def scim_base(runtime: Runtime) -> str:
-    return f"{runtime.settings.service.issuer}{SCIM_PATH}"
+def scim_base(settings: Settings) -> str:
+    """The base URL SCIM clients are given and resources' locations start with."""
+    return f"{settings.service.issuer}{SCIM_PATH}"
 
 
 def scim_response(
@@ -86,25 +80,6 @@ def scim_aware_refusal(fallback: Refusal) -> Refusal:
         return MEDIA_TYPE.encode(), json.dumps(body).encode()
 
     return refuse
-
-
-async def authenticated_org(
-    request: Request[Any, Any, Any], conn: Connection, runtime: Runtime, action: OrgAction
-) -> tuple[str, uuid.UUID]:
-    """(actor, organisation) of the bearer token; one answer for every failure. The
-    organisation's state must allow ``action`` (state_rules): a suspended or rejected
-    organisation's tokens still read, and write nothing."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    found = (
-        await authenticate(conn, token.strip(), runtime.clock())
-        if scheme.lower() == "bearer"
-        else None
-    )
-    if found is None:
-        raise Unauthenticated("a valid SCIM bearer token is required")
-    token_id, org_id = found
-    ensure_org_may(await conn.fetchval(_ORG_STATUS, org_id), action)
-    return f"scim:{token_id}", org_id
 
 
 async def read_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
