@@ -51,12 +51,12 @@ from idsvc.oauth.metadata import authorization_server_metadata
 from idsvc.oauth.proof_replay import ProofReplay
 from idsvc.oauth.token_endpoint import token_endpoint
 from idsvc.oidc.signin import SignInService
+from idsvc.orgs.domains.api import routes as org_domain_routes
+from idsvc.orgs.enrolment.api import routes as enrolment_routes
 from idsvc.orgs.guards import provide_org_role
-from idsvc.orgs.invitation_routes import invitation_routes
-from idsvc.orgs.member_routes import member_routes
-from idsvc.orgs.operator_routes import operator_org_routes
-from idsvc.orgs.review_routes import review_routes
-from idsvc.orgs.routes import org_routes
+from idsvc.orgs.invitations.api import routes as invitation_routes
+from idsvc.orgs.members.api import routes as member_routes
+from idsvc.orgs.vetting.api import routes as vetting_routes
 from idsvc.policies.versions import record_policy_versions
 from idsvc.policy.country_groups import country_groups
 from idsvc.runtime import Runtime
@@ -146,11 +146,11 @@ def create_app(
             *signin_routes,
             *link_routes,
             *operator_routes,
-            *org_routes,
-            *operator_org_routes,
+            *vetting_routes,
+            *org_domain_routes,
             *device_routes,
             *member_routes,
-            *review_routes,
+            *enrolment_routes,
             *invitation_routes,
             *scim_token_routes,
             *group_admin_routes,

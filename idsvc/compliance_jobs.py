@@ -13,8 +13,8 @@ from idsvc.accounts.retention import erase_past_retention
 from idsvc.attestations.reminders import send_expiry_reminders
 from idsvc.background import PeriodicJobs
 from idsvc.db import Pool
-from idsvc.orgs.reviews import close_due_reviews, open_due_reviews, remind_reviewers
-from idsvc.orgs.screening_hits import rescreen_if_due
+from idsvc.orgs.members.reviews import close_due_reviews, open_due_reviews, remind_reviewers
+from idsvc.orgs.vetting.screening_hits import rescreen_if_due
 from idsvc.rescreening.fetch import FetchFailure, fetch_list_if_due
 from idsvc.runtime import Runtime
 from idsvc.screening.freshness import newest_list

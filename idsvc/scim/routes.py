@@ -15,7 +15,7 @@ from litestar.params import FromPath
 from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import IdsvcError, NotFound
 from idsvc.http.openapi import documented
-from idsvc.orgs.members import enrol_member, set_member_status, update_member_details
+from idsvc.orgs.members.service import enrol_member, set_member_status, update_member_details
 from idsvc.orgs.records import MemberStatus
 from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.scim.discovery import MAX_RESULTS, resource_types, schemas, service_provider_config
