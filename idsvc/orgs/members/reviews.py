@@ -276,7 +276,7 @@ async def _close_one(
                     )
                 outcome["suspended"] += 1
             except Conflict:
-                # The organisation's last active admin stays (orgs.members): who would
+                # The organisation's last active admin stays (orgs.members.service): who would
                 # otherwise answer the next review? Recorded as kept.
                 decision = "kept"
                 outcome["kept_last_admin"] += 1
