@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._pg import scratch_database
 from idsvc import db
-from idsvc.orgs.csv_import import apply_import, parse_members_csv, plan_import
+from idsvc.orgs.enrolment.service import apply_import, parse_members_csv, plan_import
 
 _ORG = """
 INSERT INTO organisations (id, legal_name, country, contact_email, status, created_at, updated_at)

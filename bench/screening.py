@@ -22,7 +22,7 @@ from pathlib import Path
 
 from idsvc import db
 from idsvc.clock import utc_now
-from idsvc.orgs.screening_hits import rescreen_all
+from idsvc.orgs.vetting.screening_hits import rescreen_all
 from idsvc.screening.csl import parse_csl
 from idsvc.screening.lists import import_snapshot, is_party
 from idsvc.screening.matching import NameIndex

@@ -53,12 +53,12 @@ from idsvc.oauth.guards import provide_client, provide_form
 from idsvc.oauth.service import OAuthClients, TokenService
 from idsvc.oidc.api import routes as signin_routes
 from idsvc.oidc.service import SignInService
+from idsvc.orgs.domains.api import routes as org_domain_routes
+from idsvc.orgs.enrolment.api import routes as enrolment_routes
 from idsvc.orgs.guards import provide_org_role
-from idsvc.orgs.invitation_routes import invitation_routes
-from idsvc.orgs.member_routes import member_routes
-from idsvc.orgs.operator_routes import operator_org_routes
-from idsvc.orgs.review_routes import review_routes
-from idsvc.orgs.routes import org_routes
+from idsvc.orgs.invitations.api import routes as invitation_routes
+from idsvc.orgs.members.api import routes as member_routes
+from idsvc.orgs.vetting.api import routes as vetting_routes
 from idsvc.policy.country_groups import country_groups
 from idsvc.policy_versions.service import record_policy_versions
 from idsvc.runtime import Runtime
@@ -144,10 +144,10 @@ def create_app(
             *signin_routes,
             *attestation_routes,
             *screening_routes,
-            *org_routes,
-            *operator_org_routes,
+            *vetting_routes,
+            *org_domain_routes,
             *member_routes,
-            *review_routes,
+            *enrolment_routes,
             *invitation_routes,
             *scim_admin_routes,
             *scim_routes,

@@ -15,8 +15,8 @@ from idsvc.clock import Clock
 from idsvc.db import Pool
 from idsvc.erasure.retention import erase_past_retention
 from idsvc.mail.senders import Mailer
-from idsvc.orgs.reviews import close_due_reviews, open_due_reviews, remind_reviewers
-from idsvc.orgs.screening_hits import rescreen_if_due
+from idsvc.orgs.members.reviews import close_due_reviews, open_due_reviews, remind_reviewers
+from idsvc.orgs.vetting.screening_hits import rescreen_if_due
 from idsvc.rescreening.fetch import FetchFailure, fetch_list_if_due
 from idsvc.screening.freshness import newest_list
 from idsvc.settings import Settings

@@ -12,7 +12,7 @@ from pathlib import Path
 from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
 from idsvc.errors import IdsvcError
-from idsvc.orgs.csv_import import apply_import, parse_members_csv, plan_import
+from idsvc.orgs.enrolment.service import apply_import, parse_members_csv, plan_import
 from idsvc.orgs.state_rules import ensure_org_may
 from idsvc.settings import Settings
 

@@ -17,12 +17,12 @@ from idsvc.console.guard import Viewer, viewer
 from idsvc.errors import CsrfFailed, InvalidCsvRequest
 from idsvc.http.pages import page
 from idsvc.orgs.access import require_org_admin
-from idsvc.orgs.domains import (
+from idsvc.orgs.domains.service import (
     list_domains,
 )
-from idsvc.orgs.member_list import MemberQuery, list_members
-from idsvc.orgs.organisations import get_organisation, list_user_organisations
+from idsvc.orgs.members.member_list import MemberQuery, list_members
 from idsvc.orgs.state_rules import ORG_ACTIONS, OrgAction, allowed
+from idsvc.orgs.vetting.organisations import get_organisation, list_user_organisations
 from idsvc.runtime import Runtime
 from idsvc.scim.group_admin_routes import group_view
 from idsvc.scim.groups import list_groups

@@ -25,9 +25,9 @@ from idsvc.console.admin_common import (
 from idsvc.console.forms import read_form, validate_form
 from idsvc.errors import IdsvcError, InvalidCsvRequest
 from idsvc.http.pages import page
-from idsvc.orgs.csv_import import apply_import, parse_members_csv, plan_import
-from idsvc.orgs.invitation_routes import send_invitations
-from idsvc.orgs.members import set_member_role, set_member_status
+from idsvc.orgs.enrolment.service import apply_import, parse_members_csv, plan_import
+from idsvc.orgs.invitations.sending import send_invitations
+from idsvc.orgs.members.service import set_member_role, set_member_status
 from idsvc.runtime import RuntimeDependency
 
 __all__ = ["member_pages"]

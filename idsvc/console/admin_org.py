@@ -24,9 +24,9 @@ from idsvc.console.guard import viewer
 from idsvc.errors import IdsvcError
 from idsvc.http.pages import page
 from idsvc.orgs.disclosure import OPERATOR_ONLY_EVENTS
-from idsvc.orgs.organisations import get_organisation
-from idsvc.orgs.request_flow import submit_request
-from idsvc.orgs.requests import OrgRequest
+from idsvc.orgs.vetting.organisations import get_organisation
+from idsvc.orgs.vetting.requests import OrgRequest
+from idsvc.orgs.vetting.service import submit_request
 from idsvc.runtime import RuntimeDependency
 
 __all__ = ["org_pages_for_admins"]

@@ -1,5 +1,5 @@
 """The org admin's access review page: each member of the open review, confirmed or
-removed by choosing per row and submitting once (idsvc.orgs.reviews)."""
+removed by choosing per row and submitting once (idsvc.orgs.members.reviews)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from idsvc.console.admin_common import admin_context, admin_viewer
 from idsvc.console.forms import read_form
 from idsvc.errors import BadRequest, IdsvcError
 from idsvc.http.pages import page
-from idsvc.orgs.organisations import get_organisation
-from idsvc.orgs.reviews import current_review, decide_review
+from idsvc.orgs.members.reviews import current_review, decide_review
+from idsvc.orgs.vetting.organisations import get_organisation
 from idsvc.runtime import Runtime, RuntimeDependency
 
 __all__ = ["review_pages"]

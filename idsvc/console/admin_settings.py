@@ -21,9 +21,9 @@ from idsvc.console.admin_common import (
 )
 from idsvc.console.forms import read_form, validate_form
 from idsvc.errors import IdsvcError
-from idsvc.orgs.dns_txt import DnsUnavailable, txt_values
-from idsvc.orgs.domain_names import normalize_domain
-from idsvc.orgs.domains import (
+from idsvc.orgs.domains.dns_txt import DnsUnavailable, txt_values
+from idsvc.orgs.domains.domain_names import normalize_domain
+from idsvc.orgs.domains.service import (
     check_domain,
     claim_domain,
     delete_domain,

@@ -17,14 +17,14 @@ from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import operator_viewer
 from idsvc.errors import Conflict
 from idsvc.http.pages import page
-from idsvc.orgs.organisations import (
+from idsvc.orgs.vetting.organisations import (
     ORG_TRANSITIONS,
     get_organisation,
     list_organisations,
     set_org_programs,
     set_org_status,
 )
-from idsvc.orgs.screening_hits import list_hits, override_hit
+from idsvc.orgs.vetting.screening_hits import list_hits, override_hit
 from idsvc.runtime import RuntimeDependency
 from idsvc.screening.freshness import newest_list
 

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from idsvc.audit import record_event
 from idsvc.db import Connection
-from idsvc.orgs.members import enrol_member
+from idsvc.orgs.members.service import enrol_member
 from idsvc.policy.model import OrgRequirement, PolicySettings
 
 __all__ = [

@@ -16,8 +16,8 @@ from idsvc.attestations.store import record_attestations
 from idsvc.db import Connection
 from idsvc.oidc.errors import SignInRefused
 from idsvc.oidc.pending_links import VerifiedIdentity
-from idsvc.orgs.auto_join import auto_join_on_sign_in
 from idsvc.orgs.claims import claim_memberships
+from idsvc.orgs.domains.auto_join import auto_join_on_sign_in
 from idsvc.screening.people import remember_person, screen_person
 
 __all__ = ["attach_identity", "identity_owner"]

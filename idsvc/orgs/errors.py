@@ -1,64 +1,24 @@
-"""Errors of organisations: membership, invitations, domains, vetting and state rules.
+"""Errors shared by the parts of organisations: the state rules (what an organisation's
+state allows), the admin check, and membership states. Each part's own errors are in its
+``errors.py`` (``orgs.vetting``, ``orgs.members``, ``orgs.domains``, ``orgs.invitations``).
 
 See ``idsvc.errors`` for the tree and ``docs/errors.md`` for every code.
 """
 
 from __future__ import annotations
 
-from idsvc.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
+from idsvc.errors import Conflict, Forbidden
 
 __all__ = [
-    "ChallengeNotFound",
-    "DnsLookupFailed",
-    "DomainExists",
-    "DomainTaken",
-    "FourEyesRequired",
-    "InvalidCountry",
-    "InvalidDomain",
-    "InvalidEmail",
     "InvalidTransition",
-    "InvitationInvalid",
-    "InvitationWrongAccount",
-    "LastAdmin",
     "MemberExists",
-    "NoVerifiedDomain",
     "NotOrgAdmin",
-    "NotPending",
-    "NotVerified",
     "OrgApproved",
     "OrgNotApproved",
     "OrgRejected",
     "OrgStateForbids",
     "OrgSuspended",
-    "PublicEmailDomain",
-    "ScreeningHit",
 ]
-
-
-class InvalidCountry(BadRequest):
-    """The country of incorporation is not an ISO 3166-1 country (or names a status); send a
-    country's ISO 3166-1 code."""
-
-    code = "invalid_country"
-
-
-class InvalidDomain(BadRequest):
-    """The value is not a registered domain name (such as example.com); send one."""
-
-    code = "invalid_domain"
-
-
-class InvalidEmail(BadRequest):
-    """Some invitation addresses are not e-mail addresses (listed in `invalid`), or there are not 1
-    to 500 of them; fix the list and send it again."""
-
-    code = "invalid_email"
-
-
-class PublicEmailDomain(BadRequest):
-    """A public e-mail provider's domain cannot be claimed by an organisation."""
-
-    code = "public_email_domain"
 
 
 class InvalidTransition(Conflict):
@@ -74,76 +34,10 @@ class MemberExists(Conflict):
     code = "member_exists"
 
 
-class LastAdmin(Conflict):
-    """The change would leave the organisation without an active admin; appoint another admin
-    first."""
-
-    code = "last_admin"
-
-
-class NotPending(Conflict):
-    """A membership named is not pending in the open access review (already decided, or not in it);
-    reload the review."""
-
-    code = "not_pending"
-
-
-class DomainTaken(Conflict):
-    """Another organisation has verified this domain; it cannot be claimed or verified here."""
-
-    code = "domain_taken"
-
-
-class DomainExists(Conflict):
-    """The organisation has already claimed this domain; use the existing claim."""
-
-    code = "domain_exists"
-
-
-class NoVerifiedDomain(Conflict):
-    """Auto-join needs a verified domain; verify one before turning it on."""
-
-    code = "no_verified_domain"
-
-
-class ChallengeNotFound(Conflict):
-    """No TXT record at the name in `record` holds the domain's challenge; publish it and check
-    again."""
-
-    code = "challenge_not_found"
-
-
-class ScreeningHit(Conflict):
-    """The organisation has open restricted-party screening hits (`open_hits`); clear or override
-    them before approving."""
-
-    code = "screening_hit"
-
-
-class FourEyesRequired(Conflict):
-    """You overrode a screening hit of this organisation, so another operator must approve it."""
-
-    code = "four_eyes_required"
-
-
 class NotOrgAdmin(Forbidden):
     """Only the organisation's admins may do this; ask one of them."""
 
     code = "not_org_admin"
-
-
-class NotVerified(Forbidden):
-    """Only a person with a verified identity may request an organisation; verify your identity
-    first."""
-
-    code = "not_verified"
-
-
-class InvitationWrongAccount(Forbidden):
-    """The signed-in account has no verified address matching the invitation; sign in with the
-    invited account and accept again."""
-
-    code = "invitation_wrong_account"
 
 
 class OrgStateForbids(Forbidden):
@@ -173,16 +67,3 @@ class OrgRejected(OrgStateForbids):
     """The organisation was rejected: it may read, export and revoke access, nothing else."""
 
     code = "org_rejected"
-
-
-class InvitationInvalid(NotFound):
-    """The invitation is unknown, expired, already used or withdrawn; ask the organisation for a new
-    one."""
-
-    code = "invitation_invalid"
-
-
-class DnsLookupFailed(Unavailable):
-    """DNS did not answer while checking the domain; nothing was changed, try again shortly."""
-
-    code = "dns_unavailable"

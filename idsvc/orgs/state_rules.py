@@ -2,8 +2,8 @@
 
 Only a vetted (``approved``) organisation enrolls people: whatever the channel (invitations,
 CSV, SCIM, member changes, accepting an invitation), enrolment is one action here; auto-join
-at sign-in joins approved organisations only (``orgs.auto_join``). An organisation awaiting
-vetting may prepare its request (domains, and what auto-join will do); a suspended or
+at sign-in joins approved organisations only (``orgs.domains.auto_join``). An organisation
+awaiting vetting may prepare its request (domains, and what auto-join will do); a suspended or
 rejected one may read and export what it has, and take access away (revoke a SCIM token,
 withdraw an invitation), and nothing else. The table is in ``docs/organisations.md``;
 ``tests/orgs/test_state_rules.py`` tries every cell through the channels that reach it.

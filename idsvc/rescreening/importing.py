@@ -10,7 +10,7 @@ from datetime import datetime
 import msgspec
 
 from idsvc.db import Connection
-from idsvc.orgs.screening_hits import ScreeningOutcome, rescreen_all
+from idsvc.orgs.vetting.screening_hits import ScreeningOutcome, rescreen_all
 from idsvc.screening.csl import CslRow
 from idsvc.screening.freshness import newest_list
 from idsvc.screening.lists import Snapshot, import_snapshot

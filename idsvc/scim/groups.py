@@ -21,7 +21,7 @@ from idsvc.audit import record_event
 from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import NotFound
 from idsvc.http.control_chars import breaks_a_line
-from idsvc.orgs.members import set_member_role
+from idsvc.orgs.members.service import set_member_role
 from idsvc.scim.errors import InvalidPath, InvalidSyntax, InvalidValue, NoTarget, Uniqueness
 from idsvc.scim.filters import FilterError, parse_filter
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from idsvc.db import Connection, row_to, rows_to
-from idsvc.orgs.members import enrol_member, set_member_status, update_member_details
+from idsvc.orgs.members.service import enrol_member, set_member_status, update_member_details
 from idsvc.orgs.records import MemberStatus
 from idsvc.scim.errors import InvalidFilter, NotFound, Uniqueness
 from idsvc.scim.filters import FilterError, parse_filter

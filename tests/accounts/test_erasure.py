@@ -15,7 +15,7 @@ import pytest
 from idsvc import db
 from idsvc.audit.personal import ERASED, open_sealed
 from idsvc.erasure.retention import erase_past_retention
-from idsvc.orgs.members import enrol_member
+from idsvc.orgs.members.service import enrol_member
 from idsvc.policy.model import PolicySettings
 from tests.support.cli import run_idsvc
 from tests.support.clock import FakeClock, WallClock

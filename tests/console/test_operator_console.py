@@ -11,8 +11,8 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from idsvc import db
-from idsvc.orgs.organisations import get_organisation
-from idsvc.orgs.screening_hits import screen_organisation
+from idsvc.orgs.vetting.organisations import get_organisation
+from idsvc.orgs.vetting.screening_hits import screen_organisation
 from idsvc.policy.model import PolicySettings
 from idsvc.rescreening.importing import import_list
 from idsvc.screening.csl import parse_csl

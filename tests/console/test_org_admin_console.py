@@ -14,8 +14,8 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from idsvc import db
-from idsvc.orgs.organisations import set_org_status
-from idsvc.orgs.reviews import open_due_reviews
+from idsvc.orgs.members.reviews import open_due_reviews
+from idsvc.orgs.vetting.organisations import set_org_status
 from idsvc.policy.model import OrgRequirement, PolicySettings
 from tests.support.clock import FakeClock
 from tests.support.demo import demo_service

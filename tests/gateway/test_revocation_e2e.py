@@ -17,8 +17,8 @@ import pytest
 
 from idsvc import db
 from idsvc.attestations.store import revoke_attestation
-from idsvc.orgs.members import set_member_status
-from idsvc.orgs.organisations import set_org_status
+from idsvc.orgs.members.service import set_member_status
+from idsvc.orgs.vetting.organisations import set_org_status
 from idsvc.policy.model import OrgRequirement, PolicySettings
 from idsvc.scim.tokens import create_token
 from idsvc.settings import StatusListSettings

@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.mail.senders import SmtpMailer
-from idsvc.orgs.reviews import close_due_reviews, open_due_reviews, remind_reviewers
+from idsvc.orgs.members.reviews import close_due_reviews, open_due_reviews, remind_reviewers
 from idsvc.settings import SmtpSettings
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, create_org, create_user

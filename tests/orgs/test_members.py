@@ -11,7 +11,7 @@ import pytest
 from idsvc import db
 from idsvc.errors import Conflict, Forbidden, NotFound
 from idsvc.orgs.access import require_org_admin
-from idsvc.orgs.members import enrol_member, set_member_role, set_member_status
+from idsvc.orgs.members.service import enrol_member, set_member_role, set_member_status
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, create_org, create_user
 

@@ -17,8 +17,8 @@ from idsvc import db
 from idsvc.app import create_app
 from idsvc.mail.senders import ConsoleMailer
 from idsvc.orgs.claims import claim_memberships
-from idsvc.orgs.invitations import invite
-from idsvc.orgs.members import enrol_member
+from idsvc.orgs.invitations.service import invite
+from idsvc.orgs.members.service import enrol_member
 from idsvc.orgs.records import OrgStatus
 from idsvc.orgs.state_rules import ORG_ACTIONS, OrgAction, allowed, ensure_org_may
 from idsvc.scim.tokens import create_token

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 
 from idsvc import db
-from idsvc.orgs.organisations import get_organisation
-from idsvc.orgs.screening_hits import list_hits, screen_organisation
+from idsvc.orgs.vetting.organisations import get_organisation
+from idsvc.orgs.vetting.screening_hits import list_hits, screen_organisation
 from idsvc.rescreening.importing import import_list
 from idsvc.screening.list_files import parse_list
 from tests.support.clock import FakeClock

@@ -7,8 +7,8 @@ import asyncio
 
 from idsvc import db
 from idsvc.errors import Conflict
-from idsvc.orgs.organisations import get_organisation, set_org_status
-from idsvc.orgs.screening_hits import screen_organisation
+from idsvc.orgs.vetting.organisations import get_organisation, set_org_status
+from idsvc.orgs.vetting.screening_hits import screen_organisation
 from idsvc.screening.csl import parse_csl
 from idsvc.screening.lists import import_snapshot
 from tests.support.clock import FakeClock

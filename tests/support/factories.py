@@ -10,7 +10,7 @@ from idsvc.accounts.users import sign_in_identity
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations
 from idsvc.db import Connection
-from idsvc.orgs.members import enrol_member
+from idsvc.orgs.members.service import enrol_member
 from idsvc.orgs.records import Membership, OrgStatus
 
 _INSERT_ORG = """

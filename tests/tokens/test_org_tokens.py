@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.app import create_app
-from idsvc.orgs.members import set_member_status
+from idsvc.orgs.members.service import set_member_status
 from idsvc.policy.model import OrgRequirement, PolicySettings
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, attest, create_org

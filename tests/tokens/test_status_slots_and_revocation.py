@@ -14,7 +14,7 @@ from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations, revoke_attestation
 from idsvc.config.oauth import OAuthSettings
 from idsvc.oauth.grants import create_grant, revoke_grant
-from idsvc.orgs.members import set_member_status
+from idsvc.orgs.members.service import set_member_status
 from idsvc.tokens.status_slots import StatusAllocator, StatusSlot
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, create_org, create_user
@@ -107,7 +107,7 @@ async def test_each_change_reaches_exactly_the_tokens_that_depended_on_it(
     # The organisation is suspended too; reinstating it must not wake a suspended member.
     async with db.transaction(pool) as conn:
         await conn.execute("UPDATE organisations SET status = 'approved' WHERE id = $1", org)
-        from idsvc.orgs.organisations import set_org_status
+        from idsvc.orgs.vetting.organisations import set_org_status
 
         await set_org_status(
             conn,

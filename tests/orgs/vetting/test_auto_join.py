@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from idsvc import db
-from idsvc.orgs.auto_join import auto_join_on_sign_in
+from idsvc.orgs.domains.auto_join import auto_join_on_sign_in
 from idsvc.orgs.records import OrgStatus
 from tests.support.clock import FakeClock
 from tests.support.demo import demo_service

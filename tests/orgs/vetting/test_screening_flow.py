@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
-from idsvc.orgs.screening_hits import rescreen_if_due
+from idsvc.orgs.vetting.screening_hits import rescreen_if_due
 from tests.support.cli import run_idsvc
 from tests.support.clock import FakeClock
 from tests.support.signin import call, session_caller

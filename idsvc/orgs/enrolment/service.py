@@ -22,7 +22,7 @@ import msgspec
 from idsvc.audit import record_event, record_events
 from idsvc.db import Connection
 from idsvc.http.control_chars import has_control_character
-from idsvc.orgs.members import set_member_role, set_member_status
+from idsvc.orgs.members.service import set_member_role, set_member_status
 from idsvc.orgs.records import MemberRole
 
 __all__ = [

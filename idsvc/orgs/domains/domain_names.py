@@ -11,13 +11,18 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib import resources
+from typing import Annotated
 
 import idna
+import msgspec
 
 from idsvc.errors import BadRequest
-from idsvc.orgs.errors import InvalidDomain
+from idsvc.orgs.domains.errors import InvalidDomain
 
-__all__ = ["email_domain", "is_public_email_domain", "normalize_domain"]
+__all__ = ["DomainText", "email_domain", "is_public_email_domain", "normalize_domain"]
+
+# A domain as a request body carries it, before normalize_domain: bounded, not yet checked.
+DomainText = Annotated[str, msgspec.Meta(min_length=1, max_length=253)]
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -43,7 +48,7 @@ def normalize_domain(value: str) -> str:
 
 @cache
 def _public_domains() -> frozenset[str]:
-    text = (resources.files("idsvc.orgs") / "data" / "public_email_domains.txt").read_text(
+    text = (resources.files("idsvc.orgs.domains") / "data" / "public_email_domains.txt").read_text(
         encoding="utf-8"
     )
     return frozenset(

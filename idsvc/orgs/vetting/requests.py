@@ -1,4 +1,6 @@
-"""Request bodies of the organisation API: strict, bounded msgspec structs."""
+"""Request bodies of requesting and vetting an organisation: strict, bounded msgspec
+structs. Apart from ``api.py`` because the use case (``vetting.service``) and the console
+take an ``OrgRequest`` too."""
 
 from __future__ import annotations
 
@@ -6,9 +8,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from idsvc.orgs.domains.domain_names import DomainText
+
 __all__ = [
-    "AutoJoinRequest",
-    "DomainRequest",
     "OrgRequest",
     "OverrideRequest",
     "ProgramsRequest",
@@ -20,7 +22,6 @@ __all__ = [
 # lines in logs and exports.
 Text = msgspec.Meta(pattern=r"^[^\x00-\x1f\x7f]*$")
 ProgramName = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
-DomainText = Annotated[str, msgspec.Meta(min_length=1, max_length=253)]
 Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=2000), Text]
 
 
@@ -54,11 +55,3 @@ class ProgramsRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
 class OverrideRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     justification: Annotated[str, msgspec.Meta(min_length=20, max_length=2000)]
-
-
-class DomainRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    domain: DomainText
-
-
-class AutoJoinRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    mode: Literal["off", "pending", "active"]

@@ -20,8 +20,8 @@ from idsvc.audit import record_event
 from idsvc.constant_time import same_secret
 from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import NotFound
-from idsvc.orgs.domain_names import is_public_email_domain
-from idsvc.orgs.errors import DomainExists, DomainTaken, NoVerifiedDomain, PublicEmailDomain
+from idsvc.orgs.domains.domain_names import is_public_email_domain
+from idsvc.orgs.domains.errors import DomainExists, DomainTaken, NoVerifiedDomain, PublicEmailDomain
 
 __all__ = [
     "CHALLENGE_PREFIX",
@@ -91,7 +91,7 @@ RETURNING old.auto_join
 async def claim_domain(
     conn: Connection, *, org_id: uuid.UUID, domain: str, actor: str, now: datetime
 ) -> Domain:
-    """``domain`` in normal form (:func:`idsvc.orgs.domain_names.normalize_domain`)."""
+    """``domain`` in normal form (:func:`idsvc.orgs.domains.domain_names.normalize_domain`)."""
     if is_public_email_domain(domain):
         raise PublicEmailDomain("a public e-mail provider's domain cannot be claimed")
     if await conn.fetchval(_VERIFIED_ELSEWHERE, domain, org_id):

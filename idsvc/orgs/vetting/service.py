@@ -10,13 +10,13 @@ from datetime import datetime
 from idsvc.countries import SPECIAL_NATIONALITIES, UnknownCountryCode, normalize_nationality
 from idsvc.db import Connection
 from idsvc.errors import BadRequest
-from idsvc.orgs.domain_names import normalize_domain
-from idsvc.orgs.domains import Domain, claim_domain
-from idsvc.orgs.errors import InvalidCountry
-from idsvc.orgs.organisations import create_organisation
+from idsvc.orgs.domains.domain_names import normalize_domain
+from idsvc.orgs.domains.service import Domain, claim_domain
 from idsvc.orgs.records import Organisation
-from idsvc.orgs.requests import OrgRequest
-from idsvc.orgs.screening_hits import screen_organisation
+from idsvc.orgs.vetting.errors import InvalidCountry
+from idsvc.orgs.vetting.organisations import create_organisation
+from idsvc.orgs.vetting.requests import OrgRequest
+from idsvc.orgs.vetting.screening_hits import screen_organisation
 
 __all__ = ["submit_request"]
 

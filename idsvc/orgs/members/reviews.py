@@ -22,8 +22,8 @@ from idsvc.audit import record_event
 from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import BadRequest, Conflict, NotFound
 from idsvc.mail.senders import Mail, Mailer
-from idsvc.orgs.errors import NotPending
-from idsvc.orgs.members import set_member_status
+from idsvc.orgs.members.errors import NotPending
+from idsvc.orgs.members.service import set_member_status
 
 __all__ = [
     "Review",
@@ -276,7 +276,7 @@ async def _close_one(
                     )
                 outcome["suspended"] += 1
             except Conflict:
-                # The organisation's last active admin stays (orgs.members): who would
+                # The organisation's last active admin stays (orgs.members.service): who would
                 # otherwise answer the next review? Recorded as kept.
                 decision = "kept"
                 outcome["kept_last_admin"] += 1

@@ -1,4 +1,5 @@
-"""What the organisation API answers: wire structs built from stored records."""
+"""What the organisation API answers about an organisation: a wire struct built from its
+record, with its domains and (for operators) its screening hits."""
 
 from __future__ import annotations
 
@@ -8,21 +9,12 @@ from datetime import datetime
 
 import msgspec
 
-from idsvc.orgs.domains import Domain
+from idsvc.orgs.domains.service import Domain
+from idsvc.orgs.domains.views import DomainView, domain_view
 from idsvc.orgs.records import Organisation, OrgStatus
-from idsvc.orgs.screening_hits import Hit
+from idsvc.orgs.vetting.screening_hits import Hit
 
-__all__ = ["DomainView", "OrgView", "domain_view", "org_view"]
-
-
-class DomainView(msgspec.Struct, frozen=True, kw_only=True):
-    domain: str
-    # Publish `challenge` as a TXT record at `record`, then ask for verification.
-    record: str
-    challenge: str
-    verified: bool
-    verified_at: datetime | None
-    last_checked_at: datetime | None
+__all__ = ["OrgView", "org_view"]
 
 
 class OrgView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -42,17 +34,6 @@ class OrgView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     # Operators only: screening is the compliance team's business, and telling an
     # applicant that it resembles a listed party would tip the party off.
     screening_hits: list[Hit] | None = None
-
-
-def domain_view(domain: Domain) -> DomainView:
-    return DomainView(
-        domain=domain.domain,
-        record=domain.record_name,
-        challenge=domain.challenge,
-        verified=domain.verified_at is not None,
-        verified_at=domain.verified_at,
-        last_checked_at=domain.last_checked_at,
-    )
 
 
 def org_view(

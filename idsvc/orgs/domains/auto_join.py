@@ -14,8 +14,8 @@ from datetime import datetime
 
 from idsvc.db import Connection
 from idsvc.errors import Conflict
-from idsvc.orgs.domain_names import email_domain
-from idsvc.orgs.members import enrol_member
+from idsvc.orgs.domains.domain_names import email_domain
+from idsvc.orgs.members.service import enrol_member
 
 __all__ = ["auto_join_on_sign_in"]
 

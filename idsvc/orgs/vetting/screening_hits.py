@@ -17,8 +17,8 @@ import msgspec
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import NotFound
-from idsvc.orgs.organisations import set_org_status
 from idsvc.orgs.records import Organisation
+from idsvc.orgs.vetting.organisations import set_org_status
 from idsvc.screening.errors import HitNotOpen
 from idsvc.screening.lists import LoadedList, load_newest_list
 from idsvc.screening.people import rescreen_people

@@ -12,7 +12,7 @@ from datetime import datetime
 import msgspec
 
 from idsvc.db import Connection
-from idsvc.orgs.member_list import MemberQuery, MemberRow, list_members
+from idsvc.orgs.members.member_list import MemberQuery, MemberRow, list_members
 from idsvc.policy.model import PolicySettings
 from idsvc.spreadsheet_safe import inert_cell
 

@@ -16,8 +16,8 @@ from idsvc.audit import record_event
 from idsvc.crypto.opaque import new_opaque, stored_hash
 from idsvc.db import Connection
 from idsvc.errors import NotFound
-from idsvc.orgs.errors import InvitationInvalid, InvitationWrongAccount, MemberExists
-from idsvc.orgs.members import enrol_member, get_membership, set_member_status
+from idsvc.orgs.invitations.errors import InvitationInvalid, InvitationWrongAccount, MemberExists
+from idsvc.orgs.members.service import enrol_member, get_membership, set_member_status
 from idsvc.orgs.records import MemberRole
 from idsvc.orgs.state_rules import ensure_org_may
 

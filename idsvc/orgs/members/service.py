@@ -14,7 +14,7 @@ from typing import Any
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to
 from idsvc.errors import NotFound
-from idsvc.orgs.errors import InvalidTransition, LastAdmin, MemberExists
+from idsvc.orgs.members.errors import InvalidTransition, LastAdmin, MemberExists
 from idsvc.orgs.records import MemberRole, Membership, MemberSource, MemberStatus
 from idsvc.tokens.revocation import (
     reinstate_membership_tokens,

@@ -16,9 +16,9 @@ import msgspec
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import NotFound
-from idsvc.orgs.errors import FourEyesRequired, InvalidTransition, NotVerified, ScreeningHit
-from idsvc.orgs.members import enrol_member
+from idsvc.orgs.members.service import enrol_member
 from idsvc.orgs.records import MemberRole, MemberStatus, Organisation, OrgStatus
+from idsvc.orgs.vetting.errors import FourEyesRequired, InvalidTransition, NotVerified, ScreeningHit
 from idsvc.screening.freshness import ensure_list_current
 from idsvc.tokens.revocation import reinstate_org_tokens, suspend_org_tokens
 
