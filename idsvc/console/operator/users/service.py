@@ -8,7 +8,6 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from idsvc.erasure.service import erase_person
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import (
     current_attestations,
@@ -16,6 +15,7 @@ from idsvc.attestations.store import (
     revoke_attestation,
 )
 from idsvc.db import Connection
+from idsvc.erasure.service import erase_person
 from idsvc.errors import NotFound
 from idsvc.policy.decision import decide
 from idsvc.policy.explain import explain
