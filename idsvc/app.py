@@ -260,6 +260,8 @@ def _services(runtime: Runtime) -> dict[str, object]:
         "clock": runtime.clock,
         "keys": runtime.keys,
         "signin": runtime.signin,
+        # The sign-in choices a page offers (without the sign-in service itself).
+        "providers": runtime.signin.providers,
         "dpop": runtime.dpop,
         "dpop_nonces": runtime.dpop_nonces,
         "status_lists": runtime.status_lists,

@@ -12,7 +12,7 @@ from litestar.types import ControllerRouterHandler
 
 from idsvc.app import create_app
 from idsvc.config.providers import ProviderSettings
-from idsvc.console.outbox import outbox_route
+from idsvc.console.operator.outbox.api import outbox_route
 from idsvc.crypto.key_encryption import generate_kek_file
 from idsvc.devidp.examples import EXAMPLE_POLICIES, seed_demo_organisation
 from idsvc.devidp.wiring import demo_provider

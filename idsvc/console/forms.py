@@ -1,6 +1,7 @@
-"""Browser forms: read a POSTed form, check its CSRF token, and validate it field by field
-into a bounded msgspec struct, so that every problem is reported next to its field and
-what the person typed is shown again."""
+"""Browser forms: read a POSTed form (its size and CSRF token were checked by the
+``form_csrf`` guard, ``idsvc.console.guard``) and validate it field by field into a
+bounded msgspec struct, so that every problem is reported next to its field and what the
+person typed is shown again."""
 
 from __future__ import annotations
 
@@ -11,9 +12,6 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request
 
-from idsvc.accounts.sessions import Session, csrf_valid
-from idsvc.console.errors import FormTooLarge
-from idsvc.errors import CsrfFailed
 from idsvc.http.body import refuse_control_characters
 
 __all__ = ["FormErrors", "read_form", "validate_form"]
@@ -21,22 +19,16 @@ __all__ = ["FormErrors", "read_form", "validate_form"]
 T = TypeVar("T", bound=msgspec.Struct)
 FormErrors = dict[str, str]
 
-_MAX_FORM_BYTES = 64 * 1024
 _PLAIN = {
     "Expected `str` of length >= ": "Too short: at least {} characters.",
     "Expected `str` of length <= ": "Too long: at most {} characters.",
 }
 
 
-async def read_form(request: Request[Any, Any, Any], session: Session) -> dict[str, str]:
-    """The form's text fields (a repeated field keeps its last value). A missing or wrong
-    CSRF token is refused before anything is read into the application."""
-    if int(request.headers.get("content-length") or 0) > _MAX_FORM_BYTES:
-        raise FormTooLarge("the form is too large")
+async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The form's text fields (a repeated field keeps its last value), without the CSRF
+    token, and none with control characters."""
     form = await request.form()
-    token = form.get("csrf_token")
-    if not csrf_valid(session, token if isinstance(token, str) else None):
-        raise CsrfFailed("the form is stale or came from another site; reload the page")
     fields = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     refuse_control_characters(fields)
     return fields

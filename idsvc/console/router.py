@@ -1,18 +1,21 @@
-"""The console under ``/console``: its pages answer errors with pages, not JSON."""
+"""The console under ``/console``: the operators' pages and the org admins' pages, which
+answer errors with pages, not JSON, and receive who is looking as ``viewer`` (set by the
+guards of ``idsvc.console.guard``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Request, Response, Router
+from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect
 
-from idsvc.console.admin_pages import admin_pages
-from idsvc.console.audit_pages import audit_pages
-from idsvc.console.guard import SignInFirst
-from idsvc.console.operator_pages import operator_pages
-from idsvc.console.org_pages import org_pages
+from idsvc.console.api import routes as home_routes
+from idsvc.console.guard import SignInFirst, provide_viewer
+from idsvc.console.operator.api import routes as operator_routes
+from idsvc.console.org_admin.api import routes as org_admin_routes
+from idsvc.console.org_admin.pages import provide_org_admin_pages
 from idsvc.errors import IdsvcError
 from idsvc.http.pages import page
 
@@ -49,6 +52,10 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 
 console_router = Router(
     path="/console",
-    route_handlers=[*operator_pages, *audit_pages, *org_pages, *admin_pages],
+    route_handlers=[*home_routes, *operator_routes, *org_admin_routes],
+    dependencies={
+        "viewer": Provide(provide_viewer, sync_to_thread=False),
+        "org_pages": Provide(provide_org_admin_pages, sync_to_thread=False),
+    },
     exception_handlers={IdsvcError: _error_page, HTTPException: _error_page},
 )

@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.app import create_app
-from idsvc.console.outbox import outbox_route
+from idsvc.console.operator.outbox.api import outbox_route
 from idsvc.mail.senders import ConsoleMailer
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, create_org

@@ -15,6 +15,7 @@ from litestar.response import Template
 from idsvc.accounts.guards import signed_in, signed_in_form
 from idsvc.accounts.sessions import Session, csrf_token
 from idsvc.clock import Clock
+from idsvc.config.providers import ProviderSettings
 from idsvc.db.database import Database
 from idsvc.errors import IdsvcError
 from idsvc.http.body import read_json
@@ -22,7 +23,6 @@ from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.openapi import documented
 from idsvc.http.pages import page
 from idsvc.mail.senders import Mailer
-from idsvc.oidc.service import SignInService
 from idsvc.orgs.guards import org_admin
 from idsvc.orgs.invitations.sending import (
     InvitationMail,
@@ -138,7 +138,7 @@ async def invitation_page(
     *,
     code: FromPath[str],
     maybe_session: Injected[Session | None],
-    signin: Injected[SignInService],
+    providers: Injected[dict[str, ProviderSettings]],
     conn: Transaction,
     now: Now,
 ) -> Template:
@@ -150,7 +150,7 @@ async def invitation_page(
         invitation=invitation,
         signed_in=maybe_session is not None,
         csrf_token=csrf_token(maybe_session) if maybe_session else "",
-        providers=list(signin.providers.values()),
+        providers=list(providers.values()),
         return_to=quote(f"/invitations/{code[:128]}", safe=""),
     )
 

@@ -45,9 +45,8 @@ class InviteOutcome(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MailingContext(Protocol):
-    """What sending needs: the database, the settings, the mailer and the clock. The
-    console passes its runtime; the API an :class:`InvitationMail` of its injected
-    services."""
+    """What sending needs: the database, the settings, the mailer and the clock (an
+    :class:`InvitationMail` of the caller's injected services)."""
 
     @property
     def database(self) -> Database: ...

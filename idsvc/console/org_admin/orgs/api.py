@@ -11,44 +11,40 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from idsvc.console.admin_common import (
-    RequestForm,
-    admin_context,
-    admin_viewer,
-    org_page,
-    split_list,
-)
-from idsvc.console.audit_query import AuditFilter, find_events
 from idsvc.console.forms import read_form, validate_form
-from idsvc.console.guard import viewer
-from idsvc.errors import IdsvcError
+from idsvc.console.guard import form_csrf, signed_in_viewer
+from idsvc.console.org_admin.guard import administers
+from idsvc.console.org_admin.orgs.errors import IdsvcError
+from idsvc.console.org_admin.orgs.service import org_trail
+from idsvc.console.org_admin.pages import OrgAdminPages, RequestForm, split_list
+from idsvc.http.inject import Injected, Transaction
 from idsvc.http.pages import page
-from idsvc.orgs.disclosure import OPERATOR_ONLY_EVENTS
-from idsvc.orgs.vetting.organisations import get_organisation
 from idsvc.orgs.vetting.requests import OrgRequest
 from idsvc.orgs.vetting.service import submit_request
-from idsvc.runtime import RuntimeDependency
 
-__all__ = ["org_pages_for_admins"]
+__all__ = ["routes"]
 
 
-@get("/my-orgs", include_in_schema=False)
-async def my_orgs(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Template:
-    seen = await viewer(request, runtime)
+@get("/my-orgs", include_in_schema=False, guards=[signed_in_viewer])
+async def my_orgs(*, org_pages: Injected[OrgAdminPages], conn: Transaction) -> Template:
     return page(
         "console/my_orgs.html",
         title="Your organisations",
         section="my-orgs",
         errors={},
         values={},
-        **await admin_context(runtime, seen),
+        **await org_pages.context(conn),
     )
 
 
-@post("/my-orgs", include_in_schema=False, status_code=303)
-async def request_org(request: Request[Any, Any, Any], runtime: RuntimeDependency) -> Response[Any]:
-    seen = await viewer(request, runtime)
-    data = await read_form(request, seen.session)
+@post("/my-orgs", include_in_schema=False, status_code=303, guards=[signed_in_viewer, form_csrf])
+async def request_org(
+    *,
+    request: Request[Any, Any, Any],
+    org_pages: Injected[OrgAdminPages],
+    conn: Transaction,
+) -> Response[Any]:
+    data = await read_form(request)
     form, errors = validate_form(RequestForm, data)
     org_id = None
     if form is not None:
@@ -63,13 +59,14 @@ async def request_org(request: Request[Any, Any, Any], runtime: RuntimeDependenc
                 },
                 OrgRequest,
             )
-            async with runtime.pool.acquire() as conn, conn.transaction():
+            # A savepoint: a refused request leaves nothing of itself behind.
+            async with conn.transaction():
                 org, _claimed = await submit_request(
                     conn,
                     body,
-                    requester=seen.session.user_id,
-                    threshold=runtime.settings.config.screening.threshold,
-                    now=runtime.clock(),
+                    requester=org_pages.viewer.session.user_id,
+                    threshold=org_pages.settings.config.screening.threshold,
+                    now=org_pages.now,
                 )
             org_id = org.id
         except msgspec.ValidationError as exc:
@@ -84,34 +81,33 @@ async def request_org(request: Request[Any, Any, Any], runtime: RuntimeDependenc
             status=400,
             errors=errors,
             values=data,
-            **await admin_context(runtime, seen),
+            **await org_pages.context(conn),
         )
     return Redirect(f"/console/my-orgs/{org_id}", status_code=303)
 
 
-@get("/my-orgs/{org_id:uuid}", include_in_schema=False)
+@get("/my-orgs/{org_id:uuid}", include_in_schema=False, guards=[administers("read")])
 async def my_org(
-    request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+    *,
+    request: Request[Any, Any, Any],
+    org_id: FromPath[uuid.UUID],
+    org_pages: Injected[OrgAdminPages],
+    conn: Transaction,
 ) -> Template:
-    seen = await admin_viewer(request, runtime, org_id, "read")
-    return await org_page(request, runtime, org_id, seen, done=request.query_params.get("done"))
+    return await org_pages.org_page(conn, org_id, done=request.query_params.get("done"))
 
 
-@get("/my-orgs/{org_id:uuid}/audit", include_in_schema=False)
+@get("/my-orgs/{org_id:uuid}/audit", include_in_schema=False, guards=[administers("read")])
 async def org_audit(
-    request: Request[Any, Any, Any], org_id: FromPath[uuid.UUID], runtime: RuntimeDependency
+    *,
+    request: Request[Any, Any, Any],
+    org_id: FromPath[uuid.UUID],
+    org_pages: Injected[OrgAdminPages],
+    conn: Transaction,
 ) -> Template:
     """The organisation's own trail: events whose target is the organisation."""
-    seen = await admin_viewer(request, runtime, org_id, "read")
     action = str(request.query_params.get("action", ""))[:100]
-    async with runtime.pool.acquire() as conn:
-        org = await get_organisation(conn, org_id)
-        events = await find_events(
-            conn,
-            AuditFilter(target=f"org:{org_id}", action=action),
-            limit=200,
-            hidden_actions=OPERATOR_ONLY_EVENTS,
-        )
+    org, events = await org_trail(conn, org_id, action)
     return page(
         "console/org_audit.html",
         title=f"{org.legal_name}: audit trail",
@@ -119,8 +115,8 @@ async def org_audit(
         org=org,
         events=events,
         action=action,
-        **await admin_context(runtime, seen),
+        **await org_pages.context(conn),
     )
 
 
-org_pages_for_admins = [my_orgs, request_org, my_org, org_audit]
+routes = [my_orgs, request_org, my_org, org_audit]

@@ -1,0 +1,1 @@
+"""Console pages for the provider's compliance operators, one sub-package per area."""

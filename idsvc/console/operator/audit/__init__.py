@@ -1,0 +1,1 @@
+"""Operator pages for the audit trail: filter, verify the hash chain, export."""

@@ -1,0 +1,1 @@
+"""Operator pages for the signing keys: their schedule, rotation and emergency rotation."""

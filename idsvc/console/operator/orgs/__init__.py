@@ -1,0 +1,1 @@
+"""Operator pages for organisations: the queue of requests and one organisation's review."""

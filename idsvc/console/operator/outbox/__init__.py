@@ -1,0 +1,1 @@
+"""The development outbox page (``idsvc dev``)."""

@@ -1,0 +1,1 @@
+"""The operator's policy page: every policy, and what one decides for one person."""

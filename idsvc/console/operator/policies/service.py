@@ -1,0 +1,28 @@
+"""What the policy page runs: one policy's decision for one person, explained."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from idsvc.console.operator.users.service import user_exists
+from idsvc.db import Connection
+from idsvc.policy.decision import decide
+from idsvc.policy.explain import explain
+from idsvc.policy.model import PolicySettings
+from idsvc.tokens.service import load_subject_facts
+
+__all__ = ["check_policy"]
+
+
+async def check_policy(
+    conn: Connection, policy: PolicySettings, user: uuid.UUID, now: datetime
+) -> dict[str, Any] | None:
+    """The decision and its explanation, or None when no user has that id."""
+    exists = await user_exists(conn, user)
+    facts = await load_subject_facts(conn, user)
+    if not exists:
+        return None
+    decision = decide(policy, facts, now)
+    return {"policy": policy.ref, "decision": decision, "explained": explain(policy, decision)}

@@ -1,0 +1,8 @@
+"""What the operator's user pages refuse with. Erasure's refusals (``RetentionDuty``, a
+``BadRequest``) are shown on the page next to the form; the others answer an error page."""
+
+from idsvc.console.errors import FormTooLarge
+from idsvc.erasure.service import RetentionDuty
+from idsvc.errors import BadRequest, CsrfFailed, Forbidden, NotFound
+
+__all__ = ["BadRequest", "CsrfFailed", "Forbidden", "FormTooLarge", "NotFound", "RetentionDuty"]

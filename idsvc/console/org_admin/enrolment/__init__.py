@@ -1,0 +1,1 @@
+"""Org admin pages for how people arrive: SCIM tokens and groups, domains, auto-join."""

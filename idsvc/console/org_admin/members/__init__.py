@@ -1,0 +1,1 @@
+"""Org admin pages for members: state and role changes, CSV import, invitations."""

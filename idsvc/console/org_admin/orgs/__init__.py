@@ -1,0 +1,2 @@
+"""Org admin pages for organisations: one's organisations, the request form, an
+organisation's page and its own audit trail."""

@@ -1,0 +1,1 @@
+"""The org admin's access review page."""
