@@ -52,10 +52,12 @@ from idsvc.attestations.store import record_attestations
 from idsvc.audit.personal import use_key_encryption_key
 from idsvc.config.oauth import ClientSettings, OAuthSettings
 from idsvc.crypto.key_encryption import KeyEncryptionKey
+from idsvc.db.database import Database
+from idsvc.http.inject import Injected, Now
 from idsvc.jose.jws import sign_compact
+from idsvc.keys.service import KeyService
 from idsvc.oauth.grants import create_grant
 from idsvc.policy.model import PolicySettings
-from idsvc.runtime import Runtime, RuntimeDependency
 from idsvc.settings import (
     ConfigFile,
     DatabaseSettings,
@@ -108,13 +110,14 @@ def settings_for(database_url: str, port: int, kek: bytes) -> Settings:
     )
 
 
-async def reference_work(runtime: Runtime, user_text: str) -> str:
+async def reference_work(
+    database: Database, keys: KeyService, now: datetime, user_text: str
+) -> str:
     """The floor: one pooled query, one ES256 signature, one INSERT, in one transaction."""
-    now = runtime.clock()
     user = uuid.UUID(user_text)
-    async with runtime.pool.acquire() as conn, conn.transaction():
+    async with database.pool.acquire() as conn, conn.transaction():
         await conn.fetchval("SELECT status FROM users WHERE id = $1", user)
-        signer = runtime.keys.ring.signing_key("ES256", now)
+        signer = keys.ring.signing_key("ES256", now)
         token = sign_compact(
             {"alg": "ES256", "kid": signer.kid},
             b'{"sub":"%s","iat":%d}' % (user_text.encode(), int(now.timestamp())),
@@ -128,9 +131,11 @@ async def reference_work(runtime: Runtime, user_text: str) -> str:
 
 
 @post("/bench/reference", status_code=200)
-async def reference_endpoint(runtime: RuntimeDependency, data: dict[str, str]) -> dict[str, str]:
+async def reference_endpoint(
+    database: Injected[Database], keys: Injected[KeyService], now: Now, data: dict[str, str]
+) -> dict[str, str]:
     """The reference through Litestar: body parsing, dependency injection, a response."""
-    return {"access_token": await reference_work(runtime, data["user"])}
+    return {"access_token": await reference_work(database, keys, now, data["user"])}
 
 
 @asgi("/bench/raw")
@@ -138,14 +143,17 @@ async def raw_reference(scope: Scope, receive: Receive, send: Send) -> None:
     """The same work as a bare ASGI handler: Litestar only routes to it (and the service's
     request observer still wraps it), so the difference to the reference is what the
     framework's request and response handling cost."""
-    runtime = await scope["app"].dependencies["runtime"].dependency()
+    dependencies = scope["app"].dependencies
+    database = await dependencies["database"].dependency()
+    keys = await dependencies["keys"].dependency()
+    now = dependencies["now"].dependency()
     body = b""
     while True:
         message = await receive()
         body += message.get("body", b"")
         if not message.get("more_body"):
             break
-    token = await reference_work(runtime, json.loads(body)["user"])
+    token = await reference_work(database, keys, now, json.loads(body)["user"])
     payload = json.dumps({"access_token": token}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
     await send({"type": "http.response.start", "status": 200, "headers": headers})

@@ -88,24 +88,7 @@ def create_app(
     """Raises ConfigError when a required secret is missing, before anything starts.
     ``seed`` (``idsvc dev`` only) adds example data once the database is migrated.
     ``tracer_provider`` replaces the one ``[tracing]`` configures (tests)."""
-    if settings.secrets.key_encryption_key is None:
-        # Fail closed: without the KEK private keys can be neither stored nor used.
-        raise ConfigError(
-            "IDSVC_KEY_ENCRYPTION_KEY (or IDSVC_KEY_ENCRYPTION_KEY_FILE) is required: "
-            "32 random bytes, base64url; `idsvc dev` creates one in its data folder"
-        )
-    groups = country_groups()
-    if not groups.reviewed and not settings.config.policy.allow_unreviewed_country_groups:
-        # Decisions would rest on export-control data nobody in compliance signed off.
-        raise ConfigError(
-            f"the country groups in use say reviewed_by = {groups.reviewed_by!r}: point "
-            "[policy] country_groups_file at a reviewed copy, or set [policy] "
-            "allow_unreviewed_country_groups = true (development only)"
-        )
-    try:
-        kek = KeyEncryptionKey.from_text(settings.secrets.key_encryption_key)
-    except KeyEncryptionError as exc:
-        raise ConfigError(str(exc)) from None
+    kek = _checked_start_settings(settings)
     # Personal values in audit events are sealed under per-person keys wrapped by it.
     use_key_encryption_key(kek)
     tracing = tracer_provider or tracer_provider_from(settings.config.tracing)
@@ -157,6 +140,29 @@ def create_app(
         refusal=scim_aware_refusal(problem_refusal),
     )
     return app
+
+
+def _checked_start_settings(settings: Settings) -> KeyEncryptionKey:
+    """The key-encryption key; raises ConfigError for what must never start."""
+    if settings.secrets.key_encryption_key is None:
+        # Fail closed: without the KEK private keys can be neither stored nor used.
+        raise ConfigError(
+            "IDSVC_KEY_ENCRYPTION_KEY (or IDSVC_KEY_ENCRYPTION_KEY_FILE) is required: "
+            "32 random bytes, base64url; `idsvc dev` creates one in its data folder"
+        )
+    groups = country_groups()
+    if not groups.reviewed and not settings.config.policy.allow_unreviewed_country_groups:
+        # Decisions would rest on export-control data nobody in compliance signed off.
+        raise ConfigError(
+            f"the country groups in use say reviewed_by = {groups.reviewed_by!r}: point "
+            "[policy] country_groups_file at a reviewed copy, or set [policy] "
+            "allow_unreviewed_country_groups = true (development only)"
+        )
+    try:
+        kek = KeyEncryptionKey.from_text(settings.secrets.key_encryption_key)
+    except KeyEncryptionError as exc:
+        raise ConfigError(str(exc)) from None
+    return kek
 
 
 def _dependencies(services: Services) -> dict[str, Provide]:

@@ -7,6 +7,7 @@ lifespan and the periodic jobs take what they need from it explicitly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,6 @@ from prometheus_client import CollectorRegistry
 
 from idsvc.clock import Clock
 from idsvc.compliance_jobs import ScreeningListImported
-from idsvc.config.oauth import ClientSettings
 from idsvc.config.providers import ProviderSettings
 from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.db.database import Database
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = ["Services", "build_services"]
+
+# (scope, per minute, which one) → the limiter, made once per scope and which.
+Limiters = Callable[[str, int, str], RateLimiter]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,48 +106,22 @@ def build_services(
     extra_providers: tuple[tuple[ProviderSettings, str], ...],
     mailer: Mailer | None,
 ) -> Services:
-    config, issuer = settings.config, settings.service.issuer
+    config = settings.config
     database = Database()
     keys = KeyService(config.keys, kek, clock)
 
     def seconds() -> float:
         return clock().timestamp()
 
-    def limiter(scope: str, per_minute: int) -> RateLimiter:
-        return RateLimiter(
-            scope=scope, per_minute=per_minute, pool=lambda: database.pool, clock=seconds
-        )
-
-    client_limiters: dict[str, RateLimiter] = {}
-
-    def client_limiter(client: ClientSettings) -> RateLimiter:
-        """Each client's own budget of token requests per minute (across instances)."""
-        if client.id not in client_limiters:
-            client_limiters[client.id] = limiter("client", client.rate_limit)
-        return client_limiters[client.id]
-
-    signin = SignInService(
-        providers=config.providers + tuple(p for p, _ in extra_providers),
-        client_secrets={
-            **settings.secrets.provider_secrets,
-            **{p.id: secret for p, secret in extra_providers},
-        },
-        issuer=issuer,
-        clock=clock,
-        http=http,
-        session_lifetime=settings.service.session_absolute_lifetime,
-        # A service secret every instance shares, loaded at start; the MACs it keys are
-        # derived under their own label (accounts.person_match).
-        person_key=lambda: keys.pairwise_key,
-        screening_threshold=config.screening.threshold,
-    )
+    limiter = _limiters(database, seconds)
+    signin = _sign_in(settings, clock=clock, keys=keys, http=http, extra=extra_providers)
     dpop = DPoPVerifier(clock=seconds)
     # The nonce key is derived from a service secret that every instance shares.
     dpop_nonces = DPoPNonces(lambda: keys.pairwise_key, seconds)
     proof_replay = ProofReplay(dpop, database, clock)
     status_slots = StatusAllocator(config.status_lists.list_size)
     policies = {p.audience: p for p in config.policies}
-    token_limiter = limiter("token", settings.service.token_rate_limit)
+    token_limiter = limiter("token", settings.service.token_rate_limit, "")
     registry = CollectorRegistry()
     list_imported = ScreeningListImported()
     registry.register(PoolCollector(database.maybe_pool))
@@ -159,25 +136,14 @@ def build_services(
         dpop_nonces=dpop_nonces,
         proof_replay=proof_replay,
         status_lists=StatusListService(
-            issuer=issuer,
+            issuer=settings.service.issuer,
             ring=keys.ring,
             algorithm=config.keys.algorithms[0],
             ttl=config.status_lists.ttl,
             clock_skew=config.keys.clock_skew,
         ),
         status_slots=status_slots,
-        oauth_clients=OAuthClients(
-            ClientRegistry(
-                config.clients,
-                cli_client=config.oauth.cli_client,
-                token_endpoint=f"{issuer}/oauth2/token",
-                issuer=issuer,
-                clock=seconds,
-            ),
-            database=database,
-            clock=clock,
-            limiter=client_limiter,
-        ),
+        oauth_clients=_oauth_clients(settings, database, clock, limiter),
         tokens=TokenService(
             settings=settings,
             database=database,
@@ -193,11 +159,71 @@ def build_services(
         ),
         mailer=mailer or _smtp_mailer(settings),
         policies=policies,
-        signin_limiter=limiter("signin", settings.service.signin_rate_limit),
+        signin_limiter=limiter("signin", settings.service.signin_rate_limit, ""),
         token_limiter=token_limiter,
         registry=registry,
         metrics=HttpMetrics(registry),
         list_imported=list_imported,
+    )
+
+
+def _limiters(database: Database, seconds: Callable[[], float]) -> Limiters:
+    """Rate limiters counting in the database, shared by every instance: one per scope,
+    made once (a limiter leases its budget and must not be rebuilt per request)."""
+    made: dict[tuple[str, str], RateLimiter] = {}
+
+    def limiter(scope: str, per_minute: int, which: str = "") -> RateLimiter:
+        if (scope, which) not in made:
+            made[scope, which] = RateLimiter(
+                scope=scope, per_minute=per_minute, pool=lambda: database.pool, clock=seconds
+            )
+        return made[scope, which]
+
+    return limiter
+
+
+def _oauth_clients(
+    settings: Settings, database: Database, clock: Clock, limiter: Limiters
+) -> OAuthClients:
+    issuer = settings.service.issuer
+    registry = ClientRegistry(
+        settings.config.clients,
+        cli_client=settings.config.oauth.cli_client,
+        token_endpoint=f"{issuer}/oauth2/token",
+        issuer=issuer,
+        clock=lambda: clock().timestamp(),
+    )
+    return OAuthClients(
+        registry,
+        database=database,
+        clock=clock,
+        # Each client's own budget of token requests per minute (across instances).
+        limiter=lambda client: limiter("client", client.rate_limit, client.id),
+    )
+
+
+def _sign_in(
+    settings: Settings,
+    *,
+    clock: Clock,
+    keys: KeyService,
+    http: httpx.AsyncClient,
+    extra: tuple[tuple[ProviderSettings, str], ...],
+) -> SignInService:
+    return SignInService(
+        providers=settings.config.providers + tuple(p for p, _ in extra),
+        client_secrets={
+            **settings.secrets.provider_secrets,
+            **{p.id: secret for p, secret in extra},
+        },
+        issuer=settings.service.issuer,
+        clock=clock,
+        http=http,
+        session_lifetime=settings.service.session_absolute_lifetime,
+        # A service secret every instance shares, loaded at start; the MACs it keys are
+        # derived under their own label (accounts.person_match).
+        person_key=lambda: keys.pairwise_key,
+        screening_threshold=settings.config.screening.threshold,
     )
 
 

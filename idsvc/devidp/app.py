@@ -10,9 +10,9 @@ from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
+from idsvc.devidp.api import ROUTES
 from idsvc.devidp.pages import TEMPLATE_DIRECTORY
 from idsvc.devidp.provider import DemoIdP
-from idsvc.devidp.routes import ROUTES
 
 if TYPE_CHECKING:
     from litestar.handlers import ASGIRouteHandler

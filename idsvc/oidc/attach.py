@@ -18,7 +18,7 @@ from idsvc.oidc.errors import SignInRefused
 from idsvc.oidc.pending_links import VerifiedIdentity
 from idsvc.orgs.claims import claim_memberships
 from idsvc.orgs.domains.auto_join import auto_join_on_sign_in
-from idsvc.screening.people import remember_person, screen_person
+from idsvc.screening.service import remember_person, screen_person
 
 __all__ = ["attach_identity", "identity_owner"]
 

@@ -42,7 +42,7 @@ class VerifiedIdentity(msgspec.Struct, frozen=True, kw_only=True):
     drafts: tuple[AttestationDraft, ...]
     person: PersonFingerprint
     # The verified name and birth date, as the provider sent them: screened against the
-    # listed individuals (screening.people). None when the provider verified no name.
+    # listed individuals (screening.service). None when the provider verified no name.
     verified_name: str | None = None
     verified_birthdate: str | None = None
 

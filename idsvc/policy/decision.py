@@ -78,7 +78,7 @@ class SubjectFacts(msgspec.Struct, frozen=True, kw_only=True):
     user_active: bool
     attestations: tuple[AttestationFact, ...]
     memberships: tuple[MembershipFact, ...] = ()
-    # An open restricted-party screening hit on the person (screening.people).
+    # An open restricted-party screening hit on the person (screening.service).
     screening_hold: bool = False
 
 

@@ -16,7 +16,7 @@ from idsvc.errors import BadRequest
 from idsvc.http.body import read_json
 from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.openapi import documented
-from idsvc.screening.people import PersonHit, list_person_hits, override_person_hit
+from idsvc.screening.service import PersonHit, list_person_hits, override_person_hit
 from idsvc.settings import Settings
 
 __all__ = ["routes"]

@@ -22,7 +22,7 @@ from idsvc.rescreening.fetch import FetchFailure, fetch_list_if_due
 from idsvc.rescreening.importing import ImportOutcome, import_list
 from idsvc.screening.csl import CslError
 from idsvc.screening.list_files import parse_list
-from idsvc.screening.people import birthdate_match, remember_person, screen_person
+from idsvc.screening.service import birthdate_match, remember_person, screen_person
 from tests.support.clock import FakeClock
 from tests.support.demo import demo_service
 from tests.support.signin import session_caller, sign_in

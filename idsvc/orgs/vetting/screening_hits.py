@@ -21,7 +21,7 @@ from idsvc.orgs.records import Organisation
 from idsvc.orgs.vetting.organisations import set_org_status
 from idsvc.screening.errors import HitNotOpen
 from idsvc.screening.lists import LoadedList, load_newest_list
-from idsvc.screening.people import rescreen_people
+from idsvc.screening.service import rescreen_people
 
 __all__ = [
     "Hit",

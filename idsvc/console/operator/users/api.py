@@ -26,7 +26,7 @@ from idsvc.db import Connection
 from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.pages import page
 from idsvc.policy.model import PolicySettings
-from idsvc.screening.people import override_person_hit
+from idsvc.screening.service import override_person_hit
 from idsvc.settings import Settings
 
 __all__ = ["routes"]

@@ -20,7 +20,7 @@ from idsvc.errors import NotFound
 from idsvc.policy.decision import decide
 from idsvc.policy.explain import explain
 from idsvc.policy.model import PolicySettings
-from idsvc.screening.people import hits_of_person
+from idsvc.screening.service import hits_of_person
 from idsvc.tokens.service import load_subject_facts
 
 __all__ = [

@@ -1,0 +1,95 @@
+"""The one transaction rule (``db.database.Database.transaction``), through Litestar's
+dependency injection as handlers receive it: a handler that returns commits, one that
+raises an ``AuditedRefusal`` commits what it wrote and still answers the refusal, anything
+else rolls back; and the commit is done before the response reaches the client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from litestar import Litestar, post
+from litestar.di import Provide
+from litestar.testing import AsyncTestClient
+
+from idsvc import db
+from idsvc.db.database import Database
+from idsvc.errors import AccessDenied, BadRequest, Unavailable
+from idsvc.http.inject import Transaction, provide_transaction
+from idsvc.http.problems import exception_handlers
+
+_CREATE = "CREATE TABLE IF NOT EXISTS rule_probe (label text PRIMARY KEY)"
+_WRITE = "INSERT INTO rule_probe (label) VALUES ($1)"
+
+
+@post("/returns/{label:str}", status_code=200)
+async def returns(label: str, conn: Transaction) -> dict[str, str]:
+    await conn.execute(_WRITE, label)
+    return {"written": label}
+
+
+@post("/audited/{label:str}")
+async def audited(label: str, conn: Transaction) -> None:
+    await conn.execute(_WRITE, label)
+    raise AccessDenied("refused after its audit event was written")
+
+
+@post("/fails/{label:str}")
+async def fails(label: str, conn: Transaction) -> None:
+    await conn.execute(_WRITE, label)
+    raise BadRequest("refused half-way")
+
+
+@post("/crashes/{label:str}")
+async def crashes(label: str, conn: Transaction) -> None:
+    await conn.execute(_WRITE, label)
+    raise ZeroDivisionError
+
+
+@pytest.fixture
+async def probe(pool: db.Pool) -> AsyncIterator[tuple[AsyncTestClient[Litestar], db.Pool]]:
+    await pool.execute(_CREATE)
+    database = Database()
+    database.attach(pool)
+    app = Litestar(
+        route_handlers=[returns, audited, fails, crashes],
+        dependencies={"conn": Provide(provide_transaction(database))},
+        exception_handlers=exception_handlers,
+    )
+    async with AsyncTestClient(app) as client:
+        yield client, pool
+
+
+async def _stored(pool: db.Pool, label: str) -> bool:
+    return bool(await pool.fetchval("SELECT count(*) FROM rule_probe WHERE label = $1", label))
+
+
+async def test_a_handler_that_returns_commits_before_its_answer(probe: tuple) -> None:
+    client, pool = probe
+    response = await client.post("/returns/kept")
+    assert response.status_code == 200
+    # Read on another connection right after the answer: already committed.
+    assert await _stored(pool, "kept")
+
+
+async def test_an_audited_refusal_commits_what_it_wrote_and_is_answered(probe: tuple) -> None:
+    client, pool = probe
+    response = await client.post("/audited/denial-event")
+    assert response.status_code == 403
+    assert response.json()["type"] == "urn:idsvc:problem:access_denied"
+    assert await _stored(pool, "denial-event")
+
+
+@pytest.mark.parametrize(("path", "status"), [("/fails/", 400), ("/crashes/", 500)])
+async def test_any_other_exception_rolls_back(probe: tuple, path: str, status: int) -> None:
+    client, pool = probe
+    response = await client.post(f"{path}half-done")
+    assert response.status_code == status
+    assert not await _stored(pool, "half-done")
+
+
+async def test_without_a_pool_the_transaction_fails_closed() -> None:
+    database = Database()
+    with pytest.raises(Unavailable):
+        async with database.transaction():
+            pass
