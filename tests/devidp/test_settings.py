@@ -141,7 +141,7 @@ def test_public_surface_is_complete() -> None:
         "pages",
         "personas",
         "provider",
-        "routes",
+        "api",
         "server",
         "settings",
         "store",

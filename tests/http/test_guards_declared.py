@@ -16,7 +16,8 @@ def _handlers(app: Litestar) -> list[tuple[str, HTTPRouteHandler]]:
     found = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
-            if isinstance(handler, HTTPRouteHandler):
+            # Litestar answers OPTIONS itself for every path (CORS preflight); not ours.
+            if isinstance(handler, HTTPRouteHandler) and handler.http_methods != {"OPTIONS"}:
                 found.append((route.path, handler))
     return found
 

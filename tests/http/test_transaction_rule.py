@@ -6,10 +6,12 @@ else rolls back; and the commit is done before the response reaches the client."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from litestar import Litestar, post
 from litestar.di import Provide
+from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
@@ -23,38 +25,53 @@ _WRITE = "INSERT INTO rule_probe (label) VALUES ($1)"
 
 
 @post("/returns/{label:str}", status_code=200)
-async def returns(label: str, conn: Transaction) -> dict[str, str]:
+async def returns(label: FromPath[str], conn: Transaction) -> dict[str, str]:
     await conn.execute(_WRITE, label)
     return {"written": label}
 
 
 @post("/audited/{label:str}")
-async def audited(label: str, conn: Transaction) -> None:
+async def audited(label: FromPath[str], conn: Transaction) -> None:
     await conn.execute(_WRITE, label)
     raise AccessDenied("refused after its audit event was written")
 
 
 @post("/fails/{label:str}")
-async def fails(label: str, conn: Transaction) -> None:
+async def fails(label: FromPath[str], conn: Transaction) -> None:
     await conn.execute(_WRITE, label)
     raise BadRequest("refused half-way")
 
 
 @post("/crashes/{label:str}")
-async def crashes(label: str, conn: Transaction) -> None:
+async def crashes(label: FromPath[str], conn: Transaction) -> None:
     await conn.execute(_WRITE, label)
     raise ZeroDivisionError
 
 
 @pytest.fixture
-async def probe(pool: db.Pool) -> AsyncIterator[tuple[AsyncTestClient[Litestar], db.Pool]]:
+async def probe(
+    pool: db.Pool, database_url: str
+) -> AsyncIterator[tuple[AsyncTestClient[Litestar], db.Pool]]:
+    """The app, with its own pool opened in its own event loop (as the service's lifespan
+    does); the test reads what was committed through another pool."""
     await pool.execute(_CREATE)
     database = Database()
-    database.attach(pool)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        app_pool = await db.create_pool(database_url, min_size=1, max_size=2)
+        database.attach(app_pool)
+        try:
+            yield
+        finally:
+            database.attach(None)
+            await app_pool.close()
+
     app = Litestar(
         route_handlers=[returns, audited, fails, crashes],
         dependencies={"conn": Provide(provide_transaction(database))},
         exception_handlers=exception_handlers,
+        lifespan=[lifespan],
     )
     async with AsyncTestClient(app) as client:
         yield client, pool
