@@ -4,9 +4,9 @@ parameter and marked by its type.
     async def handler(conn: Transaction, now: Now, actor: Actor, keys: Injected[KeyService])
 
 - ``conn`` is a pooled connection inside the request's transaction
-  (:meth:`idsvc.db.database.Database.transaction`): it commits when the handler returns
-  or raises an ``AuditedRefusal``, and rolls back on any other exception; the commit
-  happens before the response is sent.
+  (:meth:`idsvc.db.database.Database.transaction`), taken once the body has arrived: it
+  commits when the handler returns or raises an ``AuditedRefusal``, and rolls back on any
+  other exception; the commit happens before the response is sent.
 - ``now`` is the request's moment, read once from the app's clock, so every row and audit
   event the request writes carries the same time.
 - ``actor`` and ``session`` are set by the route's guard (``idsvc.accounts.guards``,
@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, NamedTuple, TypeAlias, TypeVar
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.params import SkipValidation
@@ -104,7 +105,12 @@ def provide_actor(request: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 def provide_transaction(database: Database) -> Any:
-    async def transaction() -> AsyncIterator[Connection]:
+    async def transaction(request: Request[Any, Any, Any]) -> AsyncIterator[Connection]:
+        # The whole body is received (and its size limit enforced) before a connection is
+        # taken: a client sending its body slowly must not hold a pooled connection, and
+        # an open transaction, while it does (found in review: twenty slow uploads would
+        # have stalled every other request). Litestar keeps the body for the handler.
+        await request.body()
         async with database.transaction() as conn:
             yield conn
 

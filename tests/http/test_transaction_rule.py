@@ -5,11 +5,13 @@ else rolls back; and the commit is done before the response reaches the client."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
-from litestar import Litestar, post
+from litestar import Litestar, Request, post
 from litestar.di import Provide
 from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
@@ -28,6 +30,13 @@ _WRITE = "INSERT INTO rule_probe (label) VALUES ($1)"
 async def returns(label: FromPath[str], conn: Transaction) -> dict[str, str]:
     await conn.execute(_WRITE, label)
     return {"written": label}
+
+
+@post("/reads/{label:str}", status_code=200)
+async def reads(label: FromPath[str], request: Request[Any, Any, Any], conn: Transaction) -> None:
+    """Like every handler that decodes its body after its dependencies are resolved."""
+    await request.body()
+    await conn.execute(_WRITE, label)
 
 
 @post("/audited/{label:str}")
@@ -110,3 +119,50 @@ async def test_without_a_pool_the_transaction_fails_closed() -> None:
     with pytest.raises(Unavailable):
         async with database.transaction():
             pass
+
+
+async def test_no_connection_is_held_while_the_body_arrives(pool: db.Pool) -> None:
+    """Found in review: the transaction began before the handler read its body, so a
+    client sending its body slowly held a pooled connection (and an open transaction)."""
+    await pool.execute(_CREATE)
+    database = Database()
+    database.attach(pool)
+    app = Litestar(
+        route_handlers=[reads],
+        dependencies={"conn": Provide(provide_transaction(database))},
+        exception_handlers=exception_handlers,
+    )
+    body_sent = asyncio.Event()
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        await body_sent.wait()  # the client is slow
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/reads/slow",
+        "raw_path": b"/reads/slow",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"test"), (b"content-length", b"0")],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+    }
+    request = asyncio.create_task(app(scope, receive, send))  # type: ignore[arg-type]
+    try:
+        await asyncio.sleep(0.3)
+        idle_while_waiting = pool.get_idle_size() == pool.get_size()
+    finally:
+        body_sent.set()  # the request ends either way, and gives its connection back
+        await asyncio.wait_for(request, 10)
+    assert idle_while_waiting, "a connection was taken before the body arrived"
+    assert sent[0]["status"] == 200
+    assert await _stored(pool, "slow")
