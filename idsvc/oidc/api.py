@@ -35,8 +35,8 @@ from idsvc.db.database import Database
 from idsvc.errors import CsrfFailed
 from idsvc.http.inject import Injected, Now, Transaction
 from idsvc.http.pages import page
-from idsvc.http.ratelimit import RateLimiter
 from idsvc.oidc.errors import SignInRefused
+from idsvc.oidc.guards import sign_in_budget
 from idsvc.oidc.pages import link_adds, login_hint, refusal_response, safe_return_to
 from idsvc.oidc.pending_links import LINK_LIFETIME, pending_link
 from idsvc.oidc.service import LinkPending, SignInService, answer_link, audit_refusal
@@ -81,18 +81,16 @@ async def login_page(
     )
 
 
-@get("/login/{provider_id:str}", include_in_schema=False)
+@get("/login/{provider_id:str}", include_in_schema=False, guards=[sign_in_budget])
 async def login_start(
     *,
     request: Request[Any, Any, Any],
     provider_id: FromPath[str],
     maybe_session: Injected[Session | None],
     signin: Injected[SignInService],
-    signin_limiter: Injected[RateLimiter],
     settings: Injected[Settings],
     database: Injected[Database],
 ) -> Response[Any]:
-    await signin_limiter.hit(request.client.host if request.client else "unknown")
     binding = new_browser_binding()
     try:
         url = await signin.begin(
