@@ -109,8 +109,10 @@ def provide_transaction(database: Database) -> Any:
         # The whole body is received (and its size limit enforced) before a connection is
         # taken: a client sending its body slowly must not hold a pooled connection, and
         # an open transaction, while it does (found in review: twenty slow uploads would
-        # have stalled every other request). Litestar keeps the body for the handler.
-        await request.body()
+        # have stalled every other request). Litestar keeps the body for the handler; a
+        # guard that already parsed a multipart form has received it all.
+        if request.is_connected:
+            await request.body()
         async with database.transaction() as conn:
             yield conn
 

@@ -13,7 +13,7 @@ from idsvc.orgs.members.member_list import MemberPage, MemberQuery, list_members
 from idsvc.orgs.records import Organisation
 from idsvc.orgs.vetting.organisations import get_organisation, list_user_organisations
 from idsvc.policy.model import PolicySettings
-from idsvc.scim.admin.api import GroupView, group_view
+from idsvc.scim.admin.service import GroupView, group_view
 from idsvc.scim.groups import list_groups
 from idsvc.scim.tokens import ScimToken, list_tokens
 

@@ -18,12 +18,12 @@ from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.openapi import documented
 from idsvc.orgs.guards import org_admin
 from idsvc.scim.admin import service
-from idsvc.scim.groups import GroupRole, ScimGroup
+from idsvc.scim.groups import GroupRole
 from idsvc.scim.protocol import scim_base
 from idsvc.scim.tokens import ScimToken
 from idsvc.settings import Settings
 
-__all__ = ["GroupView", "group_view", "routes"]
+__all__ = ["routes"]
 
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -45,31 +45,12 @@ class TokenList(msgspec.Struct, frozen=True, kw_only=True):
     scim_base_url: str
 
 
-class GroupView(msgspec.Struct, frozen=True, kw_only=True):
-    id: uuid.UUID
-    display_name: str
-    external_id: str | None
-    # The role the group's members hold in the organisation; null: none from this group.
-    role: GroupRole | None
-    member_count: int
-
-
 class GroupList(msgspec.Struct, frozen=True, kw_only=True):
-    groups: list[GroupView]
+    groups: list[service.GroupView]
 
 
 class RoleChoice(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     role: GroupRole | None
-
-
-def group_view(group: ScimGroup) -> GroupView:
-    return GroupView(
-        id=group.id,
-        display_name=group.display_name,
-        external_id=group.external_id,
-        role=group.role,
-        member_count=len(group.members),
-    )
 
 
 @post(
@@ -128,7 +109,7 @@ async def revoke(
 @get("/v1/orgs/{org_id:uuid}/scim-groups", guards=[org_admin("read")])
 async def groups(*, org_id: FromPath[uuid.UUID], conn: Transaction) -> GroupList:
     found = await service.groups(conn, org_id)
-    return GroupList(groups=[group_view(g) for g in found])
+    return GroupList(groups=[service.group_view(g) for g in found])
 
 
 @put(
@@ -144,12 +125,12 @@ async def choose_role(
     conn: Transaction,
     now: Now,
     actor: Actor,
-) -> GroupView:
+) -> service.GroupView:
     body = await read_json(request, RoleChoice)
     group = await service.choose_group_role(
         conn, org_id=org_id, group_id=group_id, role=body.role, actor=actor, now=now
     )
-    return group_view(group)
+    return service.group_view(group)
 
 
 routes = [new_token, tokens, revoke, groups, choose_role]

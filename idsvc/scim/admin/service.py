@@ -8,11 +8,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import msgspec
+
 from idsvc.db import Connection
 from idsvc.scim.groups import GroupRole, ScimGroup, list_groups, set_group_role
 from idsvc.scim.tokens import ScimToken, create_token, list_tokens, revoke_token
 
-__all__ = ["choose_group_role", "groups", "issue_token", "revoke", "tokens"]
+__all__ = [
+    "GroupView",
+    "choose_group_role",
+    "group_view",
+    "groups",
+    "issue_token",
+    "revoke",
+    "tokens",
+]
 
 
 async def issue_token(
@@ -46,3 +56,22 @@ async def choose_group_role(
     now: datetime,
 ) -> ScimGroup:
     return await set_group_role(conn, org_id, group_id, role, actor=actor, now=now)
+
+
+class GroupView(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    display_name: str
+    external_id: str | None
+    # The role the group's members hold in the organisation; null: none from this group.
+    role: GroupRole | None
+    member_count: int
+
+
+def group_view(group: ScimGroup) -> GroupView:
+    return GroupView(
+        id=group.id,
+        display_name=group.display_name,
+        external_id=group.external_id,
+        role=group.role,
+        member_count=len(group.members),
+    )
