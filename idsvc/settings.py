@@ -159,6 +159,10 @@ class ScreeningSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     # catches every true variant of the measured fixture (case, diacritics, legal suffix,
     # word order, alias, one typo) and none of its near misses; see docs/screening.md.
     threshold: Annotated[float, msgspec.Meta(ge=50, le=100)] = 88.0
+    # Nobody gets a token unscreened: every name verified for the person screened against
+    # the newest list, itself within max_list_age; otherwise issuance is refused with
+    # screening_unavailable. false only deliberately, where screening happens elsewhere.
+    required: bool = True
     # Four eyes: an organisation with an overridden hit is approved only by an operator
     # other than the one who overrode it, so no single person can both decide a listed
     # party is not the applicant and let the applicant in.

@@ -91,6 +91,8 @@ class Services:
             "tokens": self.tokens,
             "mailer": self.mailer,
             "policies": self.policies,
+            # What every decision needs beside its policy (idsvc.evidence.ledger).
+            "screening": self.settings.config.screening,
             "signin_limiter": self.signin_limiter,
             "token_limiter": self.token_limiter,
             "registry": self.registry,

@@ -18,6 +18,7 @@ from litestar.params import FromPath
 from idsvc.accounts.guards import operator_only
 from idsvc.accounts.sessions import Session
 from idsvc.attestations.service import (
+    confirm_most_recent_country,
     export_decisions,
     read_attestations,
     record_most_recent_country,
@@ -86,8 +87,9 @@ async def determine_most_recent_country(
     conn: Transaction,
     now: Now,
 ) -> dict[str, str]:
-    """Record the person's most recent country of citizenship or permanent residency, for
-    policies with nationality_rule = "most_recent" (15 CFR 734.13(b))."""
+    """Propose the person's most recent country of citizenship or permanent residency, for
+    policies with nationality_rule = "most_recent" (15 CFR 734.13(b)). It must be a country
+    the person's evidence names; it takes effect when another operator confirms it."""
     body = await read_json(request, MostRecentCountry)
     attestation_id = await record_most_recent_country(
         conn,
@@ -97,7 +99,28 @@ async def determine_most_recent_country(
         operator=session.user_id,
         now=now,
     )
-    return {"attestation": str(attestation_id)}
+    return {"attestation": str(attestation_id), "status": "pending_confirmation"}
+
+
+@post(
+    "/v1/operator/users/{user_id:uuid}/most-recent-country/{attestation_id:uuid}/confirm",
+    status_code=200,
+    guards=[operator_only],
+)
+async def confirm_determination(
+    *,
+    user_id: FromPath[uuid.UUID],
+    attestation_id: FromPath[uuid.UUID],
+    session: Injected[Session],
+    conn: Transaction,
+    now: Now,
+) -> dict[str, str]:
+    """A second operator confirms a proposed determination (four eyes): it takes effect,
+    and the person's live tokens are revoked."""
+    await confirm_most_recent_country(
+        conn, user_id=user_id, attestation_id=attestation_id, operator=session.user_id, now=now
+    )
+    return {"attestation": str(attestation_id), "status": "confirmed"}
 
 
 @get("/v1/operator/users/{user_id:uuid}/decisions", guards=[operator_only])
@@ -113,4 +136,10 @@ async def decision_history(
     )
 
 
-routes = [user_attestations, revoke, determine_most_recent_country, decision_history]
+routes = [
+    user_attestations,
+    revoke,
+    determine_most_recent_country,
+    confirm_determination,
+    decision_history,
+]

@@ -5,9 +5,14 @@ See ``idsvc.errors`` for the tree and ``docs/errors.md`` for every code.
 
 from __future__ import annotations
 
-from idsvc.errors import BadRequest
+from idsvc.errors import BadRequest, Conflict
 
-__all__ = ["UnknownCountry"]
+__all__ = [
+    "DeterminationNotPending",
+    "DeterminationUnsupported",
+    "SecondOperatorRequired",
+    "UnknownCountry",
+]
 
 
 class UnknownCountry(BadRequest):
@@ -15,3 +20,23 @@ class UnknownCountry(BadRequest):
     country code."""
 
     code = "unknown_country"
+
+
+class DeterminationUnsupported(Conflict):
+    """No unrevoked evidence of the person names that country as a nationality or permanent
+    residency, or it is the United States (a U.S. person proves a basis instead): a
+    determination chooses among the countries on record, it does not add one."""
+
+    code = "determination_unsupported"
+
+
+class SecondOperatorRequired(Conflict):
+    """You recorded this determination, so another operator must confirm it (four eyes)."""
+
+    code = "second_operator_required"
+
+
+class DeterminationNotPending(Conflict):
+    """The determination is already confirmed, revoked or superseded: nothing to confirm."""
+
+    code = "determination_not_pending"

@@ -23,6 +23,7 @@ __all__ = [
     "EvidenceRefused",
     "VerifiedPerson",
     "attestations_from_claims",
+    "names_outside_verification",
     "verified_person",
 ]
 
@@ -116,12 +117,17 @@ def attestations_from_claims(
 
 
 def _verification_elements(claims: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Each verification on its own. A malformed element refuses the whole verification:
+    dropping it would grant on the rest what it may have contradicted (an element naming
+    IR without its ``verification`` must not vanish)."""
     verified = claims.get("verified_claims")
     if not isinstance(verified, list):
         return [claims]
     if len(verified) > _MAX_ELEMENTS:
         raise EvidenceRefused("evidence_incomplete", "too many verified_claims elements")
-    return [{**claims, "verified_claims": v} for v in verified if isinstance(v, Mapping)]
+    if not verified or not all(isinstance(v, Mapping) for v in verified):
+        raise EvidenceRefused("evidence_incomplete", "a verified_claims element is not an object")
+    return [{**claims, "verified_claims": v} for v in verified]
 
 
 def _merged(drafts: list[AttestationDraft]) -> list[AttestationDraft]:
@@ -192,9 +198,16 @@ def _element_drafts(
 ) -> list[AttestationDraft]:
     trusted = set(provider.trusted_for) - {"sign_in"}
     paths = provider.claims
-    if not trusted or _at(claims, paths.trust_framework) is None:
-        return []  # sign-in only, or the provider verified nothing this time
+    if not trusted:
+        return []  # sign-in only: whatever it says is not evidence
     framework = _at(claims, paths.trust_framework)
+    if framework is None:
+        facts = (paths.nationalities, paths.permanent_residence_country, paths.us_person_basis)
+        if any(_at(claims, path) is not None for path in facts):
+            # Facts without the verification that would say who checked them and how:
+            # refused, not ignored (ignored, the facts beside them would stand alone).
+            raise EvidenceRefused("evidence_incomplete", "claims without their verification")
+        return []  # the provider verified nothing this time
     if framework not in provider.trust_frameworks:
         raise EvidenceRefused("trust_framework_not_accepted", "unexpected trust framework")
     level = _at(claims, paths.assurance_level)
@@ -234,6 +247,21 @@ def _element_drafts(
             raise EvidenceRefused("evidence_incomplete", "unknown U.S.-person basis")
         drafts.append(msgspec.structs.replace(common, kind="us_person_basis", values=(str(basis),)))
     return drafts
+
+
+def names_outside_verification(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """The names an ID token or userinfo gives outside ``verified_claims`` (OpenID Connect
+    standard claims ``name``, ``given_name`` + ``family_name``): not verified, so never
+    evidence, but screened like a verified name (a listed party does not escape screening
+    by using a provider that verifies no name)."""
+
+    def text(key: str) -> str | None:
+        value = claims.get(key)
+        return value.strip()[:200] if isinstance(value, str) and value.strip() else None
+
+    given, family = text("given_name"), text("family_name")
+    names = [text("name"), " ".join(p for p in (given, family) if p) or None]
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 class VerifiedPerson(msgspec.Struct, frozen=True, kw_only=True):

@@ -5,10 +5,12 @@ these is audited in the caller's transaction (nationality and evidence are opera
 The most recent country of citizenship or permanent residency is what the EAR's
 deemed-export rule looks at (15 CFR 734.13(b)) and what identity providers do not attest
 (they give nationalities without acquisition dates). It is recorded as an attestation of
-kind ``most_recent_country`` from the provider "operator", so it is superseded by the next
-determination, revocable like any attestation, shown to the person on /me and to
-operators, and read by policies with ``nationality_rule = "most_recent"``. The person's
-live tokens are revoked: they were decided without it.
+kind ``most_recent_country`` from the provider "operator": proposed by one operator, it
+takes effect when a second confirms it (four eyes), then supersedes the earlier
+determination; it is revocable like any attestation, shown to the person on /me and to
+operators, and read by policies with ``nationality_rule = "most_recent"``. It must name a
+country that the person's unrevoked evidence names, never the United States. On
+confirmation the person's live tokens are revoked: they were decided without it.
 
 Recording, reading and revoking attestations themselves is :mod:`idsvc.attestations.store`.
 """
@@ -19,12 +21,15 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from idsvc.attestations.errors import UnknownCountry
-from idsvc.attestations.mapping import AttestationDraft
+from idsvc.attestations.errors import (
+    DeterminationNotPending,
+    DeterminationUnsupported,
+    SecondOperatorRequired,
+    UnknownCountry,
+)
 from idsvc.attestations.store import (
     Attestation,
     operator_reads_attestations,
-    record_attestations,
     revoke_attestation,
 )
 from idsvc.audit import record_event
@@ -35,6 +40,7 @@ from idsvc.errors import NotFound
 from idsvc.tokens.revocation import revoke_user_tokens
 
 __all__ = [
+    "confirm_most_recent_country",
     "export_decisions",
     "read_attestations",
     "record_most_recent_country",
@@ -69,6 +75,49 @@ async def revoke_with_reason(
         raise NotFound("no such attestation, or it is already revoked")
 
 
+_PROPOSE = """
+INSERT INTO attestations (id, user_id, kind, attested_values, provider, trust_framework,
+                          assurance, verified_at, expires_at, recorded_at, evidence,
+                          determined_by)
+VALUES ($1, $2, 'most_recent_country', ARRAY[$3::text], 'operator', 'operator_determination',
+        'determination', $4, $5, $4, '[{"type": "operator_determination"}]'::jsonb, $6)
+"""
+# A country that some unrevoked evidence of the person names (any record, superseded ones
+# included: the same evidence the deny rules count).
+_SUPPORTED = """
+SELECT EXISTS (SELECT 1 FROM attestations
+               WHERE user_id = $1 AND revoked_at IS NULL
+                 AND kind IN ('nationalities', 'permanent_residency')
+                 AND $2 = ANY(attested_values))
+"""
+_PENDING = """
+SELECT user_id, attested_values[1] AS country, determined_by FROM attestations
+WHERE id = $1 AND user_id = $2 AND kind = 'most_recent_country'
+  AND confirmed_at IS NULL AND revoked_at IS NULL AND superseded_by IS NULL
+FOR UPDATE
+"""
+_CONFIRM = """
+UPDATE attestations SET confirmed_by = $2, confirmed_at = $3 WHERE id = $1
+"""
+# The confirmed determination replaces every earlier one (confirmed or still pending).
+_SUPERSEDE_DETERMINATIONS = """
+UPDATE attestations SET superseded_by = $1
+WHERE user_id = $2 AND kind = 'most_recent_country' AND superseded_by IS NULL AND id <> $1
+"""
+
+
+async def _ensure_supported(conn: Connection, user_id: uuid.UUID, code: str) -> None:
+    if code == "US":
+        raise DeterminationUnsupported(
+            "country: a U.S. citizen or permanent resident is a U.S. person; record the "
+            "basis through a proofing provider instead of a determination"
+        )
+    if not await conn.fetchval(_SUPPORTED, user_id, code):
+        raise DeterminationUnsupported(
+            "country: no unrevoked evidence of this person names that country"
+        )
+
+
 async def record_most_recent_country(
     conn: Connection,
     *,
@@ -78,6 +127,9 @@ async def record_most_recent_country(
     operator: uuid.UUID,
     now: datetime,
 ) -> uuid.UUID:
+    """Propose a determination. It takes effect only when another operator confirms it
+    (:func:`confirm_most_recent_country`); until then it is on record and counts for
+    nothing, and the person's tokens are untouched."""
     try:
         code = normalize_nationality(country)
     except UnknownCountryCode:
@@ -86,25 +138,15 @@ async def record_most_recent_country(
         raise UnknownCountry("country: name a country, not a status")
     if await conn.fetchval(_USER_EXISTS, user_id) is None:
         raise NotFound("no such user")
-    draft = AttestationDraft(
-        kind="most_recent_country",
-        values=(code,),
-        trust_framework="operator_determination",
-        # Not identity proofing: a compliance decision on the evidence the person gave.
-        assurance="determination",
-        verified_at=now,
-        expires_at=now + _VALIDITY,
-        evidence=({"type": "operator_determination"},),
-    )
-    [attestation_id] = await record_attestations(
-        conn, user_id=user_id, provider=PROVIDER, drafts=[draft], now=now
-    )
+    await _ensure_supported(conn, user_id, code)
+    attestation_id = uuid.uuid4()
     actor = f"user:{operator}"
+    await conn.execute(_PROPOSE, attestation_id, user_id, code, now, now + _VALIDITY, actor)
     await record_event(
         conn,
         at=now,
         actor=actor,
-        action="person.most_recent_country.determined",
+        action="person.most_recent_country.proposed",
         target=f"user:{user_id}",
         # Operator-only, like every attestation event: the country and why, sealed under
         # the person's data key (audit.personal).
@@ -115,10 +157,41 @@ async def record_most_recent_country(
             ),
         },
     )
+    return attestation_id
+
+
+async def confirm_most_recent_country(
+    conn: Connection,
+    *,
+    user_id: uuid.UUID,
+    attestation_id: uuid.UUID,
+    operator: uuid.UUID,
+    now: datetime,
+) -> None:
+    """A second operator confirms a proposed determination: from now on it is the
+    person's most recent country (until evidence recorded after the proposal adds a
+    country), and the person's live tokens, decided without it, are revoked."""
+    pending = await conn.fetchrow(_PENDING, attestation_id, user_id)
+    if pending is None:
+        raise DeterminationNotPending("no pending determination with that id for this person")
+    actor = f"user:{operator}"
+    if pending["determined_by"] == actor:
+        raise SecondOperatorRequired("another operator must confirm this determination")
+    # The evidence may have been revoked since the proposal.
+    await _ensure_supported(conn, user_id, pending["country"])
+    await conn.execute(_CONFIRM, attestation_id, actor, now)
+    await conn.execute(_SUPERSEDE_DETERMINATIONS, attestation_id, user_id)
+    await record_event(
+        conn,
+        at=now,
+        actor=actor,
+        action="person.most_recent_country.determined",
+        target=f"user:{user_id}",
+        data={"attestation": str(attestation_id), "proposed_by": pending["determined_by"]},
+    )
     await revoke_user_tokens(
         conn, user_id, actor=actor, reason="most_recent_country_determined", now=now
     )
-    return attestation_id
 
 
 async def export_decisions(

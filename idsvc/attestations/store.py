@@ -15,6 +15,7 @@ from idsvc.tokens.revocation import revoke_user_tokens
 
 __all__ = [
     "Attestation",
+    "belongs_to",
     "current_attestations",
     "operator_reads_attestations",
     "record_attestations",
@@ -36,6 +37,12 @@ class Attestation(msgspec.Struct, frozen=True, kw_only=True):
     revoked_reason: str | None
     # Why the evidence contradicts itself (operators see it; the attestation never counts).
     inconsistency: str | None = None
+    # Replaced by the same provider's newer verification: no longer a positive fact, but a
+    # nationality or residency it names still counts against the person until revoked.
+    superseded: bool = False
+    # Determinations: who proposed it, who confirmed it (four eyes); None until confirmed.
+    determined_by: str | None = None
+    confirmed_by: str | None = None
 
 
 _INSERT = """
@@ -49,12 +56,23 @@ _SUPERSEDE = """
 UPDATE attestations SET superseded_by = $1
 WHERE user_id = $2 AND kind = $3 AND provider = $4 AND superseded_by IS NULL AND id <> $1
 """
-_CURRENT = """
-SELECT id, kind, attested_values, provider, trust_framework, assurance, verified_at,
-       expires_at, evidence, revoked_at, revoked_reason, inconsistency
-FROM attestations WHERE user_id = $1 AND superseded_by IS NULL
-ORDER BY kind, verified_at DESC
+_COLUMNS = """
+id, kind, attested_values, provider, trust_framework, assurance, verified_at, expires_at,
+evidence, revoked_at, revoked_reason, inconsistency, superseded_by IS NOT NULL AS superseded,
+determined_by, confirmed_by
 """
+_CURRENT = f"""
+SELECT {_COLUMNS} FROM attestations WHERE user_id = $1 AND superseded_by IS NULL
+ORDER BY kind, verified_at DESC
+"""  # noqa: S608 (constant text)
+# Operators see every record: what is current, and what was superseded but still counts
+# against the person (and which they may need to revoke).
+_ON_RECORD = f"""
+SELECT {_COLUMNS} FROM attestations WHERE user_id = $1
+ORDER BY superseded_by IS NOT NULL, kind, recorded_at DESC
+LIMIT 1000
+"""  # noqa: S608 (constant text)
+_OWNED = "SELECT EXISTS (SELECT 1 FROM attestations WHERE id = $1 AND user_id = $2)"
 _REVOKE = """
 UPDATE attestations SET revoked_at = $2, revoked_by = $3, revoked_reason = $4
 WHERE id = $1 AND revoked_at IS NULL
@@ -122,6 +140,11 @@ async def current_attestations(conn: Connection, user_id: uuid.UUID) -> list[Att
     return rows_to(Attestation, rows)
 
 
+async def belongs_to(conn: Connection, attestation_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """Whether the attestation is one of the person's records (current or superseded)."""
+    return bool(await conn.fetchval(_OWNED, attestation_id, user_id))
+
+
 async def revoke_attestation(
     conn: Connection, attestation_id: uuid.UUID, *, actor: str, reason: str, now: datetime
 ) -> bool:
@@ -144,9 +167,10 @@ async def revoke_attestation(
 async def operator_reads_attestations(
     conn: Connection, user_id: uuid.UUID, *, operator: uuid.UUID, now: datetime
 ) -> list[Attestation]:
-    """A person's attestations (nationalities included) for an operator; the read itself is
-    audited, in the same transaction, without the values (docs/privacy.md)."""
-    attestations = await current_attestations(conn, user_id)
+    """Every attestation on record for a person (nationalities included, superseded ones
+    too) for an operator; the read itself is audited, in the same transaction, without the
+    values (docs/privacy.md)."""
+    attestations = rows_to(Attestation, await conn.fetch(_ON_RECORD, user_id))
     await record_event(
         conn,
         at=now,

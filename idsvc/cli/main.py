@@ -150,7 +150,9 @@ def _cmd_operators_revoke(args: argparse.Namespace) -> int:
 def _cmd_screening_import(args: argparse.Namespace) -> int:
     from idsvc.cli.screening import screening_import
 
-    return asyncio.run(screening_import(_settings(), path=args.file, force=args.force))
+    return asyncio.run(
+        screening_import(_settings(), path=args.file, force=args.force, dry_run=args.dry_run)
+    )
 
 
 def _user_id(value: str) -> uuid.UUID:
@@ -240,15 +242,20 @@ def _add_vetting_commands(commands: Any) -> None:
     )
     screening_import = screening_commands.add_parser(
         "import",
-        help="import a list in the Consolidated Screening List CSV format and re-screen "
-        "every organisation that is not rejected",
+        help="import a list in the Consolidated Screening List format (CSV or JSON), "
+        "re-screen every organisation and person, and print the hits it cleared",
     )
-    screening_import.add_argument("file", type=Path, help="the CSV file")
+    screening_import.add_argument("file", type=Path, help="the CSV or JSON file")
     screening_import.add_argument(
         "--force",
         action="store_true",
-        help="import even if the list has far fewer entries than the current one "
-        "(a real shrink, not a truncated download)",
+        help="import even if the list, or one of its sources, has far fewer entries than "
+        "the current one (a real shrink, not a truncated download)",
+    )
+    screening_import.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what the import would do (new hits, the hits it would clear) and change nothing",
     )
     screening_import.set_defaults(run=_cmd_screening_import)
 

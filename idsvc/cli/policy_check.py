@@ -13,10 +13,10 @@ import uuid
 from idsvc import db
 from idsvc.cli.connection import connected
 from idsvc.clock import utc_now
+from idsvc.evidence.ledger import load_subject_facts
 from idsvc.policy.decision import Grant, decide
 from idsvc.policy.explain import explain
 from idsvc.settings import Settings
-from idsvc.tokens.service import load_subject_facts
 
 __all__ = ["policy_check"]
 
@@ -59,7 +59,9 @@ async def policy_check(settings: Settings, *, user: str, audience: str) -> int:
         user_id = await _find_user(conn, user)
         if user_id is None:
             return 2
-        facts = await load_subject_facts(conn, user_id)
+        facts = await load_subject_facts(
+            conn, user_id, screening=settings.config.screening, now=now
+        )
     decision = decide(policy, facts, now)
     print(f"policy {policy.ref} for {audience}")
     print(

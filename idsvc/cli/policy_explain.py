@@ -1,7 +1,7 @@
 """``idsvc policy explain --token-jti JTI`` (or ``--event SEQ`` for a denial): why a token
 was issued or refused, decided again from the records alone.
 
-The token's audit event names its evidence (``tokens.service.decision_evidence``): the
+The token's audit event names its evidence (``evidence.ledger.decision_evidence``): the
 attestations by id, the memberships as they stood, the person's state; the policy version
 it names is in ``policy_versions`` with its country groups expanded as they were. The
 attestations' values are immutable records; whether one was revoked *at the time* follows
@@ -44,10 +44,15 @@ SELECT seq, occurred_at, action, target, data FROM audit_events
 WHERE seq = $1 AND action IN ('token.issued', 'token.denied')
 """
 _POLICY = "SELECT content FROM policy_versions WHERE policy_id = $1 AND version = $2"
+# As they stood at the decision ($2): superseded then only if what superseded it was
+# recorded by then; a determination confirmed then only if confirmed by then.
 _ATTESTATIONS = """
-SELECT id, kind, attested_values, assurance, verified_at, expires_at, revoked_at,
-       inconsistency IS NOT NULL AS inconsistent
-FROM attestations WHERE id = ANY($1::uuid[])
+SELECT a.id, a.kind, a.attested_values, a.assurance, a.verified_at, a.expires_at,
+       a.revoked_at, a.inconsistency IS NOT NULL AS inconsistent, a.recorded_at,
+       NOT EXISTS (SELECT 1 FROM attestations s
+                   WHERE s.id = a.superseded_by AND s.recorded_at <= $2) AS current,
+       coalesce(a.confirmed_at <= $2, false) AS confirmed
+FROM attestations a WHERE a.id = ANY($1::uuid[])
 """
 
 
@@ -76,6 +81,9 @@ def _facts(evidence: dict[str, Any], rows: list[Any], at: datetime) -> SubjectFa
             revoked=r["revoked_at"] is not None and r["revoked_at"] <= at,
             inconsistent=r["inconsistent"],
             id=r["id"],
+            current=r["current"],
+            recorded_at=r["recorded_at"],
+            confirmed=r["confirmed"],
         )
         for r in rows
     )
@@ -95,6 +103,8 @@ def _facts(evidence: dict[str, Any], rows: list[Any], at: datetime) -> SubjectFa
         attestations=attestations,
         memberships=memberships,
         screening_hold=bool(evidence.get("screening_hold", False)),
+        # Decisions recorded before screening was required did not weigh it.
+        screened=bool(evidence.get("screened", True)),
     )
 
 
@@ -119,7 +129,7 @@ async def explain_recorded(settings: Settings, *, jti: str | None, event: int | 
             print(f"policy version {data['policy']} is not recorded", file=sys.stderr)
             return 2
         ids = [uuid.UUID(a) for a in evidence.get("attestations", [])]
-        rows = await conn.fetch(_ATTESTATIONS, ids)
+        rows = await conn.fetch(_ATTESTATIONS, ids, row["occurred_at"])
     at: datetime = row["occurred_at"]
     policy = policy_from_record(content)
     facts = _facts(evidence, list(rows), at)
@@ -149,6 +159,7 @@ def _print(
     for fact in sorted(facts.attestations, key=lambda a: (a.kind, a.verified_at)):
         state = "revoked" if fact.revoked else ("expired" if fact.expires_at <= at else "valid")
         flag = ", inconsistent (not counted)" if fact.inconsistent else ""
+        flag += "" if fact.current else ", superseded (counts only against)"
         print(
             f"  {fact.id} {fact.kind:<20} {','.join(fact.values):<16} {fact.assurance:<13} "
             f"verified {fact.verified_at:%Y-%m-%d}  expires {fact.expires_at:%Y-%m-%d}  "
@@ -162,6 +173,7 @@ def _print(
             f"org {m.org_status}, programs {', '.join(m.org_programs) or 'none'}"
         )
     print(f"  account {'active' if facts.user_active else 'disabled'}; "
+          f"screened: {'yes' if facts.screened else 'no'}; "
           f"screening hold: {'yes' if facts.screening_hold else 'no'}")  # fmt: skip
     if isinstance(decision, Grant):
         print(f"decided again: GRANT {', '.join(decision.entitlements)} at {decision.assurance}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import sys
+from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -14,11 +16,14 @@ from idsvc.app import create_app
 from idsvc.config.providers import ProviderSettings
 from idsvc.console.operator.outbox.api import outbox_route
 from idsvc.crypto.key_encryption import generate_kek_file
+from idsvc.db import Connection
+from idsvc.devidp.demo_list import import_demo_list_unless_current
 from idsvc.devidp.examples import EXAMPLE_POLICIES, seed_demo_organisation
 from idsvc.devidp.wiring import demo_provider
 from idsvc.http.logs import configure_logging
 from idsvc.mail.senders import ConsoleMailer
-from idsvc.settings import ConfigError, ServiceSettings
+from idsvc.policy.model import PolicySettings
+from idsvc.settings import ConfigError, ScreeningSettings, ServiceSettings
 
 if TYPE_CHECKING:
     from idsvc.app import Seed
@@ -39,9 +44,8 @@ def serve(
     extra_routes: tuple[ControllerRouterHandler, ...] = ()
     mailer: ConsoleMailer | None = None
     seed: Seed | None = None
-    if demo and settings.config.policies == EXAMPLE_POLICIES:
-        seed = seed_demo_organisation
     if demo:
+        seed = partial(_seed_dev, settings.config.screening, settings.config.policies)
         provider, route = demo_provider(settings.service.issuer)
         # Development sends no e-mail: it prints it and keeps an outbox page.
         mailer = ConsoleMailer()
@@ -67,6 +71,19 @@ def serve(
         server_header=False,
     )
     return 0
+
+
+async def _seed_dev(
+    screening: ScreeningSettings,
+    policies: tuple[PolicySettings, ...],
+    conn: Connection,
+    now: datetime,
+) -> None:
+    """What a development service starts with: a current (demonstration) screening list,
+    and with the example policies the example organisation."""
+    await import_demo_list_unless_current(conn, now, screening)
+    if policies == EXAMPLE_POLICIES:
+        await seed_demo_organisation(conn, now)
 
 
 def _port_in_use(port: int) -> bool:

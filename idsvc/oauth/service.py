@@ -257,6 +257,7 @@ class TokenService:
                 now=self._clock(),
                 actor=f"client:{client.id}",
                 slots=self._slots,
+                screening=self._settings.config.screening,
                 dpop_jkt=dpop_jkt,
                 grant_id=grant_id,
                 also=also,

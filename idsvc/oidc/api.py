@@ -33,6 +33,7 @@ from idsvc.attestations.store import current_attestations
 from idsvc.audit import record_event
 from idsvc.db.database import Database
 from idsvc.errors import CsrfFailed
+from idsvc.evidence.ledger import load_subject_facts
 from idsvc.http.inject import Injected, Now, Transaction
 from idsvc.http.pages import page
 from idsvc.oidc.errors import SignInRefused
@@ -52,7 +53,6 @@ from idsvc.policy.decision import decide
 from idsvc.policy.explain import explain
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
-from idsvc.tokens.service import load_subject_facts
 
 __all__ = ["routes"]
 
@@ -207,6 +207,7 @@ async def status_page(
     signin: Injected[SignInService],
     policies: Injected[dict[str, PolicySettings]],
     database: Injected[Database],
+    settings: Injected[Settings],
     now: Now,
 ) -> Response[Any]:
     session = maybe_session
@@ -214,7 +215,9 @@ async def status_page(
         return Redirect("/login", status_code=303)
     async with database.connection() as conn:
         status = user_status(await current_attestations(conn, session.user_id), now)
-        facts = await load_subject_facts(conn, session.user_id)
+        facts = await load_subject_facts(
+            conn, session.user_id, screening=settings.config.screening, now=now
+        )
         reminders = await conn.fetchval(_REMINDERS, session.user_id)
     services = [
         {"audience": policy.audience, "needs": explain(policy, decide(policy, facts, now))}

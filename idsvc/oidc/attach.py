@@ -38,8 +38,8 @@ async def attach_identity(
     now: datetime,
     screening_threshold: float,
 ) -> tuple[User, int]:
-    """The account now holding the identity, and how many attestations were recorded. A
-    verified name is screened against the listed individuals in the same transaction."""
+    """The account now holding the identity, and how many attestations were recorded. The
+    person's names are screened against the listed individuals in the same transaction."""
     try:
         user, _ = await sign_in_identity(
             conn,
@@ -70,15 +70,16 @@ async def attach_identity(
     recorded = await record_attestations(
         conn, user_id=user.id, provider=identity.provider, drafts=list(identity.drafts), now=now
     )
-    if identity.verified_name:
-        await remember_person(
-            conn,
-            user_id=user.id,
-            name=identity.verified_name,
-            birthdate=identity.verified_birthdate,
-            provider=identity.provider,
-            now=now,
-        )
+    if names := identity.screening_names():
+        for name in names:
+            await remember_person(
+                conn,
+                user_id=user.id,
+                name=name,
+                birthdate=identity.verified_birthdate,
+                provider=identity.provider,
+                now=now,
+            )
         await screen_person(
             conn, user_id=user.id, threshold=screening_threshold, actor="system", now=now
         )

@@ -45,6 +45,15 @@ class VerifiedIdentity(msgspec.Struct, frozen=True, kw_only=True):
     # listed individuals (screening.service). None when the provider verified no name.
     verified_name: str | None = None
     verified_birthdate: str | None = None
+    # Names the provider gave outside its verification (the ID token's name claims): not
+    # evidence of identity, but screened too, so that a provider that verifies no name
+    # (or places it elsewhere) does not leave the person unscreened.
+    other_names: tuple[str, ...] = ()
+
+    def screening_names(self) -> list[str]:
+        """Every name to keep and screen for this sign-in, verified first, each once."""
+        names = [self.verified_name, *self.other_names]
+        return list(dict.fromkeys(n for n in names if n))
 
 
 _UPSERT = """

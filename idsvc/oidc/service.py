@@ -30,7 +30,12 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from idsvc.accounts.person_match import person_fingerprint
 from idsvc.accounts.sessions import create_session, end_session
-from idsvc.attestations.mapping import EvidenceRefused, attestations_from_claims, verified_person
+from idsvc.attestations.mapping import (
+    EvidenceRefused,
+    attestations_from_claims,
+    names_outside_verification,
+    verified_person,
+)
 from idsvc.audit import record_event
 from idsvc.clock import Clock
 from idsvc.config.providers import ProviderSettings
@@ -371,6 +376,7 @@ class SignInService:
             ),
             verified_name=" ".join(p for p in (person.given_name, person.family_name) if p) or None,
             verified_birthdate=person.birthdate,
+            other_names=names_outside_verification(claims),
         )
 
     async def _exchange(

@@ -1,10 +1,23 @@
 """The decision: (facts about a person, policy, now) -> grant, or deny with every reason.
 
-Pure: no I/O, no clock; everything that needs a decision loads the facts and calls this.
-Combination rules (docs/attestations.md): nationalities and residencies are the union of
-every non-revoked attestation, whatever its age or assurance, because deny rules must not
-be escaped by letting evidence lapse; U.S.-person status needs one positive attestation
-that is unrevoked, unexpired, recent enough and at or above the required assurance.
+Pure: no I/O, no clock; everything that needs a decision loads the facts
+(idsvc.evidence.ledger, the one definition of them) and calls this. The invariants
+(docs/attestations.md), each enforced here and nowhere else:
+
+- nationalities and residencies only grow: every attestation ever recorded counts for deny
+  rules, whatever superseded it, however old or weak it is; only an operator's revocation
+  removes one (losing the paperwork, or re-proofing with one passport, removes no
+  citizenship);
+- a positive fact (a U.S.-person basis) needs current evidence: not superseded by the same
+  provider's newer verification, unrevoked, unexpired, recent enough, at or above the
+  policy's assurance; the waiver of nationality rules under ``most_recent`` needs it at
+  IAL2 or above whatever the policy admits;
+- nobody is decided eligible unscreened (``screening_unavailable``) or while a screening
+  hit is open (``screening_review``);
+- a most-recent-country determination counts once a second operator confirmed it, only
+  while it names a country some unrevoked evidence names (never the United States: a U.S.
+  person proves a basis instead), and lapses when evidence recorded after it adds a
+  country.
 """
 
 from __future__ import annotations
@@ -47,6 +60,7 @@ Reason = Literal[
     "evidence_inconsistent",
     "most_recent_country_unknown",
     "screening_review",
+    "screening_unavailable",
 ]
 
 
@@ -61,6 +75,18 @@ class AttestationFact(msgspec.Struct, frozen=True, kw_only=True):
     inconsistent: bool = False
     # The attestation's record, so that a decision names its evidence (token events).
     id: uuid.UUID | None = None
+    # Not superseded by a newer verification of the same kind from the same provider.
+    # Only current evidence establishes a positive fact; every record counts against.
+    current: bool = True
+    # When idsvc recorded it (not when the provider verified it): what an operator could
+    # have seen when deciding. None: the same as verified_at (pure tests).
+    recorded_at: datetime | None = None
+    # A most-recent-country determination that a second operator confirmed (four eyes).
+    confirmed: bool = False
+
+    @property
+    def recorded(self) -> datetime:
+        return self.recorded_at or self.verified_at
 
 
 class MembershipFact(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,6 +103,10 @@ class MembershipFact(msgspec.Struct, frozen=True, kw_only=True):
 class SubjectFacts(msgspec.Struct, frozen=True, kw_only=True):
     user_active: bool
     attestations: tuple[AttestationFact, ...]
+    # Screened against a current restricted-party list: every name verified for the person
+    # against the newest list, itself within [screening] max_list_age (or screening was
+    # deliberately switched off). No default: a loader that forgets it cannot fail open.
+    screened: bool
     memberships: tuple[MembershipFact, ...] = ()
     # An open restricted-party screening hit on the person (screening.service).
     screening_hold: bool = False
@@ -108,7 +138,9 @@ def _us_person(
     policy: PolicySettings, facts: SubjectFacts, now: datetime
 ) -> tuple[str | None, Reason | None]:
     """The assurance of the best qualifying U.S.-person attestation, or why there is none."""
-    bases = [a for a in facts.attestations if a.kind == "us_person_basis" and not a.revoked]
+    bases = [
+        a for a in facts.attestations if a.kind == "us_person_basis" and not a.revoked and a.current
+    ]
     live = [a for a in bases if not a.inconsistent]
     if bases and not live:
         # Every basis on record contradicts its own evidence: nobody is a U.S. person on
@@ -145,7 +177,7 @@ def _best_assurance(
     current = [
         a
         for a in facts.attestations
-        if a.kind == "nationalities" and not a.revoked and a.expires_at > now
+        if a.kind == "nationalities" and not a.revoked and a.current and a.expires_at > now
     ]
     if policy.max_attestation_age is not None:
         oldest = now - timedelta(seconds=policy.max_attestation_age)
@@ -164,24 +196,32 @@ def _attested(facts: SubjectFacts, kind: str) -> set[str]:
 
 
 def _most_recent_country(facts: SubjectFacts) -> str | None:
-    """The newest unrevoked determination of the most recent citizenship or residency —
-    unless evidence verified after it names a country the evidence before it did not (a
-    new citizenship the operator could not have weighed): then it is unknown again."""
+    """The newest confirmed, unrevoked determination of the most recent citizenship or
+    residency, or None (unknown) when it does not stand: it names a country no unrevoked
+    evidence names (the evidence was revoked, or it never existed), it names the United
+    States (a U.S. person proves a basis; a determination is for foreign persons), or
+    evidence recorded after it names a country the evidence before it did not (a new
+    citizenship the operators could not have weighed). Recorded, not verified: evidence
+    that arrives late but was verified early was still unseen by the operators."""
     determinations = [
-        a for a in facts.attestations if a.kind == "most_recent_country" and not a.revoked
+        a
+        for a in facts.attestations
+        if a.kind == "most_recent_country" and not a.revoked and a.confirmed
     ]
     if not determinations:
         return None
-    newest = max(determinations, key=lambda a: a.verified_at)
+    newest = max(determinations, key=lambda a: a.recorded)
     evidence = [
         a
         for a in facts.attestations
         if a.kind in ("nationalities", "permanent_residency") and not a.revoked
     ]
-    known = {v for a in evidence if a.verified_at <= newest.verified_at for v in a.values}
-    known |= set(newest.values)
-    later = {v for a in evidence if a.verified_at > newest.verified_at for v in a.values}
-    return None if later - known else newest.values[0]
+    country = newest.values[0]
+    if country == "US" or country not in {v for a in evidence for v in a.values}:
+        return None
+    known = {v for a in evidence if a.recorded <= newest.recorded for v in a.values}
+    later = {v for a in evidence if a.recorded > newest.recorded for v in a.values}
+    return None if later - known else country
 
 
 def _country_reasons(
@@ -252,6 +292,9 @@ def decide(policy: PolicySettings, facts: SubjectFacts, now: datetime) -> Decisi
     reasons: list[Reason] = []
     if not facts.user_active:
         reasons.append("user_disabled")
+    if not facts.screened:
+        # Every policy: whoever was not screened against a current list may be listed.
+        reasons.append("screening_unavailable")
     if facts.screening_hold:
         # Every policy: a possible listed party gets nothing until an operator decides.
         reasons.append("screening_review")
@@ -261,9 +304,11 @@ def decide(policy: PolicySettings, facts: SubjectFacts, now: datetime) -> Decisi
         reasons.append(problem)
 
     def us_person() -> bool:
-        # Asked only by the most-recent rule, so other policies pay nothing for it.
-        if policy.require_us_person:
-            return problem is None
+        # Asked only by the most-recent rule, so other policies pay nothing for it. Always
+        # at IAL2 or above (_proofed), also when the policy itself requires a U.S. person
+        # at IAL1: a self-asserted "citizen" must not wave the nationality rules through.
+        if policy.require_us_person and problem is not None:
+            return False
         return _us_person(_proofed(policy), facts, now)[1] is None
 
     reasons.extend(_country_reasons(policy, facts, us_person=us_person))

@@ -48,6 +48,12 @@ REASON_TEXT = {
         "Your eligibility is under review by the compliance team. You do not need to do "
         "anything; you will be able to continue once the review is complete."
     ),
+    "screening_unavailable": (
+        "Your eligibility cannot be confirmed right now: the restricted-party screening "
+        "every person needs could not be completed (the list in use is not current, or no "
+        "provider has verified your name yet). Try again later, or verify with a provider "
+        "that verifies your name."
+    ),
     "residency_denied": (
         "This service is not available to permanent residents of a country on record for you."
     ),

@@ -61,6 +61,10 @@ class LoadedList(msgspec.Struct, frozen=True, kw_only=True):
     names: list[ListedName]
     index: NameIndex
 
+    def entry_keys(self) -> list[str]:
+        """Every entry on the list (a hit whose entry is not among them was delisted)."""
+        return sorted({n.entry_key for n in self.names})
+
 
 _INSERT_SNAPSHOT = """
 INSERT INTO screening_snapshots (id, file_sha256, entries, names, sources, imported_by,

@@ -1,12 +1,17 @@
 """Screening people: the name (and birth date) an identity-proofing provider verified,
 against the listed individuals.
 
-A person is screened when a sign-in brings a verified name, at every list import and in the
-daily re-screen. A hit is kept per (person, listed entry) like an organisation's; an open
-hit holds the person's eligibility (the decision's ``screening_review``: the person reads
-"under review", never the list or the entry) and invalidates their live tokens, until an
-operator overrides it with a justification. Overrides lapse like an organisation's.
-The birth date never decides a hit; it ranks and explains it (``birthdate_match``).
+A person is screened when a sign-in brings a name, at every list import and in the daily
+re-screen. Every name ever verified for the person is kept (one row per provider and name,
+never overwritten) and screened every time: a later sign-in with a shorter name must not
+make a hit disappear. A hit is kept per (person, listed entry) like an organisation's; an
+open hit holds the person's eligibility (the decision's ``screening_review``: the person
+reads "under review", never the list or the entry) and invalidates their live tokens. It
+ends only by a decision: an operator's override with a justification (which lapses like an
+organisation's), or its entry leaving the list. Each name remembers the snapshot it was
+last screened against, so the decision can refuse anyone not screened against the current
+list (``screening_unavailable``). The birth date never decides a hit; it ranks and
+explains it (``birthdate_match``).
 """
 
 from __future__ import annotations
@@ -69,11 +74,16 @@ class PersonOutcome(msgspec.Struct, frozen=True, kw_only=True):
 _REMEMBER = """
 INSERT INTO screened_people (user_id, provider, name, birthdate, updated_at)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (user_id, provider) DO UPDATE
-SET name = EXCLUDED.name, birthdate = coalesce(EXCLUDED.birthdate, screened_people.birthdate),
+ON CONFLICT (user_id, provider, name) DO UPDATE
+SET birthdate = coalesce(EXCLUDED.birthdate, screened_people.birthdate),
     updated_at = EXCLUDED.updated_at
 """
-_NAMES_OF = "SELECT name, birthdate FROM screened_people WHERE user_id = $1 ORDER BY provider"
+_SCREENED_AGAINST = """
+UPDATE screened_people SET screened_snapshot = $2, screened_at = $3 WHERE user_id = $1
+"""
+_NAMES_OF = """
+SELECT name, birthdate FROM screened_people WHERE user_id = $1 ORDER BY provider, name
+"""
 _SUBJECTS = "SELECT DISTINCT user_id FROM screened_people ORDER BY user_id"
 _UPSERT_HIT = """
 INSERT INTO person_screening_hits (id, user_id, snapshot_id, entry_id, entry_key, list_source,
@@ -91,7 +101,10 @@ WHERE person_screening_hits.state = 'cleared'
        AND person_screening_hits.override_expires_at <= $11)
 RETURNING id
 """
-_CLEAR_STALE = """
+# A hit clears without an operator only when its entry has left the list ($2: every entry
+# of the newest list). Not because no name matches any more: names are never dropped, but
+# matching or the threshold may change, and a hold must end by a decision.
+_CLEAR_DELISTED = """
 UPDATE person_screening_hits SET state = 'cleared', decided_at = $3, decided_by = 'system'
 WHERE user_id = $1 AND state = 'open' AND NOT (entry_key = ANY($2::text[]))
 RETURNING id
@@ -149,7 +162,8 @@ async def remember_person(
     provider: str,
     now: datetime,
 ) -> None:
-    """Keep who the provider verified, to screen them now and at every later screening."""
+    """Keep a name the provider gave for the person, to screen it now and at every later
+    screening; a name already kept is kept once."""
     try:
         born = date.fromisoformat(birthdate) if birthdate else None
     except ValueError:
@@ -167,13 +181,12 @@ async def screen_person(
     loaded: LoadedList | None = None,
     clear_stale: bool = False,
 ) -> PersonOutcome:
-    """Screen every name verified for the person against the newest list (``loaded``, or
-    the cached one). Without a list, or without a verified name, nothing changes.
+    """Screen every name kept for the person against the newest list (``loaded``, or the
+    cached one), and remember that list as the one they were screened against. Without a
+    list, or without a name, nothing changes (and the person stays unscreened).
 
     Only a screening against a whole list (``clear_stale``: an import, the daily run)
-    clears open hits that no name matches any more; a sign-in only adds. Otherwise a
-    sign-in with another provider's, or a shorter, name would lift a hold nobody decided.
-    """
+    clears open hits, and only those whose entry has left the list."""
     names = await conn.fetch(_NAMES_OF, user_id)
     if loaded is None:
         loaded = await cached_newest_list(conn)
@@ -206,7 +219,10 @@ async def screen_person(
         )
         if hit_id is not None:
             new_hits.append(hit_id)
-    cleared = await conn.fetch(_CLEAR_STALE, user_id, list(best), now) if clear_stale else []
+    await conn.execute(_SCREENED_AGAINST, user_id, loaded.snapshot_id, now)
+    cleared = (
+        await conn.fetch(_CLEAR_DELISTED, user_id, loaded.entry_keys(), now) if clear_stale else []
+    )
     if new_hits or cleared:
         await record_event(
             conn,

@@ -90,6 +90,7 @@ async def eligibility_token(
             now=now,
             actor=f"user:{session.user_id}",
             slots=status_slots,
+            screening=settings.config.screening,
             dpop_jkt=dpop_jkt,
         )
     return Response(

@@ -14,22 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import msgspec
-from asyncpg import Record
 
 from idsvc.audit import record_event
 from idsvc.db import Connection
 from idsvc.errors import AccessDenied, InvalidDpopProof, InvalidTarget
+from idsvc.evidence.ledger import decision_evidence, load_subject_facts
 from idsvc.keys.service import KeyService
-from idsvc.policy.decision import (
-    AttestationFact,
-    Deny,
-    Grant,
-    MembershipFact,
-    SubjectFacts,
-    decide,
-)
+from idsvc.policy.decision import Deny, Grant, decide
 from idsvc.policy.explain import explained_reasons
 from idsvc.policy.model import PolicySettings
+from idsvc.settings import ScreeningSettings
 from idsvc.tokens.mint import MintedToken, mint_eligibility_token
 from idsvc.tokens.pairwise import pairwise_subject
 from idsvc.tokens.status_list import status_list_uri
@@ -38,30 +32,9 @@ from idsvc.verify.claims import MAX_TOKEN_LIFETIME, OrgClaim, StatusClaim, Statu
 
 __all__ = [
     "AlsoWrite",
-    "decision_evidence",
     "issue_statement",
     "issue_token",
-    "load_facts_of_many",
-    "load_subject_facts",
 ]
-
-# One round trip for everything the decision needs: on the token hot path each round trip
-# to PostgreSQL costs more than the decision itself.
-_FACTS = """
-SELECT u.status,
-       ARRAY(SELECT (a.kind, a.attested_values, a.assurance, a.verified_at, a.expires_at,
-                     a.revoked_at IS NOT NULL, a.inconsistency IS NOT NULL, a.id)
-             FROM attestations a
-             WHERE a.user_id = u.id AND a.superseded_by IS NULL) AS attestations,
-       ARRAY(SELECT (m.org_id, o.status, o.programs, m.role, m.status, m.id)
-             FROM memberships m JOIN organisations o ON o.id = m.org_id
-             WHERE m.user_id = u.id AND m.status <> 'removed') AS memberships,
-       EXISTS (SELECT 1 FROM person_screening_hits h
-               WHERE h.user_id = u.id AND h.state = 'open') AS screening_hold
-FROM users u
-WHERE u.id = $1
-"""
-
 
 # Issuance and revocation of one person's tokens never interleave: issuance holds the
 # person's row FOR SHARE from before it reads the facts until it commits (with the token's
@@ -109,101 +82,6 @@ class AlsoWrite:
 
 
 _ISSUE = issue_statement()
-
-# The same facts for a page of people (an org admin's member list), in one query.
-_FACTS_MANY = """
-SELECT u.id,
-       u.status,
-       ARRAY(SELECT (a.kind, a.attested_values, a.assurance, a.verified_at, a.expires_at,
-                     a.revoked_at IS NOT NULL, a.inconsistency IS NOT NULL, a.id)
-             FROM attestations a
-             WHERE a.user_id = u.id AND a.superseded_by IS NULL) AS attestations,
-       ARRAY(SELECT (m.org_id, o.status, o.programs, m.role, m.status, m.id)
-             FROM memberships m JOIN organisations o ON o.id = m.org_id
-             WHERE m.user_id = u.id AND m.status <> 'removed') AS memberships,
-       EXISTS (SELECT 1 FROM person_screening_hits h
-               WHERE h.user_id = u.id AND h.state = 'open') AS screening_hold
-FROM users u
-WHERE u.id = ANY($1::uuid[])
-"""
-
-
-def _facts_from_row(row: Record) -> SubjectFacts:
-    attestations = tuple(
-        AttestationFact(
-            kind=kind,
-            values=tuple(values),
-            assurance=assurance,
-            verified_at=verified_at,
-            expires_at=expires_at,
-            revoked=revoked,
-            inconsistent=inconsistent,
-            id=attestation_id,
-        )
-        for (
-            kind,
-            values,
-            assurance,
-            verified_at,
-            expires_at,
-            revoked,
-            inconsistent,
-            attestation_id,
-        ) in row["attestations"]
-    )
-    memberships = tuple(
-        MembershipFact(
-            org_id=org_id,
-            org_status=org_status,
-            org_programs=tuple(programs),
-            role=role,
-            status=status,
-            membership_id=membership_id,
-        )
-        for org_id, org_status, programs, role, status, membership_id in row["memberships"]
-    )
-    return SubjectFacts(
-        user_active=row["status"] == "active",
-        attestations=attestations,
-        memberships=memberships,
-        screening_hold=row["screening_hold"],
-    )
-
-
-async def load_subject_facts(conn: Connection, user_id: uuid.UUID) -> SubjectFacts:
-    """What the decision needs about a user: status, current attestations, memberships."""
-    row = await conn.fetchrow(_FACTS, user_id)
-    if row is None:
-        return SubjectFacts(user_active=False, attestations=())
-    return _facts_from_row(row)
-
-
-async def load_facts_of_many(
-    conn: Connection, user_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, SubjectFacts]:
-    return {row["id"]: _facts_from_row(row) for row in await conn.fetch(_FACTS_MANY, user_ids)}
-
-
-def decision_evidence(facts: SubjectFacts) -> dict[str, object]:
-    """What a decision rested on, for its audit event: the attestations by id (their
-    values are in their own immutable records, operator-only), the memberships as they
-    stood, and the person's state. `idsvc policy explain` decides again from this alone."""
-    return {
-        "attestations": [str(a.id) for a in facts.attestations if a.id is not None],
-        "memberships": [
-            {
-                "membership": str(m.membership_id),
-                "org": str(m.org_id),
-                "org_status": m.org_status,
-                "org_programs": list(m.org_programs),
-                "role": m.role,
-                "status": m.status,
-            }
-            for m in facts.memberships
-        ],
-        "user_active": facts.user_active,
-        "screening_hold": facts.screening_hold,
-    }
 
 
 class _Issuing(msgspec.Struct, frozen=True, kw_only=True):
@@ -303,6 +181,7 @@ async def issue_token(
     now: datetime,
     actor: str,
     slots: StatusAllocator,
+    screening: ScreeningSettings,
     dpop_jkt: str | None = None,
     grant_id: uuid.UUID | None = None,
     also: AlsoWrite | None = None,
@@ -323,7 +202,7 @@ async def issue_token(
         raise InvalidDpopProof("this audience requires a DPoP-bound token")
     if not subject_locked:
         await conn.execute(_LOCK_SUBJECT, user_id)
-    facts = await load_subject_facts(conn, user_id)
+    facts = await load_subject_facts(conn, user_id, screening=screening, now=now)
     decision = decide(policy, facts, now)
     evidence = decision_evidence(facts)
     if isinstance(decision, Deny):

@@ -26,6 +26,7 @@ def drafts_of(raw: dict[str, Any]) -> dict[str, AttestationDraft]:
 def facts(drafts: dict[str, AttestationDraft]) -> SubjectFacts:
     return SubjectFacts(
         user_active=True,
+        screened=True,
         attestations=tuple(
             AttestationFact(
                 kind=d.kind,

@@ -126,7 +126,7 @@ attestation = st.builds(
     revoked=st.booleans(),
 )
 subjects = st.builds(
-    lambda atts, active: SubjectFacts(user_active=active, attestations=tuple(atts)),
+    lambda atts, active: SubjectFacts(user_active=active, attestations=tuple(atts), screened=True),
     st.lists(attestation, max_size=6),
     st.booleans(),
 )

@@ -5,6 +5,8 @@ it). Table tests per rule, and properties."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import msgspec
 import pytest
 from hypothesis import given, settings
@@ -26,9 +28,17 @@ DUAL_US_CN = facts(fact("us_person_basis", "citizen"), fact("nationalities", "US
 DE_CN = facts(fact("nationalities", "DE", "CN"))
 
 
-def determined(country: str, *, age_days: int = 5, revoked: bool = False) -> AttestationFact:
-    return fact("most_recent_country", country, assurance="determination", age_days=age_days,
+def determined(
+    country: str, *, age_days: int = 5, revoked: bool = False, confirmed: bool = True
+) -> AttestationFact:
+    made = fact("most_recent_country", country, assurance="determination", age_days=age_days,
                 revoked=revoked)  # fmt: skip
+    return msgspec.structs.replace(made, confirmed=confirmed)
+
+
+def recorded(attestation: AttestationFact, *, days_ago: int) -> AttestationFact:
+    """The same evidence, recorded by idsvc ``days_ago`` (verified whenever it says)."""
+    return msgspec.structs.replace(attestation, recorded_at=NOW - timedelta(days=days_ago))
 
 
 TABLE = [
@@ -91,6 +101,69 @@ TABLE = [
         ),
         ("most_recent_country_unknown",),
     ),
+    # Issue 24, defect 4: evidence that arrives after the determination but was verified
+    # before it was still unseen by the operators: the determination lapses.
+    (
+        "evidence recorded later but verified earlier voids the determination",
+        OPEN_EAR,
+        facts(
+            recorded(fact("nationalities", "FR", age_days=30), days_ago=30),
+            recorded(determined("FR", age_days=20), days_ago=20),
+            recorded(fact("nationalities", "FR", "CN", age_days=25), days_ago=1),
+        ),
+        ("most_recent_country_unknown",),
+    ),
+    # Four eyes: a determination one operator proposed counts for nothing yet.
+    (
+        "an unconfirmed determination does not count",
+        OPEN_EAR,
+        facts(*DE_CN.attestations, determined("DE", confirmed=False)),
+        ("most_recent_country_unknown",),
+    ),
+    # A determination chooses among the countries on record; it cannot add one.
+    (
+        "a determination no evidence supports does not count",
+        OPEN_EAR,
+        facts(fact("nationalities", "CN"), determined("AT")),
+        ("most_recent_country_unknown",),
+    ),
+    (
+        "a determination of the United States does not count",
+        OPEN_EAR,
+        facts(fact("nationalities", "US", "CN"), determined("US")),
+        ("most_recent_country_unknown",),
+    ),
+    # Issue 24, defect 6: the waiver needs IAL2 also when the policy requires a U.S. person
+    # at IAL1 (before, the policy's own check decided and IAL1 waived the deny rule).
+    (
+        "self-asserted U.S. person, most recent rule, U.S. persons at IAL1",
+        msgspec.structs.replace(EAR, min_assurance="IAL1"),
+        facts(
+            fact("us_person_basis", "citizen", assurance="IAL1"),
+            fact("nationalities", "US", "CN", assurance="IAL1"),
+        ),
+        ("most_recent_country_unknown",),
+    ),
+    # Issue 24, defect 1 (the pure part): a superseded attestation naming CN still counts.
+    (
+        "a superseded nationality still counts against",
+        ITAR,
+        facts(
+            fact("us_person_basis", "citizen"),
+            msgspec.structs.replace(fact("nationalities", "US", "CN"), current=False),
+            fact("nationalities", "US"),
+        ),
+        ("nationality_denied",),
+    ),
+    (
+        "a superseded basis is not a positive fact",
+        ITAR,
+        facts(
+            msgspec.structs.replace(fact("us_person_basis", "citizen"), current=False),
+            fact("nationalities", "US"),
+        ),
+        ("not_us_person",),
+    ),
     # Without any nationality rule there is nothing to determine.
     (
         "no nationality rule",
@@ -125,8 +198,11 @@ def test_most_recent_looks_at_the_determined_country_alone(
     recorded: list[str], extra: str, most_recent: str
 ) -> None:
     """Under the EAR's rule, a foreign person's other nationalities change nothing: the
-    decision is the one the determined country alone gives."""
-    with_extra = facts(fact("nationalities", *recorded, extra), determined(most_recent))
+    decision is the one the determined country alone gives (a determination names one of
+    the nationalities on record)."""
+    with_extra = facts(
+        fact("nationalities", *recorded, extra, most_recent), determined(most_recent)
+    )
     alone = facts(fact("nationalities", most_recent), determined(most_recent))
     assert type(decide(OPEN_EAR, with_extra, NOW)) is type(decide(OPEN_EAR, alone, NOW))
     assert isinstance(decide(OPEN_EAR, alone, NOW), Deny) is (most_recent == "CN")

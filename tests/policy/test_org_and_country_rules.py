@@ -71,7 +71,9 @@ CITIZEN = (attested("us_person_basis", "citizen"), attested("nationalities", "US
 def person(
     *memberships: MembershipFact, attestations: tuple[AttestationFact, ...] = CITIZEN
 ) -> SubjectFacts:
-    return SubjectFacts(user_active=True, attestations=attestations, memberships=memberships)
+    return SubjectFacts(
+        user_active=True, attestations=attestations, memberships=memberships, screened=True
+    )
 
 
 TABLE = [
@@ -211,6 +213,7 @@ memberships = st.builds(
 subjects = st.builds(
     lambda ms, nats, res: SubjectFacts(
         user_active=True,
+        screened=True,
         attestations=(
             *CITIZEN,
             *(attested("nationalities", n) for n in nats),

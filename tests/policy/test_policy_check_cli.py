@@ -13,6 +13,7 @@ from idsvc.accounts.users import sign_in_identity
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.attestations.store import record_attestations
 from tests.support.cli import run_idsvc
+from tests.support.screening import import_demo_list, screen
 
 CONFIG = """
 [[policies]]
@@ -65,6 +66,10 @@ async def make_user(
         await record_attestations(
             conn, user_id=user.id, provider="p", drafts=[common, basis], now=now
         )
+        # Screened against a current list, as every person must be before a grant.
+        if await conn.fetchval("SELECT count(*) FROM screening_snapshots") == 0:
+            await import_demo_list(conn, now)
+        await screen(conn, now, user.id)
     return user.id
 
 

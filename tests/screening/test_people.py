@@ -295,7 +295,13 @@ async def test_a_later_name_from_another_provider_never_lifts_a_hold(
     # The next import screens both names: the first still matches, the hold stays.
     await _import(pool, csl_json(LISTED_FRIEDA), clock)
     assert await pool.fetchval("SELECT state FROM person_screening_hits") == "open"
-    # Only a whole list without the entry clears it.
+    # A listed entry that changed its name is still on the list: the hold stays (issue 24:
+    # a hold ends by a decision or the entry leaving the list, not by a name that no longer
+    # matches).
     await _import(pool, csl_json({**LISTED_FRIEDA, "name": "Someone Else", "alt_names": []}),
                   clock)  # fmt: skip
+    assert await pool.fetchval("SELECT state FROM person_screening_hits") == "open"
+    # Only a whole list without the entry clears it.
+    await _import(pool, csl_json({**LISTED_FRIEDA, "id": "sdn-9999", "name": "Someone Else",
+                                  "alt_names": []}), clock)  # fmt: skip
     assert await pool.fetchval("SELECT state FROM person_screening_hits") == "cleared"

@@ -27,5 +27,7 @@ def fact(
     )
 
 
-def facts(*attestations: AttestationFact, active: bool = True) -> SubjectFacts:
-    return SubjectFacts(user_active=active, attestations=attestations)
+def facts(
+    *attestations: AttestationFact, active: bool = True, screened: bool = True
+) -> SubjectFacts:
+    return SubjectFacts(user_active=active, attestations=attestations, screened=screened)

@@ -13,6 +13,7 @@ from idsvc.policy.model import PolicySettings
 from idsvc.settings import (
     ConfigFile,
     PolicyOptions,
+    ScreeningSettings,
     Secrets,
     ServiceSettings,
     Settings,
@@ -34,6 +35,7 @@ def make_settings(
     clients: tuple[ClientSettings, ...] = (),
     oauth: OAuthSettings | None = None,
     status_lists: StatusListSettings | None = None,
+    screening: ScreeningSettings | None = None,
     **service: object,
 ) -> Settings:
     service_settings = msgspec.structs.replace(ServiceSettings(), **service)
@@ -45,6 +47,11 @@ def make_settings(
             clients=clients,
             oauth=oauth or OAuthSettings(),
             status_lists=status_lists or StatusListSettings(),
+            # Screening is required by default in the service; tests whose subject is not
+            # screening switch the requirement off, as a deployment may do deliberately,
+            # so that each need not import a list. The screening, evidence-ledger and
+            # quick-start tests run with the service's default (required).
+            screening=screening or ScreeningSettings(required=False),
             # The shipped country groups await compliance sign-off (app start refuses them
             # otherwise); tests decide on them as development does.
             policy=PolicyOptions(allow_unreviewed_country_groups=True),

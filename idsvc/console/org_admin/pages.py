@@ -133,7 +133,10 @@ class OrgAdminPages:
             if k in ("q", "after") and isinstance(v, str)
         }
         query = MemberQuery(q=raw.get("q", "")[:320], after=raw.get("after") or None, limit=50)
-        shown = await org_overview(conn, org_id, query, policies=self.policies, now=self.now)
+        shown = await org_overview(
+            conn, org_id, query, policies=self.policies,
+            screening=self.settings.config.screening, now=self.now,
+        )  # fmt: skip
         return page(
             "console/my_org.html",
             title=shown.org.legal_name,

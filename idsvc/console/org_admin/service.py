@@ -16,6 +16,7 @@ from idsvc.policy.model import PolicySettings
 from idsvc.scim.admin.service import GroupView, group_view
 from idsvc.scim.groups import list_groups
 from idsvc.scim.tokens import ScimToken, list_tokens
+from idsvc.settings import ScreeningSettings
 
 __all__ = ["OrgOverview", "admin_menu", "org_overview"]
 
@@ -45,11 +46,14 @@ async def org_overview(
     query: MemberQuery,
     *,
     policies: dict[str, PolicySettings],
+    screening: ScreeningSettings,
     now: datetime,
 ) -> OrgOverview:
     return OrgOverview(
         org=await get_organisation(conn, org_id),
-        members=await list_members(conn, org_id, query, policies=policies, now=now),
+        members=await list_members(
+            conn, org_id, query, policies=policies, screening=screening, now=now
+        ),
         tokens=await list_tokens(conn, org_id),
         domains=await list_domains(conn, org_id),
         groups=[group_view(g) for g in await list_groups(conn, org_id)],

@@ -23,6 +23,7 @@ from idsvc.orgs.members.reviews import Review, current_review, decide_review
 from idsvc.orgs.members.service import set_member_role, set_member_status
 from idsvc.orgs.records import MemberRole, Membership
 from idsvc.policy.model import PolicySettings
+from idsvc.settings import ScreeningSettings
 
 __all__ = ["routes"]
 
@@ -58,6 +59,7 @@ async def members(
     request: Request[Any, Any, Any],
     org_id: FromPath[uuid.UUID],
     policies: Injected[dict[str, PolicySettings]],
+    screening: Injected[ScreeningSettings],
     conn: Transaction,
     now: Now,
 ) -> Response[MemberPage]:
@@ -66,7 +68,7 @@ async def members(
         query = msgspec.convert(raw, MemberQuery, strict=False)
     except msgspec.ValidationError as exc:
         raise BadRequest(f"query: {exc}") from None
-    page = await list_members(conn, org_id, query, policies=policies, now=now)
+    page = await list_members(conn, org_id, query, policies=policies, screening=screening, now=now)
     return Response(page, headers=_NO_STORE)
 
 
@@ -80,6 +82,7 @@ async def eligibility_report_route(
     request: Request[Any, Any, Any],
     org_id: FromPath[uuid.UUID],
     policies: Injected[dict[str, PolicySettings]],
+    screening: Injected[ScreeningSettings],
     conn: Transaction,
     now: Now,
     actor: Actor,
@@ -89,7 +92,7 @@ async def eligibility_report_route(
     wanted = request.query_params.get("format", "json")
     if wanted not in ("json", "csv"):
         raise BadRequest("format must be json or csv")
-    report = await eligibility_report(conn, org_id, policies=policies, now=now)
+    report = await eligibility_report(conn, org_id, policies=policies, screening=screening, now=now)
     await record_event(
         conn,
         at=now,

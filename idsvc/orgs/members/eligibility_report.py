@@ -14,6 +14,7 @@ import msgspec
 from idsvc.db import Connection
 from idsvc.orgs.members.member_list import MemberQuery, MemberRow, list_members
 from idsvc.policy.model import PolicySettings
+from idsvc.settings import ScreeningSettings
 from idsvc.spreadsheet_safe import inert_cell
 
 __all__ = ["EligibilityReport", "ReportRow", "eligibility_report", "report_csv"]
@@ -63,7 +64,12 @@ def _row(member: MemberRow, reviewed: dict[uuid.UUID, str]) -> ReportRow:
 
 
 async def eligibility_report(
-    conn: Connection, org_id: uuid.UUID, *, policies: dict[str, PolicySettings], now: datetime
+    conn: Connection,
+    org_id: uuid.UUID,
+    *,
+    policies: dict[str, PolicySettings],
+    screening: ScreeningSettings,
+    now: datetime,
 ) -> EligibilityReport:
     """Every member that is not removed, page by page (keyset: fine at tens of thousands)."""
     reviewed = {r["membership_id"]: r["decision"] for r in await conn.fetch(_LAST_REVIEW, org_id)}
@@ -71,7 +77,12 @@ async def eligibility_report(
     after: str | None = None
     while True:
         page = await list_members(
-            conn, org_id, MemberQuery(after=after, limit=_PAGE_SIZE), policies=policies, now=now
+            conn,
+            org_id,
+            MemberQuery(after=after, limit=_PAGE_SIZE),
+            policies=policies,
+            screening=screening,
+            now=now,
         )
         rows.extend(_row(m, reviewed) for m in page.members)
         if page.next is None:

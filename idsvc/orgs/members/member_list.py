@@ -11,11 +11,12 @@ from typing import Annotated
 import msgspec
 
 from idsvc.db import Connection
+from idsvc.evidence.ledger import load_facts_of_many
 from idsvc.orgs.disclosure import AdminState, admin_state
 from idsvc.orgs.records import MemberRole, MemberSource, MemberStatus
 from idsvc.policy.decision import Deny, decide
 from idsvc.policy.model import PolicySettings
-from idsvc.tokens.service import load_facts_of_many
+from idsvc.settings import ScreeningSettings
 
 __all__ = ["MemberPage", "MemberQuery", "MemberRow", "list_members"]
 
@@ -79,6 +80,7 @@ async def list_members(
     query: MemberQuery,
     *,
     policies: dict[str, PolicySettings],
+    screening: ScreeningSettings,
     now: datetime,
 ) -> MemberPage:
     after_email, after_id = None, None
@@ -94,7 +96,9 @@ async def list_members(
     )  # fmt: skip
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    facts = await load_facts_of_many(conn, [r["user_id"] for r in rows if r["user_id"]])
+    facts = await load_facts_of_many(
+        conn, [r["user_id"] for r in rows if r["user_id"]], screening=screening, now=now
+    )
     members = []
     for r in rows:
         person = facts.get(r["user_id"]) if r["user_id"] else None

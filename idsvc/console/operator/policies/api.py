@@ -16,6 +16,7 @@ from idsvc.console.operator.policies.service import check_policy
 from idsvc.http.inject import Injected, Now, Transaction
 from idsvc.http.pages import page
 from idsvc.policy.model import PolicySettings
+from idsvc.settings import ScreeningSettings
 
 __all__ = ["routes"]
 
@@ -31,6 +32,7 @@ async def policies_page(
     request: Request[Any, Any, Any],
     viewer: Injected[Viewer],
     policies: Injected[dict[str, PolicySettings]],
+    screening: Injected[ScreeningSettings],
     conn: Transaction,
     now: Now,
 ) -> Template:
@@ -42,7 +44,9 @@ async def policies_page(
         if form is not None and form.audience not in policies:
             errors = {"audience": "No policy protects that audience."}
         if form is not None and not errors:
-            result = await check_policy(conn, policies[form.audience], form.user, now)
+            result = await check_policy(
+                conn, policies[form.audience], form.user, now, screening=screening
+            )
             if result is None:
                 errors = {"user": "No user has that id."}
     return page(

@@ -27,7 +27,7 @@ from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.pages import page
 from idsvc.policy.model import PolicySettings
 from idsvc.screening.service import override_person_hit
-from idsvc.settings import Settings
+from idsvc.settings import ScreeningSettings, Settings
 
 __all__ = ["routes"]
 
@@ -61,13 +61,19 @@ async def _user_page(
     viewer: Viewer,
     now: datetime,
     policies: dict[str, PolicySettings],
+    screening: ScreeningSettings,
     status: int = 200,
     errors: FormErrors | None = None,
     values: dict[str, str] | None = None,
     failed: str | None = None,
 ) -> Template:
     view = await user_view(
-        conn, user_id, operator=viewer.session.user_id, now=now, policies=policies
+        conn,
+        user_id,
+        operator=viewer.session.user_id,
+        now=now,
+        policies=policies,
+        screening=screening,
     )
     return page(
         "console/user.html",
@@ -93,10 +99,13 @@ async def user_page(
     user_id: FromPath[uuid.UUID],
     viewer: Injected[Viewer],
     policies: Injected[dict[str, PolicySettings]],
+    screening: Injected[ScreeningSettings],
     conn: Transaction,
     now: Now,
 ) -> Template:
-    return await _user_page(conn, user_id, viewer=viewer, now=now, policies=policies)
+    return await _user_page(
+        conn, user_id, viewer=viewer, now=now, policies=policies, screening=screening
+    )
 
 
 @post(
@@ -112,6 +121,7 @@ async def revoke_page(
     attestation_id: FromPath[uuid.UUID],
     viewer: Injected[Viewer],
     policies: Injected[dict[str, PolicySettings]],
+    screening: Injected[ScreeningSettings],
     conn: Transaction,
     now: Now,
     actor: Actor,
@@ -125,6 +135,7 @@ async def revoke_page(
             viewer=viewer,
             now=now,
             policies=policies,
+            screening=screening,
             status=400,
             errors=errors,
             values=data,
@@ -160,6 +171,7 @@ async def erase_page(
     user_id: FromPath[uuid.UUID],
     viewer: Injected[Viewer],
     policies: Injected[dict[str, PolicySettings]],
+    screening: Injected[ScreeningSettings],
     settings: Injected[Settings],
     conn: Transaction,
     now: Now,
@@ -173,7 +185,7 @@ async def erase_page(
         form = None
     if form is None:
         return await _user_page(
-            conn, user_id, viewer=viewer, now=now, policies=policies,
+            conn, user_id, viewer=viewer, now=now, policies=policies, screening=screening,
             status=400, errors=errors, values=data, failed="erase",
         )  # fmt: skip
     try:
@@ -191,7 +203,7 @@ async def erase_page(
             )
     except (BadRequest, RetentionDuty) as exc:
         return await _user_page(
-            conn, user_id, viewer=viewer, now=now, policies=policies,
+            conn, user_id, viewer=viewer, now=now, policies=policies, screening=screening,
             status=400, errors={"reason": exc.detail}, values=data, failed="erase",
         )  # fmt: skip
     return Redirect(f"/console/users/{user_id}?done=erased", status_code=303)
@@ -214,6 +226,7 @@ async def override_person_page(
     hit_id: FromPath[uuid.UUID],
     viewer: Injected[Viewer],
     policies: Injected[dict[str, PolicySettings]],
+    screening: Injected[ScreeningSettings],
     settings: Injected[Settings],
     conn: Transaction,
     now: Now,
@@ -228,6 +241,7 @@ async def override_person_page(
             viewer=viewer,
             now=now,
             policies=policies,
+            screening=screening,
             status=400,
             errors=errors or {"justification": "explain the decision in at least 20 characters"},
             values=data,

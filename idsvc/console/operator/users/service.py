@@ -10,18 +10,19 @@ import msgspec
 
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import (
-    current_attestations,
+    belongs_to,
     operator_reads_attestations,
     revoke_attestation,
 )
 from idsvc.db import Connection
 from idsvc.erasure.service import erase_person
 from idsvc.errors import NotFound
+from idsvc.evidence.ledger import load_subject_facts
 from idsvc.policy.decision import decide
 from idsvc.policy.explain import explain
 from idsvc.policy.model import PolicySettings
 from idsvc.screening.service import hits_of_person
-from idsvc.tokens.service import load_subject_facts
+from idsvc.settings import ScreeningSettings
 
 __all__ = [
     "UserRow",
@@ -82,13 +83,14 @@ async def user_view(
     operator: uuid.UUID,
     now: datetime,
     policies: dict[str, PolicySettings],
+    screening: ScreeningSettings,
 ) -> UserView:
     """One person as the operator sees them; reading their attestations is audited."""
     row = await conn.fetchrow(_USER, user_id)
     if row is None:
         raise NotFound("no such user")
     attestations = await operator_reads_attestations(conn, user_id, operator=operator, now=now)
-    facts = await load_subject_facts(conn, user_id)
+    facts = await load_subject_facts(conn, user_id, screening=screening, now=now)
     screened, person_hits = await hits_of_person(conn, user_id)
     status = user_status(attestations, now)
     services = [
@@ -114,8 +116,8 @@ async def revoke_user_attestation(
     actor: str,
     reason: str,
 ) -> None:
-    owned = {a.id for a in await current_attestations(conn, user_id)}
-    if attestation_id not in owned:
+    # Superseded records too: one may still count against the person (docs/attestations.md).
+    if not await belongs_to(conn, attestation_id, user_id):
         raise NotFound("no such attestation for this user")
     await revoke_attestation(conn, attestation_id, now=now, actor=actor, reason=reason)
 
