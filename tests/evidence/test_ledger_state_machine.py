@@ -76,6 +76,11 @@ POLICIES = {
         _base, id="ear", require_us_person=False, nationality_rule="most_recent",
         deny_nationality_groups=("D:5",),
     ),
+    # A policy that admits self-asserted identities: the waiver still needs IAL2.
+    "most_recent + deny D:5, IAL1": msgspec.structs.replace(
+        _base, id="ear-ial1", require_us_person=False, nationality_rule="most_recent",
+        deny_nationality_groups=("D:5",), min_assurance="IAL1",
+    ),
     "org program": msgspec.structs.replace(
         _base, id="program", require_us_person=False,
         organisation=OrgRequirement(programs=("research",)),
@@ -154,9 +159,9 @@ class Person:
             for r in self.unrevoked("us_person_basis")
         )
 
-    def nationality_backed(self, now: datetime) -> bool:
+    def nationality_backed(self, now: datetime, level: int = 2) -> bool:
         current = [r for r in self.unrevoked("nationalities") if r.current and r.expires_at > now]
-        return any(RANK[r.assurance] >= 2 for r in current)
+        return any(RANK[r.assurance] >= level for r in current)
 
     def screened(self, now: datetime) -> bool:
         fresh = self.list_imported_at is not None and (
@@ -185,8 +190,8 @@ class Person:
             return self.us_person(now) and not nationalities & D5_E1
         if policy == "U.S. persons at IAL2":
             return self.us_person(now)
-        if policy == "most_recent + deny D:5":
-            if not self.nationality_backed(now):
+        if policy.startswith("most_recent + deny D:5"):
+            if not self.nationality_backed(now, 1 if policy.endswith("IAL1") else 2):
                 return False
             if self.us_person(now):
                 return True
