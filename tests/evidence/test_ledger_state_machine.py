@@ -180,6 +180,27 @@ class Person:
         later = {v for r in evidence if r.recorded_at > at for v in r.values}
         return None if later - known else country
 
+    def reasons_that_must_agree(self, policy: str, now: datetime) -> dict[str, bool]:
+        """Whether each reason the oracle can tell apart must be among idsvc's reasons,
+        whatever else refuses: a deny rule's reason appears even for a person refused
+        on other grounds, so the invariants are checked in every state, not only in the
+        rare one where everything else grants."""
+        expected = {
+            "screening_review": self.hit == "open",
+            "screening_unavailable": not self.screened(now),
+        }
+        nationalities = self.values("nationalities")
+        if policy == "deny CN":
+            expected["nationality_denied"] = "CN" in nationalities
+        elif policy == "deny D:5+E:1":
+            expected["nationality_denied"] = bool(nationalities & D5_E1)
+        elif policy.startswith("most_recent"):
+            country = None if self.us_person(now) else self.most_recent()
+            waived = self.us_person(now)
+            expected["most_recent_country_unknown"] = not waived and country is None
+            expected["nationality_denied"] = country is not None and country in D5
+        return expected
+
     def grants(self, policy: str, now: datetime) -> bool:
         if not self.screened(now) or self.hit == "open":
             return False
@@ -438,9 +459,12 @@ class LedgerMachine(RuleBasedStateMachine):
             load_subject_facts(self.conn, self.user, screening=SCREENING, now=self.now)
         )
         for name, policy in POLICIES.items():
-            granted = isinstance(decide(policy, facts, self.now), Grant)
-            expected = self.model.grants(name, self.now)
-            assert granted == expected, (name, decide(policy, facts, self.now), self.model)
+            decision = decide(policy, facts, self.now)
+            granted = isinstance(decision, Grant)
+            assert granted == self.model.grants(name, self.now), (name, decision, self.model)
+            reasons = () if granted else decision.reasons  # type: ignore[union-attr]
+            for reason, present in self.model.reasons_that_must_agree(name, self.now).items():
+                assert (reason in reasons) == present, (name, reason, decision, self.model)
 
 
 def _contradicts(

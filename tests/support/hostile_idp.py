@@ -39,8 +39,11 @@ class HostileIdP:
         self.codes: dict[str, dict[str, str]] = {}
         self.subject = "hostile-subject-1"
 
-    def verified_claims(self) -> dict[str, Any]:
+    def verified_claims(self) -> dict[str, Any] | list[Any]:
+        if "verified_claims" in self.mode:  # exactly what the test wants sent
+            return self.mode["verified_claims"]  # type: ignore[no-any-return]
         when = time.gmtime(self.mode.get("verified_at", time.time() - 86_400))
+        person = self.mode.get("verified_name", {})
         return {
             "verification": {
                 "trust_framework": "nist_800_63A",
@@ -50,6 +53,7 @@ class HostileIdP:
             "claims": {
                 "nationalities": self.mode.get("nationalities", ["USA"]),
                 "us_person_basis": "citizen",
+                **person,
             },
         }
 
@@ -65,6 +69,8 @@ class HostileIdP:
             "email": "hostile@example.com",
             "email_verified": True,
             "verified_claims": self.verified_claims(),
+            # Standard claims outside the verification (a name the person typed, say).
+            **self.mode.get("id_token_extra", {}),
         }
         at_hash = hashlib.sha256(access_token.encode()).digest()[:16]
         claims["at_hash"] = _b64(at_hash)
