@@ -4,6 +4,12 @@ then re-fetched (with If-None-Match); when it cannot be, the last good list is u
 ``max_stale`` seconds, then checks fail closed (``StatusUnavailable``) unless the gateway
 operator chose to fail open. Only lists served by the token's own issuer are fetched: a
 token cannot send the gateway to an arbitrary URL.
+
+Lists only move forward: the newest ``iat`` accepted for each list is remembered for the
+life of the process (after the list itself has expired or been dropped), and a list older
+than it is refused as if the fetch had failed. Otherwise a stale cache, a replayed
+response or an old file copied in would bring back a list in which a since-revoked token
+is still valid.
 """
 
 from __future__ import annotations
@@ -33,6 +39,13 @@ _MAX_LIST_BYTES = 4 * 1024 * 1024  # fetched, compressed
 _MAX_STATUSES_BYTES = 16 * 1024 * 1024  # decompressed: 64 M two-bit slots
 _MIN_TTL, _MAX_TTL = 10.0, 86_400.0
 _RETRY_AFTER_FAILURE = 10.0
+# Lists kept decoded (a list of 2^20 two-bit slots is 256 KiB). A token names one list, and
+# only the issuer's few open lists have live tokens; the one refreshed longest ago (a
+# retired list) gives way when a new list arrives.
+_MAX_CACHED_LISTS = 64
+# Newest iat per list, kept after the list is dropped. The issuer opens a list per 2^20
+# tokens, so this is a safety bound, not one met in practice.
+_MAX_REMEMBERED_LISTS = 65_536
 
 
 class _Header(msgspec.Struct, frozen=True):
@@ -48,8 +61,10 @@ class _Bits(msgspec.Struct, frozen=True):
 
 class _Claims(msgspec.Struct, frozen=True):
     sub: str
+    # Required (as the draft requires it): without it a replayed list cannot be told
+    # from a newer one.
+    iat: int
     iss: str | None = None
-    iat: int | None = None
     exp: int | None = None
     ttl: int | None = None
     status_list: _Bits | None = None
@@ -78,6 +93,7 @@ def status_at(packed: bytes, bits: int, index: int) -> int:
 class _List(msgspec.Struct, kw_only=True):
     packed: bytes
     bits: int
+    iat: int
     ttl: float
     fetched_at: float
     refresh_at: float
@@ -95,6 +111,7 @@ class StatusListChecker:
         fail_open_on_stale: bool = False,
         list_dir: str | Path | None = None,
         fetch_timeout: float = 5.0,
+        leeway: float = 30.0,
     ) -> None:
         self._issuer = issuer.rstrip("/")
         self._prefix = self._issuer + "/status-lists/"
@@ -104,13 +121,18 @@ class StatusListChecker:
         self._fail_open = fail_open_on_stale
         self._dir = Path(list_dir) if list_dir is not None else None
         self._timeout = fetch_timeout
+        self._leeway = leeway
         self._lists: dict[str, _List] = {}
+        # uri -> the newest iat accepted for it; outlives the entry in _lists.
+        self._newest_iat: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def age(self) -> float:
         """Seconds since the oldest cached list was fetched (0 with none), for metrics."""
         now = self._clock()
-        return max((now - entry.fetched_at for entry in self._lists.values()), default=0.0)
+        # A snapshot: another thread may add or drop a list while we look.
+        entries = tuple(self._lists.values())
+        return max((now - entry.fetched_at for entry in entries), default=0.0)
 
     def check(self, uri: str, idx: int) -> None:
         if not uri.startswith(self._prefix) or len(uri) > 512:
@@ -148,8 +170,21 @@ class StatusListChecker:
                 if self._fail_open:
                     return None
                 raise StatusUnavailable(f"cannot load the status list: {exc}"[:200]) from None
-            self._lists[uri] = fresh
+            self._keep(uri, fresh)
             return fresh
+
+    def _keep(self, uri: str, fresh: _List) -> None:
+        """Cache the list and raise its newest iat (called under the lock)."""
+        if uri not in self._lists and len(self._lists) >= _MAX_CACHED_LISTS:
+            oldest = min(self._lists, key=lambda u: self._lists[u].fetched_at)
+            del self._lists[oldest]  # its newest iat stays in _newest_iat
+        self._lists[uri] = fresh
+        if uri not in self._newest_iat and len(self._newest_iat) >= _MAX_REMEMBERED_LISTS:
+            # Forget the list with the oldest newest-iat: the issuer's lists expire 2 ttl
+            # after their iat, so copies at or below it have long expired on their own.
+            del self._newest_iat[min(self._newest_iat, key=self._newest_iat.__getitem__)]
+        # Never lowers it: _fetch refused anything older.
+        self._newest_iat[uri] = fresh.iat
 
     def _fetch(self, uri: str, previous: _List | None, now: float) -> _List:
         if self._dir is not None:
@@ -162,9 +197,22 @@ class StatusListChecker:
             previous.fetched_at = now
             previous.refresh_at = now + previous.ttl
             return previous
-        bits, packed, ttl = self._verify(body, uri, now)
+        bits, packed, iat, ttl = self._verify(body, uri, now)
+        newest = self._newest_iat.get(uri)
+        if newest is not None and iat < newest:
+            # A stale cache, a replayed response or an old file: it may show as valid a
+            # token that the newer list revoked. Refused like a failed fetch, so the list
+            # held (if still usable) stays, else the check fails closed. An equal iat is
+            # the same list fetched again.
+            raise ValueError("status list is older than one already accepted")
         return _List(
-            packed=packed, bits=bits, ttl=ttl, fetched_at=now, refresh_at=now + ttl, etag=etag
+            packed=packed,
+            bits=bits,
+            iat=iat,
+            ttl=ttl,
+            fetched_at=now,
+            refresh_at=now + ttl,
+            etag=etag,
         )
 
     def _download(self, uri: str, etag: str | None) -> tuple[bytes | None, str | None]:
@@ -183,9 +231,10 @@ class StatusListChecker:
                 return None, etag
             raise
 
-    def _verify(self, body: bytes, uri: str, now: float) -> tuple[int, bytes, float]:
+    def _verify(self, body: bytes, uri: str, now: float) -> tuple[int, bytes, int, float]:
         """The list's JWT, checked like a token: the issuer's key with its own algorithm,
-        typ statuslist+jwt, sub its own URI, iss the issuer, not expired."""
+        typ statuslist+jwt, sub its own URI, iss the issuer, issued, not expired. Returns
+        bits, the packed statuses, iat and ttl."""
         segments = body.decode("ascii").strip().split(".")
         if len(segments) != 3:
             raise ValueError("not a compact JWS")
@@ -203,8 +252,12 @@ class StatusListChecker:
             raise ValueError("status list names another list or issuer")
         if claims.exp is not None and claims.exp <= now:
             raise ValueError("status list expired")
+        if claims.iat > now + self._leeway:
+            # Its iat would become the newest and make every honest list look old until
+            # our clock caught up: a gateway locked out by one mis-dated list.
+            raise ValueError("status list issued in the future")
         if claims.status_list is None:
             raise ValueError("no status_list claim")
         ttl = min(max(float(claims.ttl or _MIN_TTL), _MIN_TTL), _MAX_TTL)
         packed = decode_status_list(claims.status_list.bits, claims.status_list.lst)
-        return claims.status_list.bits, packed, ttl
+        return claims.status_list.bits, packed, claims.iat, ttl

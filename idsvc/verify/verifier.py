@@ -127,6 +127,7 @@ class Verifier:
                 fail_open_on_stale=fail_open_on_stale_status,
                 list_dir=status_list_dir,
                 fetch_timeout=fetch_timeout,
+                leeway=leeway,
             )
         # token -> (claims, kid): the kid is re-checked on every hit, so a key dropped from
         # the JWKS (emergency rotation) stops its cached tokens at the next JWKS refresh.

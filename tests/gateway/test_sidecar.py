@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from idsvc.gateway.app import GatewayApp
 from idsvc.jose.jwk import thumbprint
+from idsvc.tokens.status_list import INVALID
 from idsvc.verify import Verifier
-from tests.support.forge import AUDIENCE, ISSUER, NOW, Key, dpop_proof, token
+from tests.support.forge import AUDIENCE, ISSUER, NOW, Key, dpop_proof, status_list, token
 
 KEY = Key()
 PUBLIC = "https://api.example"
@@ -155,3 +157,30 @@ async def test_two_dpop_headers_are_refused(sidecar: httpx.AsyncClient) -> None:
     assert "dpop_malformed" in twice.headers["www-authenticate"]
     once = await sidecar.get("/check", headers=[*headers, ("DPoP", proofs[0])])
     assert once.status_code == 200
+
+
+async def test_an_older_status_list_does_not_let_a_revoked_token_through(tmp_path: Path) -> None:
+    """The sidecar inherits the verifier's rule that lists only move forward: an old list
+    copied into its folder after a newer one is refused, the newer one kept."""
+    uri = f"{ISSUER}/status-lists/5"
+    now = [NOW]
+    verifier = Verifier(
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        jwks=KEY.jwks(),
+        clock=lambda: now[0],
+        status_list_dir=tmp_path,
+    )
+    app = GatewayApp(verifier, public_base_url=PUBLIC, clock=lambda: now[0])
+    tok = token(KEY, exp=int(NOW) + 3600, status={"status_list": {"idx": 9, "uri": uri}})
+    (tmp_path / "5").write_bytes(status_list(KEY, uri=uri, iat=int(NOW), statuses={9: INVALID}))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sidecar"
+    ) as client:
+        headers = nginx({"Authorization": f"Bearer {tok}"})
+        assert (await client.get("/check", headers=headers)).status_code == 403
+        (tmp_path / "5").write_bytes(status_list(KEY, uri=uri, iat=int(NOW) - 100))
+        now[0] += 61  # past the newer list's ttl: the folder is read again
+        refused = await client.get("/check", headers=headers)
+        assert refused.status_code == 403
+        assert 'error_description="revoked"' in refused.headers["www-authenticate"]

@@ -1,9 +1,11 @@
-"""Building valid and deliberately broken tokens and DPoP proofs for the verifier tests."""
+"""Building valid and deliberately broken tokens, DPoP proofs and status lists for the
+verifier tests."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -11,6 +13,7 @@ import msgspec
 from idsvc.jose.base64url import b64url_encode
 from idsvc.jose.jws import sign_compact
 from idsvc.keys.material import Algorithm, PrivateKey, generate_private_key, public_jwk
+from idsvc.tokens.status_list import encode_statuses, pack_statuses
 from idsvc.verify.dpop import access_token_hash
 
 ISSUER = "https://id.example"
@@ -101,3 +104,28 @@ def dpop_proof(
     return sign_compact(
         {**head, "alg": sign_with.alg}, json.dumps(body).encode(), sign_with.private, sign_with.alg
     )
+
+
+def status_list(
+    key: Key,
+    *,
+    uri: str,
+    iat: int | None,
+    statuses: Mapping[int, int] | None = None,
+    ttl: int = 60,
+    iss: str = ISSUER,
+) -> bytes:
+    """A signed statuslist+jwt of 64 two-bit slots, every one not in ``statuses`` valid;
+    ``iat=None`` leaves the claim out. Valid for an hour after ``iat`` (or NOW)."""
+    packed = pack_statuses(64, (statuses or {}).items(), bits=2)
+    body: dict[str, Any] = {
+        "iss": iss,
+        "sub": uri,
+        "iat": iat,
+        "exp": (iat or int(NOW)) + 3600,
+        "ttl": ttl,
+        "status_list": {"bits": 2, "lst": encode_statuses(packed)},
+    }
+    head = {"alg": key.alg, "kid": key.kid, "typ": "statuslist+jwt"}
+    payload = json.dumps({k: v for k, v in body.items() if v is not None}).encode()
+    return sign_compact(head, payload, key.private, key.alg).encode("ascii")
