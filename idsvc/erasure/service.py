@@ -7,6 +7,12 @@ What stays, by design: the account's id (the audit trail's events point at it), 
 that attestations existed, of which kind and when (with their values replaced by
 ``erased``), memberships as removed rows, and the erasure's own event, which names no
 personal value.
+
+Refused, by design: erasing the last active admin who has signed in of an organisation
+(``LastAdmin``, naming it). Their memberships are removed with them, so the organisation
+would be left with nobody to run it — or with only an address nobody has claimed, which
+whoever verifies it first would own. Another admin is appointed first, then the person
+is erased.
 """
 
 from __future__ import annotations
@@ -19,13 +25,19 @@ import msgspec
 from idsvc.audit import record_event
 from idsvc.audit.personal import destroy_data_key
 from idsvc.db import Connection
-from idsvc.erasure.errors import AlreadyErased, RetentionDuty
+from idsvc.erasure.errors import AlreadyErased, LastAdmin, RetentionDuty
 from idsvc.errors import BadRequest, NotFound
+from idsvc.orgs.members.last_admin import keep_an_admin
 from idsvc.tokens.revocation import revoke_user_tokens
 
-__all__ = ["ErasureReport", "RetentionDuty", "erase_person"]
+__all__ = ["ErasureReport", "LastAdmin", "RetentionDuty", "erase_person"]
 
 _LOCK = "SELECT status FROM users WHERE id = $1 FOR UPDATE"
+# Locked before their organisations (keep_an_admin), as every membership change does: the
+# membership first, then the organisation, so an erasure and a role change cannot deadlock.
+_MEMBERSHIPS = """
+SELECT id FROM memberships WHERE user_id = $1 AND status <> 'removed' ORDER BY id FOR UPDATE
+"""
 # Every address the person was known by, gathered before any is removed.
 _ADDRESSES = """
 SELECT lower(email) FROM users WHERE id = $1 AND email IS NOT NULL
@@ -123,7 +135,8 @@ async def erase_person(
     """Run in one transaction. ``reason`` is recorded, so it must name no person: a case
     number, "retention period ended", "request of the person". With ``retention``, a
     person active within it is refused (RetentionDuty): 15 CFR 762.6 keeps their records;
-    an operator who knows no such duty applies erases without it."""
+    an operator who knows no such duty applies erases without it. The last admin of an
+    organisation is refused (LastAdmin) until it has another."""
     if "@" in reason or not 3 <= len(reason) <= 200:
         raise BadRequest("reason: 3 to 200 characters, without an e-mail address")
     status = await conn.fetchval(_LOCK, user_id)
@@ -138,6 +151,8 @@ async def erase_person(
                 f"their records are kept until {kept_until:%Y-%m-%d} (retention period after "
                 "their last activity; 15 CFR 762.6); erase only if no such duty applies"
             )
+    memberships = [r["id"] for r in await conn.fetch(_MEMBERSHIPS, user_id)]
+    await keep_an_admin(conn, memberships)
     addresses = [r[0] for r in await conn.fetch(_ADDRESSES, user_id)]
     tokens = await revoke_user_tokens(conn, user_id, actor=actor, reason="erased", now=now)
     await destroy_data_key(conn, user_id, now=now)

@@ -15,6 +15,7 @@ __all__ = [
     "InvalidPath",
     "InvalidSyntax",
     "InvalidValue",
+    "Mutability",
     "NoTarget",
     "NotFound",
     "Unauthenticated",
@@ -54,6 +55,13 @@ class InvalidValue(BadRequest):
     `detail` names it."""
 
     code = "invalidValue"
+
+
+class Mutability(BadRequest):
+    """A SCIM change is not compatible with the current state of its target: a User who has not
+    signed in yet cannot be given the admin role by a Group; `detail` names the User."""
+
+    code = "mutability"
 
 
 class Uniqueness(Conflict):

@@ -5,7 +5,14 @@ a group a role (``admin``): a User added to such a group becomes an admin; one t
 it (removed from the group, the group deleted, or the role taken off the group) goes back
 to ``member`` unless another admin group still holds it. Admins appointed in the console
 and never in a group are left alone. The last-admin rule holds here as everywhere: a
-change that would leave the organisation without an active admin is refused whole.
+change that would leave the organisation without an active admin who has signed in is
+refused whole (``orgs.members.last_admin``).
+
+A group gives the admin role only to Users somebody has claimed (signed in with). A User
+that is still just an e-mail address would make admin whoever first verifies that address,
+chosen by the identity provider rather than by an admin; so adding one to an admin group,
+or giving the role to a group that holds one, is refused whole (``Mutability``, 400). The
+provider pushes the change again once the person has signed in.
 """
 
 from __future__ import annotations
@@ -22,7 +29,14 @@ from idsvc.db import Connection, row_to, rows_to
 from idsvc.errors import NotFound
 from idsvc.http.control_chars import breaks_a_line
 from idsvc.orgs.members.service import set_member_role
-from idsvc.scim.errors import InvalidPath, InvalidSyntax, InvalidValue, NoTarget, Uniqueness
+from idsvc.scim.errors import (
+    InvalidPath,
+    InvalidSyntax,
+    InvalidValue,
+    Mutability,
+    NoTarget,
+    Uniqueness,
+)
 from idsvc.scim.filters import FilterError, parse_filter
 
 __all__ = [
@@ -122,6 +136,12 @@ UPDATE scim_group_members SET granted = true WHERE group_id = $1 AND membership_
 """
 _UNMARK_GROUP = "UPDATE scim_group_members SET granted = false WHERE group_id = $1"
 _CURRENT_ROLE = "SELECT role FROM memberships WHERE org_id = $1 AND id = $2"
+# Of the memberships $2 a group would give role $3, those nobody has claimed yet.
+_UNCLAIMED = """
+SELECT id FROM memberships
+WHERE org_id = $1 AND id = ANY($2::uuid[]) AND role <> $3 AND user_id IS NULL
+ORDER BY id
+"""
 _LOCK_GROUPS_OF = """
 SELECT g.id FROM scim_groups g
 WHERE g.org_id = $1
@@ -353,7 +373,16 @@ async def _grant(
     actor: str,
     now: datetime,
 ) -> None:
-    """Members joining a role group take the role; the group records that it gave it."""
+    """Members joining a role group take the role; the group records that it gave it. All
+    of them must have been claimed (the module docstring says why), else nothing is given."""
+    if not members:
+        return
+    unclaimed = [r["id"] for r in await conn.fetch(_UNCLAIMED, org_id, list(members), role)]
+    if unclaimed:
+        raise Mutability(
+            f"{len(unclaimed)} User(s) of this Group have not signed in yet (first: "
+            f"{unclaimed[0]}); a Group gives the {role} role only to Users who have signed in"
+        )
     for membership_id in sorted(members):
         if await conn.fetchval(_CURRENT_ROLE, org_id, membership_id) == role:
             continue  # appointed otherwise: the group did not give it, and won't take it

@@ -15,12 +15,14 @@ import pytest
 from idsvc import db
 from idsvc.audit.personal import ERASED, open_sealed
 from idsvc.erasure.retention import erase_past_retention
+from idsvc.erasure.service import erase_person
+from idsvc.orgs.members.errors import LastAdmin
 from idsvc.orgs.members.service import enrol_member
 from idsvc.policy.model import PolicySettings
 from tests.support.cli import run_idsvc
 from tests.support.clock import FakeClock, WallClock
 from tests.support.demo import browser_token, demo_service
-from tests.support.factories import create_org, create_user
+from tests.support.factories import add_member, create_org, create_user
 from tests.support.signin import sign_in
 
 MODEL = "https://api.example.com/open-model"
@@ -156,3 +158,60 @@ async def test_people_past_retention_are_erased_and_no_one_else(
     assert reason == "retention period ended (15 CFR 762.6)"
     async with db.transaction(pool) as conn:  # the next run finds nobody new
         assert await erase_past_retention(conn, now=clock(), period=period) == []
+
+
+async def test_the_last_admin_who_signed_in_is_not_erased(
+    pool: db.Pool, clock: FakeClock, database_url: str
+) -> None:
+    """Erasure removes a person's memberships, so it would leave an organisation whose only
+    admin who has signed in they are with nobody to run it (an admin address nobody has
+    claimed does not count: whoever verified it would own the organisation). Refused, naming
+    the organisation and changing nothing, until another admin has signed in; the retention
+    job passes them over meanwhile and erases the others."""
+    async with db.transaction(pool) as conn:
+        ada = await create_user(conn, clock(), email="ada@acme.example")
+        bo = await create_user(conn, clock(), email="bo@other.example")
+        acme = await create_org(conn, clock())
+        other = await create_org(conn, clock(), name="Other Corp")
+        await add_member(conn, clock(), acme, ada, role="admin")
+        await add_member(conn, clock(), other, ada, role="admin")
+        await add_member(conn, clock(), other, bo, role="admin")  # Other Corp has another
+        await enrol_member(
+            conn, org_id=acme, email="mallory@evil.example", user_id=None, role="admin",
+            status="active", source="csv", actor="test", now=clock(),
+        )  # fmt: skip
+    memberships = "SELECT role, status FROM memberships WHERE user_id = $1 ORDER BY org_id"
+    before = await pool.fetch(memberships, ada)
+
+    async with pool.acquire() as conn:
+        with pytest.raises(LastAdmin) as refused:
+            async with conn.transaction():
+                await erase_person(
+                    conn, user_id=ada, reason="request of the person", actor="test", now=clock()
+                )
+    assert "Acme Analytics" in refused.value.detail
+    assert "Other Corp" not in refused.value.detail
+    code, _, err = await run_idsvc(
+        "users", "erase", str(ada), "--reason", "request of the person", "--despite-retention",
+        database_url=database_url,
+    )  # fmt: skip
+    assert code == 1
+    assert "Acme Analytics" in err
+    assert await pool.fetchval("SELECT status FROM users WHERE id = $1", ada) == "active"
+    assert await pool.fetch(memberships, ada) == before
+
+    clock.advance(6 * 366 * 86_400)
+    async with db.transaction(pool) as conn:
+        erased = await erase_past_retention(conn, now=clock(), period=timedelta(days=5 * 366))
+    assert erased == [bo]
+    assert await pool.fetchval("SELECT status FROM users WHERE id = $1", ada) == "active"
+
+    # Cy signs in and is appointed in both: now Ada may go.
+    async with db.transaction(pool) as conn:
+        cy = await create_user(conn, clock(), email="cy@acme.example")
+        await add_member(conn, clock(), acme, cy, role="admin")
+        await add_member(conn, clock(), other, cy, role="admin")
+        await erase_person(
+            conn, user_id=ada, reason="request of the person", actor="test", now=clock()
+        )
+    assert await pool.fetchval("SELECT status FROM users WHERE id = $1", ada) == "erased"

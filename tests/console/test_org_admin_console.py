@@ -19,6 +19,7 @@ from idsvc.orgs.vetting.organisations import set_org_status
 from idsvc.policy.model import OrgRequirement, PolicySettings
 from tests.support.clock import FakeClock
 from tests.support.demo import demo_service
+from tests.support.scim import claim
 from tests.support.signin import open_signed_in_page
 from tests.support.web import assert_accessible
 
@@ -162,6 +163,12 @@ async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
         )
         assert pushed.status_code == 201, pushed.text
     await page.reload()
+    # Cy has not signed in yet: a group makes no address an admin (whoever verified it
+    # would be one), and the page says why.
+    await page.get_by_label("Role of the members of idsvc-admins").select_option("admin")
+    await page.get_by_role("button", name="Save role for idsvc-admins").click()
+    await expect(page.get_by_text("have not signed in yet")).to_be_visible()
+    await claim(pool, clock(), "cy@acme.example")
     await page.get_by_label("Role of the members of idsvc-admins").select_option("admin")
     await page.get_by_role("button", name="Save role for idsvc-admins").click()
     await expect(page.get_by_text("Done: group-role.")).to_be_visible()

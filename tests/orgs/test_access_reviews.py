@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from idsvc import db
 from idsvc.mail.senders import SmtpMailer
 from idsvc.orgs.members.reviews import close_due_reviews, open_due_reviews, remind_reviewers
+from idsvc.orgs.members.service import enrol_member
 from idsvc.settings import SmtpSettings
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, create_org, create_user
@@ -164,3 +165,37 @@ async def test_an_admin_confirms_or_removes_each_member_and_the_rest_are_suspend
         )
         == 2
     )
+
+
+async def test_a_closing_review_keeps_the_admin_who_signed_in_not_an_unclaimed_one(
+    client: Client, pool: db.Pool, clock: FakeClock
+) -> None:
+    """Issue 24: neither the admin who has signed in nor an admin address nobody has claimed
+    answered. Closing suspends the address and keeps the admin; removing the admin in the
+    review is refused (409) and changes nothing."""
+    admin = await session_caller(pool, clock(), email="admin@acme.example")
+    async with db.transaction(pool) as conn:
+        org = await create_org(conn, clock())
+        mine = (await add_member(conn, clock(), org, admin.user_id, role="admin")).id
+        unclaimed = await enrol_member(
+            conn, org_id=org, email="mallory@evil.example", user_id=None, role="admin",
+            status="active", source="csv", actor="test", now=clock(),
+        )  # fmt: skip
+    clock.advance(INTERVAL.total_seconds())
+    async with db.transaction(pool) as conn:
+        assert len(await open_due_reviews(conn, now=clock(), interval=INTERVAL, window=WINDOW)) == 1
+    admin = await session_caller(pool, clock(), user_id=admin.user_id)
+    removed = await call(client, admin, "POST", f"/v1/orgs/{org}/reviews", {"remove": [str(mine)]})
+    assert removed.status_code == 409, removed.text
+    assert removed.json()["type"] == "urn:idsvc:problem:last_admin"
+    clock.advance(WINDOW.total_seconds())
+    async with db.transaction(pool) as conn:
+        assert await close_due_reviews(conn, now=clock()) == 1
+    status = "SELECT status FROM memberships WHERE id = $1"
+    assert await pool.fetchval(status, mine) == "active"
+    assert await pool.fetchval(status, unclaimed.id) == "suspended"
+    closed = await pool.fetchval(
+        "SELECT data FROM audit_events WHERE action = 'org.review.closed' AND target = $1",
+        f"org:{org}",
+    )
+    assert (closed["suspended"], closed["kept_last_admin"]) == (1, 1)

@@ -208,6 +208,36 @@ async def test_state_and_role_changes_and_the_last_admin(
     assert no_csrf.status_code == 403
 
 
+async def test_an_admin_address_nobody_signed_in_with_is_not_an_admin_who_counts(
+    client: AsyncTestClient[Litestar], world: World, pool: db.Pool
+) -> None:
+    """Issue 24: with an admin address nobody has claimed (a CSV row), the admin who has
+    signed in is still the last one: they cannot remove, suspend or demote themselves."""
+    headers = as_(client, world.admin) | {"content-type": "text/csv"}
+    imported = await client.post(
+        f"/v1/orgs/{world.org}/members:import",
+        content="email,role\nmallory@evil.example,admin\n",
+        headers=headers,
+    )
+    assert imported.status_code == 200, imported.text
+    admin_membership = await pool.fetchval(
+        "SELECT id FROM memberships WHERE user_id = $1", world.admin.user_id
+    )
+    before = await snapshot(pool)
+    headers = as_(client, world.admin)
+    base = f"/v1/orgs/{world.org}/members/{admin_membership}"
+    for path, body in (
+        ("status", {"status": "removed"}),
+        ("status", {"status": "suspended"}),
+        ("role", {"role": "member"}),
+    ):
+        refused = await client.post(f"{base}/{path}", json=body, headers=headers)
+        assert refused.status_code == 409, (body, refused.text)
+        assert refused.json()["type"] == "urn:idsvc:problem:last_admin"
+        assert "Acme Analytics" in refused.json()["detail"]
+    assert await snapshot(pool) == before
+
+
 async def test_csv_import_reports_every_bad_row_and_applies_nothing(
     client: AsyncTestClient[Litestar], world: World, pool: db.Pool
 ) -> None:

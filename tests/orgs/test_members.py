@@ -11,7 +11,9 @@ import pytest
 from idsvc import db
 from idsvc.errors import Conflict, Forbidden, NotFound
 from idsvc.orgs.access import require_org_admin
+from idsvc.orgs.members.errors import LastAdmin
 from idsvc.orgs.members.service import enrol_member, set_member_role, set_member_status
+from idsvc.orgs.records import MemberStatus
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, create_org, create_user
 
@@ -39,6 +41,41 @@ async def test_the_last_admin_can_be_neither_removed_nor_demoted(
                     conn, org_id=org, membership_id=admin.id, role="member", actor="t", now=clock()
                 )
     assert removed.value.code == demoted.value.code == "last_admin"
+
+
+async def test_an_admin_address_nobody_signed_in_with_does_not_count(
+    pool: db.Pool, clock: FakeClock
+) -> None:
+    """Issue 24: an admin membership nobody has claimed is an e-mail address, not an admin:
+    if it counted, removing the last real admin would hand the organisation to whoever
+    verifies that address. It can go; the admin who has signed in cannot."""
+    async with db.transaction(pool) as conn:
+        org = await create_org(conn, clock())
+        admin = await add_member(conn, clock(), org, await create_user(conn, clock()), role="admin")
+        unclaimed = await enrol_member(
+            conn, org_id=org, email="mallory@evil.example", user_id=None, role="admin",
+            status="active", source="csv", actor="t", now=clock(),
+        )  # fmt: skip
+    async with pool.acquire() as conn:
+        statuses: tuple[MemberStatus, ...] = ("removed", "suspended")
+        for status in statuses:
+            with pytest.raises(LastAdmin, match="Acme Analytics"):
+                async with conn.transaction():
+                    await set_member_status(
+                        conn, org_id=org, membership_id=admin.id, status=status, actor="t",
+                        now=clock(),
+                    )  # fmt: skip
+        with pytest.raises(LastAdmin):
+            async with conn.transaction():
+                await set_member_role(
+                    conn, org_id=org, membership_id=admin.id, role="member", actor="t", now=clock()
+                )
+        async with conn.transaction():
+            await set_member_status(
+                conn, org_id=org, membership_id=unclaimed.id, status="removed", actor="t",
+                now=clock(),
+            )  # fmt: skip
+    assert await pool.fetchval("SELECT status FROM memberships WHERE id = $1", admin.id) == "active"
 
 
 async def test_two_admins_demoting_each_other_at_once_leave_one(

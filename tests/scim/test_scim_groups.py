@@ -11,7 +11,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
-from tests.support.scim import GROUP, PATCH, SCIM, USER, Orgs, bearer, new_token
+from tests.support.clock import FakeClock
+from tests.support.scim import GROUP, PATCH, SCIM, USER, Orgs, bearer, claim, new_token
 
 Client = AsyncTestClient[Litestar]
 
@@ -168,13 +169,16 @@ async def test_entra_adds_and_removes_members_with_value_lists(client: Client, o
 
 
 async def test_an_admin_group_makes_its_members_admins_while_they_are_in_it(
-    client: Client, orgs: Orgs, pool: db.Pool
+    client: Client, orgs: Orgs, pool: db.Pool, clock: FakeClock
 ) -> None:
     token = await new_token(client, orgs.admin, orgs.ours)
     ann, bob = (
         await _user(client, token, "ann@acme.example"),
         await _user(client, token, "bob@acme.example"),
     )
+    # Both have signed in: a group gives the admin role to nobody else (test_scim_admins).
+    await claim(pool, clock(), "ann@acme.example")
+    await claim(pool, clock(), "bob@acme.example")
     group = (
         await client.post(
             "/scim/v2/Groups",
@@ -308,12 +312,13 @@ async def test_every_scim_answer_is_a_scim_error_and_bad_filters_are_refused(
 
 
 async def test_a_group_takes_back_only_the_role_it_gave(
-    client: Client, orgs: Orgs, pool: db.Pool
+    client: Client, orgs: Orgs, pool: db.Pool, clock: FakeClock
 ) -> None:
     """Found in review: adding an admin appointed in the console to an admin group, then
     removing them, demoted them — a SCIM token could demote any admin."""
     token = await new_token(client, orgs.admin, orgs.ours)
     ann = await _user(client, token, "ann@acme.example")
+    await claim(pool, clock(), "ann@acme.example")
     appointed = str(
         await pool.fetchval(
             "SELECT id FROM memberships WHERE org_id = $1 AND user_id = $2",

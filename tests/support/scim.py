@@ -1,13 +1,18 @@
 """Helpers for the SCIM tests: SCIM tokens made the way an org admin makes them
-(POST /v1/orgs/{id}/scim-tokens), and the two organisations the fixtures set up."""
+(POST /v1/orgs/{id}/scim-tokens), the two organisations the fixtures set up, and a person
+claiming the User provisioned for their address."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from idsvc import db
+from idsvc.orgs.claims import claim_memberships
+from tests.support.factories import create_user
 from tests.support.signin import Caller
 
 SCIM = "application/scim+json"
@@ -37,3 +42,12 @@ async def new_token(client: AsyncTestClient[Litestar], caller: Caller, org: uuid
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "Content-Type": SCIM}
+
+
+async def claim(pool: db.Pool, now: datetime, email: str) -> uuid.UUID:
+    """The person at ``email`` signs in (a provider verified the address) and so claims the
+    Users provisioned for it, as at a real sign-in (idsvc.orgs.claims); their user id."""
+    async with db.transaction(pool) as conn:
+        user_id = await create_user(conn, now, email=email)
+        assert await claim_memberships(conn, user_id=user_id, email=email, now=now) == 1
+    return user_id

@@ -20,8 +20,8 @@ __all__ = [
 
 
 class LastAdmin(Conflict):
-    """The change would leave the organisation without an active admin; appoint another admin
-    first."""
+    """The change would leave an organisation (named in `detail`) without an active admin who has
+    signed in; appoint another admin first."""
 
     code = "last_admin"
 

@@ -20,9 +20,9 @@ import msgspec
 
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to, rows_to
-from idsvc.errors import BadRequest, Conflict, NotFound
+from idsvc.errors import BadRequest, NotFound
 from idsvc.mail.senders import Mail, Mailer
-from idsvc.orgs.members.errors import NotPending
+from idsvc.orgs.members.errors import LastAdmin, NotPending
 from idsvc.orgs.members.service import set_member_status
 
 __all__ = [
@@ -258,7 +258,8 @@ async def _close_one(
     conn: Connection, review_id: uuid.UUID, org_id: uuid.UUID, *, now: datetime
 ) -> dict[str, int]:
     """Each pending item gets what happened to it: suspended now, already suspended or
-    removed outside the review, or kept (the organisation's last active admin)."""
+    removed outside the review, or kept (the organisation's last active admin who has
+    signed in: an unclaimed admin address is suspended like anyone, and never keeps it)."""
     outcome = {"suspended": 0, "kept_last_admin": 0}
     for item in await conn.fetch(_STILL_PENDING, review_id):
         decision = item["status"] if item["status"] in ("suspended", "removed") else "suspended"
@@ -275,8 +276,8 @@ async def _close_one(
                         reason="access review not completed",
                     )
                 outcome["suspended"] += 1
-            except Conflict:
-                # The organisation's last active admin stays (orgs.members.service): who would
+            except LastAdmin:
+                # The organisation's last admin stays (orgs.members.last_admin): who would
                 # otherwise answer the next review? Recorded as kept.
                 decision = "kept"
                 outcome["kept_last_admin"] += 1

@@ -1,5 +1,6 @@
 """Membership changes: enrol, change state, change role. Every change is audited in the
-caller's transaction, and an organisation always keeps at least one active admin.
+caller's transaction, and an organisation keeps an active admin who has signed in (the
+last-admin rule, ``orgs.members.last_admin``).
 
 States: ``invited``/``pending`` → ``active`` ⇄ ``suspended``; any → ``removed`` (final: a
 removed person is enrolled again as a new membership, so history is never rewritten).
@@ -14,7 +15,8 @@ from typing import Any
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to
 from idsvc.errors import NotFound
-from idsvc.orgs.members.errors import InvalidTransition, LastAdmin, MemberExists
+from idsvc.orgs.members.errors import InvalidTransition, MemberExists
+from idsvc.orgs.members.last_admin import keep_an_admin
 from idsvc.orgs.records import MemberRole, Membership, MemberSource, MemberStatus
 from idsvc.tokens.revocation import (
     reinstate_membership_tokens,
@@ -51,13 +53,6 @@ _SELECT_FOR_UPDATE = """
 SELECT id, org_id, user_id, email, role, status, source, external_id, display_name,
        created_at, updated_at
 FROM memberships WHERE org_id = $1 AND id = $2 FOR UPDATE
-"""
-# Locking the organisation row serialises admin changes, so two admins demoting each
-# other at once cannot leave the organisation with none.
-_LOCK_ORG = "SELECT id FROM organisations WHERE id = $1 FOR UPDATE"
-_OTHER_ACTIVE_ADMINS = """
-SELECT count(*) FROM memberships
-WHERE org_id = $1 AND id <> $2 AND role = 'admin' AND status = 'active'
 """
 _UPDATE_STATUS = """
 UPDATE memberships SET status = $3, updated_at = $4 WHERE org_id = $1 AND id = $2
@@ -130,13 +125,10 @@ async def get_membership(
 
 
 async def _keep_an_admin(conn: Connection, membership: Membership) -> None:
-    if membership.role != "admin" or membership.status != "active":
-        return
-    await conn.execute(_LOCK_ORG, membership.org_id)
-    if await conn.fetchval(_OTHER_ACTIVE_ADMINS, membership.org_id, membership.id) == 0:
-        raise LastAdmin(
-            "an organisation needs at least one active admin; appoint another admin first"
-        )
+    # Only an active admin can be the last one, so other changes (most of them: members,
+    # CSV rows) skip the organisation lock; whether this one counts is the rule's to say.
+    if membership.role == "admin" and membership.status == "active":
+        await keep_an_admin(conn, [membership.id])
 
 
 async def _follow_with_tokens(

@@ -1,8 +1,17 @@
-"""What the operator's user pages refuse with. Erasure's refusals (``RetentionDuty``, a
-``BadRequest``) are shown on the page next to the form; the others answer an error page."""
+"""What the operator's user pages refuse with. Erasure's refusals (``RetentionDuty``,
+``LastAdmin``, a ``BadRequest``) are shown on the page next to the form; the others answer
+an error page."""
 
 from idsvc.console.errors import FormTooLarge
-from idsvc.erasure.service import RetentionDuty
+from idsvc.erasure.service import LastAdmin, RetentionDuty
 from idsvc.errors import BadRequest, CsrfFailed, Forbidden, NotFound
 
-__all__ = ["BadRequest", "CsrfFailed", "Forbidden", "FormTooLarge", "NotFound", "RetentionDuty"]
+__all__ = [
+    "BadRequest",
+    "CsrfFailed",
+    "Forbidden",
+    "FormTooLarge",
+    "LastAdmin",
+    "NotFound",
+    "RetentionDuty",
+]
