@@ -86,6 +86,11 @@ class StatusListService:
         self.ttl = ttl
         self._skew = clock_skew
         self._built: dict[int, _Built] = {}
+        # The iat and content last signed per list, kept across rebuilds: gateways refuse a
+        # list older than the one they hold (idsvc.verify.status) and take one with the same
+        # iat as a re-fetch, so a list whose content changed must carry a later iat even
+        # when rebuilt within the same second (or a replay of the earlier one would pass).
+        self._last_signed: dict[int, tuple[int, str]] = {}
         self.subscription = Subscription(
             "idsvc_status_lists", self.forget, on_resubscribed=self.forget
         )
@@ -142,6 +147,10 @@ class StatusListService:
     def _sign(self, list_id: int, lst: str, now: datetime) -> StatusListDocument:
         signer = self._ring.signing_key(self._algorithm, now)  # type: ignore[arg-type]
         issued = int(now.timestamp())
+        last = self._last_signed.get(list_id)
+        if last is not None and last[1] != lst:
+            issued = max(issued, last[0] + 1)
+        self._last_signed[list_id] = (issued, lst)
         claims = _Claims(
             iss=self.issuer,
             sub=self.uri(list_id),
