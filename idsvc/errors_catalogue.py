@@ -146,8 +146,9 @@ title: an OAuth endpoint's answer, or an older answer kept so that clients do no
 Not in the table, because no error class raises them: a request the web framework refuses
 before any handler runs gets a code named after its status (`method_not_allowed`,
 `not_acceptable`, `payload_too_large` as 413, `unsupported_media_type` as 415; see
-`idsvc/http/problems.py`), an unexpected failure is `internal_error` (500) and a database
-outage `database_unavailable` (503); a refused sign-in's code is its reason
+`idsvc/http/problems.py`), an unexpected failure is `internal_error` (500), a database
+outage `database_unavailable` (503) and a transaction PostgreSQL aborted for a concurrent
+one (a deadlock) `concurrent_change` (503, retry); a refused sign-in's code is its reason
 ([signin.md](signin.md#refusal-reasons)).
 
 In the code, each code is one class (the last column): raise `LastAdmin("...")`, never a base

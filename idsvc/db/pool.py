@@ -128,6 +128,21 @@ _OUTAGE: tuple[type[BaseException], ...] = (
 )
 
 
+# Two transactions that each waited for the other (PostgreSQL aborts one), or a
+# serialisable read that a concurrent commit invalidated: nothing of the aborted one was
+# kept, and trying again succeeds. Rare (lock orders are kept where they are known), but
+# possible between paths that lock several rows: answered as a retryable 503, never a 500.
+_TRANSIENT_CONFLICT: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+)
+
+
+def is_transient_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` aborted a transaction only because of a concurrent one."""
+    return isinstance(exc, _TRANSIENT_CONFLICT)
+
+
 def is_database_outage(exc: BaseException) -> bool:
     """Whether ``exc`` means the database is unreachable now (answer 503 and let the client
     retry), as opposed to a bug (500)."""

@@ -15,7 +15,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from idsvc.db import is_database_outage
+from idsvc.db import is_database_outage, is_transient_conflict
 from idsvc.errors import IdsvcError, RateLimited
 
 if TYPE_CHECKING:
@@ -132,6 +132,16 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
             detail="The database cannot be reached; nothing was changed. Try again shortly.",
             request=request,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if is_transient_conflict(exc):
+        _log.warning("transaction aborted by a concurrent one", extra={"error": type(exc).__name__})
+        return problem_response(
+            status=503,
+            code="concurrent_change",
+            title="Service unavailable",
+            detail="A concurrent change got in the way; nothing was changed. Try again.",
+            request=request,
+            headers={"Retry-After": "1"},
         )
     _log.error("unhandled error", exc_info=exc)
     return problem_response(

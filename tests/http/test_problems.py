@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
+import asyncpg
 import msgspec
 import pytest
 from litestar import Litestar, Request, post
@@ -34,6 +35,9 @@ async def probe(request: Request[Any, Any, Any]) -> dict[str, object]:
         raise NameTaken("that name is taken")
     if data.name == "crash":
         raise RuntimeError("secret internal detail")
+    if data.name == "deadlock":
+        # What PostgreSQL answers to one of two transactions that waited for each other.
+        raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
     return {"name": data.name}
 
 
@@ -120,6 +124,15 @@ async def test_unexpected_error_is_a_bare_500(client: AsyncTestClient[Litestar])
     assert "secret internal detail" not in response.text
     assert "Traceback" not in response.text
     assert body["detail"]
+
+
+async def test_a_deadlock_is_a_retryable_503_not_a_500(client: AsyncTestClient[Litestar]) -> None:
+    """Found merging the last-admin rule: paths that lock several memberships can deadlock
+    with one that locks one; PostgreSQL aborts one transaction, which changed nothing."""
+    response = await client.post("/test-probe", json={"name": "deadlock", "count": 1})
+    assert_problem(response, 503, "concurrent_change")
+    assert response.headers["retry-after"] == "1"
+    assert "deadlock detected" not in response.text
 
 
 async def test_valid_request_passes(client: AsyncTestClient[Litestar]) -> None:
