@@ -10,18 +10,19 @@ import json
 import re
 import subprocess
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import msgspec
 import pytest
 
-from idsvc.cli.serve import dev_settings
+from idsvc.cli.serve import dev_settings, seed_dev
 from idsvc.devidp.examples import (
     EXAMPLE_POLICIES,
     PROGRAM_AUDIENCE,
     US_PERSONS_AUDIENCE,
-    seed_demo_organisation,
 )
+from idsvc.settings import ScreeningSettings
 from tests.support.clock import FakeClock, WallClock
 from tests.support.demo import demo_service
 from tests.support.settings import make_settings
@@ -47,8 +48,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def service(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
+    # As `idsvc dev` starts: the example policies, the example organisation, screening
+    # required (the service's default) and the demonstration list imported at start.
+    screening = ScreeningSettings()
+    seed = partial(seed_dev, screening, EXAMPLE_POLICIES)
     with demo_service(
-        database_url, tmp_path, clock, policies=EXAMPLE_POLICIES, seed=seed_demo_organisation
+        database_url, tmp_path, clock, policies=EXAMPLE_POLICIES, screening=screening, seed=seed
     ) as (url, _):
         yield url
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from idsvc.app import Seed
     from idsvc.settings import Settings
 
-__all__ = ["dev_settings", "serve", "serve_dev"]
+__all__ = ["dev_settings", "seed_dev", "serve", "serve_dev"]
 
 
 def serve(
@@ -45,7 +45,7 @@ def serve(
     mailer: ConsoleMailer | None = None
     seed: Seed | None = None
     if demo:
-        seed = partial(_seed_dev, settings.config.screening, settings.config.policies)
+        seed = partial(seed_dev, settings.config.screening, settings.config.policies)
         provider, route = demo_provider(settings.service.issuer)
         # Development sends no e-mail: it prints it and keeps an outbox page.
         mailer = ConsoleMailer()
@@ -73,7 +73,7 @@ def serve(
     return 0
 
 
-async def _seed_dev(
+async def seed_dev(
     screening: ScreeningSettings,
     policies: tuple[PolicySettings, ...],
     conn: Connection,

@@ -134,6 +134,7 @@ def test_public_surface_is_complete() -> None:
     modules = {
         "app",
         "claims",
+        "demo_list",
         "examples",
         "grants",
         "keys",

@@ -49,6 +49,9 @@ EXPECTED: dict[str, str] = {
     "most_recent_country_unknown": "not_eligible",
     # A screening hold looks like any other refusal: the party is not tipped off.
     "screening_review": "not_eligible",
+    # Unscreened (no current list, or no name to screen): nothing about the person's
+    # nationality or a listing, and nothing an admin could act on.
+    "screening_unavailable": "not_eligible",
 }
 
 

@@ -15,7 +15,7 @@ from idsvc.app import Seed, create_app
 from idsvc.config.oauth import ClientSettings, OAuthSettings
 from idsvc.devidp.wiring import demo_provider
 from idsvc.policy.model import PolicySettings
-from idsvc.settings import Settings, StatusListSettings
+from idsvc.settings import ScreeningSettings, Settings, StatusListSettings
 from tests.support.clock import FakeClock
 from tests.support.serving import free_port, serve_in_thread
 from tests.support.settings import make_settings
@@ -34,6 +34,7 @@ def demo_service(
     clients: tuple[ClientSettings, ...] = (),
     oauth: OAuthSettings | None = None,
     status_lists: StatusListSettings | None = None,
+    screening: ScreeningSettings | None = None,
     seed: Seed | None = None,
     **service: object,
 ) -> Iterator[tuple[str, Settings]]:
@@ -49,6 +50,7 @@ def demo_service(
         clients=clients,
         oauth=oauth,
         status_lists=status_lists,
+        screening=screening,
         issuer=issuer,
         **service,
     )
