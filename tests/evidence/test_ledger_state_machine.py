@@ -228,6 +228,8 @@ class Person:
 class LedgerMachine(RuleBasedStateMachine):
     database_url: str  # set by the test
     loop: asyncio.AbstractEventLoop
+    # Events run in all examples of a test (printed by it, for the record).
+    events = 0
 
     def run(self, coroutine):  # type: ignore[no-untyped-def]
         return self.loop.run_until_complete(coroutine)
@@ -260,6 +262,7 @@ class LedgerMachine(RuleBasedStateMachine):
         # Every event happens at its own moment, as with a real clock.
         self.now += timedelta(seconds=seconds)
         self.steps += 1
+        LedgerMachine.events += 1
 
     # Events ---------------------------------------------------------------------------
 
@@ -486,6 +489,7 @@ def _run(database_url: str, *, examples: int, steps: int) -> None:
     try:
         LedgerMachine.database_url = database_url
         LedgerMachine.loop = loop
+        LedgerMachine.events = 0
         run_state_machine_as_test(
             LedgerMachine,
             settings=settings(
@@ -497,6 +501,7 @@ def _run(database_url: str, *, examples: int, steps: int) -> None:
         )
     finally:
         loop.close()
+        print(f"{LedgerMachine.events} events in {examples} examples")
 
 
 def test_the_ledger_decides_as_the_oracle_over_every_sequence(database_url: str) -> None:
@@ -508,6 +513,6 @@ def test_the_ledger_over_longer_sequences(database_url: str) -> None:
     """The slow tier: more and longer sequences."""
     _run(
         database_url,
-        examples=int(os.environ.get("IDSVC_STATE_MACHINE_LONG_EXAMPLES", "200")),
-        steps=80,
+        examples=int(os.environ.get("IDSVC_STATE_MACHINE_LONG_EXAMPLES", "100")),
+        steps=60,
     )
