@@ -20,6 +20,7 @@ from idsvc.orgs.members.service import enrol_member
 from tests.support.clock import FakeClock
 from tests.support.factories import create_org
 from tests.support.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
+from tests.support.look_alikes import IDS, LOOK_ALIKES
 from tests.support.serving import free_port, serve_in_thread
 from tests.support.settings import make_settings
 
@@ -240,15 +241,7 @@ async def claimed_by(database_url: str, membership: uuid.UUID) -> uuid.UUID | No
         await conn.close()
 
 
-LOOK_ALIKES = [
-    # Python's lower() and PostgreSQL's lower() both turn U+212A KELVIN SIGN into "k".
-    ("kelvin-sign", "\u212aate@acme.example"),
-    ("zero-width-space", "ka\u200bte@acme.example"),
-    ("cyrillic-a", "k\u0430te@acme.example"),
-]
-
-
-@pytest.mark.parametrize(("name", "email"), LOOK_ALIKES, ids=[a[0] for a in LOOK_ALIKES])
+@pytest.mark.parametrize(("name", "email", "named"), LOOK_ALIKES, ids=IDS)
 async def test_a_verified_look_alike_address_is_refused_and_claims_nothing(
     client: httpx.AsyncClient,
     idp: HostileIdP,
@@ -256,6 +249,7 @@ async def test_a_verified_look_alike_address_is_refused_and_claims_nothing(
     clock: FakeClock,
     name: str,
     email: str,
+    named: str,
 ) -> None:
     """A provider verifies an address that only looks like kate's: before, the Kelvin
     sign's sign-in claimed her membership, and the others became accounts shown as
@@ -274,7 +268,7 @@ async def test_a_verified_look_alike_address_is_refused_and_claims_nothing(
     finally:
         await conn.close()
     assert detail.startswith("email: ")
-    assert "U+" in detail or "scripts" in detail
+    assert named in detail
 
 
 async def test_the_plain_address_in_any_case_claims_the_membership(

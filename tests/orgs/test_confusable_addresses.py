@@ -20,18 +20,11 @@ from idsvc.orgs.invitations.service import accept_invitation, invite
 from idsvc.settings import Settings
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, create_org, create_user
+from tests.support.look_alikes import IDS, LOOK_ALIKES
 from tests.support.signin import Caller, call, session_caller
 from tests.support.vetting import org_request, problem_code
 
 Client = AsyncTestClient[Litestar]
-
-# What each refusal must name: the code point, never the invisible character itself.
-LOOK_ALIKES = [
-    ("zero-width-space", "ka\u200bte@acme.example", "U+200B"),
-    ("kelvin-sign", "\u212aate@acme.example", "U+212A"),
-    ("cyrillic-a", "k\u0430te@acme.example", "Cyrillic and Latin"),
-]
-IDS = [case[0] for case in LOOK_ALIKES]
 
 
 @pytest.fixture

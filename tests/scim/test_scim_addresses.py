@@ -9,16 +9,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
+from tests.support.look_alikes import IDS, LOOK_ALIKES
 from tests.support.scim import PATCH, USER, Orgs, bearer, new_token
 
 Client = AsyncTestClient[Litestar]
 
-LOOK_ALIKES = [
-    ("zero-width-space", "ka\u200bte@acme.example", "U+200B"),
-    ("kelvin-sign", "\u212aate@acme.example", "U+212A"),
-    ("cyrillic-a", "k\u0430te@acme.example", "Cyrillic and Latin"),
-]
-IDS = [case[0] for case in LOOK_ALIKES]
 _STATE = """
 SELECT (SELECT count(*) FROM memberships) AS memberships,
        (SELECT count(*) FROM audit_events) AS audit_events,
