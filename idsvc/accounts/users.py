@@ -8,6 +8,7 @@ from datetime import datetime
 
 import msgspec
 
+from idsvc.accounts.addresses import address_key_or_none
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to
 
@@ -37,9 +38,10 @@ _TOUCH_IDENTITY = """
 UPDATE identities SET last_login_at = $3, email = $4, email_verified = $5
 WHERE provider = $1 AND subject = $2
 """
+# email_key: the comparison key of the address (migration 0025), None for none.
 _INSERT_USER = """
-INSERT INTO users (id, email, email_verified, display_name, created_at)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO users (id, email, email_verified, display_name, created_at, email_key)
+VALUES ($1, $2, $3, $4, $5, $6)
 RETURNING id, status, email, email_verified, display_name
 """
 _SELECT_USER = "SELECT id, status, email, email_verified, display_name FROM users WHERE id = $1"
@@ -83,7 +85,13 @@ async def sign_in_identity(
         action = "identity.linked"
     else:
         row = await conn.fetchrow(
-            _INSERT_USER, uuid.uuid4(), email, email_verified, display_name, now
+            _INSERT_USER,
+            uuid.uuid4(),
+            email,
+            email_verified,
+            display_name,
+            now,
+            address_key_or_none(email),
         )
         action = "user.created"
     assert row is not None

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 
+from idsvc.accounts.addresses import fold_stored
 from idsvc.audit import record_event
 from idsvc.audit.personal import destroy_data_key
 from idsvc.db import Connection
@@ -38,11 +39,12 @@ _LOCK = "SELECT status FROM users WHERE id = $1 FOR UPDATE"
 _MEMBERSHIPS = """
 SELECT id FROM memberships WHERE user_id = $1 AND status <> 'removed' ORDER BY id FOR UPDATE
 """
-# Every address the person was known by, gathered before any is removed.
+# Every address the person was known by, gathered before any is removed: as stored and
+# lower-cased (how earlier code keyed enrolments and contacts).
 _ADDRESSES = """
-SELECT lower(email) FROM users WHERE id = $1 AND email IS NOT NULL
-UNION SELECT lower(email) FROM identities WHERE user_id = $1 AND email IS NOT NULL
-UNION SELECT email FROM memberships WHERE user_id = $1 AND email IS NOT NULL
+SELECT email, lower(email) AS lowered FROM users WHERE id = $1 AND email IS NOT NULL
+UNION SELECT email, lower(email) FROM identities WHERE user_id = $1 AND email IS NOT NULL
+UNION SELECT email, email FROM memberships WHERE user_id = $1 AND email IS NOT NULL
 """
 _LAST_ACTIVE = """
 SELECT greatest(
@@ -105,7 +107,8 @@ _STEPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "account",
-        "UPDATE users SET email = NULL, email_verified = false, display_name = NULL,"
+        "UPDATE users SET email = NULL, email_key = NULL, email_verified = false,"
+        " display_name = NULL,"
         " status = 'erased', disabled_at = $2, disabled_reason = 'erased' WHERE id = $1",
         ("user", "now"),
     ),
@@ -153,7 +156,10 @@ async def erase_person(
             )
     memberships = [r["id"] for r in await conn.fetch(_MEMBERSHIPS, user_id)]
     await keep_an_admin(conn, memberships)
-    addresses = [r[0] for r in await conn.fetch(_ADDRESSES, user_id)]
+    # Enrolments are keyed by the folded form (idsvc.accounts.addresses): both are looked for.
+    addresses = sorted(
+        {a for r in await conn.fetch(_ADDRESSES, user_id) for a in (r[1], fold_stored(r[0]))}
+    )
     tokens = await revoke_user_tokens(conn, user_id, actor=actor, reason="erased", now=now)
     await destroy_data_key(conn, user_id, now=now)
     changed = {}

@@ -70,6 +70,12 @@ _REFUSALS = {
         "identities. An identity can only be linked to its own person's account.",
         "If this is a mistake, contact support with the reference below.",
     ),
+    "email_not_plain": (
+        "Your e-mail address cannot be used",
+        "The provider sent an e-mail address with invisible characters or look-alike "
+        "letters (such as a Kelvin sign for K), which could pass for someone else's.",
+        "Change the address at the provider to its plain form, then sign in again.",
+    ),
     "identity_in_use": (
         "That identity belongs to another account",
         "The identity you signed in with is already linked to a different account.",

@@ -28,6 +28,7 @@ import msgspec
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from idsvc.accounts.addresses import AddressRefused, address_key
 from idsvc.accounts.person_match import person_fingerprint
 from idsvc.accounts.sessions import create_session, end_session
 from idsvc.attestations.mapping import (
@@ -359,6 +360,15 @@ class SignInService:
         except EvidenceRefused as exc:
             raise SignInRefused(exc.reason, exc.detail) from None
         email = claims.get("email") if isinstance(claims.get("email"), str) else None
+        if email is not None:
+            # The address claims memberships and joins organisations by its key: one that
+            # differs from its plain form only invisibly (a Kelvin sign for K, a zero-width
+            # space) would pass for someone else's. Refused, verified or not: it would
+            # also be shown as the account's address.
+            try:
+                address_key(email)
+            except AddressRefused as exc:
+                raise SignInRefused("email_not_plain", f"email: {exc.reason}") from None
         name = claims.get("name")
         person = verified_person(claims, provider)
         return VerifiedIdentity(

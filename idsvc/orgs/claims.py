@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from idsvc.accounts.addresses import address_key_or_none
 from idsvc.audit import record_event
 from idsvc.db import Connection
 
@@ -19,7 +20,7 @@ _CLAIM = """
 UPDATE memberships m SET user_id = $1, updated_at = $3
 FROM organisations o
 WHERE o.id = m.org_id AND o.status = 'approved'
-  AND m.email = lower($2) AND m.user_id IS NULL AND m.source IN ('csv', 'scim')
+  AND m.email = $2 AND m.user_id IS NULL AND m.source IN ('csv', 'scim')
   AND m.status IN ('active', 'pending', 'suspended')
   AND NOT EXISTS (SELECT 1 FROM memberships other
                   WHERE other.org_id = m.org_id AND other.user_id = $1
@@ -31,8 +32,12 @@ RETURNING m.id, m.org_id
 async def claim_memberships(
     conn: Connection, *, user_id: uuid.UUID, email: str, now: datetime
 ) -> int:
-    """Call only with an address the provider marked verified."""
-    claimed = await conn.fetch(_CLAIM, user_id, email, now)
+    """Call only with an address the provider marked verified. Enrolments are matched by
+    the address's key; an address not in plain form claims nothing."""
+    key = address_key_or_none(email)
+    if key is None:
+        return 0
+    claimed = await conn.fetch(_CLAIM, user_id, key, now)
     for row in claimed:
         await record_event(
             conn,

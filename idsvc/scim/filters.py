@@ -4,7 +4,9 @@ Supported: the comparison operators eq, ne, co, sw, ew, gt, ge, lt, le and pr; a
 not and parentheses; attribute paths with a sub-attribute (``emails.value``,
 ``name.givenName``) and value filters (``emails[type eq "work"].value``). Attribute names
 and ``userName``/e-mail values compare case-insensitively, as their schemas declare
-(caseExact false). Anything else is an ``invalidFilter`` error, never a guess.
+(caseExact false), by the folding of ``idsvc.accounts.addresses``; a compared value with
+invisible characters or look-alike forms is refused. Anything else is an
+``invalidFilter`` error, never a guess.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+
+from idsvc.accounts.addresses import AddressRefused, check_plain_text, fold_stored
 
 __all__ = ["FilterError", "Predicate", "parse_filter"]
 
@@ -61,9 +65,17 @@ def _literal(kind: str, raw: str) -> Any:
         # SCIM filter strings are JSON strings (RFC 7644 §3.4.2.2): a bad escape such as
         # "\x" or "\u12" is the client's error, not ours.
         try:
-            return json.loads(raw)
+            value = json.loads(raw)
         except ValueError:
             raise FilterError(f"not a JSON string: {raw[:40]}") from None
+        try:
+            # Values compare folded (below), and folding maps look-alikes onto the plain
+            # letters: "<U+212A>ate@" would find kate@. Such a value names no User that
+            # could be stored, so the look-up is refused rather than answered.
+            check_plain_text(value)
+        except AddressRefused as exc:
+            raise FilterError(f"a compared value {exc.reason}") from None
+        return value
     if raw.lower() in _CONSTANTS:
         return _CONSTANTS[raw.lower()]
     try:
@@ -104,7 +116,9 @@ _ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
 
 def _compare(op: str, actual: Any, expected: Any) -> bool:
     if isinstance(actual, str) and isinstance(expected, str):
-        actual, expected = actual.lower(), expected.lower()
+        # The addresses' comparison key's folding (idsvc.accounts.addresses); stored values
+        # may predate its checks, so they are folded without them.
+        actual, expected = fold_stored(actual), fold_stored(expected)
         if op in _STRING_OPS:
             return _STRING_OPS[op](actual, expected)
     if op == "eq":

@@ -1,10 +1,11 @@
 """SCIM User resources (RFC 7643 §4.1) to and from memberships.
 
 A SCIM User is a membership of the token's organisation: ``id`` is the membership id,
-``userName`` the (lower-cased) e-mail address, ``active`` true for an active membership
-and false for a suspended one. Attributes idsvc does not keep (titles, phone numbers,
-enterprise extensions) are accepted and not stored: identity providers send whatever
-they map, and refusing a whole provisioning call over a job title helps nobody.
+``userName`` the e-mail address (compared by its key, ``idsvc.accounts.addresses``),
+``active`` true for an active membership and false for a suspended one. Attributes idsvc
+does not keep (titles, phone numbers, enterprise extensions) are accepted and not stored:
+identity providers send whatever they map, and refusing a whole provisioning call over a
+job title helps nobody.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from idsvc.accounts.addresses import AddressRefused, address_key, check_plain_text
 from idsvc.http.control_chars import breaks_a_line
 from idsvc.scim.errors import InvalidValue
 
@@ -123,6 +125,15 @@ def _text(value: Any, field: str, limit: int) -> str | None:
     return value.strip() or None
 
 
+def _address_key(value: str, field: str) -> str:
+    """The key of an address-valued attribute; an address not in plain form (a Kelvin sign
+    for K, a zero-width space) is refused, naming the attribute."""
+    try:
+        return address_key(value)
+    except AddressRefused as exc:
+        raise InvalidValue(f"{field}: {exc.reason}") from None
+
+
 def _name(value: Any) -> dict[str, str] | None:
     if value is None:
         return None
@@ -139,12 +150,14 @@ def _emails(value: Any) -> list[dict[str, Any]] | None:
     if not isinstance(value, list) or len(value) > _MAX_EMAILS:
         raise InvalidValue(f"emails must list at most {_MAX_EMAILS} addresses")
     emails: list[dict[str, Any]] = []
-    for entry in value:
+    for index, entry in enumerate(value):
         if not isinstance(entry, dict):
             raise InvalidValue("each of emails must be an object")
         address = _text(entry.get("value"), "emails.value", 320)
         if address is None or not _EMAIL.match(address):
             raise InvalidValue("emails.value must be an e-mail address")
+        _address_key(address, f"emails[{index}].value")
+        # Kept as sent (after the check), as /Schemas promises; the key is the claim's.
         kept: dict[str, Any] = {"value": address}
         kind = _text(entry.get("type"), "emails.type", 64)
         if kind:
@@ -158,15 +171,16 @@ def _emails(value: Any) -> list[dict[str, Any]] | None:
 
 
 def _claim_email(user_name: str | None, emails: list[dict[str, Any]] | None) -> str | None:
+    """The key of the address the membership is claimed with."""
     if user_name and _EMAIL.match(user_name):
-        return user_name.lower()
+        return _address_key(user_name, "userName")
     listed = emails or []
     chosen = (
         next((e for e in listed if e.get("primary")), None)
         or next((e for e in listed if e.get("type") == "work"), None)
         or next(iter(listed), None)
     )
-    return str(chosen["value"]).lower() if chosen else None
+    return _address_key(str(chosen["value"]), "emails.value") if chosen else None
 
 
 def user_input(resource: dict[str, Any]) -> UserInput:
@@ -174,6 +188,13 @@ def user_input(resource: dict[str, Any]) -> UserInput:
     neither an address as ``userName`` nor one in ``emails`` it is kept, unclaimable."""
     emails = _emails(resource.get("emails"))
     user_name = _text(resource.get("userName"), "userName", 320)
+    if user_name is not None:
+        try:
+            # Not always an address ("jdoe"), but always what look-ups and uniqueness
+            # compare: no invisible characters, no look-alike forms.
+            check_plain_text(user_name)
+        except AddressRefused as exc:
+            raise InvalidValue(f"userName: {exc.reason}") from None
     claim_email = _claim_email(user_name, emails)
     user_name = user_name or claim_email
     if user_name is None:

@@ -51,12 +51,14 @@ FROM memberships m LEFT JOIN users u ON u.id = m.user_id
 WHERE m.org_id = $1 AND m.id = $2 AND m.status <> 'removed'
 """
 # userName is unique in the organisation (case-insensitively, as /Schemas says), and so is
-# the address a membership is claimed with.
+# the address a membership is claimed with, by its key (idsvc.accounts.addresses): the
+# enrolment's, or a member enrolled by account's (users.email_key, migration 0025). A
+# userName that is an address is also the claim address, so it is compared by key there.
 _TAKEN = """
 SELECT m.id FROM memberships m LEFT JOIN users u ON u.id = m.user_id
 WHERE m.org_id = $1 AND m.status <> 'removed' AND m.id <> $4
   AND (lower(coalesce(m.scim_attributes->>'userName', m.email, u.email)) = lower($2)
-       OR ($3::text IS NOT NULL AND coalesce(m.email, lower(u.email)) = $3))
+       OR ($3::text IS NOT NULL AND coalesce(m.email, u.email_key) = $3))
 LIMIT 1
 """
 _SET_ATTRIBUTES = "UPDATE memberships SET scim_attributes = $3 WHERE org_id = $1 AND id = $2"

@@ -4,6 +4,7 @@ refused, creates no session, no user and no attestation, and is audited with its
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,11 @@ import pytest
 from idsvc import db
 from idsvc.app import create_app
 from idsvc.config.providers import ProviderSettings
+from idsvc.orgs.members.service import enrol_member
 from tests.support.clock import FakeClock
+from tests.support.factories import create_org
 from tests.support.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
+from tests.support.look_alikes import IDS, LOOK_ALIKES
 from tests.support.serving import free_port, serve_in_thread
 from tests.support.settings import make_settings
 
@@ -202,3 +206,76 @@ async def test_contradictory_evidence_is_recorded_for_review_and_makes_no_us_per
     finally:
         await conn.close()
     assert "do not include US" in reason
+
+
+async def enrol_kate(database_url: str, clock: FakeClock) -> uuid.UUID:
+    """kate@acme.example, enrolled by CSV in an approved organisation, not yet claimed."""
+    conn = await db.connect(database_url)
+    try:
+        async with conn.transaction():
+            org = await create_org(conn, clock())
+            membership = await enrol_member(
+                conn,
+                org_id=org,
+                email="kate@acme.example",
+                user_id=None,
+                role="member",
+                status="active",
+                source="csv",
+                actor="test",
+                now=clock(),
+            )
+        return membership.id
+    finally:
+        await conn.close()
+
+
+async def claimed_by(database_url: str, membership: uuid.UUID) -> uuid.UUID | None:
+    conn = await db.connect(database_url)
+    try:
+        user: uuid.UUID | None = await conn.fetchval(
+            "SELECT user_id FROM memberships WHERE id = $1", membership
+        )
+        return user
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize(("name", "email", "named"), LOOK_ALIKES, ids=IDS)
+async def test_a_verified_look_alike_address_is_refused_and_claims_nothing(
+    client: httpx.AsyncClient,
+    idp: HostileIdP,
+    database_url: str,
+    clock: FakeClock,
+    name: str,
+    email: str,
+    named: str,
+) -> None:
+    """A provider verifies an address that only looks like kate's: before, the Kelvin
+    sign's sign-in claimed her membership, and the others became accounts shown as
+    kate@acme.example. The sign-in is refused, the audit names the e-mail claim, and her
+    membership stays unclaimed."""
+    membership = await enrol_kate(database_url, clock)
+    idp.mode = {"email": email}
+    await assert_refused(client, database_url, await authorize(client), "email_not_plain")
+    assert await claimed_by(database_url, membership) is None
+    conn = await db.connect(database_url)
+    try:
+        detail = await conn.fetchval(
+            "SELECT data->>'detail' FROM audit_events WHERE action = 'signin.refused'"
+            " ORDER BY seq DESC LIMIT 1"
+        )
+    finally:
+        await conn.close()
+    assert detail.startswith("email: ")
+    assert named in detail
+
+
+async def test_the_plain_address_in_any_case_claims_the_membership(
+    client: httpx.AsyncClient, idp: HostileIdP, database_url: str, clock: FakeClock
+) -> None:
+    membership = await enrol_kate(database_url, clock)
+    idp.mode = {"email": "Kate@ACME.example"}
+    response = await client.get(await authorize(client))
+    assert response.status_code == 303, response.text
+    assert await claimed_by(database_url, membership) is not None

@@ -66,7 +66,7 @@ class HostileIdP:
             "iat": now,
             "exp": self.mode.get("exp", now + 300),
             "nonce": self.mode.get("nonce", request["nonce"]),
-            "email": "hostile@example.com",
+            "email": self.mode.get("email", "hostile@example.com"),
             "email_verified": True,
             "verified_claims": self.verified_claims(),
             # Standard claims outside the verification (a name the person typed, say).

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from idsvc.accounts.addresses import address_key_or_none
 from idsvc.db import Connection
 from idsvc.errors import Conflict
 from idsvc.orgs.domains.domain_names import email_domain
@@ -25,7 +26,7 @@ FROM org_domains d JOIN organisations o ON o.id = d.org_id
 WHERE d.domain = $1 AND d.verified_at IS NOT NULL
   AND o.status = 'approved' AND o.auto_join <> 'off'
   AND NOT EXISTS (SELECT 1 FROM memberships m
-                  WHERE m.org_id = o.id AND (m.user_id = $2 OR m.email = lower($3)))
+                  WHERE m.org_id = o.id AND (m.user_id = $2 OR m.email = $3))
 """
 
 
@@ -41,11 +42,12 @@ async def auto_join_on_sign_in(
     new memberships' ids."""
     if not email or not email_verified:
         return []
-    domain = email_domain(email)
+    key = address_key_or_none(email)  # an address not in plain form joins nothing
+    domain = email_domain(email) if key is not None else None
     if domain is None:
         return []
     joined = []
-    for row in await conn.fetch(_CANDIDATES, domain, user_id, email):
+    for row in await conn.fetch(_CANDIDATES, domain, user_id, key):
         try:
             membership = await enrol_member(
                 conn,

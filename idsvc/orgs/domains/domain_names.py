@@ -16,6 +16,7 @@ from typing import Annotated
 import idna
 import msgspec
 
+from idsvc.accounts.addresses import AddressRefused, check_domain_text
 from idsvc.errors import BadRequest
 from idsvc.orgs.domains.errors import InvalidDomain
 
@@ -27,16 +28,34 @@ DomainText = Annotated[str, msgspec.Meta(min_length=1, max_length=253)]
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
-def normalize_domain(value: str) -> str:
-    """The A-label form of ``value``, or BadRequest (code ``invalid_domain``)."""
+def _plain(text: str, field: str) -> None:
+    try:
+        check_domain_text(text)
+    except AddressRefused as exc:
+        raise InvalidDomain(
+            f"{field}: {exc.reason}", errors=[{"field": field, "message": exc.reason}]
+        ) from None
+
+
+def normalize_domain(value: str, *, field: str = "domain") -> str:
+    """The A-label form of ``value``, or BadRequest (code ``invalid_domain``; a refusal of
+    a form that is not plain names ``field``)."""
     text = value.strip().rstrip(".")
     if not text or len(text) > 253:
         raise InvalidDomain("a domain has 1 to 253 characters")
+    # Before UTS 46, which would silently map the Kelvin sign and fullwidth letters to
+    # ASCII and drop some invisible characters: the domain claimed is the one typed.
+    _plain(text, field)
     try:
-        # UTS 46 maps case and width first, as browsers and mail systems do.
+        # UTS 46 maps case first, as browsers and mail systems do.
         ascii_name = idna.encode(text, uts46=True).decode("ascii")
+        unicode_name = idna.decode(ascii_name)
     except (idna.IDNAError, UnicodeError):
         raise InvalidDomain("not a valid domain name") from None
+    # Again in Unicode: an A-label ("xn--...") typed as such spells letters too, and a
+    # label mixing scripts ("example" with U+0430, a Cyrillic "a") is a homograph of
+    # another.
+    _plain(unicode_name, field)
     labels = ascii_name.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
         raise InvalidDomain("give a registered domain such as example.com") from None

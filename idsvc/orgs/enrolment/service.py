@@ -19,6 +19,7 @@ from typing import Literal
 
 import msgspec
 
+from idsvc.accounts.addresses import AddressRefused, address_key
 from idsvc.audit import record_event, record_events
 from idsvc.db import Connection
 from idsvc.http.control_chars import has_control_character
@@ -86,9 +87,14 @@ def _check_row(
             RowError(line=line, column=name, reason="control characters are not allowed")
             for name in controlled
         ]
+    try:
+        # The key: rows, members and claims all compare it (idsvc.accounts.addresses).
+        email = address_key(_cell(record, "email"))
+    except AddressRefused as exc:
+        return [RowError(line=line, column="email", reason=exc.reason)]
     fields: dict[str, object] = {
         "line": line,
-        "email": _cell(record, "email").lower(),
+        "email": email,
         "role": _cell(record, "role").lower() or "member",
         "action": _cell(record, "action").lower() or "add",
         "display_name": _cell(record, "display_name") or None,
@@ -150,9 +156,10 @@ def parse_members_csv(text: str) -> tuple[list[CsvRow], list[RowError]]:
     return rows, errors
 
 
-# Members by the address they are known by: the enrolled e-mail, or their account's.
+# Members by the key of the address they are known by: the enrolled e-mail, or their
+# account's (users.email_key, migration 0025).
 _CURRENT = """
-SELECT m.id, coalesce(m.email, lower(u.email)) AS email, m.role, m.status
+SELECT m.id, coalesce(m.email, u.email_key) AS email, m.role, m.status
 FROM memberships m LEFT JOIN users u ON u.id = m.user_id
 WHERE m.org_id = $1 AND m.status <> 'removed'
 """

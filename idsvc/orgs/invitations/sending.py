@@ -15,6 +15,7 @@ from typing import Protocol
 
 import msgspec
 
+from idsvc.accounts.addresses import AddressRefused, address_key
 from idsvc.clock import Clock
 from idsvc.db import Connection
 from idsvc.db.database import Database
@@ -98,6 +99,29 @@ async def _send(
     return delivered
 
 
+def _checked_addresses(emails: list[str]) -> list[str]:
+    """The addresses' keys, in order, each once; or InvalidEmail naming every bad entry by
+    its index (``emails[2]``) and saying what is wrong with it."""
+    keys: list[str] = []
+    invalid: list[str] = []
+    problems: list[dict[str, str]] = []
+    for index, email in enumerate(emails):
+        text = email.strip()
+        try:
+            key = address_key(text)
+            if not _EMAIL.match(key):
+                raise AddressRefused("is not an e-mail address")
+        except AddressRefused as exc:
+            invalid.append(text)
+            problems.append({"field": f"emails[{index}]", "message": exc.reason})
+            continue
+        keys.append(key)
+    if problems:
+        detail = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
+        raise InvalidEmail(detail, invalid=invalid[:50], errors=problems[:50])
+    return list(dict.fromkeys(keys))
+
+
 async def send_invitations(
     context: MailingContext,
     org_id: uuid.UUID,
@@ -108,10 +132,7 @@ async def send_invitations(
 ) -> list[InviteOutcome]:
     """Invite every address (already-members are reported, not errors), commit, then send."""
     mailer = require_mailer(context)
-    addresses = list(dict.fromkeys(e.strip().lower() for e in emails))
-    bad = [e for e in addresses if not _EMAIL.match(e)]
-    if bad:
-        raise InvalidEmail(f"not e-mail addresses: {', '.join(bad[:5])}", invalid=bad[:50])
+    addresses = _checked_addresses(emails)
     if not 0 < len(addresses) <= 500:
         raise InvalidEmail("invite 1 to 500 addresses at once")
     outcomes: dict[str, uuid.UUID | None] = {}

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 
+from idsvc.accounts.addresses import address_key, address_key_or_none
 from idsvc.audit import record_event
 from idsvc.crypto.opaque import new_opaque, stored_hash
 from idsvc.db import Connection
@@ -45,10 +46,12 @@ _INSERT = """
 INSERT INTO invitations (membership_id, org_id, code_hash, created_by, created_at, expires_at)
 VALUES ($1, $2, $3, $4, $5, $6)
 """
+# By key (idsvc.accounts.addresses): the enrolment's, or for a member enrolled by account,
+# the account's (users.email_key, migration 0025).
 _MEMBER_BY_ADDRESS = """
 SELECT EXISTS (SELECT 1 FROM memberships m LEFT JOIN users u ON u.id = m.user_id
                WHERE m.org_id = $1 AND m.status <> 'removed'
-                 AND coalesce(m.email, lower(u.email)) = $2)
+                 AND coalesce(m.email, u.email_key) = $2)
 """
 _NEW_CODE = """
 UPDATE invitations SET code_hash = $3, expires_at = $4, sent_at = NULL
@@ -64,9 +67,9 @@ JOIN organisations o ON o.id = i.org_id
 WHERE i.code_hash = $1
 FOR UPDATE OF i
 """
-_VERIFIED_ADDRESS = """
-SELECT EXISTS (SELECT 1 FROM identities
-               WHERE user_id = $1 AND email_verified AND lower(email) = $2)
+# Compared by key in Python: identities keep the address as the provider sent it.
+_VERIFIED_ADDRESSES = """
+SELECT email FROM identities WHERE user_id = $1 AND email_verified AND email IS NOT NULL
 """
 _ALREADY_MEMBER = """
 SELECT EXISTS (SELECT 1 FROM memberships
@@ -94,9 +97,10 @@ async def invite(
     lifetime: int,
     now: datetime,
 ) -> tuple[uuid.UUID, str]:
-    """(membership id, code); raises Conflict if the address is already a member."""
+    """(membership id, code); raises Conflict if the address is already a member. The
+    caller checked the address (``address_key``) where it entered, naming the field."""
     # A member enrolled by account has no e-mail on the membership: match their account's.
-    if await conn.fetchval(_MEMBER_BY_ADDRESS, org_id, email.lower()):
+    if await conn.fetchval(_MEMBER_BY_ADDRESS, org_id, address_key(email)):
         raise MemberExists("this address is already a member of the organisation")
     membership = await enrol_member(
         conn,
@@ -170,7 +174,13 @@ async def accept_invitation(
     invitation = await view_invitation(conn, code, now)
     if invitation is None:
         raise InvitationInvalid("this invitation is unknown, expired, already used or withdrawn")
-    if not await conn.fetchval(_VERIFIED_ADDRESS, user_id, invitation.email.lower()):
+    # An address stored before the checks, that they would refuse now, has no key (None)
+    # and matches nothing: an identity's old "<U+212A>ate@" never accepts kate's invitation.
+    invited = address_key_or_none(invitation.email)
+    verified = [
+        address_key_or_none(row["email"]) for row in await conn.fetch(_VERIFIED_ADDRESSES, user_id)
+    ]
+    if invited is None or invited not in verified:
         # Not consumed: the invitee can still sign in with the right account and accept.
         raise InvitationWrongAccount(
             "sign in with an account whose provider verified the invited e-mail address"

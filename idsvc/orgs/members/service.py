@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from idsvc.accounts.addresses import address_key
 from idsvc.audit import record_event
 from idsvc.db import Connection, row_to
 from idsvc.errors import NotFound
@@ -44,7 +45,7 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 _INSERT = """
 INSERT INTO memberships (id, org_id, user_id, email, role, status, source, external_id,
                          display_name, created_at, updated_at)
-VALUES ($1, $2, $3, lower($4), $5, $6, $7, $8, $9, $10, $10)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
 ON CONFLICT DO NOTHING
 RETURNING id, org_id, user_id, email, role, status, source, external_id, display_name,
     created_at, updated_at
@@ -80,7 +81,9 @@ async def enrol_member(
     external_id: str | None = None,
     display_name: str | None = None,
 ) -> Membership:
-    """Raises Conflict when the person already holds a membership that is not removed."""
+    """Raises Conflict when the person already holds a membership that is not removed.
+    ``email`` is stored as its key (:func:`idsvc.accounts.addresses.address_key`); callers
+    check it where it entered, to name the field, so a refusal here is a bug."""
     if email is None and user_id is None and source != "scim":
         # Only an identity provider may enrol someone it gave no address (kept unclaimable).
         raise ValueError("a membership needs a user or an e-mail address")
@@ -89,7 +92,7 @@ async def enrol_member(
         uuid.uuid4(),
         org_id,
         user_id,
-        email,
+        None if email is None else address_key(email),
         role,
         status,
         source,
@@ -219,7 +222,7 @@ UPDATE memberships
 SET email = CASE WHEN user_id IS NOT NULL THEN email
                  -- only a membership a provider created may lose its address (see 0015)
                  WHEN $3::text IS NULL AND source <> 'scim' THEN email
-                 ELSE lower($3) END,
+                 ELSE $3 END,
     external_id = $4, display_name = $5, updated_at = $6
 WHERE org_id = $1 AND id = $2
 RETURNING id, org_id, user_id, email, role, status, source, external_id, display_name,
@@ -245,15 +248,22 @@ async def update_member_details(
     scim_attributes: dict[str, Any] | None = None,
 ) -> Membership:
     """The e-mail changes only while nobody has claimed the membership: once a person has
-    signed in, their account's verified address is the one that counts. ``scim_attributes``
-    (SCIM only) replaces the attributes an identity provider sent, as sent."""
+    signed in, their account's verified address is the one that counts. It is stored as
+    its key, as :func:`enrol_member` stores it. ``scim_attributes`` (SCIM only) replaces
+    the attributes an identity provider sent, as sent."""
     current = await get_membership(conn, org_id, membership_id)
     if current.status == "removed":
         raise InvalidTransition("a removed membership cannot change")
     updated = row_to(
         Membership,
         await conn.fetchrow(
-            _UPDATE_DETAILS, org_id, membership_id, email, external_id, display_name, now
+            _UPDATE_DETAILS,
+            org_id,
+            membership_id,
+            None if email is None else address_key(email),
+            external_id,
+            display_name,
+            now,
         ),
     )
     assert updated is not None  # locked by get_membership

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from idsvc.accounts.addresses import AddressRefused, address_key
 from idsvc.countries import SPECIAL_NATIONALITIES, UnknownCountryCode, normalize_nationality
 from idsvc.db import Connection
 from idsvc.errors import BadRequest
@@ -38,7 +39,19 @@ async def submit_request(
     if not legal_name:
         raise BadRequest("legal_name: give the organisation's legal name")
     country = _country(body.country)
-    domains = list(dict.fromkeys(normalize_domain(d) for d in body.domains))
+    try:
+        # Shown to operators beside the members' addresses: the same plain form is asked.
+        address_key(body.contact_email)
+    except AddressRefused as exc:
+        raise BadRequest(
+            f"contact_email: {exc.reason}",
+            errors=[{"field": "contact_email", "message": exc.reason}],
+        ) from None
+    domains = list(
+        dict.fromkeys(
+            normalize_domain(d, field=f"domains[{i}]") for i, d in enumerate(body.domains)
+        )
+    )
     actor = f"user:{requester}"
     org = await create_organisation(
         conn,
