@@ -9,8 +9,8 @@ applies the invariants written at its top:
   superseded ones included, because every unrevoked one counts for deny rules: a U.S./CN
   dual national who re-proofs with her U.S. passport only is still a CN national. Only an
   operator's revocation (with a reason) removes one. Superseded evidence is de-duplicated
-  by (kind, values): a thousand sign-ins with the same passport load one row, not a
-  thousand.
+  by (kind, values), keeping the first record: a thousand sign-ins with the same passport
+  load one row, not a thousand.
 - **a positive fact needs current evidence**: the decision counts a U.S.-person basis only
   when it is the provider's current one (``current``), unrevoked, unexpired and strong
   enough.
@@ -60,14 +60,16 @@ SELECT u.id,
            WHERE a.user_id = u.id AND a.superseded_by IS NULL
            UNION ALL
            -- ...and superseded evidence that still counts against the person: unrevoked
-           -- nationalities and residencies, the newest record of each set of values.
+           -- nationalities and residencies, the FIRST record of each set of values (when
+           -- idsvc first knew them: a determination lapses on countries recorded after
+           -- it, and a later record of the same values must not look like news).
            SELECT ({_ATTESTATION_COLUMNS}) FROM (
                SELECT DISTINCT ON (s.kind, s.attested_values) s.*
                FROM attestations s
                WHERE s.user_id = u.id AND s.superseded_by IS NOT NULL
                  AND s.revoked_at IS NULL
                  AND s.kind IN ('nationalities', 'permanent_residency')
-               ORDER BY s.kind, s.attested_values, s.recorded_at DESC
+               ORDER BY s.kind, s.attested_values, s.recorded_at, s.id
            ) a
        ) AS attestations,
        ARRAY(SELECT (m.org_id, o.status, o.programs, m.role, m.status, m.id)
