@@ -24,7 +24,7 @@ from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
 from tests.support.clock import FakeClock
 from tests.support.forge import Key, dpop_proof
-from tests.support.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
+from tests.support.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, running_hostile_idp
 from tests.support.serving import free_port, serve_in_thread
 from tests.support.settings import make_settings
 from tests.support.signin import sign_in
@@ -66,9 +66,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def idp() -> Iterator[HostileIdP]:
-    port = free_port()
-    provider = HostileIdP(f"http://127.0.0.1:{port}")
-    with serve_in_thread(create_hostile_idp(provider), port=port):
+    with running_hostile_idp() as provider:
         yield provider
 
 

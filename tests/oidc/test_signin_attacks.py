@@ -15,11 +15,15 @@ import pytest
 
 from idsvc import db
 from idsvc.app import create_app
-from idsvc.config.providers import ProviderSettings
 from idsvc.orgs.members.service import enrol_member
 from tests.support.clock import FakeClock
 from tests.support.factories import create_org
-from tests.support.hostile_idp import CLIENT_ID, CLIENT_SECRET, HostileIdP, create_hostile_idp
+from tests.support.hostile_idp import (
+    CLIENT_SECRET,
+    HostileIdP,
+    hostile_provider,
+    running_hostile_idp,
+)
 from tests.support.look_alikes import IDS, LOOK_ALIKES
 from tests.support.serving import free_port, serve_in_thread
 from tests.support.settings import make_settings
@@ -35,9 +39,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def idp() -> Iterator[HostileIdP]:
-    port = free_port()
-    hostile = HostileIdP(f"http://127.0.0.1:{port}")
-    with serve_in_thread(create_hostile_idp(hostile), port=port):
+    with running_hostile_idp() as hostile:
         yield hostile
 
 
@@ -47,16 +49,7 @@ def service(idp: HostileIdP, database_url: str, tmp_path: Path, clock: FakeClock
     settings = make_settings(
         database_url, tmp_path, issuer=f"http://127.0.0.1:{port}", cookie_secure=False
     )
-    provider = ProviderSettings(
-        id="hostile",
-        display_name="Hostile",
-        issuer=idp.issuer,
-        client_id=CLIENT_ID,
-        trusted_for=("sign_in", "nationality", "us_person_status"),
-        trust_frameworks=("nist_800_63A",),
-        assurance_map={"IAL2": "IAL2"},
-        max_evidence_age=30 * 86_400,
-    )
+    provider = hostile_provider(idp)
     app = create_app(settings, clock=clock, extra_providers=((provider, CLIENT_SECRET),))
     with serve_in_thread(app, port=port) as base_url:
         yield base_url

@@ -12,13 +12,19 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
 from joserfc import jwt
 from joserfc.jwk import ECKey
 from litestar import Litestar, Request, Response, get, post
 from litestar.response import Redirect
+
+from idsvc.config.providers import ProviderSettings
+from tests.support.serving import free_port, serve_in_thread
 
 CLIENT_ID = "idsvc"
 CLIENT_SECRET = "hostile-provider-secret-0123456789"
@@ -143,3 +149,27 @@ def create_hostile_idp(idp: HostileIdP) -> Litestar:
     return Litestar(
         route_handlers=[discovery, jwks, authorize, token, userinfo], openapi_config=None
     )
+
+
+@contextmanager
+def running_hostile_idp() -> Iterator[HostileIdP]:
+    """The provider, served on a free loopback port while the block runs."""
+    port = free_port()
+    hostile = HostileIdP(f"http://127.0.0.1:{port}")
+    with serve_in_thread(create_hostile_idp(hostile), port=port):
+        yield hostile
+
+
+def hostile_provider(idp: HostileIdP, **changes: Any) -> ProviderSettings:
+    """How idsvc is configured for it: trusted for nationality and U.S.-person status."""
+    settings = ProviderSettings(
+        id="hostile",
+        display_name="Hostile",
+        issuer=idp.issuer,
+        client_id=CLIENT_ID,
+        trusted_for=("sign_in", "nationality", "us_person_status"),
+        trust_frameworks=("nist_800_63A",),
+        assurance_map={"IAL2": "IAL2"},
+        max_evidence_age=30 * 86_400,
+    )
+    return msgspec.structs.replace(settings, **changes)
