@@ -33,6 +33,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -58,6 +59,9 @@ from idsvc.jose.jws import sign_compact
 from idsvc.keys.service import KeyService
 from idsvc.oauth.grants import create_grant
 from idsvc.policy.model import PolicySettings
+from idsvc.rescreening.importing import import_list
+from idsvc.screening.list_files import parse_list
+from idsvc.screening.service import remember_person, screen_person
 from idsvc.settings import (
     ConfigFile,
     DatabaseSettings,
@@ -194,6 +198,14 @@ async def prepare(database_url: str, clients: int) -> list[Prepared]:
     prepared = []
     try:
         await conn.execute(REFERENCE_TABLE)
+        # Nobody gets a token unscreened ([screening] required, the default): a current list,
+        # and every bench user's name screened against it, as a sign-in would.
+        demo_list = files("idsvc.screening").joinpath("data/demo_list.json").read_bytes()
+        async with conn.transaction():
+            await import_list(
+                conn, data=demo_list, rows=parse_list(demo_list), actor="bench", now=now,
+                force=True, max_entry_drop=0.1, threshold=88.0,
+            )  # fmt: skip
         for n in range(clients):
             key = Key()
             jwk = {m: v for m, v in key.jwk.items() if m not in ("kid", "alg", "use")}
@@ -220,6 +232,9 @@ async def prepare(database_url: str, clients: int) -> list[Prepared]:
                 await record_attestations(
                     conn, user_id=user.id, provider="bench", drafts=drafts, now=now
                 )
+                await remember_person(conn, user_id=user.id, name=f"Bench Person {n}",
+                                      birthdate=None, provider="bench", now=now)  # fmt: skip
+                await screen_person(conn, user_id=user.id, threshold=88.0, actor="bench", now=now)
                 _grant, refresh = await create_grant(
                     conn, user_id=user.id, client_id=CLIENT, dpop_jkt=thumbprint(jwk),
                     settings=OAuthSettings(), now=now,
