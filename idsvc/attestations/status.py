@@ -40,7 +40,9 @@ class AttestationView(msgspec.Struct, frozen=True, kw_only=True):
     assurance: str
     verified: str
     expires: str
-    state: Literal["valid", "expired", "revoked", "needs review"]
+    # "superseded": replaced by the provider's newer verification, but a nationality or
+    # residency it names still counts against the person until an operator revokes it.
+    state: Literal["valid", "expired", "revoked", "needs review", "superseded"]
 
 
 class UsPerson(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,9 +63,11 @@ class UserStatus(msgspec.Struct, frozen=True, kw_only=True):
 
 def _state(
     attestation: Attestation, now: datetime
-) -> Literal["valid", "expired", "revoked", "needs review"]:
+) -> Literal["valid", "expired", "revoked", "needs review", "superseded"]:
     if attestation.revoked_at is not None:
         return "revoked"
+    if attestation.superseded:
+        return "superseded"
     if attestation.inconsistency is not None:
         return "needs review"
     return "expired" if attestation.expires_at <= now else "valid"

@@ -1,4 +1,4 @@
-"""Recording attestations with their history, and reading a user's current ones."""
+"""Recording attestations with their history, and reading a person's records."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from idsvc.tokens.revocation import revoke_user_tokens
 __all__ = [
     "Attestation",
     "belongs_to",
-    "current_attestations",
+    "counting_attestations",
     "operator_reads_attestations",
     "record_attestations",
     "revoke_attestation",
@@ -61,9 +61,19 @@ id, kind, attested_values, provider, trust_framework, assurance, verified_at, ex
 evidence, revoked_at, revoked_reason, inconsistency, superseded_by IS NOT NULL AS superseded,
 determined_by, confirmed_by
 """
-_CURRENT = f"""
+# What the person sees of their own: the current records, and superseded nationalities and
+# residencies that still count against them (idsvc.evidence.ledger), each set of values once:
+# a person refused for a nationality must find it on their page.
+_COUNTING = f"""
 SELECT {_COLUMNS} FROM attestations WHERE user_id = $1 AND superseded_by IS NULL
-ORDER BY kind, verified_at DESC
+UNION ALL
+SELECT {_COLUMNS} FROM (
+    SELECT DISTINCT ON (kind, attested_values) * FROM attestations
+    WHERE user_id = $1 AND superseded_by IS NOT NULL AND revoked_at IS NULL
+      AND kind IN ('nationalities', 'permanent_residency')
+    ORDER BY kind, attested_values, recorded_at DESC
+) s
+ORDER BY kind, superseded, verified_at DESC
 """  # noqa: S608 (constant text)
 # Operators see every record: what is current, and what was superseded but still counts
 # against the person (and which they may need to revoke).
@@ -135,9 +145,9 @@ async def record_attestations(
     return ids
 
 
-async def current_attestations(conn: Connection, user_id: uuid.UUID) -> list[Attestation]:
-    rows = await conn.fetch(_CURRENT, user_id)
-    return rows_to(Attestation, rows)
+async def counting_attestations(conn: Connection, user_id: uuid.UUID) -> list[Attestation]:
+    """The current records and the superseded ones that still count against the person."""
+    return rows_to(Attestation, await conn.fetch(_COUNTING, user_id))
 
 
 async def belongs_to(conn: Connection, attestation_id: uuid.UUID, user_id: uuid.UUID) -> bool:

@@ -29,7 +29,7 @@ from idsvc.accounts.sessions import (
 from idsvc.accounts.users import get_user
 from idsvc.attestations.reminders import set_expiry_reminders
 from idsvc.attestations.status import user_status
-from idsvc.attestations.store import current_attestations
+from idsvc.attestations.store import counting_attestations
 from idsvc.audit import record_event
 from idsvc.db.database import Database
 from idsvc.errors import CsrfFailed
@@ -214,7 +214,7 @@ async def status_page(
     if session is None:
         return Redirect("/login", status_code=303)
     async with database.connection() as conn:
-        status = user_status(await current_attestations(conn, session.user_id), now)
+        status = user_status(await counting_attestations(conn, session.user_id), now)
         facts = await load_subject_facts(
             conn, session.user_id, screening=settings.config.screening, now=now
         )
@@ -240,7 +240,7 @@ async def status_page(
 
 @get("/v1/me", guards=[signed_in])
 async def status_api(*, session: Injected[Session], conn: Transaction, now: Now) -> Response[Any]:
-    status = user_status(await current_attestations(conn, session.user_id), now)
+    status = user_status(await counting_attestations(conn, session.user_id), now)
     # The session's CSRF token, for scripts that then POST /v1/eligibility-tokens. Another
     # site can make a browser send this request but never read the answer (no CORS), so
     # the token is as safe here as in the pages' hidden inputs.

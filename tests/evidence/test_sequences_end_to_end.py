@@ -123,6 +123,10 @@ async def test_a_dual_national_does_not_shed_a_denied_nationality_by_re_proofing
     still = await token(client)
     assert still.status_code == 403, still.text
     assert still.json()["reasons"] == ["nationality_denied"]
+    # She finds on her own page the nationality that still counts, and why it is there.
+    shown = [(a["values"], a["state"]) for a in (await client.get("/v1/me")).json()["attestations"]
+             if a["kind"] == "nationalities"]  # fmt: skip
+    assert sorted(shown) == [("CN, US", "superseded"), ("US", "valid")]
 
 
 async def test_a_hold_ends_by_a_decision_not_by_a_shorter_name(
