@@ -237,6 +237,10 @@ class OrgSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     review_window: Annotated[int, msgspec.Meta(ge=86_400, le=365 * 86_400)] = 14 * 86_400
     # The organisation's admins are reminded by e-mail this long before the due date.
     review_reminder: Annotated[int, msgspec.Meta(ge=3600, le=365 * 86_400)] = 3 * 86_400
+    # Admins see, per member, a coarse eligibility state for the organisation's own
+    # audiences (docs/privacy.md). Where even that reveals a protected fact (an audience
+    # for U.S. persons only), false shows only "enrolled" / "not enrolled".
+    admin_sees_eligibility: bool = True
 
 
 class ReminderSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

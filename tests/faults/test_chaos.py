@@ -41,6 +41,7 @@ from tests.support.cluster import LocalCluster, local_cluster
 from tests.support.factories import attest
 from tests.support.forge import Key, dpop_proof
 from tests.support.gateways.nginx import run_nginx, sidecar, wait_for
+from tests.support.screening import import_demo_list, screen
 from tests.support.serving import free_port
 from tests.support.signin import Caller, session_caller
 
@@ -141,15 +142,19 @@ def three_instances(cluster: LocalCluster, folder: Path, front_port: int) -> Ite
 
 
 async def people(url: str, now: datetime) -> list[Caller]:
-    """U.S. citizens with a browser session each (written to the database, as sign-in
-    would, so the run spends its time on issuance)."""
+    """U.S. citizens with a browser session each, screened against a current list (written
+    to the database, as sign-in would, so the run spends its time on issuance)."""
     pool = await db.create_pool(url, min_size=1, max_size=2)
     try:
+        async with pool.acquire() as conn:
+            await import_demo_list(conn, now)
         callers = []
         for n in range(PEOPLE):
             caller = await session_caller(pool, now, email=f"p{n}@example.com")
             async with db.transaction(pool) as conn:
                 await attest(conn, now, caller.user_id)
+            async with pool.acquire() as conn:
+                await screen(conn, now, caller.user_id, name=f"Person Number {n}")
             callers.append(caller)
         return callers
     finally:

@@ -14,13 +14,15 @@ from idsvc import db
 from idsvc.app import create_app
 from idsvc.orgs.disclosure import admin_state
 from idsvc.policy.decision import Reason
-from idsvc.policy.model import PolicySettings
+from idsvc.policy.model import OrgRequirement, PolicySettings
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, attest, create_org
 from tests.support.settings import make_settings
 from tests.support.signin import session_caller
 
 NO_CN = "https://api.example.com/no-cn"
+# The organisation's own audience (it requires membership of an organisation): the only
+# kind an admin sees states for (docs/privacy.md).
 POLICY = PolicySettings(
     id="no-cn",
     version=1,
@@ -28,6 +30,7 @@ POLICY = PolicySettings(
     entitlements=("invoke",),
     require_us_person=False,
     deny_nationalities=("CHN",),
+    organisation=OrgRequirement(),
 )
 # Every refusal reason the decision function can give, and what an admin sees for it.
 EXPECTED: dict[str, str] = {

@@ -135,7 +135,8 @@ class OrgAdminPages:
         query = MemberQuery(q=raw.get("q", "")[:320], after=raw.get("after") or None, limit=50)
         shown = await org_overview(
             conn, org_id, query, policies=self.policies,
-            screening=self.settings.config.screening, now=self.now,
+            screening=self.settings.config.screening,
+            sees_eligibility=self.settings.config.orgs.admin_sees_eligibility, now=self.now,
         )  # fmt: skip
         return page(
             "console/my_org.html",

@@ -47,12 +47,19 @@ async def org_overview(
     *,
     policies: dict[str, PolicySettings],
     screening: ScreeningSettings,
+    sees_eligibility: bool,
     now: datetime,
 ) -> OrgOverview:
     return OrgOverview(
         org=await get_organisation(conn, org_id),
         members=await list_members(
-            conn, org_id, query, policies=policies, screening=screening, now=now
+            conn,
+            org_id,
+            query,
+            policies=policies,
+            screening=screening,
+            sees_eligibility=sees_eligibility,
+            now=now,
         ),
         tokens=await list_tokens(conn, org_id),
         domains=await list_domains(conn, org_id),

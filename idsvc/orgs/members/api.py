@@ -23,7 +23,7 @@ from idsvc.orgs.members.reviews import Review, current_review, decide_review
 from idsvc.orgs.members.service import set_member_role, set_member_status
 from idsvc.orgs.records import MemberRole, Membership
 from idsvc.policy.model import PolicySettings
-from idsvc.settings import ScreeningSettings
+from idsvc.settings import Settings
 
 __all__ = ["routes"]
 
@@ -59,7 +59,7 @@ async def members(
     request: Request[Any, Any, Any],
     org_id: FromPath[uuid.UUID],
     policies: Injected[dict[str, PolicySettings]],
-    screening: Injected[ScreeningSettings],
+    settings: Injected[Settings],
     conn: Transaction,
     now: Now,
 ) -> Response[MemberPage]:
@@ -68,7 +68,10 @@ async def members(
         query = msgspec.convert(raw, MemberQuery, strict=False)
     except msgspec.ValidationError as exc:
         raise BadRequest(f"query: {exc}") from None
-    page = await list_members(conn, org_id, query, policies=policies, screening=screening, now=now)
+    page = await list_members(
+        conn, org_id, query, policies=policies, screening=settings.config.screening,
+        sees_eligibility=settings.config.orgs.admin_sees_eligibility, now=now,
+    )  # fmt: skip
     return Response(page, headers=_NO_STORE)
 
 
@@ -82,7 +85,7 @@ async def eligibility_report_route(
     request: Request[Any, Any, Any],
     org_id: FromPath[uuid.UUID],
     policies: Injected[dict[str, PolicySettings]],
-    screening: Injected[ScreeningSettings],
+    settings: Injected[Settings],
     conn: Transaction,
     now: Now,
     actor: Actor,
@@ -92,7 +95,10 @@ async def eligibility_report_route(
     wanted = request.query_params.get("format", "json")
     if wanted not in ("json", "csv"):
         raise BadRequest("format must be json or csv")
-    report = await eligibility_report(conn, org_id, policies=policies, screening=screening, now=now)
+    report = await eligibility_report(
+        conn, org_id, policies=policies, screening=settings.config.screening,
+        sees_eligibility=settings.config.orgs.admin_sees_eligibility, now=now,
+    )  # fmt: skip
     await record_event(
         conn,
         at=now,

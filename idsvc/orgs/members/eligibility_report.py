@@ -1,6 +1,6 @@
 """An organisation's eligibility report for its compliance officer: every member against
-every audience, with only the coarse states an org admin may see (orgs.disclosure), as
-JSON or as CSV with spreadsheet formulas made inert."""
+the organisation's own audiences, with only the coarse states an org admin may see
+(orgs.disclosure), as JSON or as CSV with spreadsheet formulas made inert."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
     role: str
     status: str
     signed_in: bool
-    # audience -> eligible / under_review / needs_verification / not_eligible
+    enrolled: bool
+    # audience -> eligible / under_review / needs_verification / not_eligible, for the
+    # organisation's own audiences (none when [orgs] admin_sees_eligibility is false)
     states: dict[str, str]
     # The member's item in the latest access review: pending, confirmed, removed (never
     # listed here), suspended; None when no review has covered them.
@@ -58,6 +60,7 @@ def _row(member: MemberRow, reviewed: dict[uuid.UUID, str]) -> ReportRow:
         role=member.role,
         status=member.status,
         signed_in=member.signed_in,
+        enrolled=member.enrolled,
         states={e.audience: e.state for e in member.eligibility},
         last_review=reviewed.get(member.id),
     )
@@ -69,11 +72,13 @@ async def eligibility_report(
     *,
     policies: dict[str, PolicySettings],
     screening: ScreeningSettings,
+    sees_eligibility: bool,
     now: datetime,
 ) -> EligibilityReport:
     """Every member that is not removed, page by page (keyset: fine at tens of thousands)."""
     reviewed = {r["membership_id"]: r["decision"] for r in await conn.fetch(_LAST_REVIEW, org_id)}
     rows: list[ReportRow] = []
+    audiences: tuple[str, ...] = ()
     after: str | None = None
     while True:
         page = await list_members(
@@ -82,14 +87,16 @@ async def eligibility_report(
             MemberQuery(after=after, limit=_PAGE_SIZE),
             policies=policies,
             screening=screening,
+            sees_eligibility=sees_eligibility,
             now=now,
         )
+        audiences = page.audiences
         rows.extend(_row(m, reviewed) for m in page.members)
         if page.next is None:
             break
         after = page.next
     return EligibilityReport(
-        organisation=org_id, generated_at=now, audiences=list(policies), members=rows
+        organisation=org_id, generated_at=now, audiences=list(audiences), members=rows
     )
 
 
@@ -97,7 +104,16 @@ def report_csv(report: EligibilityReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
-        ["email", "display_name", "role", "status", "signed_in", "last_review", *report.audiences]
+        [
+            "email",
+            "display_name",
+            "role",
+            "status",
+            "signed_in",
+            "enrolled",
+            "last_review",
+            *report.audiences,
+        ]
     )
     for row in report.members:
         writer.writerow(
@@ -107,6 +123,7 @@ def report_csv(report: EligibilityReport) -> str:
                 row.role,
                 row.status,
                 "yes" if row.signed_in else "no",
+                "yes" if row.enrolled else "no",
                 row.last_review or "",
                 *(row.states.get(audience, "") for audience in report.audiences),
             ]

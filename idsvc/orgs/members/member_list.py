@@ -1,6 +1,7 @@
 """An organisation's members for its admins: searchable, filterable, in keyset pages (fast
-at tens of thousands of members), each with, per audience, one coarse state
-(:mod:`idsvc.orgs.disclosure`) — never a reason, nationality or evidence."""
+at tens of thousands of members), each with, per audience of the organisation's own, one
+coarse state (:mod:`idsvc.orgs.disclosure`) — never a reason, nationality or evidence, and
+nothing about other audiences or organisations."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import msgspec
 
 from idsvc.db import Connection
 from idsvc.evidence.ledger import load_facts_of_many
-from idsvc.orgs.disclosure import AdminState, admin_state
+from idsvc.orgs.disclosure import AdminState, admin_state, as_member_of, audiences_for_admins
 from idsvc.orgs.records import MemberRole, MemberSource, MemberStatus
 from idsvc.policy.decision import Deny, decide
 from idsvc.policy.model import PolicySettings
@@ -44,12 +45,18 @@ class MemberRow(msgspec.Struct, frozen=True, kw_only=True):
     status: MemberStatus
     source: MemberSource
     signed_in: bool
+    # An active membership held by a person who has signed in.
+    enrolled: bool
+    # Per audience of the organisation's own; empty when [orgs] admin_sees_eligibility is
+    # false.
     eligibility: tuple[Eligibility, ...]
 
 
 class MemberPage(msgspec.Struct, frozen=True, kw_only=True):
     members: tuple[MemberRow, ...]
     next: str | None
+    # The audiences each member's eligibility is given for (docs/privacy.md).
+    audiences: tuple[str, ...] = ()
 
 
 # Sorted by e-mail (the user's, for members enrolled by account), then id; the cursor is
@@ -70,6 +77,9 @@ LIMIT $7
 """
 
 
+_PROGRAMS = "SELECT programs FROM organisations WHERE id = $1"
+
+
 def _like(text: str) -> str:
     return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -81,6 +91,7 @@ async def list_members(
     *,
     policies: dict[str, PolicySettings],
     screening: ScreeningSettings,
+    sees_eligibility: bool,
     now: datetime,
 ) -> MemberPage:
     after_email, after_id = None, None
@@ -96,17 +107,25 @@ async def list_members(
     )  # fmt: skip
     more = len(rows) > query.limit
     rows = rows[: query.limit]
+    shown = (
+        audiences_for_admins(policies.values(), await conn.fetchval(_PROGRAMS, org_id) or ())
+        if sees_eligibility
+        else []
+    )
     facts = await load_facts_of_many(
-        conn, [r["user_id"] for r in rows if r["user_id"]], screening=screening, now=now
+        conn,
+        [r["user_id"] for r in rows if r["user_id"]] if shown else [],
+        screening=screening,
+        now=now,
     )
     members = []
     for r in rows:
         person = facts.get(r["user_id"]) if r["user_id"] else None
         eligibility = []
-        for policy in policies.values():
+        for policy in shown:
             reasons: tuple[str, ...] = ("not_signed_in",)
             if person is not None:
-                decision = decide(policy, person, now)
+                decision = decide(policy, as_member_of(person, org_id), now)
                 reasons = decision.reasons if isinstance(decision, Deny) else ()
             # The reasons stop here: only the coarse state leaves (orgs.disclosure).
             state = admin_state(reasons)
@@ -122,8 +141,11 @@ async def list_members(
                 status=r["status"],
                 source=r["source"],
                 signed_in=r["user_id"] is not None,
+                enrolled=r["user_id"] is not None and r["status"] == "active",
                 eligibility=tuple(eligibility),
             )
         )
     cursor = f"{rows[-1]['email'] or ''}|{rows[-1]['id']}" if more and rows else None
-    return MemberPage(members=tuple(members), next=cursor)
+    return MemberPage(
+        members=tuple(members), next=cursor, audiences=tuple(p.audience for p in shown)
+    )
