@@ -23,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
@@ -73,7 +75,7 @@ secrets = st.fixed_dictionaries(
 
 
 async def _world(
-    databases: TestDatabases, tmp_path: Path, secret: dict[str, Any]
+    databases: TestDatabases, tmp_path: Path, secret: dict[str, Any], *, sees: bool
 ) -> dict[str, str]:
     """Build one world and render every surface its organisation's admin reaches."""
     url = await databases.create()
@@ -116,6 +118,10 @@ async def _world(
         await pool.close()
     app_settings = make_settings(
         url, tmp_path, policies=POLICIES, cookie_secure=False, screening=ScreeningSettings()
+    )
+    orgs = msgspec.structs.replace(app_settings.config.orgs, admin_sees_eligibility=sees)
+    app_settings = msgspec.structs.replace(
+        app_settings, config=msgspec.structs.replace(app_settings.config, orgs=orgs)
     )
     rendered: dict[str, str] = {}
     async with AsyncTestClient(app=create_app(app_settings, clock=clock)) as client:
@@ -177,25 +183,38 @@ def _declared_masked(surface: str, text: str) -> str:
 
 
 def _render_pair(
-    databases: TestDatabases, tmp_path: Path, one: dict[str, Any], two: dict[str, Any]
+    databases: TestDatabases, tmp_path: Path, one: dict[str, Any], two: dict[str, Any], sees: bool
 ) -> tuple[dict[str, str], dict[str, str]]:
     loop = asyncio.new_event_loop()
     try:
         run: Callable[[Awaitable[dict[str, str]]], dict[str, str]] = loop.run_until_complete
-        return run(_world(databases, tmp_path, one)), run(_world(databases, tmp_path, two))
+        return (
+            run(_world(databases, tmp_path, one, sees=sees)),
+            run(_world(databases, tmp_path, two, sees=sees)),
+        )
     finally:
         loop.close()
 
 
+@pytest.mark.parametrize(("sees", "examples"), [(True, 8), (False, 3)])
 def test_an_admin_learns_nothing_but_the_declared_states(
-    databases: TestDatabases, tmp_path: Path
+    databases: TestDatabases, tmp_path: Path, sees: bool, examples: int
 ) -> None:
-    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+    """With ``admin_sees_eligibility = false`` nothing is declared: the surfaces must be
+    identical whatever the member's protected facts."""
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
     @given(one=secrets, two=secrets)
     def worlds(one: dict[str, Any], two: dict[str, Any]) -> None:
-        first, second = _render_pair(databases, tmp_path, one, two)
+        first, second = _render_pair(databases, tmp_path, one, two, sees)
         for surface in first:
-            seen = [_normalised(_declared_masked(surface, w[surface])) for w in (first, second)]
+            shown = [w[surface] for w in (first, second)]
+            if sees:
+                shown = [_declared_masked(surface, text) for text in shown]
+            seen = [_normalised(text) for text in shown]
             assert seen[0] == seen[1], (surface, one, two)
+        if not sees:
+            assert OWN not in first["members"]
+            assert all(m["enrolled"] for m in json.loads(first["members"])["members"])
 
     worlds()
