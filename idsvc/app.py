@@ -52,7 +52,7 @@ from idsvc.orgs.guards import provide_org_role
 from idsvc.orgs.invitations.api import routes as invitation_routes
 from idsvc.orgs.members.api import routes as member_routes
 from idsvc.orgs.vetting.api import routes as vetting_routes
-from idsvc.policy.country_groups import country_groups
+from idsvc.policy.country_groups import groups_file_in_use
 from idsvc.policy_versions.service import record_policy_versions
 from idsvc.scim.admin.api import routes as scim_admin_routes
 from idsvc.scim.api import routes as scim_routes
@@ -88,7 +88,7 @@ def create_app(
     """Raises ConfigError when a required secret is missing, before anything starts.
     ``seed`` (``idsvc dev`` only) adds example data once the database is migrated.
     ``tracer_provider`` replaces the one ``[tracing]`` configures (tests)."""
-    kek = _checked_start_settings(settings)
+    kek = _checked_start_settings(settings, clock())
     # Personal values in audit events are sealed under per-person keys wrapped by it.
     use_key_encryption_key(kek)
     tracing = tracer_provider or tracer_provider_from(settings.config.tracing)
@@ -142,7 +142,7 @@ def create_app(
     return app
 
 
-def _checked_start_settings(settings: Settings) -> KeyEncryptionKey:
+def _checked_start_settings(settings: Settings, now: datetime) -> KeyEncryptionKey:
     """The key-encryption key; raises ConfigError for what must never start."""
     if settings.secrets.key_encryption_key is None:
         # Fail closed: without the KEK private keys can be neither stored nor used.
@@ -150,13 +150,15 @@ def _checked_start_settings(settings: Settings) -> KeyEncryptionKey:
             "IDSVC_KEY_ENCRYPTION_KEY (or IDSVC_KEY_ENCRYPTION_KEY_FILE) is required: "
             "32 random bytes, base64url; `idsvc dev` creates one in its data folder"
         )
-    groups = country_groups()
-    if not groups.reviewed and not settings.config.policy.allow_unreviewed_country_groups:
-        # Decisions would rest on export-control data nobody in compliance signed off.
+    problem = groups_file_in_use().sign_off_problem(now)
+    if problem and not settings.config.policy.allow_unreviewed_country_groups:
+        # Decisions would rest on export-control data nobody in compliance signed off, or
+        # on data changed since. (Codes that are no country were refused when it loaded.)
         raise ConfigError(
-            f"the country groups in use say reviewed_by = {groups.reviewed_by!r}: point "
-            "[policy] country_groups_file at a reviewed copy, or set [policy] "
-            "allow_unreviewed_country_groups = true (development only)"
+            f"the country groups in use are not signed off: {problem}; review them and run "
+            "`idsvc policy sign-off-country-groups`, point [policy] country_groups_file at "
+            "a signed-off copy, or set [policy] allow_unreviewed_country_groups = true "
+            "(development only)"
         )
     try:
         kek = KeyEncryptionKey.from_text(settings.secrets.key_encryption_key)

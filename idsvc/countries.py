@@ -20,6 +20,7 @@ import pycountry
 __all__ = [
     "SPECIAL_NATIONALITIES",
     "UnknownCountryCode",
+    "is_iso_country",
     "normalize_nationalities",
     "normalize_nationality",
 ]
@@ -64,3 +65,15 @@ def normalize_nationality(code: str) -> str:
 
 def normalize_nationalities(codes: Iterable[str]) -> frozenset[str]:
     return frozenset(normalize_nationality(c) for c in codes)
+
+
+def is_iso_country(code: str) -> bool:
+    """``code`` is exactly an ISO 3166-1 alpha-2 country code ("DE", not "de", "DEU" or "IA").
+    Data such as the country groups is checked against this, not normalised: a typo there
+    would otherwise deny or allow nobody, silently."""
+    return (
+        len(code) == 2
+        and code.isascii()
+        and code.isupper()
+        and (pycountry.countries.get(alpha_2=code) is not None)
+    )

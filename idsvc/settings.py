@@ -260,12 +260,13 @@ class RetentionSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
 class PolicyOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``[policy]``: the data every policy reads (docs/country-groups.md)."""
 
-    # A deployment's own, reviewed copy of the country groups (the shipped file's format);
+    # A deployment's own, signed-off copy of the country groups (the shipped file's format);
     # empty: the file shipped in idsvc/policy/data.
     country_groups_file: Annotated[str, msgspec.Meta(max_length=4096)] = ""
-    # Start even though the country groups say reviewed_by = "unreviewed…". Only for
-    # development (idsvc dev sets it, and the console shows a banner): in production a
-    # compliance officer signs the data off first.
+    # Start even though the country groups have no valid sign-off (none, or one for other
+    # data). Only for development (idsvc dev sets it, and the console shows a banner): in
+    # production a compliance officer signs the data off first. Codes that are no country
+    # are refused either way.
     allow_unreviewed_country_groups: bool = False
 
 

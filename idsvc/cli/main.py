@@ -100,6 +100,20 @@ def _cmd_policy_check(args: argparse.Namespace) -> int:
     return asyncio.run(policy_check(_settings(), user=args.user, audience=args.audience))
 
 
+def _cmd_policy_sign_off(args: argparse.Namespace) -> int:
+    from idsvc.cli.sign_off import sign_off_country_groups
+    from idsvc.clock import utc_now
+    from idsvc.policy.country_groups import DATA_FILE
+
+    path = args.file
+    if path is None:
+        configured = _settings().config.policy.country_groups_file
+        path = Path(configured) if configured else DATA_FILE
+    return sign_off_country_groups(
+        path, reviewer=args.reviewer, reviewed_on=args.date, now=utc_now()
+    )
+
+
 def _cmd_verify_token(args: argparse.Namespace) -> int:
     from idsvc.verify.cli import run
 
@@ -179,8 +193,10 @@ def _timestamp(value: str) -> datetime:
 
 
 def _add_policy_commands(commands: Any) -> None:
-    """``policy check`` and ``policy explain``."""
-    policy = commands.add_parser("policy", help="explain eligibility decisions")
+    """``policy check``, ``policy explain`` and ``policy sign-off-country-groups``."""
+    policy = commands.add_parser(
+        "policy", help="explain eligibility decisions; sign off the country groups"
+    )
     policy_commands = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
     check = policy_commands.add_parser(
         "check", help="the decision for a user and an audience, with every reason (exit 1: deny)"
@@ -197,6 +213,21 @@ def _add_policy_commands(commands: Any) -> None:
     which.add_argument("--token-jti", help="the jti of an issued token")
     which.add_argument("--event", type=int, help="the seq of a token.issued or token.denied event")
     explain.set_defaults(run=_cmd_policy_explain)
+    sign_off = policy_commands.add_parser(
+        "sign-off-country-groups",
+        help="record that NAME reviewed the country groups' data on a day: writes "
+        "reviewed_by, reviewed_on and the data's reviewed_sha256 into the groups file",
+    )
+    sign_off.add_argument("--reviewer", required=True, help="who reviewed the data")
+    sign_off.add_argument(
+        "--date", required=True, help="the day of the review, YYYY-MM-DD (not in the future)"
+    )
+    sign_off.add_argument(
+        "--file",
+        type=Path,
+        help="the groups file (default: [policy] country_groups_file, else the shipped file)",
+    )
+    sign_off.set_defaults(run=_cmd_policy_sign_off)
 
 
 def _add_user_commands(commands: Any) -> None:

@@ -25,7 +25,7 @@ from idsvc.accounts.sessions import Session, csrf_token, csrf_valid
 from idsvc.console.errors import FormTooLarge
 from idsvc.errors import CsrfFailed, Forbidden, IdsvcError
 from idsvc.http.inject import infrastructure, set_actor
-from idsvc.policy.country_groups import country_groups
+from idsvc.policy.country_groups import groups_file_in_use
 
 __all__ = [
     "FORM_LIMIT_OPT",
@@ -61,6 +61,8 @@ class Viewer(msgspec.Struct, frozen=True, kw_only=True):
     session: Session
     operator: bool
     csrf: str
+    # Decisions rest on country groups without a valid sign-off (development allows it).
+    unreviewed_country_groups: bool
 
     def page_context(self) -> dict[str, Any]:
         return {
@@ -68,7 +70,7 @@ class Viewer(msgspec.Struct, frozen=True, kw_only=True):
             "csrf_token": self.csrf,
             "is_operator": self.operator,
             # Operators see that decisions rest on country groups nobody signed off.
-            "unreviewed_country_groups": not country_groups().reviewed,
+            "unreviewed_country_groups": self.unreviewed_country_groups,
         }
 
 
@@ -86,7 +88,12 @@ async def require_viewer(connection: AnyConnection) -> Viewer:
         raise SignInFirst(f"/login?return_to={quote(target, safe='')}")
     async with infra.database.connection() as conn:
         operator = await is_operator(conn, session.user_id, infra.settings.config.operators)
-    seen = Viewer(session=session, operator=operator, csrf=csrf_token(session))
+    seen = Viewer(
+        session=session,
+        operator=operator,
+        csrf=csrf_token(session),
+        unreviewed_country_groups=groups_file_in_use().sign_off_problem(infra.clock()) is not None,
+    )
     connection.state[_VIEWER_KEY] = seen
     set_actor(connection, f"user:{session.user_id}")
     return seen

@@ -5,27 +5,31 @@ source and an effective date, never code (docs/country-groups.md)."""
 from __future__ import annotations
 
 import functools
-import re
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import msgspec
 
+from idsvc.countries import is_iso_country
+from idsvc.policy import sign_off
+
 __all__ = [
     "DATA_FILE",
     "CountryGroup",
     "CountryGroups",
+    "GroupsFile",
     "UnknownCountryGroup",
     "country_groups",
+    "groups_file_in_use",
+    "parse_groups_file",
     "use_country_groups",
 ]
 
 DATA_FILE = Path(__file__).parent / "data" / "country_groups.toml"
 
 Alpha2 = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
-_SIGN_OFF_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-_NOT_SIGNED_OFF = re.compile(r"unreviewed|not reviewed|pending|draft|todo|tbd")
 
 
 class UnknownCountryGroup(ValueError):
@@ -47,16 +51,24 @@ class CountryGroups(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     source: str
     source_url: str
     effective: str
-    reviewed_by: str
     groups: dict[str, CountryGroup]
+    # The sign-off (idsvc.policy.sign_off; `idsvc policy sign-off-country-groups` writes
+    # it): empty while nobody has signed the data off.
+    reviewed_by: str = ""
+    reviewed_on: str = ""
+    reviewed_sha256: str = ""
 
-    @property
-    def reviewed(self) -> bool:
-        """A positive sign-off only: ``reviewed_by`` names who reviewed it and the date
-        (``YYYY-MM-DD``), and does not say it is unreviewed or pending. An empty or vague
-        value ("", "pending review", "not reviewed") is not a review."""
-        text = self.reviewed_by.strip().lower()
-        return bool(_SIGN_OFF_DATE.search(text)) and not _NOT_SIGNED_OFF.search(text)
+    def __post_init__(self) -> None:
+        # Two capital letters are not yet a country: "IA" would deny or allow nobody, and a
+        # policy naming the group would not say what it decides. Refused even in
+        # development, where unreviewed data is otherwise allowed.
+        for key, group in self.groups.items():
+            for code in sorted(group.countries):
+                if not is_iso_country(code):
+                    raise ValueError(
+                        f'groups."{key}".countries: {code!r} is not an ISO 3166-1 alpha-2 '
+                        "country code"
+                    )
 
     def expand(self, names: tuple[str, ...]) -> frozenset[str]:
         """Every country in the named groups; an unknown name raises, so a typo in a policy
@@ -71,6 +83,36 @@ class CountryGroups(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
         return frozenset(countries)
 
 
+class GroupsFile(msgspec.Struct, frozen=True, kw_only=True):
+    """A groups file as read: its data, and the SHA-256 that a sign-off of this data names
+    (``sign_off.content_sha256``)."""
+
+    groups: CountryGroups
+    content_sha256: str
+
+    def sign_off_problem(self, now: datetime) -> str | None:
+        """Why the data does not count as signed off, naming the key (None: it does)."""
+        return sign_off.problem(
+            reviewed_by=self.groups.reviewed_by,
+            reviewed_on=self.groups.reviewed_on,
+            reviewed_sha256=self.groups.reviewed_sha256,
+            data_sha256=self.content_sha256,
+            now=now,
+        )
+
+
+def parse_groups_file(text: str) -> GroupsFile:
+    """The groups in a file's text; ValueError (or its subclasses) naming what is wrong."""
+    document = tomllib.loads(text)
+    try:
+        groups = msgspec.convert(document, CountryGroups)
+    except msgspec.ValidationError as exc:
+        # CountryGroups' own checks name their key; msgspec's " - at `$`" adds nothing.
+        raise ValueError(str(exc).removesuffix(" - at `$`")) from None
+    # Hashed from the same parse as the data in use, so the two cannot differ.
+    return GroupsFile(groups=groups, content_sha256=sign_off.content_sha256(document))
+
+
 # The file in use, for the whole process (set once at configuration time).
 _in_use: dict[str, Path] = {"path": DATA_FILE}
 
@@ -79,23 +121,27 @@ def use_country_groups(path: Path | None) -> CountryGroups:
     """Make ``path`` (a deployment's reviewed copy; None: the shipped file) the groups every
     policy uses from now on, in this process. Raises ValueError naming what is wrong."""
     chosen = path or DATA_FILE
-    groups = _load(chosen)
+    loaded = _load(chosen)
     _in_use["path"] = chosen
-    return groups
+    return loaded.groups
 
 
 def country_groups() -> CountryGroups:
     """The groups in use (``use_country_groups``), parsed once per file: decisions must not
     read files on the hot path."""
+    return _load(_in_use["path"]).groups
+
+
+def groups_file_in_use() -> GroupsFile:
+    """The groups in use with the hash their sign-off is checked against."""
     return _load(_in_use["path"])
 
 
 @functools.cache
-def _load(path: Path) -> CountryGroups:
+def _load(path: Path) -> GroupsFile:
     try:
-        with path.open("rb") as data:
-            return msgspec.convert(tomllib.load(data), CountryGroups)
+        return parse_groups_file(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ValueError(f"cannot read country groups {path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, msgspec.ValidationError, ValueError) as exc:
+    except ValueError as exc:  # TOMLDecodeError and UnicodeDecodeError among them
         raise ValueError(f"country groups {path}: {exc}") from None

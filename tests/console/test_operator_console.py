@@ -55,6 +55,8 @@ async def test_an_operator_finds_a_user_checks_policy_and_revokes_an_attestation
     context, page = await open_signed_in_page(browser, service, "Sam Staff", start="/console/users")
     # Brought back to the page asked for, after signing in.
     await expect(page).to_have_url(f"{service}/console/users")
+    # The demo decides on the shipped groups, which nobody has signed off.
+    await expect(page.get_by_role("note")).to_contain_text("not signed off")
     await assert_accessible(page)
     await page.get_by_label("E-mail (beginning) or user id").fill("alice")
     await page.get_by_role("button", name="Search").click()

@@ -11,8 +11,16 @@ import msgspec
 import pytest
 
 from idsvc.app import create_app
-from idsvc.policy.country_groups import DATA_FILE, country_groups, use_country_groups
+from idsvc.cli.main import main
+from idsvc.clock import utc_now
+from idsvc.policy.country_groups import (
+    DATA_FILE,
+    country_groups,
+    groups_file_in_use,
+    use_country_groups,
+)
 from idsvc.policy.model import PolicySettings
+from idsvc.policy.sign_off import reviewer_problem
 from idsvc.settings import ConfigError, PolicyOptions, parse_config
 from tests.support.settings import make_settings
 
@@ -67,16 +75,15 @@ def test_the_reported_differences_are_corrected(group: str, country: str, member
 
 def test_a_deployment_uses_its_own_reviewed_copy(tmp_path: Path) -> None:
     reviewed = tmp_path / "groups.toml"
-    text = DATA_FILE.read_text().replace(
-        'reviewed_by = "unreviewed: transcribed by engineering, needs compliance sign-off"',
-        'reviewed_by = "J. Officer, export compliance, 2026-11-30"',
-    )
     # This deployment's counsel also denies Laos under D:3.
-    text = text.replace('"SA", "SY", "TW"', '"SA", "SY", "TW", "LA"', 1)
-    reviewed.write_text(text)
+    reviewed.write_text(
+        DATA_FILE.read_text().replace('"SA", "SY", "TW"', '"SA", "SY", "TW", "LA"', 1)
+    )
+    command = ["policy", "sign-off-country-groups", "--reviewer", "J. Officer"]
+    assert main([*command, "--date", "2026-11-30", "--file", str(reviewed)]) == 0
     try:
         config = parse_config({"policy": {"country_groups_file": str(reviewed)}})
-        assert country_groups().reviewed
+        assert groups_file_in_use().sign_off_problem(utc_now()) is None
         assert "LA" in country_groups().expand(("D:3",))
         policy = PolicySettings(
             id="p", version=1, audience="a", deny_nationality_groups=("D:3",),
@@ -87,7 +94,7 @@ def test_a_deployment_uses_its_own_reviewed_copy(tmp_path: Path) -> None:
         create_app(settings)  # reviewed data: no refusal
     finally:
         use_country_groups(None)
-    assert not country_groups().reviewed
+    assert groups_file_in_use().sign_off_problem(utc_now()) is not None
 
 
 def test_unreviewed_groups_stop_the_service_unless_development_allows_them(
@@ -114,14 +121,18 @@ def test_a_bad_country_groups_file_is_a_configuration_error(value: object) -> No
 @pytest.mark.parametrize(
     ("reviewed_by", "reviewed"),
     [
-        ("J. Officer, export compliance, 2026-11-30", True),
+        ("J. Officer, export compliance", True),
         ("unreviewed: transcribed by engineering", False),
         ("", False),  # found in review: only "unreviewed…" was refused
+        ("  ", False),
         ("pending review", False),
-        ("not reviewed yet, 2026-11-30", False),
-        ("J. Officer", False),  # who, but not when
+        ("not reviewed yet", False),
+        ("awaiting review since 2026-12-01", False),  # issue 25: these three passed
+        ("nobody 2026-12-01", False),
+        ("2099-01-01", False),
+        ("TBD", False),
+        ("J. Officer\nsecond line", False),
     ],
 )
-def test_only_a_dated_sign_off_counts_as_reviewed(reviewed_by: str, reviewed: bool) -> None:
-    groups = msgspec.structs.replace(country_groups(), reviewed_by=reviewed_by)
-    assert groups.reviewed is reviewed
+def test_only_a_name_counts_as_a_reviewer(reviewed_by: str, reviewed: bool) -> None:
+    assert (reviewer_problem(reviewed_by) is None) is reviewed
