@@ -29,6 +29,7 @@ from idsvc.crypto.key_encryption import KeyEncryptionError, KeyEncryptionKey
 from idsvc.db.locate import database_url
 from idsvc.db.migrate import apply_migrations
 from idsvc.health.api import routes as health_routes
+from idsvc.holds.api import routes as hold_routes
 from idsvc.http.inject import (
     Infrastructure,
     install_infrastructure,
@@ -103,6 +104,7 @@ def create_app(
             *token_routes,
             *signin_routes,
             *attestation_routes,
+            *hold_routes,
             *screening_routes,
             *vetting_routes,
             *org_domain_routes,

@@ -6,8 +6,10 @@ Last activity is the latest of: the account's creation, a sign-in with any of it
 identities, a use of its refresh-token grants. Token requests made with a browser session
 began with a sign-in, so they are covered by it.
 
-The last admin of an organisation is not erased (the last-admin rule): the job skips them
-with a warning in the log, every run, until the organisation has another admin.
+The last admin of an organisation is not erased (the last-admin rule), nor a person whose
+records are under legal hold (idsvc.holds: a known investigation, an open screening hit, a
+pending determination): the job skips them with a warning in the log, every run, until the
+organisation has another admin or the hold is lifted.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from idsvc.db import Connection
-from idsvc.erasure.service import LastAdmin, erase_person
+from idsvc.erasure.service import LastAdmin, UnderLegalHold, erase_person
 
 __all__ = ["RETENTION_REASON", "erase_past_retention"]
 
@@ -56,7 +58,7 @@ async def erase_past_retention(
                     await erase_person(
                         conn, user_id=row["id"], reason=RETENTION_REASON, actor="system", now=now
                     )
-            except LastAdmin as exc:
+            except (LastAdmin, UnderLegalHold) as exc:
                 _log.warning(
                     "past retention but not erased: %s", exc.detail, extra={"user": str(row["id"])}
                 )

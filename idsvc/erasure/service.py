@@ -26,12 +26,13 @@ from idsvc.accounts.addresses import fold_stored
 from idsvc.audit import record_event
 from idsvc.audit.personal import destroy_data_key
 from idsvc.db import Connection
-from idsvc.erasure.errors import AlreadyErased, LastAdmin, RetentionDuty
+from idsvc.erasure.errors import AlreadyErased, LastAdmin, RetentionDuty, UnderLegalHold
 from idsvc.errors import BadRequest, NotFound
+from idsvc.holds.service import ensure_not_held
 from idsvc.orgs.members.last_admin import keep_an_admin
 from idsvc.tokens.revocation import revoke_user_tokens
 
-__all__ = ["ErasureReport", "LastAdmin", "RetentionDuty", "erase_person"]
+__all__ = ["ErasureReport", "LastAdmin", "RetentionDuty", "UnderLegalHold", "erase_person"]
 
 _LOCK = "SELECT status FROM users WHERE id = $1 FOR UPDATE"
 # Locked before their organisations (keep_an_admin), as every membership change does: the
@@ -147,6 +148,9 @@ async def erase_person(
         raise NotFound("no such user")
     if status == "erased":
         raise AlreadyErased("this person was already erased")
+    # 15 CFR 762.6(b): never while an investigation, a proceeding, an open screening hit or
+    # a pending determination needs the records, whatever retention says.
+    await ensure_not_held(conn, user_id)
     if retention is not None:
         kept_until = await conn.fetchval(_LAST_ACTIVE, user_id) + retention
         if kept_until > now:

@@ -1,0 +1,1 @@
+"""Four eyes: compliance decisions one operator proposes and another approves."""

@@ -1,0 +1,1 @@
+"""Legal holds: records kept while an investigation or proceeding is known."""
