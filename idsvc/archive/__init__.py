@@ -3,15 +3,16 @@
 The trail lives in monthly partitions. ``idsvc audit archive --before YYYY-MM --to DIR``
 writes every month before the cutoff, in chain order, to a JSON-lines file, signs a
 checkpoint (ES256, the service's current signing key) naming the file's SHA-256, the
-positions it holds and the hash of its last event, records the checkpoint in the trail
-(``audit.archived``) and moves the chain's anchor past it, then drops those partitions.
-``idsvc audit verify`` then starts at the anchor; ``idsvc audit verify-archive FILE``
-recomputes the archived chain and checks it ends where the checkpoint says — so
-verification still spans the gap, from the first event ever to the newest.
+positions it holds and the hash of its last event, records the checkpoint
+(``audit_checkpoints``, and its one ``audit.archived`` event in the trail) and moves the
+chain's anchor past it, then drops those partitions. ``idsvc audit verify`` then starts at
+the anchor; ``idsvc audit verify-archive FILE`` recomputes the archived chain and checks it
+ends where the recorded checkpoint says — so verification still spans the gap, from the
+first event ever to the newest. The files are the owner's alone (``private_files``).
 
 Refused, changing nothing: unsealed events in those months, events of those months in the
-default partition (a clock that was off), or archived positions that would not be a
-prefix of the chain.
+default partition (a clock that was off), archived positions that would not be a prefix of
+the chain, or an archive of that name already recorded or on disk.
 """
 
 from __future__ import annotations
@@ -26,12 +27,25 @@ from typing import Any
 
 import msgspec
 
+from idsvc.archive.private_files import private_folder, write_new_file
 from idsvc.audit.chain import row_hash
-from idsvc.audit.errors import NothingToArchive, NotPrefix, StrayEvents, UnsealedEvents
+from idsvc.audit.checkpoints import (
+    ARCHIVED,
+    Checkpoint,
+    CheckpointRecord,
+    read_checkpoint,
+    record_problem,
+)
+from idsvc.audit.errors import (
+    ArchiveExists,
+    NothingToArchive,
+    NotPrefix,
+    StrayEvents,
+    UnsealedEvents,
+)
 from idsvc.audit.events import record_event
 from idsvc.db import Connection
 from idsvc.errors import BadRequest
-from idsvc.jose.base64url import b64url_decode
 from idsvc.jose.jwk import key_from_public_jwk, thumbprint
 from idsvc.jose.jws import sign_compact, verify_signature
 from idsvc.keys.ring import KeyRing
@@ -49,29 +63,13 @@ _STRAY = "SELECT count(*) FROM audit_events_default WHERE occurred_at < $1"
 _FIRST_KEPT = """
 SELECT min(chain_pos) FROM audit_events WHERE occurred_at >= $1 AND chain_pos IS NOT NULL
 """
+_RECORDED = "SELECT EXISTS (SELECT FROM audit_checkpoints WHERE file_name = $1)"
 _INSERT_CHECKPOINT = """
 INSERT INTO audit_checkpoints (anchor_pos, anchor_hash, file_name, file_sha256, events,
                                checkpoint, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
 _encoder = msgspec.json.Encoder(order="sorted")
-# The hash the first event of the chain links to (audit_chain's initial anchor).
-_GENESIS = "00" * 32
-
-
-class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
-    first_pos: int
-    last_pos: int
-    # Where verification of the kept trail starts, and the hash it links to.
-    anchor_pos: int
-    anchor_hash: str
-    # The hash the archive's first event links to (the previous anchor).
-    previous_hash: str
-    file: str
-    sha256: str
-    events: int
-    partitions: list[str]
-    created_at: str
 
 
 class ArchiveResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,11 +87,6 @@ def _months_before(names: Sequence[str], cutoff: datetime) -> list[str]:
         if start < cutoff:
             chosen.append(name)
     return sorted(chosen)
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
 
 
 def _line(row: Any) -> bytes:
@@ -148,8 +141,13 @@ async def archive_before(
     body = b"\n".join(_line(r) for r in rows) + b"\n"
     first, last = (m.removeprefix("audit_events_") for m in (months[0], months[-1]))
     name = f"audit-{first}-{last}.jsonl"
+    if await conn.fetchval(_RECORDED, name):
+        # Checked before any file is written: the recorded archive's file stays as it is,
+        # and the database would refuse a second checkpoint, or event, for this name.
+        raise ArchiveExists(f"an archive named {name} is already recorded")
     path = directory / name
-    await asyncio.to_thread(_write, path, body)
+    await asyncio.to_thread(private_folder, directory)
+    await asyncio.to_thread(write_new_file, path, body)
     checkpoint = Checkpoint(
         first_pos=positions[0],
         last_pos=positions[-1],
@@ -166,7 +164,9 @@ async def archive_before(
     header = {"alg": signer.alg, "kid": signer.kid, "typ": "audit-checkpoint+jwt",
               "jwk": signer.public_jwk}  # fmt: skip
     signed = sign_compact(header, _encoder.encode(checkpoint), signer.private_key, signer.alg)
-    await asyncio.to_thread(_write, directory / f"{name}.checkpoint.jwt", signed.encode() + b"\n")
+    await asyncio.to_thread(
+        write_new_file, directory / f"{name}.checkpoint.jwt", signed.encode() + b"\n"
+    )
     await conn.execute(
         _INSERT_CHECKPOINT, checkpoint.anchor_pos, rows[-1]["hash"], name, checkpoint.sha256,
         len(rows), signed, now,
@@ -179,10 +179,11 @@ async def archive_before(
         conn,
         at=now,
         actor="system:audit-archive",
-        action="audit.archived",
+        action=ARCHIVED,
         target="audit",
-        # In the kept, hash-chained trail: verify-archive pins the checkpoint's key and
-        # contents to this event, so a re-signed forgery does not pass.
+        # In the kept, hash-chained trail, naming the checkpoint's key and contents. It
+        # claims the checkpoint row as it is inserted (migration 0028): the one event of
+        # this archive, which `audit verify` compares with the checkpoint.
         data={
             **msgspec.to_builtins(checkpoint),
             "kid": signer.kid,
@@ -193,49 +194,68 @@ async def archive_before(
 
 
 def verify_archive(
-    archive: Path, signed: str, *, recorded: dict[str, Any], earlier: dict[str, Any] | None
+    name: str,
+    body: bytes,
+    signed: str,
+    *,
+    records: Sequence[CheckpointRecord],
+    anchor_pos: int,
+    anchor_hash: bytes,
 ) -> list[str]:
-    """Problems found (empty: the archive is whole, in order, ends where its signed
-    checkpoint says, and is the one the kept trail recorded). ``recorded`` is the
-    ``audit.archived`` event of this file in the kept trail — hash-chained, so it pins the
-    checkpoint's key and contents: a file re-signed with another key does not pass;
-    ``earlier`` the one before it (None: the archive must start the chain)."""
+    """Problems found in the archive ``name`` (empty: it is whole, in order, and ends where
+    the checkpoint recorded when it was made says). ``signed`` is the checkpoint file beside
+    it; ``records`` every recorded checkpoint and ``anchor_*`` where the kept trail starts.
+
+    The archive is checked against the *recorded* checkpoint, written in the transaction
+    that dropped its months, never against an ``audit.archived`` event: a forger who may
+    append events cannot change which checkpoint a file name was recorded with."""
+    record = next((r for r in records if r.file_name == name), None)
+    if record is None:
+        return [f"the audit trail records no archive named {name}"]
     problems: list[str] = []
-    header_b64, payload_b64, signature_b64 = signed.strip().split(".")
-    header = msgspec.json.decode(b64url_decode(header_b64))
-    checkpoint = msgspec.json.decode(b64url_decode(payload_b64), type=Checkpoint)
-    if thumbprint(header["jwk"]) != recorded.get("jwk_thumbprint"):
-        problems.append("the checkpoint is signed by a key the audit trail did not record")
-    for field in ("sha256", "anchor_hash", "previous_hash", "first_pos", "last_pos", "file"):
-        if getattr(checkpoint, field) != recorded.get(field):
-            problems.append(f"the checkpoint's {field} is not the one the audit trail recorded")
-    start = (earlier or {}).get("anchor_hash", _GENESIS), (earlier or {}).get("anchor_pos", 1)
-    if (checkpoint.previous_hash, checkpoint.first_pos) != start:
+    if (why := record_problem(records, anchor_pos, anchor_hash)) is not None:
+        problems.append(why)
+    if signed.strip() != record.checkpoint:
         problems.append(
-            "the archive does not start where the chain (or the archive before it) ends"
+            "the checkpoint beside the archive is not the one recorded when the archive was made"
         )
-    key = key_from_public_jwk(header["jwk"])
-    if not verify_signature(
-        header["alg"], key, f"{header_b64}.{payload_b64}".encode(), b64url_decode(signature_b64)
-    ):
-        problems.append("the checkpoint's signature does not verify")
-    body = archive.read_bytes()
-    if hashlib.sha256(body).hexdigest() != checkpoint.sha256:
+    checkpoint = read_checkpoint(record.checkpoint)
+    if checkpoint is None:
+        return [*problems, "the recorded checkpoint is not a signed checkpoint"]
+    # Only someone who gets past the record's triggers could change it, and then must sign
+    # it with a key of their own: the hash-chained audit.archived event names the real one
+    # (compared by the caller, and by `audit verify`).
+    try:
+        key = key_from_public_jwk(checkpoint.jwk)
+        verified = verify_signature(
+            checkpoint.alg, key, checkpoint.signing_input, checkpoint.signature
+        )
+    except ValueError:
+        verified = False
+    if not verified:
+        problems.append("the recorded checkpoint's signature does not verify")
+    claims = checkpoint.claims
+    if hashlib.sha256(body).hexdigest() != claims.sha256:
         problems.append("the archive file is not the one the checkpoint names (SHA-256)")
-    previous = bytes.fromhex(checkpoint.previous_hash)
-    expected = checkpoint.first_pos
+    previous = bytes.fromhex(claims.previous_hash)
+    expected = claims.first_pos
     for line in body.splitlines():
-        event = msgspec.json.decode(line)
-        row = {**event, "occurred_at": datetime.fromisoformat(event["occurred_at"])}
-        if event["chain_pos"] != expected or bytes.fromhex(event["prev_hash"]) != previous:
+        try:
+            event = msgspec.json.decode(line, type=dict[str, Any])
+            row = {**event, "occurred_at": datetime.fromisoformat(event["occurred_at"])}
+            position, links_to = event["chain_pos"], bytes.fromhex(event["prev_hash"])
+        except (ValueError, KeyError, TypeError, msgspec.DecodeError):
+            problems.append(f"position {expected}: not an archived event")
+            break
+        if position != expected or links_to != previous:
             problems.append(f"position {expected}: missing, reordered or relinked")
             break
         computed = row_hash(previous, expected, row)
-        if computed.hex() != event["hash"]:
+        if computed.hex() != event.get("hash"):
             problems.append(f"position {expected}: altered")
             break
         previous, expected = computed, expected + 1
-    ends_right = previous.hex() == checkpoint.anchor_hash and expected == checkpoint.anchor_pos
+    ends_right = previous.hex() == claims.anchor_hash and expected == claims.anchor_pos
     if not problems and not ends_right:
         problems.append("the archive does not end where the checkpoint says")
     return problems

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from idsvc.errors import Conflict
 
-__all__ = ["NotPrefix", "NothingToArchive", "StrayEvents", "UnsealedEvents"]
+__all__ = ["ArchiveExists", "NotPrefix", "NothingToArchive", "StrayEvents", "UnsealedEvents"]
 
 
 class StrayEvents(Conflict):
@@ -35,3 +35,10 @@ class NotPrefix(Conflict):
     the trail."""
 
     code = "not_prefix"
+
+
+class ArchiveExists(Conflict):
+    """An archive of that name is already recorded, or its file already exists; nothing was
+    archived and nothing was overwritten."""
+
+    code = "archive_exists"

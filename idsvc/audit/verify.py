@@ -2,6 +2,10 @@
 
 Reads sealed events in chain order through a cursor (constant memory) inside one
 repeatable-read snapshot, so the head row and the events agree while the sealer works.
+
+The trail kept in the database starts at the anchor; the record of archives
+(``idsvc.audit.checkpoints``) must account for everything before it, and every
+``audit.archived`` event must be the one recorded with its checkpoint.
 """
 
 from __future__ import annotations
@@ -11,8 +15,19 @@ from typing import TYPE_CHECKING, Literal
 import msgspec
 
 from idsvc.audit.chain import row_hash
+from idsvc.audit.checkpoints import (
+    ARCHIVED,
+    CheckpointRecord,
+    archived_event_problem,
+    checkpoint_records,
+    record_problem,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from asyncpg import Record
+
     from idsvc.db import Connection
 
 __all__ = ["ChainProblem", "ChainReport", "verify_chain"]
@@ -28,7 +43,7 @@ _COUNT_UNSEALED = "SELECT count(*) FROM audit_events WHERE hash IS NULL"
 
 
 class ChainProblem(msgspec.Struct, frozen=True, kw_only=True):
-    kind: Literal["altered", "missing", "relinked", "truncated"]
+    kind: Literal["altered", "missing", "relinked", "truncated", "unanchored", "forged"]
     position: int
     seq: int | None
     message: str
@@ -47,6 +62,7 @@ async def verify_chain(conn: Connection) -> ChainReport:
         head = await conn.fetchrow(_SELECT_HEAD)
         assert head is not None
         unsealed: int = await conn.fetchval(_COUNT_UNSEALED)
+        records = await checkpoint_records(conn)
         expected_pos: int = head["anchor_pos"]
         prev: bytes = head["anchor_hash"]
         checked = 0
@@ -60,39 +76,16 @@ async def verify_chain(conn: Connection) -> ChainReport:
                 problem=problem,
             )
 
+        if (why := record_problem(records, expected_pos, prev)) is not None:
+            return report(
+                ChainProblem(kind="unanchored", position=expected_pos, seq=None, message=why)
+            )
+        by_file = {record.file_name: record for record in records}
+
         async for row in conn.cursor(_SELECT_SEALED, expected_pos, prefetch=2_000):
-            pos, seq = row["chain_pos"], row["seq"]
-            if pos != expected_pos:
-                return report(
-                    ChainProblem(
-                        kind="missing",
-                        position=expected_pos,
-                        seq=None,
-                        message=f"event at chain position {expected_pos} is missing "
-                        f"(next present is position {pos}, seq {seq})",
-                    )
-                )
-            if row["prev_hash"] != prev:
-                return report(
-                    ChainProblem(
-                        kind="relinked",
-                        position=pos,
-                        seq=seq,
-                        message=f"event seq {seq} at position {pos} does not link to the "
-                        "event before it (reordered or re-chained)",
-                    )
-                )
-            recomputed = row_hash(prev, pos, row)
-            if recomputed != row["hash"]:
-                return report(
-                    ChainProblem(
-                        kind="altered",
-                        position=pos,
-                        seq=seq,
-                        message=f"event seq {seq} at position {pos} was altered: its content "
-                        "does not match its hash",
-                    )
-                )
+            recomputed = row_hash(prev, expected_pos, row)
+            if problem := _event_problem(row, expected_pos, prev, recomputed, by_file):
+                return report(problem)
             prev = recomputed
             expected_pos += 1
             checked += 1
@@ -107,3 +100,44 @@ async def verify_chain(conn: Connection) -> ChainReport:
                 )
             )
         return report(None)
+
+
+def _event_problem(
+    row: Record,
+    expected_pos: int,
+    prev: bytes,
+    recomputed: bytes,
+    records: Mapping[str, CheckpointRecord],
+) -> ChainProblem | None:
+    """What is wrong with the sealed event read where ``expected_pos`` should be, linking to
+    ``prev`` and hashing to ``recomputed`` (None: nothing)."""
+    pos, seq = row["chain_pos"], row["seq"]
+    if pos != expected_pos:
+        return ChainProblem(
+            kind="missing",
+            position=expected_pos,
+            seq=None,
+            message=f"event at chain position {expected_pos} is missing "
+            f"(next present is position {pos}, seq {seq})",
+        )
+    if row["prev_hash"] != prev:
+        return ChainProblem(
+            kind="relinked",
+            position=pos,
+            seq=seq,
+            message=f"event seq {seq} at position {pos} does not link to the "
+            "event before it (reordered or re-chained)",
+        )
+    if recomputed != row["hash"]:
+        return ChainProblem(
+            kind="altered",
+            position=pos,
+            seq=seq,
+            message=f"event seq {seq} at position {pos} was altered: its content "
+            "does not match its hash",
+        )
+    if row["action"] == ARCHIVED and (why := archived_event_problem(seq, row["data"], records)):
+        return ChainProblem(
+            kind="forged", position=pos, seq=seq, message=f"event seq {seq} at position {pos} {why}"
+        )
+    return None

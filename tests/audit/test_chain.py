@@ -94,6 +94,19 @@ async def test_deleted_tail_is_named(sealed_chain: db.Pool) -> None:
     assert "ends at position 95" in report.problem.message
 
 
+async def test_an_anchor_moved_without_an_archive_is_named(sealed_chain: db.Pool) -> None:
+    # Verification starts at the anchor: moving it would leave the events before it in the
+    # table, never checked. It must be where the recorded archives end (here: none).
+    await tamper(
+        sealed_chain,
+        """UPDATE audit_chain SET anchor_pos = 50,
+               anchor_hash = (SELECT prev_hash FROM audit_events WHERE chain_pos = 50)""",
+    )
+    report = await verify(sealed_chain)
+    assert report.problem.kind == "unanchored"
+    assert "starts at position 50" in report.problem.message
+
+
 async def test_database_refuses_changes(sealed_chain: db.Pool) -> None:
     async with sealed_chain.acquire() as conn:
         for sql in (
@@ -107,6 +120,24 @@ async def test_database_refuses_changes(sealed_chain: db.Pool) -> None:
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match=r"append-only|sealed"):
                 await conn.execute(sql)
     assert (await verify(sealed_chain)).ok
+
+
+async def test_database_refuses_changes_to_the_archive_record(pool: db.Pool) -> None:
+    await pool.execute(
+        """INSERT INTO audit_checkpoints (anchor_pos, anchor_hash, file_name, file_sha256,
+                                          events, checkpoint, created_at)
+           VALUES (5, '\\x00', 'audit-y2026m08-y2026m08.jsonl', 'aa', 4, 'a.b.c', now())"""
+    )
+    async with pool.acquire() as conn:
+        for sql in (
+            "UPDATE audit_checkpoints SET file_sha256 = 'bb'",
+            # Only the trigger that records an audit.archived event claims the checkpoint.
+            "UPDATE audit_checkpoints SET event_seq = 1",
+            "DELETE FROM audit_checkpoints",
+            "TRUNCATE audit_checkpoints",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+                await conn.execute(sql)
 
 
 async def test_record_event_needs_a_transaction(pool: db.Pool) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import msgspec
+import pytest
 
 from tests.support.audit import seal_all, tamper, write_events
 from tests.support.cli import run_idsvc
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from idsvc import db
 
 
@@ -42,3 +46,25 @@ async def test_export_since(pool: db.Pool, database_url: str) -> None:
     code, _, err = await idsvc(database_url, "audit", "export", "--since", "yesterday")
     assert code == 2
     assert "ISO 8601" in err
+
+
+@pytest.mark.parametrize("failure", ["missing database", "unreachable server"])
+async def test_without_its_database_a_command_says_so_in_one_line(
+    pg_admin_url: str, tmp_path: Path, failure: str
+) -> None:
+    url = (
+        urlsplit(pg_admin_url)._replace(path="/idsvc_no_such_database").geturl()
+        if failure == "missing database"
+        # Port 1 on loopback: nothing listens there, the connection is refused at once.
+        else "postgresql://postgres@127.0.0.1:1/postgres"
+    )
+    archive = tmp_path / "audit-y2026m08-y2026m08.jsonl"
+    archive.write_text("{}\n")
+    (tmp_path / f"{archive.name}.checkpoint.jwt").write_text("a.b.c\n")
+    for args in (("audit", "verify"), ("audit", "verify-archive", str(archive))):
+        code, out, err = await idsvc(url, *args)
+        assert code == 2, (args, err)
+        assert "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1, err
+        assert "cannot connect to the database" in err
+        assert out == ""
