@@ -78,9 +78,18 @@ async def test_a_held_person_is_not_erased_until_two_operators_lift_the_hold(
     stored = await pool.fetchval("SELECT reason::text FROM legal_holds")
     assert HOLD["reason"] not in stored
 
-    # Neither by hand nor by the retention job.
+    # Neither by hand (the service, the operator console) nor by the retention job.
     with pytest.raises(UnderLegalHold, match="DOJ-2026-0412"):
         await _erase(pool, clock, person.user_id)
+    form = {
+        "reason": "request of the person",
+        "confirm_id": str(person.user_id),
+        "despite_retention": "on",
+        "csrf_token": first.headers["x-csrf-token"],
+    }
+    refused = await client.post(f"/console/users/{person.user_id}/erase", data=form)
+    assert refused.status_code == 400
+    assert "legal hold" in refused.text
     clock.advance(6 * 366 * 86_400)
     async with db.transaction(pool) as conn:
         # The operators signed in since; the held person did not.

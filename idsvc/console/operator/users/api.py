@@ -14,7 +14,12 @@ from litestar.response import Redirect, Template
 
 from idsvc.console.forms import FormErrors, read_form, validate_form
 from idsvc.console.guard import Viewer, form_csrf, operator_viewer
-from idsvc.console.operator.users.errors import BadRequest, LastAdmin, RetentionDuty
+from idsvc.console.operator.users.errors import (
+    BadRequest,
+    LastAdmin,
+    RetentionDuty,
+    UnderLegalHold,
+)
 from idsvc.console.operator.users.service import (
     UserRow,
     erase_user,
@@ -201,7 +206,7 @@ async def erase_page(
                 retention_period=settings.config.retention.period,
                 despite_retention=bool(form.despite_retention),
             )
-    except (BadRequest, RetentionDuty, LastAdmin) as exc:
+    except (BadRequest, RetentionDuty, LastAdmin, UnderLegalHold) as exc:
         return await _user_page(
             conn, user_id, viewer=viewer, now=now, policies=policies, screening=screening,
             status=400, errors={"reason": exc.detail}, values=data, failed="erase",

@@ -1,9 +1,9 @@
 """What the operator's user pages refuse with. Erasure's refusals (``RetentionDuty``,
-``LastAdmin``, a ``BadRequest``) are shown on the page next to the form; the others answer
-an error page."""
+``LastAdmin``, ``UnderLegalHold``, a ``BadRequest``) are shown on the page next to the form;
+the others answer an error page."""
 
 from idsvc.console.errors import FormTooLarge
-from idsvc.erasure.service import LastAdmin, RetentionDuty
+from idsvc.erasure.service import LastAdmin, RetentionDuty, UnderLegalHold
 from idsvc.errors import BadRequest, CsrfFailed, Forbidden, NotFound
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "LastAdmin",
     "NotFound",
     "RetentionDuty",
+    "UnderLegalHold",
 ]
