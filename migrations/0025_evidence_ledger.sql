@@ -25,3 +25,8 @@ ALTER TABLE screened_people
     ADD PRIMARY KEY (user_id, provider, name),
     ADD COLUMN screened_snapshot uuid REFERENCES screening_snapshots (id) ON DELETE SET NULL,
     ADD COLUMN screened_at       timestamptz;
+
+-- Nobody was screened against a snapshot before this migration (the column is new), and
+-- issuance now refuses the unscreened: the daily re-screen is made due at once, so the
+-- first upkeep run after the upgrade screens every kept name against the newest list.
+DELETE FROM scheduled_runs WHERE job = 'rescreen';
