@@ -73,7 +73,7 @@ async def test_an_issued_token_and_a_denial_are_decided_again_from_the_records(
     )
     await pool.execute(
         "UPDATE attestations SET revoked_at = now(), revoked_by = 'test', "
-        "revoked_reason = 'document reported stolen' WHERE id = $1",
+        "revoked_reason = '\"document reported stolen\"' WHERE id = $1",
         basis,
     )
     code, out, _ = await run_idsvc(
