@@ -5,7 +5,6 @@ and a headless Chromium. Helpers live in tests/support/."""
 from __future__ import annotations
 
 import os
-import secrets
 from typing import TYPE_CHECKING
 
 import pytest
@@ -19,7 +18,7 @@ from idsvc.settings import Settings
 from tests.support.clock import FakeClock
 from tests.support.mailbox import Inbox, smtp_inbox
 from tests.support.pg import TestDatabases
-from tests.support.settings import make_settings
+from tests.support.settings import TEST_KEK, make_settings
 from tests.support.web import SCREENSHOTS, chromium
 
 if TYPE_CHECKING:
@@ -82,7 +81,7 @@ def clock() -> FakeClock:
 def _personal_data_kek() -> None:
     """Tests that record attestations without starting an app seal personal data too;
     an app, when a test starts one, configures its own key-encryption key."""
-    use_key_encryption_key(KeyEncryptionKey(secrets.token_bytes(32)))
+    use_key_encryption_key(KeyEncryptionKey.from_text(TEST_KEK.encode()))
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime
 
 from idsvc.audit import record_event
+from idsvc.audit.personal import for_person, seal, seal_text
 from idsvc.db import Connection
 
 __all__ = ["grant_operator", "is_operator", "revoke_operator"]
@@ -37,10 +38,15 @@ async def grant_operator(
     conn: Connection, *, user_id: uuid.UUID, reason: str, actor: str, now: datetime
 ) -> bool:
     """Make ``user_id`` an operator; False when it already held a grant. LookupError when
-    there is no such user."""
+    there is no such user, ValueError for a reason of the wrong length."""
+    if not 3 <= len(reason) <= 500:
+        raise ValueError("the reason takes 3 to 500 characters")
     if not await conn.fetchval(_USER_EXISTS, user_id):
         raise LookupError("no such user")
-    granted = await conn.fetchval(_GRANT, user_id, reason, actor, now)
+    # Why someone was made an operator is about them: sealed under their data key in the
+    # grant and in the event alike, so that erasing them leaves it nowhere in clear.
+    sealed = await seal(conn, for_person(user_id), reason, now=now)
+    granted = await conn.fetchval(_GRANT, user_id, sealed, actor, now)
     if granted is None:
         return False
     await record_event(
@@ -49,7 +55,7 @@ async def grant_operator(
         actor=actor,
         action="operator.granted",
         target=f"user:{user_id}",
-        data={"reason": reason},
+        data={"reason": sealed},
     )
     return True
 
@@ -67,6 +73,6 @@ async def revoke_operator(
         actor=actor,
         action="operator.revoked",
         target=f"user:{user_id}",
-        data={"reason": reason},
+        data={"reason": await seal_text(conn, for_person(user_id), reason, now=now)},
     )
     return True

@@ -33,7 +33,7 @@ from idsvc.attestations.store import (
     revoke_attestation,
 )
 from idsvc.audit import record_event
-from idsvc.audit.personal import seal
+from idsvc.audit.personal import for_person, seal
 from idsvc.countries import SPECIAL_NATIONALITIES, UnknownCountryCode, normalize_nationality
 from idsvc.db import Connection
 from idsvc.errors import NotFound
@@ -153,7 +153,10 @@ async def record_most_recent_country(
         data={
             "attestation": str(attestation_id),
             "personal": await seal(
-                conn, user_id, {"country": code, "justification": justification}, now=now
+                conn,
+                for_person(user_id),
+                {"country": code, "justification": justification},
+                now=now,
             ),
         },
     )

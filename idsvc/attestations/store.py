@@ -9,8 +9,8 @@ import msgspec
 
 from idsvc.attestations.mapping import AttestationDraft
 from idsvc.audit import record_event
-from idsvc.audit.personal import seal
-from idsvc.db import Connection, rows_to
+from idsvc.audit.personal import for_person, rows_opened, seal
+from idsvc.db import Connection
 from idsvc.tokens.revocation import revoke_user_tokens
 
 __all__ = [
@@ -83,10 +83,12 @@ ORDER BY superseded_by IS NOT NULL, kind, recorded_at DESC
 LIMIT 1000
 """  # noqa: S608 (constant text)
 _OWNED = "SELECT EXISTS (SELECT 1 FROM attestations WHERE id = $1 AND user_id = $2)"
+# Whose it is, locked, so that the reason can be sealed under their key before it is stored.
+_UNREVOKED_OWNER = """
+SELECT user_id FROM attestations WHERE id = $1 AND revoked_at IS NULL FOR UPDATE
+"""
 _REVOKE = """
-UPDATE attestations SET revoked_at = $2, revoked_by = $3, revoked_reason = $4
-WHERE id = $1 AND revoked_at IS NULL
-RETURNING user_id
+UPDATE attestations SET revoked_at = $2, revoked_by = $3, revoked_reason = $4 WHERE id = $1
 """
 
 
@@ -135,7 +137,7 @@ async def record_attestations(
                 "expires_at": draft.expires_at.isoformat(),
                 "personal": await seal(
                     conn,
-                    user_id,
+                    for_person(user_id),
                     {"values": list(draft.values), "inconsistency": draft.inconsistency},
                     now=now,
                 ),
@@ -147,7 +149,9 @@ async def record_attestations(
 
 async def counting_attestations(conn: Connection, user_id: uuid.UUID) -> list[Attestation]:
     """The current records and the superseded ones that still count against the person."""
-    return rows_to(Attestation, await conn.fetch(_COUNTING, user_id))
+    return await rows_opened(
+        conn, Attestation, await conn.fetch(_COUNTING, user_id), texts=("revoked_reason",)
+    )
 
 
 async def belongs_to(conn: Connection, attestation_id: uuid.UUID, user_id: uuid.UUID) -> bool:
@@ -158,16 +162,20 @@ async def belongs_to(conn: Connection, attestation_id: uuid.UUID, user_id: uuid.
 async def revoke_attestation(
     conn: Connection, attestation_id: uuid.UUID, *, actor: str, reason: str, now: datetime
 ) -> bool:
-    user_id = await conn.fetchval(_REVOKE, attestation_id, now, actor, reason)
+    user_id = await conn.fetchval(_UNREVOKED_OWNER, attestation_id)
     if user_id is None:
         return False
+    # The reason may name the person (an operator's words): sealed under their key in the
+    # record and in the event alike, so that erasing them leaves it nowhere in clear.
+    sealed = await seal(conn, for_person(user_id), reason, now=now)
+    await conn.execute(_REVOKE, attestation_id, now, actor, sealed)
     await record_event(
         conn,
         at=now,
         actor=actor,
         action="attestation.revoked",
         target=f"attestation:{attestation_id}",
-        data={"user": str(user_id), "reason": await seal(conn, user_id, reason, now=now)},
+        data={"user": str(user_id), "reason": sealed},
     )
     # Every live token of the person was decided on their attestations.
     await revoke_user_tokens(conn, user_id, actor=actor, reason="attestation_revoked", now=now)
@@ -180,7 +188,9 @@ async def operator_reads_attestations(
     """Every attestation on record for a person (nationalities included, superseded ones
     too) for an operator; the read itself is audited, in the same transaction, without the
     values (docs/privacy.md)."""
-    attestations = rows_to(Attestation, await conn.fetch(_ON_RECORD, user_id))
+    attestations = await rows_opened(
+        conn, Attestation, await conn.fetch(_ON_RECORD, user_id), texts=("revoked_reason",)
+    )
     await record_event(
         conn,
         at=now,

@@ -207,7 +207,7 @@ def _add_policy_commands(commands: Any) -> None:
     explain = policy_commands.add_parser(
         "explain",
         help="why a token was issued or refused, decided again from the records alone "
-        "(exit 1: not reproduced)",
+        "(exit 1: not reproduced; 3: not reproducible, the person's evidence was erased)",
     )
     which = explain.add_mutually_exclusive_group(required=True)
     which.add_argument("--token-jti", help="the jti of an issued token")

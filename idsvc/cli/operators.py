@@ -28,6 +28,9 @@ async def operators_grant(settings: Settings, *, user: uuid.UUID, reason: str) -
         except LookupError:
             print(f"idsvc operators grant: no user {user}", file=sys.stderr)
             return 1
+        except ValueError as exc:
+            print(f"idsvc operators grant: {exc}", file=sys.stderr)
+            return 1
     print(f"user {user} is an operator" + ("" if granted else " already"))
     return 0
 

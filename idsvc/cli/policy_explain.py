@@ -8,6 +8,11 @@ attestations' values are immutable records; whether one was revoked *at the time
 from its ``revoked_at``. This command rebuilds the facts, runs the same pure decision at
 the event's time, and says whether it reproduces the recorded outcome (exit 0) or not
 (exit 1; 2 when the event or its policy version cannot be found).
+
+Once the person was erased, the evidence is gone for good (their attested values were
+replaced by ``erased``): deciding again from it would compare a decision on nothing with
+the one recorded, and "reproduced: NO" (or, by chance, "yes") would be a false statement
+about the past. The command says "not reproducible: evidence erased" instead and exits 3.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from idsvc.policy.explain import explain
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
 
-__all__ = ["explain_recorded", "policy_from_record"]
+__all__ = ["EVIDENCE_ERASED", "explain_recorded", "policy_from_record"]
 
 _BY_JTI = """
 SELECT seq, occurred_at, action, target, data FROM audit_events
@@ -44,6 +49,14 @@ SELECT seq, occurred_at, action, target, data FROM audit_events
 WHERE seq = $1 AND action IN ('token.issued', 'token.denied')
 """
 _POLICY = "SELECT content FROM policy_versions WHERE policy_id = $1 AND version = $2"
+# The person the event is about was erased, or the evidence it names was erased with them
+# (erasure.service replaces attested values with "erased").
+_ERASED = """
+SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND status = 'erased')
+    OR EXISTS (SELECT 1 FROM attestations WHERE id = ANY($2::uuid[])
+               AND attested_values = '{erased}')
+"""
+EVIDENCE_ERASED = 3
 # As they stood at the decision ($2): superseded then only if what superseded it was
 # recorded by then; a determination confirmed then only if confirmed by then.
 _ATTESTATIONS = """
@@ -129,6 +142,11 @@ async def explain_recorded(settings: Settings, *, jti: str | None, event: int | 
             print(f"policy version {data['policy']} is not recorded", file=sys.stderr)
             return 2
         ids = [uuid.UUID(a) for a in evidence.get("attestations", [])]
+        if await conn.fetchval(_ERASED, _person_of(row["target"]), ids):
+            _print_event(row)
+            print("not reproducible: evidence erased (the person was erased, and the values")
+            print("  the decision rested on with them)")
+            return EVIDENCE_ERASED
         rows = await conn.fetch(_ATTESTATIONS, ids, row["occurred_at"])
     at: datetime = row["occurred_at"]
     policy = policy_from_record(content)
@@ -145,9 +163,15 @@ async def explain_recorded(settings: Settings, *, jti: str | None, event: int | 
     return 0 if reproduced else 1
 
 
-def _print(
-    row: Any, policy: PolicySettings, facts: SubjectFacts, decision: Grant | Deny, missing: int
-) -> None:
+def _person_of(target: str) -> uuid.UUID | None:
+    kind, _, value = target.partition(":")
+    try:
+        return uuid.UUID(value) if kind == "user" else None
+    except ValueError:
+        return None
+
+
+def _print_event(row: Any) -> None:
     data = row["data"]
     at: datetime = row["occurred_at"]
     outcome = "issued" if row["action"] == "token.issued" else "denied"
@@ -155,6 +179,13 @@ def _print(
     print(f"  audience {data['audience']}, policy {data['policy']}")
     if data.get("jti"):
         print(f"  jti {data['jti']}, kid {data.get('kid')}, exp {data.get('exp')}")
+
+
+def _print(
+    row: Any, policy: PolicySettings, facts: SubjectFacts, decision: Grant | Deny, missing: int
+) -> None:
+    at: datetime = row["occurred_at"]
+    _print_event(row)
     print(f"evidence ({len(facts.attestations)} attestation(s), as they stood then):")
     for fact in sorted(facts.attestations, key=lambda a: (a.kind, a.verified_at)):
         state = "revoked" if fact.revoked else ("expired" if fact.expires_at <= at else "valid")

@@ -58,10 +58,13 @@ EXAMPLE_POLICIES = (
     ),
 )
 
+# The status reason is a fixed text that names nobody, so it is stored as written (a JSON
+# string) rather than sealed like an operator's (audit.personal).
 _INSERT_ORG = """
 INSERT INTO organisations (id, legal_name, country, contact_email, status, status_reason,
                            programs_requested, programs, created_at, updated_at)
-VALUES ($1, $2, 'US', 'compliance@example.com', 'approved', 'idsvc dev example', $3, $3, $4, $4)
+VALUES ($1, $2, 'US', 'compliance@example.com', 'approved', to_jsonb('idsvc dev example'::text),
+        $3, $3, $4, $4)
 ON CONFLICT (id) DO NOTHING
 RETURNING id
 """

@@ -1,7 +1,9 @@
 """Erasing a person (the right to erasure, where no retention duty holds any more): their
-personal values go from every table, the data key their audit values were sealed under is
-destroyed (so those values are unreadable for good), their tokens are revoked through the
-status list — and the audit chain still verifies, because it hashed the sealed form.
+personal values go from every table, the data keys their values and the texts about them
+were sealed under are destroyed — theirs and their memberships' (audit.personal) — so those
+are unreadable for good, in the tables and in the audit trail alike; texts stored in clear
+before sealing existed are overwritten; their tokens are revoked through the status list —
+and the audit chain still verifies, because it hashed the sealed form.
 
 What stays, by design: the account's id (the audit trail's events point at it), the fact
 that attestations existed, of which kind and when (with their values replaced by
@@ -63,20 +65,36 @@ _STEPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("identities", "DELETE FROM identities WHERE user_id = $1", ("user",)),
     ("screened_names", "DELETE FROM screened_people WHERE user_id = $1", ("user",)),
     (
-        # The matched listed name and the birth-date comparison would say who they were.
+        # The matched listed name and the birth-date comparison would say who they were. A
+        # justification sealed under their key is unreadable from now on; one written
+        # before sealing (migration 0029: a JSON string) is overwritten.
         "screening_hits",
         "UPDATE person_screening_hits SET screened_name = '[erased]',"
         " matched_name = '[erased]', birthdate_match = 'unknown',"
-        " justification = CASE WHEN justification IS NULL THEN NULL"
-        " ELSE 'erased with the person: ' || id::text END WHERE user_id = $1",
+        " justification = CASE WHEN jsonb_typeof(justification) = 'string'"
+        " THEN to_jsonb('[erased]'::text) ELSE justification END WHERE user_id = $1",
         ("user",),
     ),
     (
         "attestations",
         "UPDATE attestations SET attested_values = '{erased}', evidence = '[]'::jsonb,"
         " inconsistency = NULL, revoked_at = coalesce(revoked_at, $2), revoked_by ="
-        " coalesce(revoked_by, 'erasure'), revoked_reason = 'erased' WHERE user_id = $1",
+        " coalesce(revoked_by, 'erasure'), revoked_reason = to_jsonb('erased'::text)"
+        " WHERE user_id = $1",
         ("user", "now"),
+    ),
+    (
+        # What admins wrote about their memberships (audit.personal) is sealed under each
+        # membership's key: destroyed for every membership they held, and for enrolments
+        # by their address they never claimed — before those lose the address below. A
+        # membership that never had a key gets a destroyed one, so none is made later.
+        "membership_keys",
+        "INSERT INTO membership_data_keys (membership_id, wrapped_key, created_at, erased_at)"
+        " SELECT id, NULL, $2, $2 FROM memberships"
+        " WHERE user_id = $1 OR (user_id IS NULL AND email = ANY($3::text[]))"
+        " ON CONFLICT (membership_id) DO UPDATE SET wrapped_key = NULL,"
+        " erased_at = coalesce(membership_data_keys.erased_at, EXCLUDED.erased_at)",
+        ("user", "now", "addresses"),
     ),
     (
         "memberships",

@@ -25,8 +25,8 @@ import msgspec
 from asyncpg import Record
 
 from idsvc.audit import record_event
-from idsvc.audit.personal import seal
-from idsvc.db import Connection, row_to, rows_to
+from idsvc.audit.personal import for_person, row_opened, rows_opened, seal
+from idsvc.db import Connection
 from idsvc.errors import NotFound
 from idsvc.screening.errors import HitNotOpen
 from idsvc.screening.lists import LoadedList, cached_newest_list
@@ -132,7 +132,9 @@ WHERE user_id = $1 AND id = $2 AND state = 'open'
 RETURNING id, user_id, list_source, screened_name, matched_name, score, birthdate_match,
     state, found_at, decided_at, decided_by, justification, override_expires_at
 """
-_HIT_STATE = "SELECT state FROM person_screening_hits WHERE user_id = $1 AND id = $2"
+_HIT_STATE = """
+SELECT state FROM person_screening_hits WHERE user_id = $1 AND id = $2 FOR UPDATE
+"""
 
 
 def birthdate_match(verified: date | None, listed: tuple[str, ...]) -> BirthdateMatch:
@@ -260,13 +262,18 @@ async def rescreen_people(
 async def list_person_hits(
     conn: Connection, *, state: Literal["open", "overridden", "cleared"] | None = None
 ) -> list[PersonHit]:
-    return rows_to(PersonHit, await conn.fetch(_LIST, state))
+    return await rows_opened(
+        conn, PersonHit, await conn.fetch(_LIST, state), texts=("justification",)
+    )
 
 
 async def hits_of_person(conn: Connection, user_id: uuid.UUID) -> tuple[bool, list[PersonHit]]:
     """(whether the person has a verified name to screen, their hits, open first)."""
     screened = bool(await conn.fetchval(_IS_SCREENED, user_id))
-    return screened, rows_to(PersonHit, await conn.fetch(_OF_PERSON, user_id))
+    hits = await rows_opened(
+        conn, PersonHit, await conn.fetch(_OF_PERSON, user_id), texts=("justification",)
+    )
+    return screened, hits
 
 
 async def override_person_hit(
@@ -280,15 +287,21 @@ async def override_person_hit(
     validity: timedelta,
 ) -> PersonHit:
     """An operator decides an open hit is not this person, for ``validity``."""
-    hit = row_to(
-        PersonHit,
-        await conn.fetchrow(_OVERRIDE, user_id, hit_id, now, actor, justification, now + validity),
-    )
-    if hit is None:
-        state = await conn.fetchval(_HIT_STATE, user_id, hit_id)
-        if state is None:
-            raise NotFound("no such screening hit for this person")
+    state = await conn.fetchval(_HIT_STATE, user_id, hit_id)
+    if state is None:
+        raise NotFound("no such screening hit for this person")
+    if state != "open":
         raise HitNotOpen(f"the hit is {state}, not open")
+    # The justification may name the person (a birth date, a place): sealed under their key
+    # in the hit and in the event alike, so that erasing them leaves it nowhere in clear.
+    sealed = await seal(conn, for_person(user_id), justification, now=now)
+    hit = await row_opened(
+        conn,
+        PersonHit,
+        await conn.fetchrow(_OVERRIDE, user_id, hit_id, now, actor, sealed, now + validity),
+        texts=("justification",),
+    )
+    assert hit is not None  # locked open above
     await record_event(
         conn,
         at=now,
@@ -297,7 +310,7 @@ async def override_person_hit(
         target=f"user:{user_id}",
         data={
             "hit": str(hit_id),
-            "justification": await seal(conn, user_id, justification, now=now),
+            "justification": sealed,
             "expires_at": (now + validity).isoformat(),
         },
     )

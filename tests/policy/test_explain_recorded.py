@@ -73,7 +73,7 @@ async def test_an_issued_token_and_a_denial_are_decided_again_from_the_records(
     )
     await pool.execute(
         "UPDATE attestations SET revoked_at = now(), revoked_by = 'test', "
-        "revoked_reason = 'document reported stolen' WHERE id = $1",
+        "revoked_reason = '\"document reported stolen\"' WHERE id = $1",
         basis,
     )
     code, out, _ = await run_idsvc(
@@ -131,3 +131,39 @@ async def test_operators_export_a_persons_decision_history(
         )
         == 1
     )
+
+
+async def test_a_decision_about_an_erased_person_is_not_reproducible(
+    browser: httpx.AsyncClient, service: str, database_url: str, pool: db.Pool
+) -> None:
+    """Erasure replaces the values a decision rested on, for good. Deciding again from what
+    is left would state something false about the past ("reproduced: NO", or by chance
+    "yes"): the command says the evidence was erased instead, with an exit code of its own,
+    for a grant and for a denial alike."""
+    await sign_in(browser, "us-citizen")
+    await browser_token(browser, MODEL)
+    async with httpx.AsyncClient(base_url=service, timeout=10) as dual:
+        await sign_in(dual, "dual-national")
+        csrf = (await dual.get("/v1/me")).json()["csrf_token"]
+        refused = await dual.post(
+            "/v1/eligibility-tokens", json={"audience": MODEL}, headers={"x-csrf-token": csrf}
+        )
+        assert refused.status_code == 403
+    decisions = await pool.fetch(
+        "SELECT seq, target FROM audit_events WHERE action IN ('token.issued', 'token.denied')"
+        " ORDER BY seq"
+    )
+    assert len(decisions) == 2
+    for decision in decisions:
+        code, out, err = await run_idsvc(
+            "users", "erase", decision["target"].removeprefix("user:"), "--reason",
+            "request of the person", "--despite-retention", database_url=database_url,
+        )  # fmt: skip
+        assert code == 0, err
+        code, out, err = await run_idsvc(
+            "policy", "explain", "--event", str(decision["seq"]), database_url=database_url
+        )
+        assert code == 3, out + err
+        assert "not reproducible: evidence erased" in out
+        assert "reproduced" not in out
+        assert "decided again" not in out

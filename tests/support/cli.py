@@ -6,16 +6,19 @@ import asyncio
 import os
 import sys
 
+from tests.support.settings import TEST_KEK
+
 __all__ = ["run_idsvc"]
 
 
 async def run_idsvc(
     *args: str, database_url: str, config: str | None = None, kek: str | None = None
 ) -> tuple[int, str, str]:
-    """Exit code, standard output and standard error of ``idsvc ARGS``."""
+    """Exit code, standard output and standard error of ``idsvc ARGS``, with the session's
+    key-encryption key unless ``kek`` names another (a deployment's commands use the
+    service's)."""
     env = {**os.environ, "IDSVC_DATABASE_URL": database_url}
-    if kek is not None:
-        env["IDSVC_KEY_ENCRYPTION_KEY"] = kek
+    env["IDSVC_KEY_ENCRYPTION_KEY"] = TEST_KEK if kek is None else kek
     env.pop("IDSVC_CONFIG", None)
     if config is not None:
         env["IDSVC_CONFIG"] = config

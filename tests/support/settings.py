@@ -1,5 +1,6 @@
 """Settings as a test wants them: the service's defaults with what the test changes, fresh
-secrets, and the shipped country groups allowed as development allows them."""
+secrets (but the session's one key-encryption key), and the shipped country groups allowed
+as development allows them."""
 
 from __future__ import annotations
 
@@ -23,7 +24,12 @@ from idsvc.settings import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["make_settings"]
+__all__ = ["TEST_KEK", "make_settings"]
+
+# One key-encryption key for the session, as a deployment has one: data keys are wrapped
+# under it (audit.personal), and the tests themselves, every app a test starts and every
+# `idsvc` command it runs seal and open texts under the same data keys.
+TEST_KEK = secrets.token_urlsafe(32)
 
 
 def make_settings(
@@ -58,7 +64,7 @@ def make_settings(
         ),
         database_url=database_url,
         secrets=Secrets(
-            key_encryption_key=secrets.token_urlsafe(32).encode(),
+            key_encryption_key=TEST_KEK.encode(),
             session_secret=secrets.token_urlsafe(32).encode(),
         ),
         data_dir=tmp_path / "data",

@@ -14,6 +14,7 @@ from typing import Any
 
 from idsvc.accounts.addresses import address_key
 from idsvc.audit import record_event
+from idsvc.audit.personal import for_membership, seal_text
 from idsvc.db import Connection, row_to
 from idsvc.errors import NotFound
 from idsvc.orgs.members.errors import InvalidTransition, MemberExists
@@ -180,7 +181,13 @@ async def set_member_status(
         actor=actor,
         action=f"org.member.{status}",
         target=f"org:{org_id}",
-        data={"membership": str(membership_id), "from": membership.status, "reason": reason},
+        # An admin's reason may name the member: sealed under the membership's data key,
+        # which erasing the member destroys (audit.personal).
+        data={
+            "membership": str(membership_id),
+            "from": membership.status,
+            "reason": await seal_text(conn, for_membership(membership_id), reason, now=now),
+        },
     )
     await _follow_with_tokens(conn, updated, previous=membership.status, actor=actor, now=now)
     return updated

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 import msgspec
 
 from idsvc.audit import record_event
-from idsvc.db import Connection, row_to, rows_to
+from idsvc.audit.personal import for_org, row_opened, rows_opened, seal, seal_text
+from idsvc.db import Connection, rows_to
 from idsvc.errors import NotFound
 from idsvc.orgs.members.service import enrol_member
 from idsvc.orgs.records import MemberRole, MemberStatus, Organisation, OrgStatus
@@ -105,6 +106,11 @@ class OrgSummary(msgspec.Struct, frozen=True, kw_only=True):
     member_status: MemberStatus
 
 
+# An operator's status reason may name people: stored sealed under the organisation's data
+# key (audit.personal), opened whenever an organisation is read.
+_TEXTS = ("status_reason",)
+
+
 async def is_verified_user(conn: Connection, user_id: uuid.UUID, now: datetime) -> bool:
     return bool(await conn.fetchval(_VERIFIED, user_id, now))
 
@@ -124,7 +130,8 @@ async def create_organisation(
     may request one: an organisation's first admin vouches for it."""
     if not await is_verified_user(conn, requester, now):
         raise NotVerified("verify your identity before requesting an organisation")
-    org = row_to(
+    org = await row_opened(
+        conn,
         Organisation,
         await conn.fetchrow(
             _INSERT,
@@ -137,6 +144,7 @@ async def create_organisation(
             requester,
             now,
         ),
+        texts=_TEXTS,
     )
     assert org is not None
     actor = f"user:{requester}"
@@ -164,7 +172,7 @@ async def create_organisation(
 
 
 async def get_organisation(conn: Connection, org_id: uuid.UUID) -> Organisation:
-    org = row_to(Organisation, await conn.fetchrow(_SELECT, org_id))
+    org = await row_opened(conn, Organisation, await conn.fetchrow(_SELECT, org_id), texts=_TEXTS)
     if org is None:
         raise NotFound("no such organisation")
     return org
@@ -177,7 +185,9 @@ async def list_user_organisations(conn: Connection, user_id: uuid.UUID) -> list[
 async def list_organisations(
     conn: Connection, *, status: OrgStatus | None, limit: int
 ) -> list[Organisation]:
-    return rows_to(Organisation, await conn.fetch(_BY_STATUS, status, limit))
+    return await rows_opened(
+        conn, Organisation, await conn.fetch(_BY_STATUS, status, limit), texts=_TEXTS
+    )
 
 
 async def set_org_status(
@@ -195,7 +205,9 @@ async def set_org_status(
     every screening hit decided: an open hit is a 409 ``screening_hit``; with ``four_eyes``,
     an approver who overrode one of its hits is a 409 ``four_eyes_required``; with
     ``list_max_age``, a missing or older list is a 409 ``screening_list_stale``."""
-    org = row_to(Organisation, await conn.fetchrow(_SELECT_FOR_UPDATE, org_id))
+    org = await row_opened(
+        conn, Organisation, await conn.fetchrow(_SELECT_FOR_UPDATE, org_id), texts=_TEXTS
+    )
     if org is None:
         raise NotFound("no such organisation")
     if status not in ORG_TRANSITIONS[org.status]:
@@ -215,7 +227,13 @@ async def set_org_status(
                 "you overrode a screening hit of this organisation: another operator must "
                 "approve it (four eyes)"
             )
-    updated = row_to(Organisation, await conn.fetchrow(_UPDATE_STATUS, org_id, status, reason, now))
+    sealed = await seal(conn, for_org(org_id), reason, now=now)
+    updated = await row_opened(
+        conn,
+        Organisation,
+        await conn.fetchrow(_UPDATE_STATUS, org_id, status, sealed, now),
+        texts=_TEXTS,
+    )
     assert updated is not None  # locked above
     await record_event(
         conn,
@@ -223,7 +241,7 @@ async def set_org_status(
         actor=actor,
         action=f"org.status.{status}",
         target=f"org:{org_id}",
-        data={"from": org.status, "to": status, "reason": reason},
+        data={"from": org.status, "to": status, "reason": sealed},
     )
     # Live tokens that relied on the organisation follow it (docs/revocation.md).
     if status == "suspended":
@@ -244,7 +262,9 @@ async def set_org_programs(
     list_max_age: timedelta | None,
 ) -> Organisation:
     """Set the programs granted; granting a new one needs a current list (like approval)."""
-    org = row_to(Organisation, await conn.fetchrow(_SELECT_FOR_UPDATE, org_id))
+    org = await row_opened(
+        conn, Organisation, await conn.fetchrow(_SELECT_FOR_UPDATE, org_id), texts=_TEXTS
+    )
     if org is None:
         raise NotFound("no such organisation")
     wanted = sorted(set(programs))
@@ -252,7 +272,9 @@ async def set_org_programs(
         return org
     if list_max_age is not None and set(wanted) - set(org.programs):
         await ensure_list_current(conn, max_age=list_max_age, now=now)
-    updated = row_to(Organisation, await conn.fetchrow(_UPDATE_PROGRAMS, org_id, wanted, now))
+    updated = await row_opened(
+        conn, Organisation, await conn.fetchrow(_UPDATE_PROGRAMS, org_id, wanted, now), texts=_TEXTS
+    )
     assert updated is not None
     await record_event(
         conn,
@@ -260,6 +282,10 @@ async def set_org_programs(
         actor=actor,
         action="org.programs.changed",
         target=f"org:{org_id}",
-        data={"from": sorted(org.programs), "to": wanted, "reason": reason},
+        data={
+            "from": sorted(org.programs),
+            "to": wanted,
+            "reason": await seal_text(conn, for_org(org_id), reason, now=now),
+        },
     )
     return updated

@@ -15,7 +15,8 @@ from typing import Literal
 import msgspec
 
 from idsvc.audit import record_event
-from idsvc.db import Connection, row_to, rows_to
+from idsvc.audit.personal import for_org, row_opened, rows_opened, seal
+from idsvc.db import Connection
 from idsvc.errors import NotFound
 from idsvc.orgs.records import Organisation
 from idsvc.orgs.vetting.organisations import set_org_status
@@ -115,7 +116,7 @@ WHERE org_id = $1 AND id = $2 AND state = 'open'
 RETURNING id, org_id, list_source, screened_name, matched_name, score, state, found_at,
     decided_at, decided_by, justification, override_expires_at
 """
-_HIT_STATE = "SELECT state FROM screening_hits WHERE org_id = $1 AND id = $2"
+_HIT_STATE = "SELECT state FROM screening_hits WHERE org_id = $1 AND id = $2 FOR UPDATE"
 _RESCREENED = """
 SELECT id, legal_name, country, registration_ids, contact_email, status, status_reason,
     programs_requested, programs, auto_join, requested_by, created_at, updated_at
@@ -210,7 +211,9 @@ async def rescreen_all(
     """Screen every organisation that is not rejected, and every person with a verified
     name, against the newest list; the organisations' outcomes."""
     loaded = await load_newest_list(conn)
-    organisations = rows_to(Organisation, await conn.fetch(_RESCREENED))
+    organisations = await rows_opened(
+        conn, Organisation, await conn.fetch(_RESCREENED), texts=("status_reason",)
+    )
     outcomes = [
         await screen_organisation(
             conn, org, threshold=threshold, actor="system", now=now, loaded=loaded
@@ -243,7 +246,9 @@ async def rescreen_if_due(
 async def list_hits(
     conn: Connection, org_ids: list[uuid.UUID], *, state: HitState | None = None
 ) -> list[Hit]:
-    return rows_to(Hit, await conn.fetch(_LIST, org_ids, state))
+    return await rows_opened(
+        conn, Hit, await conn.fetch(_LIST, org_ids, state), texts=("justification",)
+    )
 
 
 async def override_hit(
@@ -258,15 +263,21 @@ async def override_hit(
 ) -> Hit:
     """An operator decides an open hit is not the organisation, for ``validity``. A hit of
     another organisation is NotFound, like one that does not exist."""
-    hit = row_to(
-        Hit,
-        await conn.fetchrow(_OVERRIDE, org_id, hit_id, now, actor, justification, now + validity),
-    )
-    if hit is None:
-        state = await conn.fetchval(_HIT_STATE, org_id, hit_id)
-        if state is None:
-            raise NotFound("no such screening hit for this organisation")
+    state = await conn.fetchval(_HIT_STATE, org_id, hit_id)
+    if state is None:
+        raise NotFound("no such screening hit for this organisation")
+    if state != "open":
         raise HitNotOpen(f"the hit is {state}, not open")
+    # The justification may name people (the listed one, the organisation's officers):
+    # sealed under the organisation's key in the hit and in the event alike.
+    sealed = await seal(conn, for_org(org_id), justification, now=now)
+    hit = await row_opened(
+        conn,
+        Hit,
+        await conn.fetchrow(_OVERRIDE, org_id, hit_id, now, actor, sealed, now + validity),
+        texts=("justification",),
+    )
+    assert hit is not None  # locked open above
     await record_event(
         conn,
         at=now,
@@ -275,7 +286,7 @@ async def override_hit(
         target=f"org:{org_id}",
         data={
             "hit": str(hit_id),
-            "justification": justification,
+            "justification": sealed,
             "expires_at": (now + validity).isoformat(),
         },
     )

@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 from idsvc import db
 from tests.support.cli import run_idsvc
 from tests.support.clock import FakeClock
+from tests.support.sealed import opened
 from tests.support.signin import Caller, call, session_caller
 from tests.support.vetting import (
     OPERATOR_SUBJECT,
@@ -32,11 +33,16 @@ async def _requested(client: Client, pool: db.Pool, clock: FakeClock) -> tuple[C
 
 
 async def _org_row(pool: db.Pool, org_id: str) -> dict[str, object]:
-    row = await pool.fetchrow(
-        "SELECT status, status_reason, programs FROM organisations WHERE id = $1",
-        uuid.UUID(org_id),
+    """The organisation as stored, its status reason opened (stored sealed)."""
+    row = dict(
+        await pool.fetchrow(
+            "SELECT status, status_reason, programs FROM organisations WHERE id = $1",
+            uuid.UUID(org_id),
+        )
     )
-    return dict(row)
+    if row["status_reason"] is not None:
+        row["status_reason"] = await opened(pool, row["status_reason"])
+    return row
 
 
 async def test_operators_approve_suspend_and_reinstate_with_reasons(
@@ -72,7 +78,9 @@ async def test_operators_approve_suspend_and_reinstate_with_reasons(
         " 'org.status.%' ORDER BY seq",
         f"org:{org_id}",
     )
-    assert [(e["action"], e["data"]["from"], e["data"]["reason"]) for e in events] == [
+    assert [
+        (e["action"], e["data"]["from"], await opened(pool, e["data"]["reason"])) for e in events
+    ] == [
         ("org.status.approved", "pending", "EIN checked"),
         ("org.status.suspended", "approved", "re-screening"),
         ("org.status.approved", "suspended", "reviewed, fine"),
@@ -135,7 +143,7 @@ async def test_operators_grant_programs(client: Client, pool: db.Pool, clock: Fa
         "SELECT data FROM audit_events WHERE action = 'org.programs.changed' AND target = $1",
         f"org:{org_id}",
     )
-    assert event["data"] == {
+    assert {**event["data"], "reason": await opened(pool, event["data"]["reason"])} == {
         "from": [],
         "to": ["critical-infrastructure", "research"],
         "reason": "as applied",
@@ -206,7 +214,7 @@ async def test_operators_granted_at_run_time_by_the_cli(
         " ORDER BY seq",
         f"user:{deputy.user_id}",
     )
-    assert [(e["action"], e["data"]["reason"]) for e in events] == [
+    assert [(e["action"], await opened(pool, e["data"]["reason"])) for e in events] == [
         ("operator.granted", "holiday cover"),
         ("operator.revoked", "back from leave"),
     ]

@@ -171,7 +171,7 @@ async def test_a_revoked_attestation_does_not_count(
 ) -> None:
     dave = await session_caller(pool, clock(), us_person=True)
     await pool.execute(
-        "UPDATE attestations SET revoked_at = $2, revoked_by = 'op', revoked_reason = 'fraud'"
+        "UPDATE attestations SET revoked_at = $2, revoked_by = 'op', revoked_reason = '\"fraud\"'"
         " WHERE user_id = $1",
         dave.user_id,
         clock(),

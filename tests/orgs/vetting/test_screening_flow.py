@@ -15,6 +15,7 @@ from idsvc import db
 from idsvc.orgs.vetting.screening_hits import rescreen_if_due
 from tests.support.cli import run_idsvc
 from tests.support.clock import FakeClock
+from tests.support.sealed import opened
 from tests.support.signin import call, session_caller
 from tests.support.vetting import OPERATOR_SUBJECT, load_list, org_request, problem_code
 
@@ -108,7 +109,7 @@ async def test_a_hit_at_request_time_blocks_approval_until_overridden(
     )
     assert event["actor"] == f"user:{operator.user_id}"
     assert event["data"]["hit"] == hit["id"]
-    assert event["data"]["justification"] == JUSTIFICATION
+    assert await opened(pool, event["data"]["justification"]) == JUSTIFICATION
     lapses = clock() + timedelta(days=365)
     assert event["data"]["expires_at"] == lapses.isoformat()
     # The applicant's admins see their organisation's trail, but not its screening.
