@@ -27,8 +27,7 @@ CREATE TABLE legal_holds (
     id             uuid PRIMARY KEY,
     target         text NOT NULL CHECK (target ~ '^(user|org):[0-9a-f-]{36}$'),
     case_reference text NOT NULL CHECK (length(case_reference) BETWEEN 1 AND 100),
-    -- Why, sealed under the person's data key for a person (it may name people); for an
-    -- organisation as given.
+    -- Why, sealed under the person's (or the organisation's) data key: it may name people.
     reason         jsonb NOT NULL,
     placed_by      text NOT NULL,
     placed_at      timestamptz NOT NULL,

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import msgspec
 
 from idsvc.audit import record_event
-from idsvc.audit.personal import open_sealed, seal
+from idsvc.audit.personal import for_org, for_person, open_sealed, seal
 from idsvc.db import Connection
 from idsvc.errors import NotFound
 from idsvc.four_eyes.service import Approved, Proposed, propose_or_approve
@@ -90,10 +89,11 @@ async def place_hold(
     if not await conn.fetchval(_EXISTS[kind], subject):
         raise NotFound(f"no such {'user' if kind == 'user' else 'organisation'}")
     target, hold = f"{kind}:{subject}", uuid.uuid4()
-    # A person's hold may say why in words that name people: sealed under their data key,
-    # like everything personal in the trail (and shredded with it, once the hold is lifted
-    # and the person erased).
-    stored: Any = await seal(conn, subject, reason, now=now) if kind == "user" else reason
+    # A hold may say why in words that name people: sealed under the person's (or the
+    # organisation's) data key, like every such text (and shredded with it, once the hold
+    # is lifted and the person erased).
+    owner = for_person(subject) if kind == "user" else for_org(subject)
+    stored = await seal(conn, owner, reason, now=now)
     await conn.execute(_PLACE, hold, target, case_reference, stored, actor, now)
     await record_event(
         conn, at=now, actor=actor, action="legal_hold.placed", target=target,
@@ -106,8 +106,7 @@ async def active_holds(conn: Connection, *, kind: str, subject: uuid.UUID) -> li
     """The holds placed on a person or an organisation and not lifted, reasons opened."""
     holds = []
     for row in await conn.fetch(_ACTIVE, f"{kind}:{subject}"):
-        reason = row["reason"]
-        opened = await open_sealed(conn, reason) if kind == "user" else reason
+        opened = await open_sealed(conn, row["reason"])
         holds.append(
             Hold(
                 id=row["id"],

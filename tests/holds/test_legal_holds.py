@@ -171,7 +171,10 @@ async def test_a_hold_on_an_organisation_holds_its_members(
         f"/v1/operator/orgs/{org}/legal-hold", json=HOLD, headers=operator.headers
     )
     assert placed.status_code == 201, placed.text
-    assert (await client.get(f"/v1/operator/orgs/{org}/legal-holds")).json()["holds"]
+    shown = (await client.get(f"/v1/operator/orgs/{org}/legal-holds")).json()["holds"]
+    assert shown[0]["reason"] == HOLD["reason"]
+    # Sealed under the organisation's key, like its other texts.
+    assert HOLD["reason"] not in await pool.fetchval("SELECT reason::text FROM legal_holds")
     with pytest.raises(UnderLegalHold, match="DOJ-2026-0412"):
         await _erase(pool, clock, member)
     await _erase(pool, clock, other)  # not a member: not held
