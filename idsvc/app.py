@@ -19,6 +19,7 @@ from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
 from idsvc import db
 from idsvc.accounts.guards import provide_maybe_session, provide_session
+from idsvc.approvals.api import routes as approval_routes
 from idsvc.attestations.api import routes as attestation_routes
 from idsvc.audit.personal import use_key_encryption_key
 from idsvc.background import PeriodicJobs
@@ -105,6 +106,7 @@ def create_app(
             *signin_routes,
             *attestation_routes,
             *hold_routes,
+            *approval_routes,
             *screening_routes,
             *vetting_routes,
             *org_domain_routes,
@@ -152,7 +154,9 @@ def _checked_start_settings(settings: Settings, now: datetime) -> KeyEncryptionK
             "IDSVC_KEY_ENCRYPTION_KEY (or IDSVC_KEY_ENCRYPTION_KEY_FILE) is required: "
             "32 random bytes, base64url; `idsvc dev` creates one in its data folder"
         )
-    problem = groups_file_in_use().sign_off_problem(now)
+    problem = groups_file_in_use().sign_off_problem(
+        now, four_eyes=settings.config.compliance.four_eyes
+    )
     if problem and not settings.config.policy.allow_unreviewed_country_groups:
         # Decisions would rest on export-control data nobody in compliance signed off, or
         # on data changed since. (Codes that are no country were refused when it loaded.)

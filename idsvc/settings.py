@@ -270,6 +270,19 @@ class PolicyOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     allow_unreviewed_country_groups: bool = False
 
 
+class ComplianceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[compliance]``: how compliance decisions are taken (docs/four-eyes.md)."""
+
+    # Four eyes: a second operator approves what one proposes (organisation approval and
+    # program grants, hit overrides, determinations, reinstated attestations, erasure
+    # despite retention, lifting a legal hold, the country groups' sign-off). false only in
+    # development: `idsvc dev` sets it so that one operator can try every flow, and the
+    # console then says so on every page.
+    four_eyes: bool = True
+    # How long a proposal waits for its second operator before it lapses.
+    proposal_validity: Annotated[int, msgspec.Meta(ge=3600, le=90 * 86_400)] = 7 * 86_400
+
+
 class TracingSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``[tracing]``: OpenTelemetry spans for each request and each database statement,
     exported over OTLP/HTTP. Needs ``pip install idsvc[otel]``; off while the endpoint is
@@ -298,6 +311,7 @@ class ConfigFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     orgs: OrgSettings = msgspec.field(default_factory=OrgSettings)
     reminders: ReminderSettings = msgspec.field(default_factory=ReminderSettings)
     retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
+    compliance: ComplianceSettings = msgspec.field(default_factory=ComplianceSettings)
     smtp: SmtpSettings = msgspec.field(default_factory=SmtpSettings)
     clients: tuple[ClientSettings, ...] = ()
     # Subjects (``provider:subject`` of an upstream identity) that are operators.

@@ -18,6 +18,7 @@ from idsvc.compliance_jobs import ScreeningListImported
 from idsvc.config.providers import ProviderSettings
 from idsvc.crypto.key_encryption import KeyEncryptionKey
 from idsvc.db.database import Database
+from idsvc.four_eyes.service import rule_of
 from idsvc.http.metrics import HttpMetrics, PoolCollector, ScreeningListCollector
 from idsvc.http.ratelimit import RateLimiter
 from idsvc.keys.service import KeyService
@@ -93,6 +94,8 @@ class Services:
             "policies": self.policies,
             # What every decision needs beside its policy (idsvc.evidence.ledger).
             "screening": self.settings.config.screening,
+            # Whether a second operator must approve compliance decisions (idsvc.four_eyes).
+            "four_eyes": rule_of(self.settings.config.compliance),
             "signin_limiter": self.signin_limiter,
             "token_limiter": self.token_limiter,
             "registry": self.registry,

@@ -22,13 +22,17 @@ from idsvc.attestations.service import (
     export_decisions,
     read_attestations,
     record_most_recent_country,
+    reinstate_attestation,
     revoke_with_reason,
 )
+from idsvc.four_eyes.service import FourEyes, Proposed
 from idsvc.http.body import read_json
 from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.openapi import documented
 
 __all__ = ["routes"]
+
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
 class RevokeRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -74,6 +78,32 @@ async def revoke(
 
 
 @post(
+    "/v1/operator/attestations/{attestation_id:uuid}/reinstate",
+    status_code=200,
+    guards=[operator_only],
+    opt=documented(body=RevokeRequest),
+)
+async def reinstate(
+    *,
+    request: Request[Any, Any, Any],
+    attestation_id: FromPath[uuid.UUID],
+    actor: Actor,
+    four_eyes: Injected[FourEyes],
+    conn: Transaction,
+    now: Now,
+) -> Response[Any]:
+    """Reverse a revocation made in error, with a reason. Four eyes: the first operator's
+    call proposes (202), a second operator's call reinstates (200)."""
+    body = await read_json(request, RevokeRequest)
+    decided = await reinstate_attestation(
+        conn, attestation_id, actor=actor, reason=body.reason, now=now, rule=four_eyes
+    )
+    if isinstance(decided, Proposed):
+        return Response(decided, status_code=202, headers=_NO_STORE)
+    return Response({"status": "reinstated"}, headers=_NO_STORE)
+
+
+@post(
     "/v1/operator/users/{user_id:uuid}/most-recent-country",
     status_code=201,
     guards=[operator_only],
@@ -84,6 +114,7 @@ async def determine_most_recent_country(
     request: Request[Any, Any, Any],
     user_id: FromPath[uuid.UUID],
     session: Injected[Session],
+    four_eyes: Injected[FourEyes],
     conn: Transaction,
     now: Now,
 ) -> dict[str, str]:
@@ -91,15 +122,23 @@ async def determine_most_recent_country(
     policies with nationality_rule = "most_recent" (15 CFR 734.13(b)). It must be a country
     the person's evidence names; it takes effect when another operator confirms it."""
     body = await read_json(request, MostRecentCountry)
-    attestation_id = await record_most_recent_country(
+    attestation_id, decided = await record_most_recent_country(
         conn,
         user_id=user_id,
         country=body.country,
         justification=body.justification.strip(),
         operator=session.user_id,
         now=now,
+        rule=four_eyes,
     )
-    return {"attestation": str(attestation_id), "status": "pending_confirmation"}
+    if decided is None:  # four eyes waived (development): in effect at once
+        return {"attestation": str(attestation_id), "status": "confirmed"}
+    return {
+        "attestation": str(attestation_id),
+        "status": "pending_confirmation",
+        "decision": str(decided.decision),
+        "expires_at": decided.expires_at.isoformat(),
+    }
 
 
 @post(
@@ -112,15 +151,20 @@ async def confirm_determination(
     user_id: FromPath[uuid.UUID],
     attestation_id: FromPath[uuid.UUID],
     session: Injected[Session],
+    four_eyes: Injected[FourEyes],
     conn: Transaction,
     now: Now,
-) -> dict[str, str]:
+) -> Response[Any]:
     """A second operator confirms a proposed determination (four eyes): it takes effect,
     and the person's live tokens are revoked."""
-    await confirm_most_recent_country(
-        conn, user_id=user_id, attestation_id=attestation_id, operator=session.user_id, now=now
-    )
-    return {"attestation": str(attestation_id), "status": "confirmed"}
+    decided = await confirm_most_recent_country(
+        conn, user_id=user_id, attestation_id=attestation_id, operator=session.user_id,
+        now=now, rule=four_eyes,
+    )  # fmt: skip
+    if decided is not None:
+        # The proposal had lapsed: this operator's confirmation is a new proposal.
+        return Response(decided, status_code=202, headers=_NO_STORE)
+    return Response({"attestation": str(attestation_id), "status": "confirmed"}, headers=_NO_STORE)
 
 
 @get("/v1/operator/users/{user_id:uuid}/decisions", guards=[operator_only])
@@ -138,6 +182,7 @@ async def decision_history(
 
 routes = [
     user_attestations,
+    reinstate,
     revoke,
     determine_most_recent_country,
     confirm_determination,

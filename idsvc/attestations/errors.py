@@ -10,7 +10,6 @@ from idsvc.errors import BadRequest, Conflict
 __all__ = [
     "DeterminationNotPending",
     "DeterminationUnsupported",
-    "SecondOperatorRequired",
     "UnknownCountry",
 ]
 
@@ -28,12 +27,6 @@ class DeterminationUnsupported(Conflict):
     determination chooses among the countries on record, it does not add one."""
 
     code = "determination_unsupported"
-
-
-class SecondOperatorRequired(Conflict):
-    """You recorded this determination, so another operator must confirm it (four eyes)."""
-
-    code = "second_operator_required"
 
 
 class DeterminationNotPending(Conflict):

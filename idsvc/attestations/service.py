@@ -24,7 +24,6 @@ from typing import Any
 from idsvc.attestations.errors import (
     DeterminationNotPending,
     DeterminationUnsupported,
-    SecondOperatorRequired,
     UnknownCountry,
 )
 from idsvc.attestations.store import (
@@ -37,6 +36,7 @@ from idsvc.audit.personal import for_person, seal
 from idsvc.countries import SPECIAL_NATIONALITIES, UnknownCountryCode, normalize_nationality
 from idsvc.db import Connection
 from idsvc.errors import NotFound
+from idsvc.four_eyes.service import FourEyes, Proposed, propose_or_approve
 from idsvc.tokens.revocation import revoke_user_tokens
 
 __all__ = [
@@ -73,6 +73,56 @@ async def revoke_with_reason(
     """Revoke one attestation with its reason (and the person's live tokens with it)."""
     if not await revoke_attestation(conn, attestation_id, actor=actor, reason=reason, now=now):
         raise NotFound("no such attestation, or it is already revoked")
+
+
+# A revoked attestation of a person who was not erased (an erased person's evidence stays
+# gone whatever anyone approves).
+_REVOKED = """
+SELECT a.user_id FROM attestations a JOIN users u ON u.id = a.user_id
+WHERE a.id = $1 AND a.revoked_at IS NOT NULL AND u.status <> 'erased'
+FOR UPDATE OF a
+"""
+_REINSTATE = """
+UPDATE attestations SET revoked_at = NULL, revoked_by = NULL, revoked_reason = NULL
+WHERE id = $1
+"""
+
+
+async def reinstate_attestation(
+    conn: Connection,
+    attestation_id: uuid.UUID,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+    rule: FourEyes,
+) -> Proposed | None:
+    """Reverse a revocation made in error: one operator proposes (``Proposed``), a second
+    approves under ``rule`` and the attestation counts again (superseded, expired or
+    otherwise as it was). Tokens revoked with it stay revoked; the person asks anew."""
+    user_id = await conn.fetchval(_REVOKED, attestation_id)
+    if user_id is None:
+        raise NotFound("no such revoked attestation")
+    decided = await propose_or_approve(
+        conn, kind="attestation.reinstate", target=f"attestation:{attestation_id}",
+        actor=actor, now=now, rule=rule, owner=for_person(user_id), note=reason,
+    )  # fmt: skip
+    if isinstance(decided, Proposed):
+        return decided
+    await conn.execute(_REINSTATE, attestation_id)
+    await record_event(
+        conn,
+        at=now,
+        actor=actor,
+        action="attestation.reinstated",
+        target=f"attestation:{attestation_id}",
+        data={
+            "user": str(user_id),
+            "reason": await seal(conn, for_person(user_id), reason, now=now),
+            "proposed_by": decided.proposed_by,
+        },
+    )
+    return None
 
 
 _PROPOSE = """
@@ -126,10 +176,12 @@ async def record_most_recent_country(
     justification: str,
     operator: uuid.UUID,
     now: datetime,
-) -> uuid.UUID:
-    """Propose a determination. It takes effect only when another operator confirms it
-    (:func:`confirm_most_recent_country`); until then it is on record and counts for
-    nothing, and the person's tokens are untouched."""
+    rule: FourEyes,
+) -> tuple[uuid.UUID, Proposed | None]:
+    """Propose a determination (four eyes: the ``Proposed`` decision). It takes effect only
+    when another operator confirms it (:func:`confirm_most_recent_country`); until then it
+    is on record and counts for nothing, and the person's tokens are untouched. Where
+    ``rule`` waives four eyes it takes effect at once (None)."""
     try:
         code = normalize_nationality(country)
     except UnknownCountryCode:
@@ -160,7 +212,11 @@ async def record_most_recent_country(
             ),
         },
     )
-    return attestation_id
+    decided = await _decide(
+        conn, user_id=user_id, attestation_id=attestation_id, country=code, actor=actor,
+        now=now, rule=rule, note=justification,
+    )  # fmt: skip
+    return attestation_id, decided
 
 
 async def confirm_most_recent_country(
@@ -170,18 +226,41 @@ async def confirm_most_recent_country(
     attestation_id: uuid.UUID,
     operator: uuid.UUID,
     now: datetime,
-) -> None:
-    """A second operator confirms a proposed determination: from now on it is the
-    person's most recent country (until evidence recorded after the proposal adds a
-    country), and the person's live tokens, decided without it, are revoked."""
+    rule: FourEyes,
+) -> Proposed | None:
+    """A second operator confirms a proposed determination (``own_proposal`` for its
+    proposer): from now on it is the person's most recent country (until evidence recorded
+    after the proposal adds a country), and the person's live tokens, decided without it,
+    are revoked. A proposal that lapsed unconfirmed is proposed anew (``Proposed``)."""
     pending = await conn.fetchrow(_PENDING, attestation_id, user_id)
     if pending is None:
         raise DeterminationNotPending("no pending determination with that id for this person")
-    actor = f"user:{operator}"
-    if pending["determined_by"] == actor:
-        raise SecondOperatorRequired("another operator must confirm this determination")
+    return await _decide(
+        conn, user_id=user_id, attestation_id=attestation_id, country=pending["country"],
+        actor=f"user:{operator}", now=now, rule=rule, note=None,
+    )  # fmt: skip
+
+
+async def _decide(
+    conn: Connection,
+    *,
+    user_id: uuid.UUID,
+    attestation_id: uuid.UUID,
+    country: str,
+    actor: str,
+    now: datetime,
+    rule: FourEyes,
+    note: str | None,
+) -> Proposed | None:
+    decided = await propose_or_approve(
+        conn, kind="most_recent_country.confirm", target=f"attestation:{attestation_id}",
+        actor=actor, now=now, rule=rule, owner=for_person(user_id),
+        terms={"country": country}, note=note,
+    )  # fmt: skip
+    if isinstance(decided, Proposed):
+        return decided
     # The evidence may have been revoked since the proposal.
-    await _ensure_supported(conn, user_id, pending["country"])
+    await _ensure_supported(conn, user_id, country)
     await conn.execute(_CONFIRM, attestation_id, actor, now)
     await conn.execute(_SUPERSEDE_DETERMINATIONS, attestation_id, user_id)
     await record_event(
@@ -190,11 +269,12 @@ async def confirm_most_recent_country(
         actor=actor,
         action="person.most_recent_country.determined",
         target=f"user:{user_id}",
-        data={"attestation": str(attestation_id), "proposed_by": pending["determined_by"]},
+        data={"attestation": str(attestation_id), "proposed_by": decided.proposed_by},
     )
     await revoke_user_tokens(
         conn, user_id, actor=actor, reason="most_recent_country_determined", now=now
     )
+    return None
 
 
 async def export_decisions(

@@ -105,12 +105,13 @@ def _cmd_policy_sign_off(args: argparse.Namespace) -> int:
     from idsvc.clock import utc_now
     from idsvc.policy.country_groups import DATA_FILE
 
+    settings = _settings()
     path = args.file
     if path is None:
-        configured = _settings().config.policy.country_groups_file
+        configured = settings.config.policy.country_groups_file
         path = Path(configured) if configured else DATA_FILE
     return sign_off_country_groups(
-        path, reviewer=args.reviewer, reviewed_on=args.date, now=utc_now()
+        path, reviewer=args.reviewer, reviewed_on=args.date, now=utc_now(), settings=settings
     )
 
 
@@ -247,7 +248,8 @@ def _add_user_commands(commands: Any) -> None:
         "--despite-retention",
         action="store_true",
         help="erase although the person was active within [retention] period (only when "
-        "no retention duty, such as 15 CFR 762.6, applies to their records)",
+        "no retention duty, such as 15 CFR 762.6, applies to their records); four eyes: the "
+        "first operator's run proposes it (exit 3), another operator's identical run erases",
     )
     erase.set_defaults(run=_cmd_users_erase)
 

@@ -118,10 +118,17 @@ def dev_settings(settings: Settings, *, port: int) -> Settings:
     # The shipped country groups await compliance sign-off; development may use them (the
     # console says so on every operator page).
     policy = msgspec.structs.replace(settings.config.policy, allow_unreviewed_country_groups=True)
+    # One local operator tries every compliance flow alone; the console says four eyes is
+    # off on every operator page.
+    compliance = msgspec.structs.replace(settings.config.compliance, four_eyes=False)
     return msgspec.structs.replace(
         settings,
         config=msgspec.structs.replace(
-            settings.config, service=service, policies=policies, policy=policy
+            settings.config,
+            service=service,
+            policies=policies,
+            policy=policy,
+            compliance=compliance,
         ),
         secrets=secrets,
     )

@@ -3,13 +3,20 @@ record in the groups file who reviewed its data, on which day, and the SHA-256 o
 they reviewed (``reviewed_by``, ``reviewed_on``, ``reviewed_sha256``), so that start-up
 can tell a review of this data from a review of some earlier version of it.
 
+Four eyes (``[compliance] four_eyes``, the default): the first reviewer's run records a
+proposal for this data's hash in the database (audited) and leaves the file alone (exit
+3); a second reviewer, under another login, runs the same command and the sign-off is
+written with both names (``approved_by``). Start-up then needs both. Without four eyes
+one reviewer signs.
+
 The file is rewritten in place with its comments kept: only the top-level sign-off lines
-are replaced. One reviewer signs; docs/country-groups.md says what production will ask for
-once a second operator's confirmation exists.
+are replaced.
 """
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import json
 import os
 import re
@@ -19,10 +26,18 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from idsvc.cli.connection import connected
+from idsvc.db import keeping_refusals
+from idsvc.errors import IdsvcError
+from idsvc.four_eyes.service import Approved, Proposed, propose_or_approve, rule_of
 from idsvc.policy.country_groups import GroupsFile, parse_groups_file
 from idsvc.policy.sign_off import SIGN_OFF_KEYS, review_date_problem, reviewer_problem
+from idsvc.settings import Settings
 
-__all__ = ["sign_off_country_groups"]
+__all__ = ["PROPOSED", "sign_off_country_groups"]
+
+# Exit status of the first reviewer's run under four eyes: proposed, file untouched.
+PROPOSED = 3
 
 _COMMAND = "idsvc policy sign-off-country-groups"
 _SIGN_OFF_LINE = re.compile(rf"\s*({'|'.join(SIGN_OFF_KEYS)})\s*=")
@@ -30,9 +45,12 @@ _TABLE_HEADER = re.compile(r"\s*\[")
 _KEY_LINE = re.compile(r"\s*[A-Za-z0-9_\"'-]+\s*=")
 
 
-def sign_off_country_groups(path: Path, *, reviewer: str, reviewed_on: str, now: datetime) -> int:
-    """Exit 0 when the sign-off is written, 2 when the file or the sign-off is refused (the
-    file is then left as it was)."""
+def sign_off_country_groups(
+    path: Path, *, reviewer: str, reviewed_on: str, now: datetime, settings: Settings
+) -> int:
+    """Exit 0 when the sign-off is written, 3 when it is proposed for a second reviewer,
+    2 when the file or the sign-off is refused (the file is then left as it was)."""
+    four_eyes = settings.config.compliance.four_eyes
     try:
         text = path.read_text(encoding="utf-8")
         before = parse_groups_file(text)
@@ -47,7 +65,11 @@ def sign_off_country_groups(path: Path, *, reviewer: str, reviewed_on: str, now:
     if problem := reviewer_problem(name) or review_date_problem(reviewed_on, now):
         print(f"{_COMMAND}: {problem}", file=sys.stderr)
         return 2
-    signed = _signed_text(text, (name, reviewed_on, before.content_sha256))
+    reviewers = _reviewers(path, settings, before.content_sha256, name, now)
+    if isinstance(reviewers, int):
+        return reviewers
+    first, second = reviewers
+    signed = _signed_text(text, (first, reviewed_on, before.content_sha256, second))
     # Read back what would be written: the same data, and a sign-off start-up accepts. A
     # layout the line edit cannot handle (a multi-line value, a dotted key) fails here,
     # before the file is touched.
@@ -58,8 +80,8 @@ def sign_off_country_groups(path: Path, *, reviewer: str, reviewed_on: str, now:
     if (
         after is None
         or after.content_sha256 != before.content_sha256
-        or after.groups.reviewed_by != name
-        or after.sign_off_problem(now) is not None
+        or after.groups.reviewed_by != first
+        or after.sign_off_problem(now, four_eyes=four_eyes) is not None
     ):
         print(
             f"{_COMMAND}: cannot place the sign-off in {path}: write the top-level keys "
@@ -73,7 +95,8 @@ def sign_off_country_groups(path: Path, *, reviewer: str, reviewed_on: str, now:
     if previous.reviewed_sha256:
         print(f"replaced the sign-off by {previous.reviewed_by} on {previous.reviewed_on}")
     print(
-        f"{path}: signed off by {name} on {reviewed_on}\n"
+        f"{path}: signed off by {first}{f', approved by {second}' if second else ''} "
+        f"on {reviewed_on}\n"
         f"  data: {previous.source}, effective {previous.effective}, "
         f"{len(previous.groups)} groups\n"
         f"  reviewed_sha256 = {before.content_sha256}"
@@ -81,10 +104,62 @@ def sign_off_country_groups(path: Path, *, reviewer: str, reviewed_on: str, now:
     return 0
 
 
-def _signed_text(text: str, values: tuple[str, str, str]) -> str:
+def _reviewers(
+    path: Path, settings: Settings, sha256: str, name: str, now: datetime
+) -> tuple[str, str] | int:
+    """(reviewed_by, approved_by) to write; an exit status where nothing is written yet (a
+    proposal for the second reviewer, or a refusal)."""
+    if not settings.config.compliance.four_eyes:
+        return name, ""
+    outcome = asyncio.run(_propose_or_approve(settings, sha256, name, now))
+    if isinstance(outcome, Proposed):
+        print(
+            f"{path}: sign-off by {name} proposed (decision {outcome.decision}); a second "
+            f"reviewer, under another login, runs the same command before "
+            f"{outcome.expires_at:%Y-%m-%d %H:%M} UTC to approve it\n"
+            f"  reviewed_sha256 = {sha256}"
+        )
+        return PROPOSED
+    return outcome
+
+
+async def _propose_or_approve(
+    settings: Settings, sha256: str, reviewer: str, now: datetime
+) -> Proposed | tuple[str, str] | int:
+    """The first reviewer's proposal, or (first reviewer, second reviewer) once a second
+    login approves it; an exit status where the database refuses."""
+    actor = f"cli:{getpass.getuser()}"
+    target = f"country-groups:{sha256}"
+    async with connected(settings) as conn:
+        try:
+            async with keeping_refusals(conn):
+                outcome = await propose_or_approve(
+                    conn, kind="country_groups.sign_off", target=target, actor=actor,
+                    now=now, rule=rule_of(settings.config.compliance),
+                    terms={"sha256": sha256}, note=reviewer,
+                )  # fmt: skip
+                if isinstance(outcome, Proposed):
+                    return outcome
+                first = await conn.fetchval(_PROPOSER, outcome.decision)
+        except IdsvcError as exc:
+            print(f"{_COMMAND}: {exc.detail}", file=sys.stderr)
+            return 2
+    assert isinstance(outcome, Approved)
+    if first is None or str(first).strip().casefold() == reviewer.casefold():
+        print(f"{_COMMAND}: the approving reviewer must be another person", file=sys.stderr)
+        return 2
+    return str(first), reviewer
+
+
+# The proposing reviewer's name (the proposal's note; the sign-off names no person's data).
+_PROPOSER = "SELECT note #>> '{}' FROM pending_decisions WHERE id = $1"
+
+
+def _signed_text(text: str, values: tuple[str, str, str, str]) -> str:
     """``text`` with its top-level sign-off lines replaced by ``values`` (reviewed_by,
-    reviewed_on, reviewed_sha256): where the first of them stood, or after the last
-    top-level key. Every other line, comments included, stays as it was."""
+    reviewed_on, reviewed_sha256, approved_by; an empty approved_by is left out): where
+    the first of them stood, or after the last top-level key. Every other line, comments
+    included, stays as it was."""
     newline = "\r\n" if "\r\n" in text else "\n"
     lines = text.splitlines(keepends=True)
     # Keys below the first [table] header belong to that table, not to the file.
@@ -105,6 +180,7 @@ def _signed_text(text: str, values: tuple[str, str, str]) -> str:
     new = [
         f"{key} = {json.dumps(value, ensure_ascii=False)}{newline}"
         for key, value in zip(SIGN_OFF_KEYS, values, strict=True)
+        if value or key != "approved_by"
     ]
     return "".join([*kept[:at], *new, *kept[at:], *lines[end:]])
 

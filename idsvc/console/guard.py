@@ -63,6 +63,8 @@ class Viewer(msgspec.Struct, frozen=True, kw_only=True):
     csrf: str
     # Decisions rest on country groups without a valid sign-off (development allows it).
     unreviewed_country_groups: bool
+    # One operator decides alone (four eyes off: development only).
+    four_eyes_waived: bool = False
 
     def page_context(self) -> dict[str, Any]:
         return {
@@ -71,6 +73,7 @@ class Viewer(msgspec.Struct, frozen=True, kw_only=True):
             "is_operator": self.operator,
             # Operators see that decisions rest on country groups nobody signed off.
             "unreviewed_country_groups": self.unreviewed_country_groups,
+            "four_eyes_waived": self.four_eyes_waived,
         }
 
 
@@ -92,7 +95,11 @@ async def require_viewer(connection: AnyConnection) -> Viewer:
         session=session,
         operator=operator,
         csrf=csrf_token(session),
-        unreviewed_country_groups=groups_file_in_use().sign_off_problem(infra.clock()) is not None,
+        unreviewed_country_groups=groups_file_in_use().sign_off_problem(
+            infra.clock(), four_eyes=infra.settings.config.compliance.four_eyes
+        )
+        is not None,
+        four_eyes_waived=not infra.settings.config.compliance.four_eyes,
     )
     connection.state[_VIEWER_KEY] = seen
     set_actor(connection, f"user:{session.user_id}")

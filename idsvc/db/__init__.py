@@ -5,6 +5,7 @@ or the embedded server, ``embedded``), and the schema migrations (``migrate``).
 start-up and the command line.
 """
 
+from idsvc.db.database import keeping_refusals
 from idsvc.db.pool import (
     Connection,
     Pool,
@@ -24,6 +25,7 @@ __all__ = [
     "create_pool",
     "is_database_outage",
     "is_transient_conflict",
+    "keeping_refusals",
     "row_to",
     "rows_to",
     "transaction",

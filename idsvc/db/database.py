@@ -44,15 +44,23 @@ class Database:
         """A pooled connection in a transaction that commits when the block ends normally
         *or* raises an ``AuditedRefusal`` (a refusal whose audit event, and what it
         changed, must be kept), and rolls back on any other exception."""
-        async with self.pool.acquire() as conn:
-            transaction = conn.transaction()
-            await transaction.start()
-            try:
-                yield conn
-            except AuditedRefusal:
-                await transaction.commit()
-                raise
-            except BaseException:
-                await transaction.rollback()
-                raise
-            await transaction.commit()
+        async with self.pool.acquire() as conn, keeping_refusals(conn):
+            yield conn
+
+
+@asynccontextmanager
+async def keeping_refusals(conn: Connection) -> AsyncIterator[None]:
+    """A transaction (a savepoint, inside another) that commits when the block ends
+    normally *or* raises an ``AuditedRefusal``, and rolls back on any other exception: a
+    console form that answers a refusal with its page keeps the refusal's audit event."""
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        yield
+    except AuditedRefusal:
+        await transaction.commit()
+        raise
+    except BaseException:
+        await transaction.rollback()
+        raise
+    await transaction.commit()

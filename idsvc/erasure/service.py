@@ -26,15 +26,23 @@ import msgspec
 
 from idsvc.accounts.addresses import fold_stored
 from idsvc.audit import record_event
-from idsvc.audit.personal import destroy_data_key
+from idsvc.audit.personal import destroy_data_key, for_person
 from idsvc.db import Connection
 from idsvc.erasure.errors import AlreadyErased, LastAdmin, RetentionDuty, UnderLegalHold
 from idsvc.errors import BadRequest, NotFound
+from idsvc.four_eyes.service import FourEyes, Proposed, propose_or_approve
 from idsvc.holds.service import ensure_not_held
 from idsvc.orgs.members.last_admin import keep_an_admin
 from idsvc.tokens.revocation import revoke_user_tokens
 
-__all__ = ["ErasureReport", "LastAdmin", "RetentionDuty", "UnderLegalHold", "erase_person"]
+__all__ = [
+    "ErasureReport",
+    "LastAdmin",
+    "RetentionDuty",
+    "UnderLegalHold",
+    "erase_by_operator",
+    "erase_person",
+]
 
 _LOCK = "SELECT status FROM users WHERE id = $1 FOR UPDATE"
 # Locked before their organisations (keep_an_admin), as every membership change does: the
@@ -159,25 +167,14 @@ async def erase_person(
     person active within it is refused (RetentionDuty): 15 CFR 762.6 keeps their records;
     an operator who knows no such duty applies erases without it. The last admin of an
     organisation is refused (LastAdmin) until it has another."""
-    if "@" in reason or not 3 <= len(reason) <= 200:
-        raise BadRequest("reason: 3 to 200 characters, without an e-mail address")
-    status = await conn.fetchval(_LOCK, user_id)
-    if status is None:
-        raise NotFound("no such user")
-    if status == "erased":
-        raise AlreadyErased("this person was already erased")
-    # 15 CFR 762.6(b): never while an investigation, a proceeding, an open screening hit or
-    # a pending determination needs the records, whatever retention says.
-    await ensure_not_held(conn, user_id)
+    await _ensure_erasable(conn, user_id, reason)
     if retention is not None:
-        kept_until = await conn.fetchval(_LAST_ACTIVE, user_id) + retention
+        kept_until = await _kept_until(conn, user_id, retention)
         if kept_until > now:
             raise RetentionDuty(
                 f"their records are kept until {kept_until:%Y-%m-%d} (retention period after "
                 "their last activity; 15 CFR 762.6); erase only if no such duty applies"
             )
-    memberships = [r["id"] for r in await conn.fetch(_MEMBERSHIPS, user_id)]
-    await keep_an_admin(conn, memberships)
     # Enrolments are keyed by the folded form (idsvc.accounts.addresses): both are looked for.
     addresses = sorted(
         {a for r in await conn.fetch(_ADDRESSES, user_id) for a in (r[1], fold_stored(r[0]))}
@@ -197,3 +194,58 @@ async def erase_person(
         data={"reason": reason, "tokens_revoked": tokens, "changed": changed},
     )
     return ErasureReport(user_id=user_id, tokens_revoked=tokens, changed=changed)
+
+
+async def erase_by_operator(
+    conn: Connection,
+    *,
+    user_id: uuid.UUID,
+    reason: str,
+    actor: str,
+    now: datetime,
+    retention: timedelta | None,
+    despite_retention: bool,
+    rule: FourEyes,
+) -> ErasureReport | Proposed:
+    """An operator's erasure (console, command line). Within the retention period it is
+    refused (``RetentionDuty``) unless the operator says no such duty applies; then a
+    second operator must agree (four eyes under ``rule``): the first call returns the
+    ``Proposed`` decision and erases nothing."""
+    if not despite_retention or retention is None:
+        return await erase_person(
+            conn, user_id=user_id, reason=reason, actor=actor, now=now, retention=retention
+        )
+    # Refuse first what no approval could make possible (a held person, a bad reason).
+    await _ensure_erasable(conn, user_id, reason)
+    if await _kept_until(conn, user_id, retention) > now:
+        decided = await propose_or_approve(
+            conn, kind="erasure.despite_retention", target=f"user:{user_id}", actor=actor,
+            now=now, rule=rule, owner=for_person(user_id), note=reason,
+        )  # fmt: skip
+        if isinstance(decided, Proposed):
+            return decided
+    return await erase_person(
+        conn, user_id=user_id, reason=reason, actor=actor, now=now, retention=None
+    )
+
+
+async def _ensure_erasable(conn: Connection, user_id: uuid.UUID, reason: str) -> None:
+    """Lock the person; refuse a bad reason, an unknown or erased person, held records, an
+    organisation's last admin."""
+    if "@" in reason or not 3 <= len(reason) <= 200:
+        raise BadRequest("reason: 3 to 200 characters, without an e-mail address")
+    status = await conn.fetchval(_LOCK, user_id)
+    if status is None:
+        raise NotFound("no such user")
+    if status == "erased":
+        raise AlreadyErased("this person was already erased")
+    # 15 CFR 762.6(b): never while an investigation, a proceeding, an open screening hit or
+    # a pending determination needs the records, whatever retention says.
+    await ensure_not_held(conn, user_id)
+    memberships = [r["id"] for r in await conn.fetch(_MEMBERSHIPS, user_id)]
+    await keep_an_admin(conn, memberships)
+
+
+async def _kept_until(conn: Connection, user_id: uuid.UUID, retention: timedelta) -> datetime:
+    last_active: datetime = await conn.fetchval(_LAST_ACTIVE, user_id)
+    return last_active + retention

@@ -18,10 +18,10 @@ from litestar.params import FromPath
 
 from idsvc.accounts.guards import operator_only
 from idsvc.db import Connection
-from idsvc.four_eyes.service import Approved
+from idsvc.four_eyes.service import Approved, FourEyes
 from idsvc.holds.service import active_holds, lift_hold, place_hold
 from idsvc.http.body import read_json
-from idsvc.http.inject import Actor, Now, Transaction
+from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.openapi import documented
 
 __all__ = ["routes"]
@@ -92,11 +92,12 @@ async def organisation_holds(*, org_id: FromPath[uuid.UUID], conn: Transaction) 
 
 @post("/v1/operator/legal-holds/{hold_id:uuid}/lift", status_code=200, guards=[operator_only])
 async def lift(
-    *, hold_id: FromPath[uuid.UUID], actor: Actor, conn: Transaction, now: Now
-) -> Response[dict[str, str]]:
+    *, hold_id: FromPath[uuid.UUID], actor: Actor, four_eyes: Injected[FourEyes],
+    conn: Transaction, now: Now,
+) -> Response[dict[str, str]]:  # fmt: skip
     """Four eyes: the first operator's call proposes lifting (202), a second operator's
     lifts it (200); the proposer's own second call is refused (409 ``own_proposal``)."""
-    outcome = await lift_hold(conn, hold=hold_id, actor=actor, now=now)
+    outcome = await lift_hold(conn, hold=hold_id, actor=actor, now=now, rule=four_eyes)
     if isinstance(outcome, Approved):
         return Response({"hold": str(hold_id), "status": "lifted"}, status_code=200)
     return Response(

@@ -20,7 +20,7 @@ from idsvc.audit import record_event
 from idsvc.audit.personal import for_org, for_person, open_sealed, seal
 from idsvc.db import Connection
 from idsvc.errors import NotFound
-from idsvc.four_eyes.service import Approved, Proposed, propose_or_approve
+from idsvc.four_eyes.service import Approved, FourEyes, Proposed, propose_or_approve
 from idsvc.holds.errors import HoldNotFound, UnderLegalHold
 
 __all__ = [
@@ -121,15 +121,16 @@ async def active_holds(conn: Connection, *, kind: str, subject: uuid.UUID) -> li
 
 
 async def lift_hold(
-    conn: Connection, *, hold: uuid.UUID, actor: str, now: datetime
+    conn: Connection, *, hold: uuid.UUID, actor: str, now: datetime, rule: FourEyes
 ) -> Proposed | Approved:
-    """The first operator proposes lifting the hold; a second one lifts it."""
+    """The first operator proposes lifting the hold; a second one lifts it (``rule``)."""
     target = await conn.fetchval(_HOLD, hold)
     if target is None:
         raise HoldNotFound("no active legal hold has that id")
     outcome = await propose_or_approve(
-        conn, kind="legal_hold.lift", target=f"legal-hold:{hold}", actor=actor, now=now
-    )
+        conn, kind="legal_hold.lift", target=f"legal-hold:{hold}", actor=actor, now=now,
+        rule=rule,
+    )  # fmt: skip
     if isinstance(outcome, Approved):
         await conn.execute(_LIFT, hold, actor, now)
         await record_event(

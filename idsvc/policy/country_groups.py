@@ -57,6 +57,7 @@ class CountryGroups(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     reviewed_by: str = ""
     reviewed_on: str = ""
     reviewed_sha256: str = ""
+    approved_by: str = ""
 
     def __post_init__(self) -> None:
         # Two capital letters are not yet a country: "IA" would deny or allow nobody, and a
@@ -90,14 +91,17 @@ class GroupsFile(msgspec.Struct, frozen=True, kw_only=True):
     groups: CountryGroups
     content_sha256: str
 
-    def sign_off_problem(self, now: datetime) -> str | None:
-        """Why the data does not count as signed off, naming the key (None: it does)."""
+    def sign_off_problem(self, now: datetime, *, four_eyes: bool) -> str | None:
+        """Why the data does not count as signed off, naming the key (None: it does); with
+        ``four_eyes``, signed off by two reviewers."""
         return sign_off.problem(
             reviewed_by=self.groups.reviewed_by,
             reviewed_on=self.groups.reviewed_on,
             reviewed_sha256=self.groups.reviewed_sha256,
+            approved_by=self.groups.approved_by,
             data_sha256=self.content_sha256,
             now=now,
+            four_eyes=four_eyes,
         )
 
 

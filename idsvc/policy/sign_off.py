@@ -22,9 +22,12 @@ __all__ = [
     "problem",
     "review_date_problem",
     "reviewer_problem",
+    "second_reviewer_problem",
 ]
 
-SIGN_OFF_KEYS = ("reviewed_by", "reviewed_on", "reviewed_sha256")
+# approved_by: the second reviewer, where four eyes is on ([compliance] four_eyes, the
+# default): one reviewer proposes the sign-off, another approves it.
+SIGN_OFF_KEYS = ("reviewed_by", "reviewed_on", "reviewed_sha256", "approved_by")
 
 # Words that say nobody reviewed the data, or that stand where a name will go later.
 _PLACEHOLDER = re.compile(
@@ -78,12 +81,22 @@ def review_date_problem(reviewed_on: str, now: datetime) -> str | None:
 
 
 def problem(
-    *, reviewed_by: str, reviewed_on: str, reviewed_sha256: str, data_sha256: str, now: datetime
+    *,
+    reviewed_by: str,
+    reviewed_on: str,
+    reviewed_sha256: str,
+    approved_by: str,
+    data_sha256: str,
+    now: datetime,
+    four_eyes: bool,
 ) -> str | None:
-    """Why the data is not signed off, naming the key at fault (None: it is)."""
+    """Why the data is not signed off, naming the key at fault (None: it is). With
+    ``four_eyes`` a second reviewer, ``approved_by``, must have approved it."""
     if not reviewed_sha256:
         return "no reviewed_sha256: the data was never signed off"
     if found := reviewer_problem(reviewed_by) or review_date_problem(reviewed_on, now):
+        return found
+    if four_eyes and (found := second_reviewer_problem(reviewed_by, approved_by)):
         return found
     if reviewed_sha256 != data_sha256:
         # The review covered other data: an edit after it is not reviewed, however small.
@@ -91,4 +104,18 @@ def problem(
             f"reviewed_sha256 does not match the data (its SHA-256 is {data_sha256}): it "
             f"changed after {reviewed_by.strip()} signed it off on {reviewed_on}"
         )
+    return None
+
+
+def second_reviewer_problem(reviewed_by: str, approved_by: str) -> str | None:
+    """Why ``approved_by`` is not a second reviewer of the sign-off (None: it is)."""
+    if not approved_by.strip():
+        return (
+            "no approved_by: four eyes ([compliance] four_eyes) needs a second reviewer to "
+            "approve the sign-off"
+        )
+    if found := reviewer_problem(approved_by):
+        return found.replace("reviewed_by", "approved_by")
+    if approved_by.strip().casefold() == reviewed_by.strip().casefold():
+        return "approved_by names the reviewer again: four eyes needs a second reviewer"
     return None

@@ -13,6 +13,7 @@ from litestar.params import FromPath, QueryParameter
 
 from idsvc.accounts.guards import operator_only
 from idsvc.errors import BadRequest
+from idsvc.four_eyes.service import FourEyes, Proposed
 from idsvc.http.body import read_json
 from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.openapi import documented
@@ -53,10 +54,12 @@ async def override_person(
     hit_id: FromPath[uuid.UUID],
     actor: Actor,
     settings: Injected[Settings],
+    four_eyes: Injected[FourEyes],
     conn: Transaction,
     now: Now,
-) -> Response[PersonHit]:
-    """An operator decides the hit is not this person; the hold ends with it."""
+) -> Response[PersonHit | Proposed]:
+    """Operators decide the hit is not this person; the hold ends with it. Four eyes: the
+    first operator's call proposes (202), a second operator's call decides (200)."""
     body = await read_json(request, OverrideRequest)
     if len(body.justification.strip()) < 20:
         raise BadRequest("justification: explain the decision in at least 20 characters")
@@ -68,7 +71,10 @@ async def override_person(
         actor=actor,
         now=now,
         validity=timedelta(seconds=settings.config.screening.override_validity),
+        rule=four_eyes,
     )
+    if isinstance(hit, Proposed):
+        return Response(hit, status_code=202, headers={"Cache-Control": "no-store"})
     return Response(hit, headers={"Cache-Control": "no-store"})
 
 

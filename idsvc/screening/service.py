@@ -28,6 +28,7 @@ from idsvc.audit import record_event
 from idsvc.audit.personal import for_person, row_opened, rows_opened, seal
 from idsvc.db import Connection
 from idsvc.errors import NotFound
+from idsvc.four_eyes.service import FourEyes, Proposed, propose_or_approve
 from idsvc.screening.errors import HitNotOpen
 from idsvc.screening.lists import LoadedList, cached_newest_list
 from idsvc.tokens.revocation import revoke_user_tokens
@@ -285,13 +286,22 @@ async def override_person_hit(
     actor: str,
     now: datetime,
     validity: timedelta,
-) -> PersonHit:
-    """An operator decides an open hit is not this person, for ``validity``."""
+    rule: FourEyes,
+) -> PersonHit | Proposed:
+    """Operators decide an open hit is not this person, for ``validity``: one proposes
+    (``Proposed``), a second approves under ``rule`` and the hold ends. Each states why;
+    the hit keeps the approver's words, the audit trail both."""
     state = await conn.fetchval(_HIT_STATE, user_id, hit_id)
     if state is None:
         raise NotFound("no such screening hit for this person")
     if state != "open":
         raise HitNotOpen(f"the hit is {state}, not open")
+    decided = await propose_or_approve(
+        conn, kind="person_hit.override", target=f"screening-hit:{hit_id}", actor=actor,
+        now=now, rule=rule, owner=for_person(user_id), note=justification,
+    )  # fmt: skip
+    if isinstance(decided, Proposed):
+        return decided
     # The justification may name the person (a birth date, a place): sealed under their key
     # in the hit and in the event alike, so that erasing them leaves it nowhere in clear.
     sealed = await seal(conn, for_person(user_id), justification, now=now)
@@ -312,6 +322,7 @@ async def override_person_hit(
             "hit": str(hit_id),
             "justification": sealed,
             "expires_at": (now + validity).isoformat(),
+            "proposed_by": decided.proposed_by,
         },
     )
     return hit

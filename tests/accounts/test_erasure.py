@@ -41,6 +41,7 @@ from tests.support.cli import run_idsvc
 from tests.support.clock import FakeClock, WallClock
 from tests.support.demo import browser_token, demo_service
 from tests.support.factories import add_member, attest, create_org, create_user
+from tests.support.four_eyes import ONE_OPERATOR, TWO_OPERATORS
 from tests.support.screening import THRESHOLD, import_demo_list, screen
 from tests.support.settings import TEST_KEK
 from tests.support.signin import sign_in
@@ -115,10 +116,17 @@ async def test_an_erased_person_is_nowhere_and_the_chain_still_verifies(
     )  # fmt: skip
     assert code == 1
     assert "kept until" in err
-    code, out, err = await run_idsvc(
-        "users", "erase", str(user_id), "--reason", "request of the person, case 2026-117",
-        "--despite-retention", database_url=database_url,
-    )  # fmt: skip
+    # Despite the retention period: four eyes (the service's default), one login each.
+    despite = ("users", "erase", str(user_id), "--reason", "request of the person, case 2026-117",
+               "--despite-retention")  # fmt: skip
+    code, out, err = await run_idsvc(*despite, database_url=database_url, login="officer-a")
+    assert code == 3, err
+    assert "another operator runs the same command" in out
+    assert await pool.fetchval("SELECT status FROM users WHERE id = $1", user_id) == "active"
+    code, out, err = await run_idsvc(*despite, database_url=database_url, login="officer-a")
+    assert code == 1
+    assert "another operator must approve" in err
+    code, out, err = await run_idsvc(*despite, database_url=database_url, login="officer-b")
     assert code == 0, err
     assert "1 token(s) revoked" in out
 
@@ -215,11 +223,11 @@ async def test_every_text_that_may_name_a_person_is_sealed_and_goes_with_them(
         )  # fmt: skip
         await set_org_status(
             conn, org_id=org_id, status="approved", reason=f"vouched for by {MARKER}",
-            actor="test", now=clock(), four_eyes=False, list_max_age=None,
+            actor="test", now=clock(), four_eyes=False, rule=ONE_OPERATOR, list_max_age=None,
         )  # fmt: skip
         await set_org_programs(
             conn, org_id=org_id, programs=["research"], reason=f"asked by {MARKER}",
-            actor="test", now=clock(), list_max_age=None,
+            actor="test", now=clock(), rule=ONE_OPERATOR, list_max_age=None,
         )  # fmt: skip
         # His membership, suspended by an admin with a reason; and an enrolment by his
         # address elsewhere that he never claimed, withdrawn with one.
@@ -239,7 +247,7 @@ async def test_every_text_that_may_name_a_person_is_sealed_and_goes_with_them(
         )  # fmt: skip
         await record_most_recent_country(
             conn, user_id=zeb, country="DE", justification=f"naturalised, per {MARKER}",
-            operator=op, now=clock(),
+            operator=op, now=clock(), rule=TWO_OPERATORS,
         )  # fmt: skip
         await revoke_attestation(
             conn, nationality, actor="test", reason=f"passport of {MARKER} reported stolen",
@@ -257,7 +265,7 @@ async def test_every_text_that_may_name_a_person_is_sealed_and_goes_with_them(
         _, [person_hit] = await hits_of_person(conn, zeb)
         await override_person_hit(
             conn, user_id=zeb, hit_id=person_hit.id, justification=f"born 1961, {MARKER}",
-            actor="test", now=clock(), validity=timedelta(days=90),
+            actor="test", now=clock(), validity=timedelta(days=90), rule=ONE_OPERATOR,
         )  # fmt: skip
 
     # Sealed from the start: nothing in the database names him, not even before erasure.
@@ -293,6 +301,8 @@ async def test_every_text_that_may_name_a_person_is_sealed_and_goes_with_them(
         "org.member.suspended", "org.member.removed", "person.most_recent_country.proposed",
         "attestation.revoked", "operator.granted", "operator.revoked",
         "person.screening.overridden",
+        # The determination's proposal, waiting for its second operator (four eyes).
+        "four_eyes.proposed",
     ])  # fmt: skip
 
     # Rows written before sealing existed (migration 0029 kept them as JSON strings): a

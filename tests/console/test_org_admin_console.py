@@ -19,6 +19,7 @@ from idsvc.orgs.vetting.organisations import set_org_status
 from idsvc.policy.model import OrgRequirement, PolicySettings
 from tests.support.clock import FakeClock
 from tests.support.demo import demo_service
+from tests.support.four_eyes import ONE_OPERATOR
 from tests.support.scim import claim
 from tests.support.signin import open_signed_in_page
 from tests.support.web import assert_accessible
@@ -77,6 +78,7 @@ async def test_an_org_admin_requests_an_org_and_enrols_staff_through_the_pages(
             actor="operator",
             now=clock(),
             four_eyes=True,
+            rule=ONE_OPERATOR,
             list_max_age=None,
         )
     await page.reload()

@@ -15,6 +15,7 @@ from idsvc.policy.model import PolicySettings
 from idsvc.settings import ScreeningSettings
 from tests.support.clock import FakeClock
 from tests.support.factories import create_user
+from tests.support.four_eyes import TWO_OPERATORS
 
 EAR = PolicySettings(
     id="ear", version=1, audience="a", entitlements=("use",), require_us_person=False,
@@ -45,13 +46,14 @@ async def test_a_re_recording_of_known_nationalities_does_not_lapse_a_determinat
             now=clock(),
         )  # fmt: skip
         clock.advance(60)
-        proposed = await record_most_recent_country(
+        proposed, _ = await record_most_recent_country(
             conn, user_id=person, country="DE", justification="naturalised in 2001, certificate",
-            operator=uuid.uuid4(), now=clock(),
+            operator=uuid.uuid4(), now=clock(), rule=TWO_OPERATORS,
         )  # fmt: skip
         await confirm_most_recent_country(
-            conn, user_id=person, attestation_id=proposed, operator=uuid.uuid4(), now=clock()
-        )
+            conn, user_id=person, attestation_id=proposed, operator=uuid.uuid4(), now=clock(),
+            rule=TWO_OPERATORS,
+        )  # fmt: skip
         for codes in (("DE", "CN"), ("DE",)):  # the same passports again, then one
             clock.advance(60)
             await record_attestations(

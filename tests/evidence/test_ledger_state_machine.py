@@ -54,6 +54,7 @@ from idsvc.screening.list_files import parse_list
 from idsvc.screening.service import override_person_hit, remember_person, screen_person
 from idsvc.settings import ScreeningSettings
 from tests.support.factories import add_member, create_org, create_user
+from tests.support.four_eyes import ONE_OPERATOR, TWO_OPERATORS
 
 THRESHOLD = 88.0
 SCREENING = ScreeningSettings(required=True, max_list_age=14 * 86_400)
@@ -397,6 +398,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 self.conn, user_id=self.user, hit_id=hit,
                 justification="Different person: the listed one was born in 1950.",
                 actor=f"user:{OPERATOR_A}", now=self.now, validity=timedelta(days=365),
+                rule=ONE_OPERATOR,
             )  # fmt: skip
 
     @rule(country=st.sampled_from(["DE", "CN", "IR", "AT", "US"]))
@@ -413,14 +415,14 @@ class LedgerMachine(RuleBasedStateMachine):
     async def _determine(self, country: str) -> bool:
         try:
             async with self.conn.transaction():
-                determination = await record_most_recent_country(
+                determination, _ = await record_most_recent_country(
                     self.conn, user_id=self.user, country=country,
                     justification="naturalised 2019, per the certificate",
-                    operator=OPERATOR_A, now=self.now,
+                    operator=OPERATOR_A, now=self.now, rule=TWO_OPERATORS,
                 )  # fmt: skip
                 await confirm_most_recent_country(
                     self.conn, user_id=self.user, attestation_id=determination,
-                    operator=OPERATOR_B, now=self.now,
+                    operator=OPERATOR_B, now=self.now, rule=TWO_OPERATORS,
                 )  # fmt: skip
         except DeterminationUnsupported:
             return False

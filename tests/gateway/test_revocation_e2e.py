@@ -25,6 +25,7 @@ from idsvc.settings import StatusListSettings
 from tests.support.clock import FakeClock, WallClock
 from tests.support.demo import browser_token, demo_service
 from tests.support.factories import add_member, create_org, create_user
+from tests.support.four_eyes import ONE_OPERATOR
 from tests.support.gateways.nginx import nginx_in_front, sidecar
 from tests.support.signin import sign_in
 
@@ -134,6 +135,7 @@ async def test_revocations_reach_nginx_within_the_lists_ttl(
                     actor="operator",
                     now=clock(),
                     four_eyes=True,
+                    rule=ONE_OPERATOR,
                     list_max_age=None,
                 )
             timings["organisation suspended"] = await until_status(api, token, 403)
@@ -146,6 +148,7 @@ async def test_revocations_reach_nginx_within_the_lists_ttl(
                     actor="operator",
                     now=clock(),
                     four_eyes=True,
+                    rule=ONE_OPERATOR,
                     list_max_age=None,
                 )
             timings["organisation reinstated"] = await until_status(api, token, 200)

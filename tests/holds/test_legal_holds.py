@@ -21,8 +21,10 @@ from idsvc.attestations.service import record_most_recent_country
 from idsvc.attestations.store import record_attestations
 from idsvc.erasure.retention import erase_past_retention
 from idsvc.erasure.service import UnderLegalHold, erase_person
+from idsvc.settings import ComplianceSettings
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, create_org, create_user
+from tests.support.four_eyes import TWO_OPERATORS
 from tests.support.screening import import_demo_list, screen
 from tests.support.settings import make_settings
 from tests.support.signin import Caller, session_caller
@@ -35,7 +37,10 @@ HOLD = {"case_reference": "DOJ-2026-0412", "reason": "Subpoena received for the 
 async def client(
     database_url: str, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    settings = make_settings(database_url, tmp_path, cookie_secure=False)
+    # The service's default: four eyes on.
+    settings = make_settings(
+        database_url, tmp_path, compliance=ComplianceSettings(), cookie_secure=False
+    )
     async with AsyncTestClient(app=create_app(settings, clock=clock)) as test_client:
         yield test_client
 
@@ -146,6 +151,7 @@ async def test_open_screening_hits_and_pending_determinations_hold_by_themselves
         await record_most_recent_country(
             conn, user_id=pending, country="DE", operator=uuid.uuid4(),
             justification="naturalised there last, certificate seen", now=clock(),
+            rule=TWO_OPERATORS,
         )  # fmt: skip
     async with pool.acquire() as conn:
         await import_demo_list(conn, clock())

@@ -15,6 +15,7 @@ import pytest
 from idsvc import db
 from idsvc.audit.personal import open_sealed
 from idsvc.policy.model import PolicySettings
+from idsvc.settings import ComplianceSettings
 from tests.support.clock import FakeClock
 from tests.support.demo import demo_service
 from tests.support.signin import sign_in
@@ -34,7 +35,12 @@ JUSTIFICATION = "Her only citizenship on record; certificate and passport seen."
 @pytest.fixture
 def service(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
     with demo_service(
-        database_url, tmp_path, clock, operators=(OPERATOR, SECOND_OPERATOR), policies=(POLICY,)
+        database_url,
+        tmp_path,
+        clock,
+        operators=(OPERATOR, SECOND_OPERATOR),
+        policies=(POLICY,),
+        compliance=ComplianceSettings(),  # the service's default: four eyes
     ) as (
         url,
         _,
@@ -138,7 +144,7 @@ async def test_a_determination_decides_under_the_most_recent_rule(
     confirm = f"{url}/{attestation}/confirm"
     own = await operator.post(confirm, headers={"x-csrf-token": csrf})
     assert own.status_code == 409
-    assert own.json()["type"].endswith("second_operator_required")
+    assert own.json()["type"].endswith("own_proposal")
     confirmed = await second_operator.post(
         confirm, headers={"x-csrf-token": await _csrf(second_operator)}
     )

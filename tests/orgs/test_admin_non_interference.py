@@ -38,6 +38,7 @@ from idsvc.policy.model import OrgRequirement, PolicySettings
 from idsvc.settings import ScreeningSettings
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, create_org
+from tests.support.four_eyes import TWO_OPERATORS
 from tests.support.pg import TestDatabases
 from tests.support.screening import import_demo_list, screen
 from tests.support.settings import make_settings
@@ -100,13 +101,14 @@ async def _world(
             if secret["determined"]:
                 country = sorted(secret["nationalities"] - {"US"} or {"US"})[0]
                 if country != "US":
-                    proposal = await record_most_recent_country(
+                    proposal, _ = await record_most_recent_country(
                         conn, user_id=member.user_id, country=country, operator=uuid.uuid4(),
                         justification="naturalised there last, certificate seen", now=clock(),
+                        rule=TWO_OPERATORS,
                     )  # fmt: skip
                     await confirm_most_recent_country(
                         conn, user_id=member.user_id, attestation_id=proposal,
-                        operator=uuid.uuid4(), now=clock(),
+                        operator=uuid.uuid4(), now=clock(), rule=TWO_OPERATORS,
                     )  # fmt: skip
         async with pool.acquire() as conn:
             await import_demo_list(conn, clock(), LISTED)

@@ -15,6 +15,7 @@ from idsvc.erasure.service import erase_person
 from idsvc.orgs.vetting.organisations import set_org_status
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, create_org, create_user
+from tests.support.four_eyes import ONE_OPERATOR
 from tests.support.signin import call, session_caller
 
 Client = AsyncTestClient[Litestar]
@@ -33,7 +34,7 @@ async def test_admins_read_the_reasons_sealed_for_their_organisation_and_nothing
         member = await add_member(conn, clock(), org, zeb)
         await set_org_status(
             conn, org_id=org, status="approved", reason=OPERATOR_REASON, actor="operator",
-            now=clock(), four_eyes=True, list_max_age=None,
+            now=clock(), four_eyes=True, rule=ONE_OPERATOR, list_max_age=None,
         )  # fmt: skip
         # Values sealed for others that an event on this organisation's trail might carry:
         # the member's own (a person's key) and another organisation's membership's.

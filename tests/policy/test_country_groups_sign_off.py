@@ -15,6 +15,7 @@ from idsvc.app import create_app
 from idsvc.cli.main import main
 from idsvc.policy.country_groups import DATA_FILE, use_country_groups
 from idsvc.settings import ConfigError, parse_config
+from tests.support.four_eyes import ONE_REVIEWER, sign_off_alone
 from tests.support.settings import make_settings
 
 if TYPE_CHECKING:
@@ -26,6 +27,12 @@ REVIEW_DAY = "2026-11-30"  # before NOW, and before any real clock these tests r
 SHIPPED_SIGN_OFF = (
     'reviewed_by = "unreviewed: transcribed by engineering, needs compliance sign-off"'
 )
+
+
+@pytest.fixture(autouse=True)
+def _one_reviewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # These tests are about what a sign-off binds; tests/four_eyes/ about who gives it.
+    sign_off_alone(tmp_path, monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +68,7 @@ def _start(path: Path, tmp_path: Path, *, allow_unreviewed: bool = False) -> Non
         "country_groups_file": str(started),
         "allow_unreviewed_country_groups": allow_unreviewed,
     }
-    config = parse_config({"policy": options})
+    config = parse_config({"policy": options, "compliance": ONE_REVIEWER})
     settings = msgspec.structs.replace(make_settings(None, tmp_path), config=config)
     create_app(settings, clock=lambda: NOW)
 

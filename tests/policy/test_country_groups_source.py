@@ -22,6 +22,7 @@ from idsvc.policy.country_groups import (
 from idsvc.policy.model import PolicySettings
 from idsvc.policy.sign_off import reviewer_problem
 from idsvc.settings import ConfigError, PolicyOptions, parse_config
+from tests.support.four_eyes import ONE_REVIEWER, sign_off_alone
 from tests.support.settings import make_settings
 
 SOURCE = json.loads(
@@ -41,6 +42,12 @@ ALPHA2 = {
     "Tajikistan": "TJ", "Turkmenistan": "TM", "Uzbekistan": "UZ", "Venezuela": "VE",
     "Vietnam": "VN", "Yemen": "YE", "Zimbabwe": "ZW",
 }  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _one_reviewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # These tests are about what a sign-off binds; tests/four_eyes/ about who gives it.
+    sign_off_alone(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("name", sorted(SOURCE["groups"]))
@@ -82,8 +89,10 @@ def test_a_deployment_uses_its_own_reviewed_copy(tmp_path: Path) -> None:
     command = ["policy", "sign-off-country-groups", "--reviewer", "J. Officer"]
     assert main([*command, "--date", "2026-11-30", "--file", str(reviewed)]) == 0
     try:
-        config = parse_config({"policy": {"country_groups_file": str(reviewed)}})
-        assert groups_file_in_use().sign_off_problem(utc_now()) is None
+        config = parse_config(
+            {"policy": {"country_groups_file": str(reviewed)}, "compliance": ONE_REVIEWER}
+        )
+        assert groups_file_in_use().sign_off_problem(utc_now(), four_eyes=False) is None
         assert "LA" in country_groups().expand(("D:3",))
         policy = PolicySettings(
             id="p", version=1, audience="a", deny_nationality_groups=("D:3",),
@@ -94,7 +103,7 @@ def test_a_deployment_uses_its_own_reviewed_copy(tmp_path: Path) -> None:
         create_app(settings)  # reviewed data: no refusal
     finally:
         use_country_groups(None)
-    assert groups_file_in_use().sign_off_problem(utc_now()) is not None
+    assert groups_file_in_use().sign_off_problem(utc_now(), four_eyes=False) is not None
 
 
 def test_unreviewed_groups_stop_the_service_unless_development_allows_them(

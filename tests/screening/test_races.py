@@ -13,6 +13,7 @@ from idsvc.screening.csl import parse_csl
 from idsvc.screening.lists import import_snapshot
 from tests.support.clock import FakeClock
 from tests.support.factories import create_org
+from tests.support.four_eyes import ONE_OPERATOR
 
 
 async def test_approval_and_screening_at_once(pool: db.Pool, clock: FakeClock) -> None:
@@ -33,6 +34,7 @@ async def test_approval_and_screening_at_once(pool: db.Pool, clock: FakeClock) -
                         actor="t",
                         now=clock(),
                         four_eyes=True,
+                        rule=ONE_OPERATOR,
                         list_max_age=None,
                     )  # type: ignore[arg-type]
             except Conflict:

@@ -15,7 +15,7 @@ from idsvc.app import Seed, create_app
 from idsvc.config.oauth import ClientSettings, OAuthSettings
 from idsvc.devidp.wiring import demo_provider
 from idsvc.policy.model import PolicySettings
-from idsvc.settings import ScreeningSettings, Settings, StatusListSettings
+from idsvc.settings import ComplianceSettings, ScreeningSettings, Settings, StatusListSettings
 from tests.support.clock import FakeClock
 from tests.support.serving import free_port, serve_in_thread
 from tests.support.settings import make_settings
@@ -35,6 +35,7 @@ def demo_service(
     oauth: OAuthSettings | None = None,
     status_lists: StatusListSettings | None = None,
     screening: ScreeningSettings | None = None,
+    compliance: ComplianceSettings | None = None,
     seed: Seed | None = None,
     **service: object,
 ) -> Iterator[tuple[str, Settings]]:
@@ -51,6 +52,7 @@ def demo_service(
         oauth=oauth,
         status_lists=status_lists,
         screening=screening,
+        compliance=compliance,
         issuer=issuer,
         **service,
     )

@@ -12,6 +12,7 @@ import msgspec
 from idsvc.config.oauth import ClientSettings, OAuthSettings
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import (
+    ComplianceSettings,
     ConfigFile,
     PolicyOptions,
     ScreeningSettings,
@@ -42,6 +43,7 @@ def make_settings(
     oauth: OAuthSettings | None = None,
     status_lists: StatusListSettings | None = None,
     screening: ScreeningSettings | None = None,
+    compliance: ComplianceSettings | None = None,
     **service: object,
 ) -> Settings:
     service_settings = msgspec.structs.replace(ServiceSettings(), **service)
@@ -61,6 +63,11 @@ def make_settings(
             # The shipped country groups await compliance sign-off (app start refuses them
             # otherwise); tests decide on them as development does.
             policy=PolicyOptions(allow_unreviewed_country_groups=True),
+            # Four eyes is on by default in the service; tests whose subject is not a
+            # compliance decision's second operator run as `idsvc dev` does (one operator
+            # decides alone, audited as four_eyes.waived). tests/four_eyes/ runs with the
+            # service's default.
+            compliance=compliance or ComplianceSettings(four_eyes=False),
         ),
         database_url=database_url,
         secrets=Secrets(

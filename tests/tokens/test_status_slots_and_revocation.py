@@ -18,6 +18,7 @@ from idsvc.orgs.members.service import set_member_status
 from idsvc.tokens.status_slots import StatusAllocator, StatusSlot
 from tests.support.clock import FakeClock
 from tests.support.factories import add_member, create_org, create_user
+from tests.support.four_eyes import ONE_OPERATOR
 
 
 async def slot(
@@ -117,6 +118,7 @@ async def test_each_change_reaches_exactly_the_tokens_that_depended_on_it(
             actor="t",
             now=clock(),
             four_eyes=True,
+            rule=ONE_OPERATOR,
             list_max_age=None,
         )
     assert [await status_of(pool, s) for s in (alice_org, bob_org)] == [2, 2]
@@ -129,6 +131,7 @@ async def test_each_change_reaches_exactly_the_tokens_that_depended_on_it(
             actor="t",
             now=clock(),
             four_eyes=True,
+            rule=ONE_OPERATOR,
             list_max_age=None,
         )
     assert [await status_of(pool, s) for s in (alice_org, bob_org)] == [2, 0]

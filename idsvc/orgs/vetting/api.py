@@ -18,6 +18,7 @@ from litestar.params import FromPath, QueryParameter
 from idsvc.accounts.guards import operator_only, signed_in
 from idsvc.accounts.sessions import Session
 from idsvc.errors import BadRequest
+from idsvc.four_eyes.service import FourEyes, Proposed
 from idsvc.http.body import read_json
 from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.openapi import documented
@@ -121,10 +122,14 @@ async def change_status(
     request: Request[Any, Any, Any],
     org_id: FromPath[uuid.UUID],
     settings: Injected[Settings],
+    four_eyes: Injected[FourEyes],
     conn: Transaction,
     now: Now,
     actor: Actor,
-) -> Response[OrgView]:
+) -> Response[OrgView | Proposed]:
+    """Approve, reject, suspend or reinstate. Approving and reinstating take four eyes: the
+    first operator's call proposes (202), a second operator's call with the same status
+    decides (200); neither may be the requester or an admin of the organisation."""
     body = await read_json(request, StatusRequest)
     org = await set_org_status(
         conn,
@@ -134,8 +139,11 @@ async def change_status(
         actor=actor,
         now=now,
         four_eyes=settings.config.screening.four_eyes_approval,
+        rule=four_eyes,
         list_max_age=settings.config.screening.list_max_age,
     )
+    if isinstance(org, Proposed):
+        return Response(org, status_code=202, headers=_NO_STORE)
     return Response(org_view(org), headers=_NO_STORE)
 
 
@@ -150,10 +158,13 @@ async def change_programs(
     request: Request[Any, Any, Any],
     org_id: FromPath[uuid.UUID],
     settings: Injected[Settings],
+    four_eyes: Injected[FourEyes],
     conn: Transaction,
     now: Now,
     actor: Actor,
-) -> Response[OrgView]:
+) -> Response[OrgView | Proposed]:
+    """Set the programs granted. Granting one takes four eyes (202, then 200 for a second
+    operator asking for the same programs); taking programs away does not."""
     body = await read_json(request, ProgramsRequest)
     org = await set_org_programs(
         conn,
@@ -162,8 +173,11 @@ async def change_programs(
         reason=body.reason,
         actor=actor,
         now=now,
+        rule=four_eyes,
         list_max_age=settings.config.screening.list_max_age,
     )
+    if isinstance(org, Proposed):
+        return Response(org, status_code=202, headers=_NO_STORE)
     return Response(org_view(org), headers=_NO_STORE)
 
 

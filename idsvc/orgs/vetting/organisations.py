@@ -17,6 +17,7 @@ from idsvc.audit import record_event
 from idsvc.audit.personal import for_org, row_opened, rows_opened, seal, seal_text
 from idsvc.db import Connection, rows_to
 from idsvc.errors import NotFound
+from idsvc.four_eyes.service import FourEyes, Proposed, propose_or_approve
 from idsvc.orgs.members.service import enrol_member
 from idsvc.orgs.records import MemberRole, MemberStatus, Organisation, OrgStatus
 from idsvc.orgs.vetting.errors import FourEyesRequired, InvalidTransition, NotVerified, ScreeningHit
@@ -80,6 +81,14 @@ LIMIT $2
 """
 _OVERRIDDEN_BY = """
 SELECT count(*) FROM screening_hits WHERE org_id = $1 AND state = 'overridden' AND decided_by = $2
+"""
+# Who may take no part in deciding on the organisation: its requester and its admins.
+_STAKEHOLDERS = """
+SELECT requested_by AS user_id, 'requested this organisation' AS stake
+FROM organisations WHERE id = $1 AND requested_by IS NOT NULL
+UNION ALL
+SELECT user_id, 'administer this organisation' FROM memberships
+WHERE org_id = $1 AND role = 'admin' AND status <> 'removed' AND user_id IS NOT NULL
 """
 _OPEN_HITS = "SELECT count(*) FROM screening_hits WHERE org_id = $1 AND state = 'open'"
 _UPDATE_STATUS = """
@@ -199,12 +208,15 @@ async def set_org_status(
     actor: str,
     now: datetime,
     four_eyes: bool,
+    rule: FourEyes,
     list_max_age: timedelta | None,
-) -> Organisation:
+) -> Organisation | Proposed:
     """Move the organisation to ``status`` along :data:`ORG_TRANSITIONS`. Approval needs
     every screening hit decided: an open hit is a 409 ``screening_hit``; with ``four_eyes``,
     an approver who overrode one of its hits is a 409 ``four_eyes_required``; with
-    ``list_max_age``, a missing or older list is a 409 ``screening_list_stale``."""
+    ``list_max_age``, a missing or older list is a 409 ``screening_list_stale``. Approval
+    (and reinstatement) takes a second operator under ``rule``, neither of them the
+    requester or an admin: the first call returns the ``Proposed`` decision."""
     org = await row_opened(
         conn, Organisation, await conn.fetchrow(_SELECT_FOR_UPDATE, org_id), texts=_TEXTS
     )
@@ -227,6 +239,13 @@ async def set_org_status(
                 "you overrode a screening hit of this organisation: another operator must "
                 "approve it (four eyes)"
             )
+        decided = await propose_or_approve(
+            conn, kind="org.approve", target=f"org:{org_id}", actor=actor, now=now,
+            rule=rule, owner=for_org(org_id), terms={"status": status}, note=reason,
+            conflicted=await _stakeholders(conn, org_id),
+        )  # fmt: skip
+        if isinstance(decided, Proposed):
+            return decided
     sealed = await seal(conn, for_org(org_id), reason, now=now)
     updated = await row_opened(
         conn,
@@ -259,9 +278,12 @@ async def set_org_programs(
     reason: str | None,
     actor: str,
     now: datetime,
+    rule: FourEyes,
     list_max_age: timedelta | None,
-) -> Organisation:
-    """Set the programs granted; granting a new one needs a current list (like approval)."""
+) -> Organisation | Proposed:
+    """Set the programs granted. Granting a new one needs a current list (like approval)
+    and a second operator under ``rule``, neither of them the requester or an admin (the
+    first call returns the ``Proposed`` decision); taking programs away needs neither."""
     org = await row_opened(
         conn, Organisation, await conn.fetchrow(_SELECT_FOR_UPDATE, org_id), texts=_TEXTS
     )
@@ -270,8 +292,16 @@ async def set_org_programs(
     wanted = sorted(set(programs))
     if sorted(org.programs) == wanted:
         return org
-    if list_max_age is not None and set(wanted) - set(org.programs):
-        await ensure_list_current(conn, max_age=list_max_age, now=now)
+    if set(wanted) - set(org.programs):
+        if list_max_age is not None:
+            await ensure_list_current(conn, max_age=list_max_age, now=now)
+        decided = await propose_or_approve(
+            conn, kind="org.programs.grant", target=f"org:{org_id}", actor=actor, now=now,
+            rule=rule, owner=for_org(org_id), terms={"programs": wanted}, note=reason,
+            conflicted=await _stakeholders(conn, org_id),
+        )  # fmt: skip
+        if isinstance(decided, Proposed):
+            return decided
     updated = await row_opened(
         conn, Organisation, await conn.fetchrow(_UPDATE_PROGRAMS, org_id, wanted, now), texts=_TEXTS
     )
@@ -289,3 +319,8 @@ async def set_org_programs(
         },
     )
     return updated
+
+
+async def _stakeholders(conn: Connection, org_id: uuid.UUID) -> dict[str, str]:
+    """The actors with a stake in a decision on the organisation, and what their stake is."""
+    return {f"user:{r['user_id']}": r["stake"] for r in await conn.fetch(_STAKEHOLDERS, org_id)}

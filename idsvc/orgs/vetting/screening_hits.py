@@ -18,6 +18,7 @@ from idsvc.audit import record_event
 from idsvc.audit.personal import for_org, row_opened, rows_opened, seal
 from idsvc.db import Connection
 from idsvc.errors import NotFound
+from idsvc.four_eyes.service import FourEyes
 from idsvc.orgs.records import Organisation
 from idsvc.orgs.vetting.organisations import set_org_status
 from idsvc.screening.errors import HitNotOpen
@@ -192,6 +193,7 @@ async def screen_organisation(
             now=now,
             # A suspension: four eyes and list freshness bear on approvals only.
             four_eyes=True,
+            rule=FourEyes(),
             list_max_age=None,
         )
         suspended = True

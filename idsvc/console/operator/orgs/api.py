@@ -15,9 +15,10 @@ from litestar.response import Redirect, Template
 
 from idsvc.console.forms import FormErrors, read_form, validate_form
 from idsvc.console.guard import Viewer, form_csrf, operator_viewer
-from idsvc.console.operator.orgs.errors import Conflict
+from idsvc.console.operator.orgs.errors import Conflict, Forbidden
 from idsvc.console.operator.orgs.service import org_queue, org_review
-from idsvc.db import Connection
+from idsvc.db import Connection, keeping_refusals
+from idsvc.four_eyes.service import FourEyes, Proposed
 from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.pages import page
 from idsvc.orgs.vetting.organisations import ORG_TRANSITIONS, set_org_programs, set_org_status
@@ -122,6 +123,7 @@ async def decide_org(
     org_id: FromPath[uuid.UUID],
     viewer: Injected[Viewer],
     settings: Injected[Settings],
+    four_eyes: Injected[FourEyes],
     conn: Transaction,
     now: Now,
     actor: Actor,
@@ -134,9 +136,10 @@ async def decide_org(
             failed="status",
         )  # fmt: skip
     try:
-        # A savepoint: a refused decision leaves nothing of itself behind.
-        async with conn.transaction():
-            await set_org_status(
+        # A savepoint: a refused decision leaves nothing of itself behind but the audit
+        # event of a refusal that is audited (four eyes).
+        async with keeping_refusals(conn):
+            decided = await set_org_status(
                 conn,
                 org_id=org_id,
                 status=form.status,
@@ -144,14 +147,16 @@ async def decide_org(
                 actor=actor,
                 now=now,
                 four_eyes=settings.config.screening.four_eyes_approval,
+                rule=four_eyes,
                 list_max_age=settings.config.screening.list_max_age,
             )
-    except Conflict as exc:
+    except (Conflict, Forbidden) as exc:
         return await _org_page(
-            conn, org_id, viewer=viewer, status_code=409, errors={"_form": exc.detail},
+            conn, org_id, viewer=viewer, status_code=exc.status, errors={"_form": exc.detail},
             values=data, failed="status",
         )  # fmt: skip
-    return Redirect(f"/console/orgs/{org_id}?done={form.status}", status_code=303)
+    done = "proposed" if isinstance(decided, Proposed) else form.status
+    return Redirect(f"/console/orgs/{org_id}?done={done}", status_code=303)
 
 
 @post(
@@ -199,6 +204,7 @@ async def programs(
     org_id: FromPath[uuid.UUID],
     viewer: Injected[Viewer],
     settings: Injected[Settings],
+    four_eyes: Injected[FourEyes],
     conn: Transaction,
     now: Now,
     actor: Actor,
@@ -212,23 +218,26 @@ async def programs(
         )  # fmt: skip
     chosen = sorted({p.strip() for p in form.programs.split(",") if p.strip()})
     try:
-        # A savepoint: a refused grant leaves nothing of itself behind.
-        async with conn.transaction():
-            await set_org_programs(
+        # A savepoint: a refused grant leaves nothing of itself behind but the audit event
+        # of a refusal that is audited (four eyes).
+        async with keeping_refusals(conn):
+            decided = await set_org_programs(
                 conn,
                 org_id=org_id,
                 programs=chosen,
                 reason="granted in the console",
                 actor=actor,
                 now=now,
+                rule=four_eyes,
                 list_max_age=settings.config.screening.list_max_age,
             )
-    except Conflict as exc:
+    except (Conflict, Forbidden) as exc:
         return await _org_page(
-            conn, org_id, viewer=viewer, status_code=409, errors={"_form": exc.detail},
+            conn, org_id, viewer=viewer, status_code=exc.status, errors={"_form": exc.detail},
             values=data, failed="programs",
         )  # fmt: skip
-    return Redirect(f"/console/orgs/{org_id}?done=programs", status_code=303)
+    done = "proposed" if isinstance(decided, Proposed) else "programs"
+    return Redirect(f"/console/orgs/{org_id}?done={done}", status_code=303)
 
 
 routes = [queue, org_detail, decide_org, override, programs]

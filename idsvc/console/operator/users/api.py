@@ -16,6 +16,8 @@ from idsvc.console.forms import FormErrors, read_form, validate_form
 from idsvc.console.guard import Viewer, form_csrf, operator_viewer
 from idsvc.console.operator.users.errors import (
     BadRequest,
+    Conflict,
+    Forbidden,
     LastAdmin,
     RetentionDuty,
     UnderLegalHold,
@@ -24,10 +26,12 @@ from idsvc.console.operator.users.service import (
     UserRow,
     erase_user,
     find_users,
+    reinstate_user_attestation,
     revoke_user_attestation,
     user_view,
 )
-from idsvc.db import Connection
+from idsvc.db import Connection, keeping_refusals
+from idsvc.four_eyes.service import FourEyes, Proposed
 from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.pages import page
 from idsvc.policy.model import PolicySettings
@@ -71,6 +75,7 @@ async def _user_page(
     errors: FormErrors | None = None,
     values: dict[str, str] | None = None,
     failed: str | None = None,
+    notice: str | None = None,
 ) -> Template:
     view = await user_view(
         conn,
@@ -94,13 +99,19 @@ async def _user_page(
         errors=errors or {},
         values=values or {},
         failed=failed,
+        notice=notice if notice in _NOTICES else None,
         **viewer.page_context(),
     )
+
+
+# What a form's redirect may say on the page (?done=...): nothing else is echoed.
+_NOTICES = frozenset({"proposed", "erased", "overridden", "revoked", "reinstated"})
 
 
 @get("/users/{user_id:uuid}", include_in_schema=False, guards=[operator_viewer])
 async def user_page(
     *,
+    request: Request[Any, Any, Any],
     user_id: FromPath[uuid.UUID],
     viewer: Injected[Viewer],
     policies: Injected[dict[str, PolicySettings]],
@@ -109,8 +120,9 @@ async def user_page(
     now: Now,
 ) -> Template:
     return await _user_page(
-        conn, user_id, viewer=viewer, now=now, policies=policies, screening=screening
-    )
+        conn, user_id, viewer=viewer, now=now, policies=policies, screening=screening,
+        notice=request.query_params.get("done"),
+    )  # fmt: skip
 
 
 @post(
@@ -157,6 +169,48 @@ async def revoke_page(
     return Redirect(f"/console/users/{user_id}", status_code=303)
 
 
+@post(
+    "/users/{user_id:uuid}/attestations/{attestation_id:uuid}/reinstate",
+    include_in_schema=False,
+    status_code=303,
+    guards=_OPERATOR_FORM,
+)
+async def reinstate_page(
+    *,
+    request: Request[Any, Any, Any],
+    user_id: FromPath[uuid.UUID],
+    attestation_id: FromPath[uuid.UUID],
+    viewer: Injected[Viewer],
+    policies: Injected[dict[str, PolicySettings]],
+    screening: Injected[ScreeningSettings],
+    four_eyes: Injected[FourEyes],
+    conn: Transaction,
+    now: Now,
+    actor: Actor,
+) -> Response[Any]:
+    """Reverse a revocation made in error: proposed here, approved by another operator (here
+    or under Decisions)."""
+    data = await read_form(request)
+    form, errors = validate_form(RevokeForm, data)
+    if form is not None:
+        try:
+            async with keeping_refusals(conn):
+                decided = await reinstate_user_attestation(
+                    conn, user_id=user_id, attestation_id=attestation_id, actor=actor,
+                    reason=form.reason, now=now, rule=four_eyes,
+                )  # fmt: skip
+        except (Conflict, Forbidden) as exc:
+            errors = {"reason": exc.detail}
+        else:
+            done = "proposed" if decided is not None else "reinstated"
+            return Redirect(f"/console/users/{user_id}?done={done}", status_code=303)
+    return await _user_page(
+        conn, user_id, viewer=viewer, now=now, policies=policies, screening=screening,
+        status=409 if form is not None else 400, errors=errors, values=data,
+        failed=str(attestation_id),
+    )  # fmt: skip
+
+
 class EraseForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=200)]
     confirm_id: Annotated[str, msgspec.Meta(max_length=64)]
@@ -178,6 +232,7 @@ async def erase_page(
     policies: Injected[dict[str, PolicySettings]],
     screening: Injected[ScreeningSettings],
     settings: Injected[Settings],
+    four_eyes: Injected[FourEyes],
     conn: Transaction,
     now: Now,
     actor: Actor,
@@ -194,10 +249,11 @@ async def erase_page(
             status=400, errors=errors, values=data, failed="erase",
         )  # fmt: skip
     try:
-        # A savepoint: a refused erasure leaves nothing of itself, and the page that
-        # explains the refusal is still written in the request's transaction.
-        async with conn.transaction():
-            await erase_user(
+        # A savepoint: a refused erasure leaves nothing of itself but the audit event of a
+        # refusal that is audited (four eyes), and the page that explains the refusal is
+        # still written in the request's transaction.
+        async with keeping_refusals(conn):
+            decided = await erase_user(
                 conn,
                 user_id=user_id,
                 reason=form.reason,
@@ -205,13 +261,15 @@ async def erase_page(
                 now=now,
                 retention_period=settings.config.retention.period,
                 despite_retention=bool(form.despite_retention),
+                rule=four_eyes,
             )
-    except (BadRequest, RetentionDuty, LastAdmin, UnderLegalHold) as exc:
+    except (BadRequest, RetentionDuty, LastAdmin, UnderLegalHold, Conflict, Forbidden) as exc:
         return await _user_page(
             conn, user_id, viewer=viewer, now=now, policies=policies, screening=screening,
             status=400, errors={"reason": exc.detail}, values=data, failed="erase",
         )  # fmt: skip
-    return Redirect(f"/console/users/{user_id}?done=erased", status_code=303)
+    done = "proposed" if isinstance(decided, Proposed) else "erased"
+    return Redirect(f"/console/users/{user_id}?done={done}", status_code=303)
 
 
 class HitOverrideForm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -233,6 +291,7 @@ async def override_person_page(
     policies: Injected[dict[str, PolicySettings]],
     screening: Injected[ScreeningSettings],
     settings: Injected[Settings],
+    four_eyes: Injected[FourEyes],
     conn: Transaction,
     now: Now,
     actor: Actor,
@@ -252,16 +311,29 @@ async def override_person_page(
             values=data,
             failed=str(hit_id),
         )
-    await override_person_hit(
-        conn,
-        user_id=user_id,
-        hit_id=hit_id,
-        justification=form.justification.strip(),
-        actor=actor,
-        now=now,
-        validity=timedelta(seconds=settings.config.screening.override_validity),
-    )
-    return Redirect(f"/console/users/{user_id}", status_code=303)
+    try:
+        async with keeping_refusals(conn):
+            decided = await override_person_hit(
+                conn, user_id=user_id, hit_id=hit_id, justification=form.justification.strip(),
+                actor=actor, now=now, rule=four_eyes,
+                validity=timedelta(seconds=settings.config.screening.override_validity),
+            )  # fmt: skip
+    except (Conflict, Forbidden) as exc:
+        return await _user_page(
+            conn, user_id, viewer=viewer, now=now, policies=policies, screening=screening,
+            status=exc.status, errors={"justification": exc.detail}, values=data,
+            failed=str(hit_id),
+        )  # fmt: skip
+    if isinstance(decided, Proposed):
+        return Redirect(f"/console/users/{user_id}?done=proposed", status_code=303)
+    return Redirect(f"/console/users/{user_id}?done=overridden", status_code=303)
 
 
-routes = [users_page, user_page, revoke_page, override_person_page, erase_page]
+routes = [
+    users_page,
+    user_page,
+    revoke_page,
+    reinstate_page,
+    override_person_page,
+    erase_page,
+]

@@ -4,10 +4,11 @@ the others answer an error page."""
 
 from idsvc.console.errors import FormTooLarge
 from idsvc.erasure.service import LastAdmin, RetentionDuty, UnderLegalHold
-from idsvc.errors import BadRequest, CsrfFailed, Forbidden, NotFound
+from idsvc.errors import BadRequest, Conflict, CsrfFailed, Forbidden, NotFound
 
 __all__ = [
     "BadRequest",
+    "Conflict",
     "CsrfFailed",
     "Forbidden",
     "FormTooLarge",

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from idsvc.attestations.service import reinstate_attestation
 from idsvc.attestations.status import user_status
 from idsvc.attestations.store import (
     belongs_to,
@@ -15,9 +16,10 @@ from idsvc.attestations.store import (
     revoke_attestation,
 )
 from idsvc.db import Connection
-from idsvc.erasure.service import erase_person
+from idsvc.erasure.service import ErasureReport, erase_by_operator
 from idsvc.errors import NotFound
 from idsvc.evidence.ledger import load_subject_facts
+from idsvc.four_eyes.service import FourEyes, Proposed
 from idsvc.policy.decision import decide
 from idsvc.policy.explain import explain
 from idsvc.policy.model import PolicySettings
@@ -122,6 +124,23 @@ async def revoke_user_attestation(
     await revoke_attestation(conn, attestation_id, now=now, actor=actor, reason=reason)
 
 
+async def reinstate_user_attestation(
+    conn: Connection,
+    *,
+    user_id: uuid.UUID,
+    attestation_id: uuid.UUID,
+    actor: str,
+    reason: str,
+    now: datetime,
+    rule: FourEyes,
+) -> Proposed | None:
+    if not await belongs_to(conn, attestation_id, user_id):
+        raise NotFound("no such attestation for this user")
+    return await reinstate_attestation(
+        conn, attestation_id, actor=actor, reason=reason, now=now, rule=rule
+    )
+
+
 async def erase_user(
     conn: Connection,
     *,
@@ -131,16 +150,13 @@ async def erase_user(
     now: datetime,
     retention_period: int,
     despite_retention: bool,
-) -> None:
+    rule: FourEyes,
+) -> ErasureReport | Proposed:
     """Erasure; unless the operator ticked that no retention duty applies, a person active
-    within the retention period is refused (``RetentionDuty``)."""
-    await erase_person(
-        conn,
-        user_id=user_id,
-        reason=reason,
-        actor=actor,
-        now=now,
-        retention=None
-        if despite_retention or not retention_period
-        else timedelta(seconds=retention_period),
-    )
+    within the retention period is refused (``RetentionDuty``); ticked, a second operator
+    must agree (four eyes)."""
+    return await erase_by_operator(
+        conn, user_id=user_id, reason=reason, actor=actor, now=now,
+        retention=timedelta(seconds=retention_period) if retention_period else None,
+        despite_retention=despite_retention, rule=rule,
+    )  # fmt: skip

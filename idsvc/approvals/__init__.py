@@ -1,0 +1,1 @@
+"""The operators' queue of decisions awaiting a second operator, and approval from it."""

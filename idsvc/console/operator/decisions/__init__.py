@@ -1,0 +1,1 @@
+"""The operators' Decisions page: what waits for a second operator, and approving it."""
