@@ -7,8 +7,6 @@ that waives four eyes says so in its trail."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import asyncpg
 import pytest
@@ -17,129 +15,20 @@ from litestar.testing import AsyncTestClient
 
 from idsvc import db
 from idsvc.settings import ComplianceSettings
+from tests.four_eyes.subjects import (
+    SETUPS,
+    grant_programs,
+    override_person_hit,
+    refusals,
+    two_operators,
+)
 from tests.support.clock import FakeClock
-from tests.support.factories import add_member, attest, create_org, create_user
-from tests.support.screening import import_demo_list, screen
-from tests.support.signin import Caller, call, session_caller
+from tests.support.factories import add_member, attest, create_user
+from tests.support.screening import import_demo_list
+from tests.support.signin import call, session_caller
 from tests.support.vetting import org_request, problem_code
 
 Client = AsyncTestClient[Litestar]
-LISTED_NAME = "Boris Gennadyevich Ostrovsky"  # in the demo list
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One four-eyes action as an operator calls it, and how to see that it took effect."""
-
-    method: str
-    url: str
-    body: dict[str, object] | None
-    done: Callable[[], Awaitable[bool]]
-
-
-async def _operators(pool: db.Pool, clock: FakeClock) -> tuple[Caller, Caller]:
-    first = await session_caller(pool, clock(), email="ops1@provider.example", operator=True)
-    second = await session_caller(pool, clock(), email="ops2@provider.example", operator=True)
-    return first, second
-
-
-async def _approve_org(client: Client, pool: db.Pool, clock: FakeClock) -> Decision:
-    requester = await session_caller(pool, clock(), us_person=True)
-    created = await call(client, requester, "POST", "/v1/orgs", org_request(domains=[]))
-    assert created.status_code == 201, created.text
-    org_id = created.json()["id"]
-
-    async def done() -> bool:
-        status = await pool.fetchval("SELECT status FROM organisations WHERE id = $1", org_id)
-        return bool(status == "approved")
-
-    body = {"status": "approved", "reason": "EIN and register checked"}
-    return Decision("POST", f"/v1/operator/orgs/{org_id}/status", body, done)
-
-
-async def _grant_programs(client: Client, pool: db.Pool, clock: FakeClock) -> Decision:
-    async with db.transaction(pool) as conn:
-        org_id = await create_org(conn, clock())
-
-    async def done() -> bool:
-        programs = await pool.fetchval("SELECT programs FROM organisations WHERE id = $1", org_id)
-        return list(programs) == ["frontier-research"]
-
-    body = {"programs": ["frontier-research"], "reason": "eligible under the program rules"}
-    return Decision("POST", f"/v1/operator/orgs/{org_id}/programs", body, done)
-
-
-async def _override_person_hit(client: Client, pool: db.Pool, clock: FakeClock) -> Decision:
-    async with db.transaction(pool) as conn:
-        person = await create_user(conn, clock(), email="boris@example.com")
-    async with pool.acquire() as conn:
-        await screen(conn, clock(), person, name=LISTED_NAME)
-    hit = await pool.fetchval("SELECT id FROM person_screening_hits WHERE user_id = $1", person)
-    assert hit is not None
-
-    async def done() -> bool:
-        state = await pool.fetchval("SELECT state FROM person_screening_hits WHERE id = $1", hit)
-        return bool(state == "overridden")
-
-    body = {"justification": "Different person: born 1990, the listed one in 1961."}
-    return Decision(
-        "POST", f"/v1/operator/users/{person}/screening-hits/{hit}/override", body, done
-    )
-
-
-async def _reinstate_attestation(client: Client, pool: db.Pool, clock: FakeClock) -> Decision:
-    async with db.transaction(pool) as conn:
-        person = await create_user(conn, clock())
-        await attest(conn, clock(), person)
-        attestation = await conn.fetchval(
-            "SELECT id FROM attestations WHERE user_id = $1 AND kind = 'nationalities'", person
-        )
-        await conn.execute(
-            "UPDATE attestations SET revoked_at = $2, revoked_by = 'test' WHERE id = $1",
-            attestation, clock(),
-        )  # fmt: skip
-
-    async def done() -> bool:
-        revoked = await pool.fetchval(
-            "SELECT revoked_at FROM attestations WHERE id = $1", attestation
-        )
-        return revoked is None
-
-    body = {"reason": "revoked in error: the wrong person's record"}
-    return Decision("POST", f"/v1/operator/attestations/{attestation}/reinstate", body, done)
-
-
-async def _lift_hold(client: Client, pool: db.Pool, clock: FakeClock) -> Decision:
-    async with db.transaction(pool) as conn:
-        person = await create_user(conn, clock())
-    placer = await session_caller(pool, clock(), operator=True)
-    hold = {"case_reference": "DOJ-2026-0412", "reason": "Subpoena received for the logs"}
-    placed = await call(client, placer, "POST", f"/v1/operator/users/{person}/legal-hold", hold)
-    assert placed.status_code == 201, placed.text
-    hold_id = placed.json()["hold"]
-
-    async def done() -> bool:
-        lifted = await pool.fetchval("SELECT lifted_at FROM legal_holds WHERE id = $1", hold_id)
-        return lifted is not None
-
-    return Decision("POST", f"/v1/operator/legal-holds/{hold_id}/lift", None, done)
-
-
-SETUPS = {
-    "org.approve": _approve_org,
-    "org.programs.grant": _grant_programs,
-    "person_hit.override": _override_person_hit,
-    "attestation.reinstate": _reinstate_attestation,
-    "legal_hold.lift": _lift_hold,
-}
-
-
-async def _refusals(pool: db.Pool) -> list[str]:
-    rows = await pool.fetch(
-        "SELECT data->>'reason' AS reason FROM audit_events "
-        "WHERE action = 'four_eyes.refused' ORDER BY seq"
-    )
-    return [r["reason"] for r in rows]
 
 
 @pytest.fixture
@@ -154,7 +43,7 @@ async def test_one_operator_proposes_only_and_a_second_decides(
     kind: str, client: Client, pool: db.Pool, clock: FakeClock, listed: None
 ) -> None:
     decision = await SETUPS[kind](client, pool, clock)
-    first, second = await _operators(pool, clock)
+    first, second = await two_operators(pool, clock)
 
     proposed = await call(client, first, decision.method, decision.url, decision.body)
     assert proposed.status_code == 202, proposed.text
@@ -167,7 +56,7 @@ async def test_one_operator_proposes_only_and_a_second_decides(
     assert own.status_code == 409
     assert problem_code(own) == "own_proposal"
     assert not await decision.done()
-    assert await _refusals(pool) == ["own_proposal"]  # committed with the refusal
+    assert await refusals(pool) == ["own_proposal"]  # committed with the refusal
 
     decided = await call(client, second, decision.method, decision.url, decision.body)
     assert decided.status_code == 200, decided.text
@@ -184,7 +73,7 @@ async def test_the_queue_approves_with_the_proposed_terms(
     kind: str, client: Client, pool: db.Pool, clock: FakeClock, listed: None
 ) -> None:
     decision = await SETUPS[kind](client, pool, clock)
-    first, second = await _operators(pool, clock)
+    first, second = await two_operators(pool, clock)
     assert (
         await call(client, first, decision.method, decision.url, decision.body)
     ).status_code == 202
@@ -205,15 +94,15 @@ async def test_the_queue_approves_with_the_proposed_terms(
 async def test_an_approver_approves_what_was_proposed_or_nothing(
     client: Client, pool: db.Pool, clock: FakeClock, listed: None
 ) -> None:
-    decision = await _grant_programs(client, pool, clock)
-    first, second = await _operators(pool, clock)
+    decision = await grant_programs(client, pool, clock)
+    first, second = await two_operators(pool, clock)
     assert (await call(client, first, "POST", decision.url, decision.body)).status_code == 202
     more = {"programs": ["frontier-research", "defence"], "reason": "and defence too"}
     differs = await call(client, second, "POST", decision.url, more)
     assert differs.status_code == 409
     assert problem_code(differs) == "proposal_differs"
     assert "frontier-research" in differs.json()["detail"]
-    assert await _refusals(pool) == ["proposal_differs"]
+    assert await refusals(pool) == ["proposal_differs"]
     # The proposer may replace their own proposal; the second operator then approves that.
     assert (await call(client, first, "POST", decision.url, more)).status_code == 202
     assert (await call(client, second, "POST", decision.url, more)).status_code == 200
@@ -234,13 +123,13 @@ async def test_the_requester_and_the_admins_take_no_part(
     insider = await session_caller(pool, clock(), us_person=True, operator=True)
     created = await call(client, insider, "POST", "/v1/orgs", org_request(domains=[]))
     org_id = created.json()["id"]
-    first, second = await _operators(pool, clock)
+    first, second = await two_operators(pool, clock)
     approve = {"status": "approved", "reason": "EIN and register checked"}
     url = f"/v1/operator/orgs/{org_id}/status"
     refused = await call(client, insider, "POST", url, approve)
     assert refused.status_code == 403
     assert problem_code(refused) == "conflict_of_interest"
-    assert await _refusals(pool) == ["conflict_of_interest"]
+    assert await refusals(pool) == ["conflict_of_interest"]
     assert (await call(client, first, "POST", url, approve)).status_code == 202
     assert problem_code(await call(client, insider, "POST", url, approve)) == (
         "conflict_of_interest"
@@ -263,8 +152,8 @@ async def test_the_requester_and_the_admins_take_no_part(
 async def test_a_proposal_lapses_and_approving_it_late_proposes_anew(
     client: Client, pool: db.Pool, clock: FakeClock, listed: None
 ) -> None:
-    decision = await _override_person_hit(client, pool, clock)
-    first, second = await _operators(pool, clock)
+    decision = await override_person_hit(client, pool, clock)
+    first, second = await two_operators(pool, clock)
     assert (await call(client, first, "POST", decision.url, decision.body)).status_code == 202
     clock.advance(7 * 86_400 + 1)  # [compliance] proposal_validity: a week
     # Signed in again (a session lasts a day).
@@ -295,8 +184,8 @@ async def test_the_database_refuses_an_own_approval_too(pool: db.Pool, clock: Fa
 async def test_a_deployment_that_waives_four_eyes_decides_at_once_and_says_so(
     client: Client, pool: db.Pool, clock: FakeClock, listed: None
 ) -> None:
-    decision = await _override_person_hit(client, pool, clock)
-    first, _ = await _operators(pool, clock)
+    decision = await override_person_hit(client, pool, clock)
+    first, _ = await two_operators(pool, clock)
     assert (await call(client, first, "POST", decision.url, decision.body)).status_code == 200
     assert await decision.done()
     waived = await pool.fetchval(
@@ -312,7 +201,7 @@ async def test_a_determination_is_confirmed_from_the_queue(
     async with db.transaction(pool) as conn:
         person = await create_user(conn, clock())
         await attest(conn, clock(), person, nationalities=("DE", "FR"), basis=None)
-    first, second = await _operators(pool, clock)
+    first, second = await two_operators(pool, clock)
     body = {"country": "FR", "justification": "naturalised in France last, certificate seen"}
     url = f"/v1/operator/users/{person}/most-recent-country"
     proposed = await call(client, first, "POST", url, body)
