@@ -100,6 +100,7 @@ class PendingDecision(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: datetime
 
 
+_SERIALISE = "SELECT pg_advisory_xact_lock(hashtext($1))"
 # Lapsed proposals first, so that the open one found below is live.
 _EXPIRE = """
 UPDATE pending_decisions SET state = 'expired'
@@ -162,6 +163,9 @@ async def propose_or_approve(
             data={"kind": kind},
         )  # fmt: skip
         return Approved(decision=uuid.uuid4(), proposed_by=actor)
+    # Two first calls at once would both find no proposal and both insert one; most callers
+    # lock the decision's subject first, the country groups' sign-off has no row to lock.
+    await conn.execute(_SERIALISE, f"{kind} {target}")
     await conn.execute(_EXPIRE, kind, target, now)
     open_row = await conn.fetchrow(_OPEN, kind, target)
     if open_row is not None:

@@ -77,6 +77,7 @@ async def test_an_erasure_despite_retention_takes_a_second_operator(
         browser, service, "Pablo Resident", start="/console/decisions"
     )
     await expect(page.get_by_text("request of the person, case 2026-118")).to_be_visible()
+    await page.screenshot(path=str(screenshots / "console-decisions.png"), full_page=True)
     label = "Your reason for approving (what you checked; 20 to 200 characters, no names)"
     await page.get_by_label(label).fill("short")
     await page.get_by_role("button", name="Approve").click()
@@ -87,7 +88,6 @@ async def test_an_erasure_despite_retention_takes_a_second_operator(
     await expect(page.get_by_text("Approved: the decision took effect.")).to_be_visible()
     await expect(page.get_by_text("Nothing waits for a second operator.")).to_be_visible()
     await assert_accessible(page)
-    await page.screenshot(path=str(screenshots / "console-decisions.png"), full_page=True)
     await pablo.close()
     assert await pool.fetchval("SELECT status FROM users WHERE id = $1", frieda) == "erased"
     approved = await pool.fetchval(

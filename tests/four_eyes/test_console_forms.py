@@ -12,15 +12,15 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
-from tests.four_eyes.subjects import (
+from tests.support.clock import FakeClock
+from tests.support.factories import create_org
+from tests.support.four_eyes_subjects import (
     grant_programs,
     override_person_hit,
     refusals,
     reinstate_attestation,
     two_operators,
 )
-from tests.support.clock import FakeClock
-from tests.support.factories import create_org
 from tests.support.signin import Caller
 
 Client = AsyncTestClient[Litestar]

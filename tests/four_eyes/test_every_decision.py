@@ -6,6 +6,7 @@ that waives four eyes says so in its trail."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -14,16 +15,18 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from idsvc import db
+from idsvc.four_eyes.service import propose_or_approve
 from idsvc.settings import ComplianceSettings
-from tests.four_eyes.subjects import (
+from tests.support.clock import FakeClock
+from tests.support.factories import add_member, attest, create_user
+from tests.support.four_eyes import TWO_OPERATORS
+from tests.support.four_eyes_subjects import (
     SETUPS,
     grant_programs,
     override_person_hit,
     refusals,
     two_operators,
 )
-from tests.support.clock import FakeClock
-from tests.support.factories import add_member, attest, create_user
 from tests.support.screening import import_demo_list
 from tests.support.signin import call, session_caller
 from tests.support.vetting import org_request, problem_code
@@ -220,3 +223,20 @@ async def test_a_determination_is_confirmed_from_the_queue(
         "SELECT confirmed_by FROM attestations WHERE kind = 'most_recent_country'"
     )
     assert confirmed == f"user:{second.user_id}"
+
+
+async def test_two_first_calls_at_once_make_one_proposal_and_its_approval(
+    pool: db.Pool, clock: FakeClock
+) -> None:
+    # The country groups' sign-off locks no row of its own before proposing.
+    async def call_as(actor: str) -> object:
+        async with db.transaction(pool) as conn:
+            outcome = await propose_or_approve(
+                conn, kind="country_groups.sign_off", target="country-groups:abc",
+                actor=actor, now=clock(), rule=TWO_OPERATORS, terms={"sha256": "abc"},
+            )  # fmt: skip
+            await asyncio.sleep(0.05)  # hold the transaction open while the other waits
+            return outcome
+
+    outcomes = await asyncio.gather(call_as("cli:a"), call_as("cli:b"))
+    assert sorted(type(o).__name__ for o in outcomes) == ["Approved", "Proposed"]
