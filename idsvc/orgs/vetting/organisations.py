@@ -17,7 +17,7 @@ from idsvc.audit import record_event
 from idsvc.audit.personal import for_org, row_opened, rows_opened, seal, seal_text
 from idsvc.db import Connection, rows_to
 from idsvc.errors import NotFound
-from idsvc.four_eyes.service import FourEyes, Proposed, propose_or_approve
+from idsvc.four_eyes.service import FourEyes, Kind, Proposed, propose_or_approve
 from idsvc.orgs.members.service import enrol_member
 from idsvc.orgs.records import MemberRole, MemberStatus, Organisation, OrgStatus
 from idsvc.orgs.vetting.errors import FourEyesRequired, InvalidTransition, NotVerified, ScreeningHit
@@ -239,12 +239,11 @@ async def set_org_status(
                 "you overrode a screening hit of this organisation: another operator must "
                 "approve it (four eyes)"
             )
-        decided = await propose_or_approve(
-            conn, kind="org.approve", target=f"org:{org_id}", actor=actor, now=now,
-            rule=rule, owner=for_org(org_id), terms={"status": status}, note=reason,
-            conflicted=await _stakeholders(conn, org_id),
+        decided = await _second_operator(
+            conn, "org.approve", org_id, {"status": status}, reason, actor=actor, now=now,
+            rule=rule,
         )  # fmt: skip
-        if isinstance(decided, Proposed):
+        if decided is not None:
             return decided
     sealed = await seal(conn, for_org(org_id), reason, now=now)
     updated = await row_opened(
@@ -295,12 +294,11 @@ async def set_org_programs(
     if set(wanted) - set(org.programs):
         if list_max_age is not None:
             await ensure_list_current(conn, max_age=list_max_age, now=now)
-        decided = await propose_or_approve(
-            conn, kind="org.programs.grant", target=f"org:{org_id}", actor=actor, now=now,
-            rule=rule, owner=for_org(org_id), terms={"programs": wanted}, note=reason,
-            conflicted=await _stakeholders(conn, org_id),
+        decided = await _second_operator(
+            conn, "org.programs.grant", org_id, {"programs": wanted}, reason, actor=actor,
+            now=now, rule=rule,
         )  # fmt: skip
-        if isinstance(decided, Proposed):
+        if decided is not None:
             return decided
     updated = await row_opened(
         conn, Organisation, await conn.fetchrow(_UPDATE_PROGRAMS, org_id, wanted, now), texts=_TEXTS
@@ -321,6 +319,24 @@ async def set_org_programs(
     return updated
 
 
-async def _stakeholders(conn: Connection, org_id: uuid.UUID) -> dict[str, str]:
-    """The actors with a stake in a decision on the organisation, and what their stake is."""
-    return {f"user:{r['user_id']}": r["stake"] for r in await conn.fetch(_STAKEHOLDERS, org_id)}
+async def _second_operator(
+    conn: Connection,
+    kind: Kind,
+    org_id: uuid.UUID,
+    terms: dict[str, object],
+    note: str | None,
+    *,
+    actor: str,
+    now: datetime,
+    rule: FourEyes,
+) -> Proposed | None:
+    """Four eyes on a decision about the organisation, its requester and admins taking no
+    part: the ``Proposed`` decision, or None when the caller decides now."""
+    stakeholders = {
+        f"user:{r['user_id']}": r["stake"] for r in await conn.fetch(_STAKEHOLDERS, org_id)
+    }
+    decided = await propose_or_approve(
+        conn, kind=kind, target=f"org:{org_id}", actor=actor, now=now, rule=rule,
+        owner=for_org(org_id), terms=terms, note=note, conflicted=stakeholders,
+    )  # fmt: skip
+    return decided if isinstance(decided, Proposed) else None
