@@ -33,6 +33,7 @@ from idsvc.health.api import routes as health_routes
 from idsvc.holds.api import routes as hold_routes
 from idsvc.http.inject import (
     Infrastructure,
+    check_injected,
     install_infrastructure,
     install_services,
     provide_actor,
@@ -137,6 +138,10 @@ def create_app(
         # would replace it with plain-text lines at start-up.
         logging_config=None,
         debug=False,
+    )
+    check_injected(
+        (h for route in app.routes for h in getattr(route, "route_handlers", ())),
+        services.by_name(),
     )
     install_infrastructure(
         app.state, Infrastructure(database=services.database, settings=settings, clock=clock)
