@@ -114,3 +114,12 @@ def test_the_readme_layout_names_every_package_and_nothing_else() -> None:
     assert sorted(listed) == sorted(present)
     assert "docs/architecture.md" in readme
     assert "docs/routes.md" in readme
+
+
+def test_an_errors_module_exists_only_where_a_feature_has_errors_of_its_own() -> None:
+    empty = []
+    for path in sorted((ROOT / "idsvc").rglob("errors.py")):
+        tree = ast.parse(path.read_text())
+        if not any(isinstance(node, ast.ClassDef) for node in tree.body):
+            empty.append(str(path.relative_to(ROOT)))
+    assert empty == [], "define an error of the feature's own, or import from idsvc.errors"
