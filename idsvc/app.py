@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from litestar import Litestar, Request, Response
+from litestar import Litestar, Request, Response, Router
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -33,6 +33,7 @@ from idsvc.health.api import routes as health_routes
 from idsvc.holds.api import routes as hold_routes
 from idsvc.http.inject import (
     Infrastructure,
+    check_injected,
     install_infrastructure,
     install_services,
     provide_actor,
@@ -77,6 +78,33 @@ _log = logging.getLogger("idsvc")
 _LISTENER_CHECK_INTERVAL = 2.0
 
 
+def _feature(tag: str, routes: Sequence[ControllerRouterHandler]) -> Router:
+    """One feature's routes under its OpenAPI tag (docs/routes.md lists them by feature)."""
+    return Router(path="/", route_handlers=list(routes), tags=[tag])
+
+
+# Every feature's routes, each under the one tag that groups it in the OpenAPI document and
+# in docs/routes.md. The console's pages are left out of the document.
+FEATURES = (
+    _feature("Health and metrics", health_routes),
+    _feature("Signing keys and JWKS", key_routes),
+    _feature("Eligibility tokens and status lists", token_routes),
+    _feature("Sign-in and the person's status", signin_routes),
+    _feature("OAuth 2.0 token endpoint", oauth_routes),
+    _feature("Operators: attestations and determinations", attestation_routes),
+    _feature("Operators: legal holds", hold_routes),
+    _feature("Operators: decisions awaiting a second operator", approval_routes),
+    _feature("Operators: screening people", screening_routes),
+    _feature("Organisations: requests and vetting", vetting_routes),
+    _feature("Organisations: domains and auto-join", org_domain_routes),
+    _feature("Organisations: members, reports and reviews", member_routes),
+    _feature("Organisations: CSV enrolment", enrolment_routes),
+    _feature("Organisations: invitations", invitation_routes),
+    _feature("Organisations: SCIM tokens and groups", scim_admin_routes),
+    _feature("SCIM 2.0", scim_routes),
+)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -99,26 +127,7 @@ def create_app(
         settings, clock=clock, kek=kek, http=http, extra_providers=extra_providers, mailer=mailer
     )
     app = Litestar(
-        route_handlers=[
-            *health_routes,
-            *key_routes,
-            *token_routes,
-            *signin_routes,
-            *attestation_routes,
-            *hold_routes,
-            *approval_routes,
-            *screening_routes,
-            *vetting_routes,
-            *org_domain_routes,
-            *member_routes,
-            *enrolment_routes,
-            *invitation_routes,
-            *scim_admin_routes,
-            *scim_routes,
-            console_router,
-            *oauth_routes,
-            *extra_routes,
-        ],
+        route_handlers=[*FEATURES, console_router, *extra_routes],
         dependencies=_dependencies(services),
         lifespan=[lambda app: _lifespan(services, http, seed, tracing)],
         template_config=TemplateConfig(directory=TEMPLATE_DIRECTORY, engine=JinjaTemplateEngine),
@@ -129,6 +138,10 @@ def create_app(
         # would replace it with plain-text lines at start-up.
         logging_config=None,
         debug=False,
+    )
+    check_injected(
+        (h for route in app.routes for h in getattr(route, "route_handlers", ())),
+        services.by_name(),
     )
     install_infrastructure(
         app.state, Infrastructure(database=services.database, settings=settings, clock=clock)

@@ -13,15 +13,12 @@ requires a U.S. person never matches one of these.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pycountry
 
 __all__ = [
     "SPECIAL_NATIONALITIES",
     "UnknownCountryCode",
     "is_iso_country",
-    "normalize_nationalities",
     "normalize_nationality",
 ]
 
@@ -61,10 +58,6 @@ def normalize_nationality(code: str) -> str:
     if country is None:
         raise UnknownCountryCode(code)
     return str(country.alpha_2)
-
-
-def normalize_nationalities(codes: Iterable[str]) -> frozenset[str]:
-    return frozenset(normalize_nationality(c) for c in codes)
 
 
 def is_iso_country(code: str) -> bool:

@@ -15,9 +15,21 @@ from idsvc.verify.claims import EligibilityClaims, EligibilityHeader
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["SCHEMAS_DIR", "generate_schemas", "stale_schemas"]
+    from litestar import Litestar
+
+__all__ = [
+    "ROUTE_MAP",
+    "SCHEMAS_DIR",
+    "describing_app",
+    "generate_schemas",
+    "render_route_map",
+    "route_map_is_current",
+    "stale_schemas",
+    "write_route_map",
+]
 
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+ROUTE_MAP = Path(__file__).resolve().parent.parent / "docs" / "routes.md"
 
 
 def _config_schema() -> dict[str, object]:
@@ -53,11 +65,10 @@ def _eligibility_token_schema() -> dict[str, object]:
     }
 
 
-def _openapi_schema() -> dict[str, object]:
-    """The document ``GET /schema/openapi.json`` serves (idsvc.http.openapi). Routes do not
-    depend on the configuration, so an app built from the defaults describes every one."""
-    from idsvc.app import create_app  # the whole service: imported only for this file
-    from idsvc.http.openapi import openapi_document
+def describing_app() -> Litestar:
+    """The app built from the defaults: routes do not depend on the configuration, so it
+    has every one."""
+    from idsvc.app import create_app  # the whole service: imported only for these files
 
     settings = Settings(
         # Development defaults; nothing is started, only the routes are read.
@@ -72,7 +83,14 @@ def _openapi_schema() -> dict[str, object]:
         data_dir=Path(tempfile.gettempdir()),
         config_path=None,
     )
-    return openapi_document(create_app(settings))
+    return create_app(settings)
+
+
+def _openapi_schema() -> dict[str, object]:
+    """The document ``GET /schema/openapi.json`` serves (idsvc.http.openapi)."""
+    from idsvc.http.openapi import openapi_document
+
+    return openapi_document(describing_app())
 
 
 _GENERATORS: dict[str, Callable[[], dict[str, object]]] = {
@@ -124,3 +142,50 @@ def stale_schemas(directory: Path = SCHEMAS_DIR) -> list[str]:
         if not path.exists() or path.read_bytes() != _render(generator):
             stale.append(name)
     return stale
+
+
+def render_route_map(app: Litestar) -> str:
+    """docs/routes.md: every route of ``app`` by its OpenAPI tag (the console's pages as
+    one group), with its guards and the module that handles it."""
+    groups: dict[str, list[tuple[str, str, str, str]]] = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            module = handler.fn.__module__
+            if not module.startswith("idsvc."):
+                continue  # Litestar's own (the OpenAPI document's pages)
+            tags = handler.resolve_tags()
+            group = tags[0] if tags else "Console (pages, not in the OpenAPI document)"
+            guards = ", ".join(getattr(g, "__name__", "?") for g in handler.resolve_guards())
+            for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}):
+                groups.setdefault(group, []).append(
+                    (route.path, method, guards or "none (public)", module)
+                )
+    lines = [
+        "# Routes",
+        "",
+        "Every route idsvc serves, by feature (its OpenAPI tag), with the guards that admit a",
+        "caller and the module that handles it. Generated from the app by `idsvc schemas`;",
+        "CI checks it is current (`idsvc schemas --check`). docs/privacy.md says what each",
+        "route an organisation's admin reaches shows them; docs/architecture.md, how the",
+        "packages fit together.",
+    ]
+    for group in sorted(groups):
+        lines += [
+            "",
+            f"## {group}",
+            "",
+            "| method | path | guards | module |",
+            "| --- | --- | --- | --- |",
+        ]
+        for path, method, guards, module in sorted(groups[group]):
+            lines.append(f"| {method} | `{path}` | {guards} | `{module}` |")
+    return "\n".join(lines) + "\n"
+
+
+def write_route_map(path: Path = ROUTE_MAP) -> Path:
+    path.write_text(render_route_map(describing_app()), encoding="utf-8")
+    return path
+
+
+def route_map_is_current(path: Path = ROUTE_MAP) -> bool:
+    return path.exists() and path.read_text(encoding="utf-8") == render_route_map(describing_app())

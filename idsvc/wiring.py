@@ -25,7 +25,7 @@ from idsvc.keys.service import KeyService
 from idsvc.mail.senders import Mailer, SmtpMailer
 from idsvc.oauth.client_auth import ClientRegistry
 from idsvc.oauth.dpop_nonce import DPoPNonces
-from idsvc.oauth.service import OAuthClients, TokenService
+from idsvc.oauth.service import OAuthClients, TokenEndpoint
 from idsvc.oidc.service import SignInService
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
@@ -59,7 +59,7 @@ class Services:
     status_lists: StatusListService
     status_slots: StatusAllocator
     oauth_clients: OAuthClients
-    tokens: TokenService
+    token_endpoint: TokenEndpoint
     # Invitation e-mail: SMTP when configured, the console in `idsvc dev`, else none.
     mailer: Mailer | None
     policies: dict[str, PolicySettings]
@@ -89,7 +89,7 @@ class Services:
             "status_slots": self.status_slots,
             "clients": self.oauth_clients.registry,
             "oauth_clients": self.oauth_clients,
-            "tokens": self.tokens,
+            "token_endpoint": self.token_endpoint,
             "mailer": self.mailer,
             "policies": self.policies,
             # What every decision needs beside its policy (idsvc.evidence.ledger).
@@ -149,7 +149,7 @@ def build_services(
         ),
         status_slots=status_slots,
         oauth_clients=_oauth_clients(settings, database, clock, limiter),
-        tokens=TokenService(
+        token_endpoint=TokenEndpoint(
             settings=settings,
             database=database,
             clock=clock,

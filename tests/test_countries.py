@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from idsvc.countries import UnknownCountryCode, normalize_nationalities, normalize_nationality
+from idsvc.countries import UnknownCountryCode, normalize_nationality
 
 
 @pytest.mark.parametrize(
@@ -31,7 +31,3 @@ def test_unknown_codes_are_refused_with_a_reason(code: str) -> None:
     with pytest.raises(UnknownCountryCode) as caught:
         normalize_nationality(code)
     assert caught.value.code == "unknown_country_code"
-
-
-def test_several_nationalities_are_a_set() -> None:
-    assert normalize_nationalities(["USA", "US", "chn"]) == {"US", "CN"}

@@ -5,6 +5,7 @@ and every other helper module lives in ``tests/support/``."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -93,3 +94,32 @@ def test_helper_modules_live_in_support() -> None:
         and support not in path.parents
     ]
     assert not strays, "helper modules belong in tests/support/: " + ", ".join(strays)
+
+
+def test_the_readme_layout_names_every_package_and_nothing_else() -> None:
+    """README's tree lists each package and top-level module of idsvc/ once, and nothing
+    that is not there (it once still listed web/ and policies/ after they had moved)."""
+    readme = (ROOT / "README.md").read_text()
+    tree = readme[readme.index("## Architecture") :]
+    tree = tree[tree.index("```\nidsvc/\n") : tree.index("\nmigrations/")]
+    listed = re.findall(r"^  (\w+(?:\.py|/))", tree, re.MULTILINE)
+    package = ROOT / "idsvc"
+    present = [
+        f"{p.name}/" if p.is_dir() else p.name
+        for p in package.iterdir()
+        if (p.is_dir() and (p / "__init__.py").exists())
+        or (p.suffix == ".py" and p.name != "__init__.py")
+    ]
+    assert sorted(listed) == sorted(set(listed)), "listed twice"
+    assert sorted(listed) == sorted(present)
+    assert "docs/architecture.md" in readme
+    assert "docs/routes.md" in readme
+
+
+def test_an_errors_module_exists_only_where_a_feature_has_errors_of_its_own() -> None:
+    empty = []
+    for path in sorted((ROOT / "idsvc").rglob("errors.py")):
+        tree = ast.parse(path.read_text())
+        if not any(isinstance(node, ast.ClassDef) for node in tree.body):
+            empty.append(str(path.relative_to(ROOT)))
+    assert empty == [], "define an error of the feature's own, or import from idsvc.errors"

@@ -123,16 +123,23 @@ def _cmd_verify_token(args: argparse.Namespace) -> int:
 
 def _cmd_schemas(args: argparse.Namespace) -> int:
     from idsvc.errors_catalogue import catalogue_is_current, write_catalogue
-    from idsvc.schemas import generate_schemas, stale_schemas
+    from idsvc.schemas import (
+        generate_schemas,
+        route_map_is_current,
+        stale_schemas,
+        write_route_map,
+    )
 
     if args.check:
         stale = [f"schemas/{name}" for name in stale_schemas()]
         if not catalogue_is_current():
             stale.append("docs/errors.md")
+        if not route_map_is_current():
+            stale.append("docs/routes.md")
         for name in stale:
             print(f"{name} is out of date: run `idsvc schemas`", file=sys.stderr)
         return 1 if stale else 0
-    for path in [*generate_schemas(), write_catalogue()]:
+    for path in [*generate_schemas(), write_catalogue(), write_route_map()]:
         print(f"wrote {path}")
     return 0
 
@@ -434,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_orgs(commands)
 
     schemas = commands.add_parser(
-        "schemas", help="regenerate schemas/*.json and docs/errors.md from the code"
+        "schemas", help="regenerate schemas/*.json, docs/errors.md and docs/routes.md from the code"
     )
     schemas.add_argument(
         "--check", action="store_true", help="exit 1 if a schema or docs/errors.md is stale"

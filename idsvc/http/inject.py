@@ -22,9 +22,10 @@ they need through :func:`infrastructure` (the database, the settings, the clock)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple, TypeAlias, TypeVar
+from types import UnionType
+from typing import Any, NamedTuple, TypeAlias, TypeVar, get_args, get_origin
 
 from litestar import Request
 from litestar.connection import ASGIConnection
@@ -42,6 +43,7 @@ __all__ = [
     "Injected",
     "Now",
     "Transaction",
+    "check_injected",
     "infrastructure",
     "install_services",
     "provide_transaction",
@@ -117,3 +119,38 @@ def provide_transaction(database: Database) -> Any:
             yield conn
 
     return transaction
+
+
+def check_injected(handlers: Iterable[Any], services: Mapping[str, object]) -> None:
+    """At start-up: every handler parameter named after a service (``Injected[T]``) is given
+    a ``T``. Injection goes by name alone; without this, a service renamed or rebuilt as
+    another type would reach a handler and fail (or, worse, half-work) at its first
+    request. Reads the signatures as Litestar resolved them."""
+    for handler in handlers:
+        for name, field in handler.parsed_fn_signature.parameters.items():
+            if name not in services:
+                continue
+            kinds = _runtime_kinds(field.annotation)
+            if kinds and not isinstance(services[name], kinds):
+                found = type(services[name]).__name__
+                raise TypeError(
+                    f"{handler.fn.__module__}.{handler.fn.__name__}: {name!r} is injected as "
+                    f"{field.annotation}, but the app's {name!r} is a {found}"
+                )
+
+
+def _runtime_kinds(annotation: Any) -> tuple[type, ...]:
+    """The classes a value of ``annotation`` is an instance of (``dict`` for
+    ``dict[str, X]``, both sides of ``X | None``); empty where that cannot be checked at
+    run time (a protocol that is not runtime-checkable)."""
+    members = get_args(annotation) if isinstance(annotation, UnionType) else (annotation,)
+    kinds = []
+    for member in members:
+        kind = type(None) if member is None else get_origin(member) or member
+        if not isinstance(kind, type) or (
+            getattr(kind, "_is_protocol", False)
+            and not getattr(kind, "_is_runtime_protocol", False)
+        ):
+            return ()
+        kinds.append(kind)
+    return tuple(kinds)

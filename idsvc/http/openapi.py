@@ -11,7 +11,7 @@ to ``schemas/openapi.json``, checked current in CI; the fuzz test drives schemat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Literal
@@ -288,8 +288,3 @@ _SCIM_ERROR: dict[str, Any] = {
         "detail": {"type": "string"},
     },
 }
-
-
-def documented_routes(app: Litestar) -> Sequence[tuple[str, str]]:
-    """(path, method) of every route that declared its inputs (tests)."""
-    return sorted(_declared(app))

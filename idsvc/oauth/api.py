@@ -27,7 +27,7 @@ from idsvc.oauth.errors import InvalidClient, OAuthError, UnauthorizedClient
 from idsvc.oauth.form import DeviceAuthorizationForm, TokenForm, TokenLookupForm
 from idsvc.oauth.guards import Form, oauth_client
 from idsvc.oauth.introspection import introspect_token, revoke_token
-from idsvc.oauth.service import TokenRequest, TokenResponse, TokenService
+from idsvc.oauth.service import TokenEndpoint, TokenEndpointRequest, TokenResponse
 from idsvc.oidc.service import SignInService
 from idsvc.policy.model import PolicySettings
 from idsvc.settings import Settings
@@ -45,13 +45,13 @@ async def token_endpoint(
     request: Request[Any, Any, Any],
     client: Injected[ClientSettings],
     form: Form,
-    tokens: Injected[TokenService],
+    token_endpoint: Injected[TokenEndpoint],
     settings: Injected[Settings],
 ) -> Response[TokenResponse]:
-    headers = tokens.response_headers()
+    headers = token_endpoint.response_headers()
     try:
-        issued = await tokens.token(
-            TokenRequest(
+        issued = await token_endpoint.token(
+            TokenEndpointRequest(
                 client=client,
                 form=form,
                 proofs=request.headers.getall("dpop", []),

@@ -34,7 +34,9 @@ STATUS_LIST_MEDIA_TYPE = "application/statuslist+jwt"
 _MAX_LIST_ID = 2**63 - 1  # bigint
 
 
-class TokenRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class EligibilityTokenRequest(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
     audience: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
 
 
@@ -49,7 +51,7 @@ class TokenResponse(msgspec.Struct, frozen=True, kw_only=True):
     "/v1/eligibility-tokens",
     status_code=201,
     guards=[signed_in],
-    opt=documented(body=TokenRequest),
+    opt=documented(body=EligibilityTokenRequest),
 )
 async def eligibility_token(
     *,
@@ -66,7 +68,7 @@ async def eligibility_token(
     status_slots: Injected[StatusAllocator],
 ) -> Response[TokenResponse]:
     await token_limiter.hit(f"user:{session.user_id}")
-    body = await read_json(request, TokenRequest)
+    body = await read_json(request, EligibilityTokenRequest)
     dpop_jkt = None
     # The proof is checked before a connection is taken from the pool (a flood of bad
     # proofs does not drain it), which is why this handler opens its transaction itself;

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 
 import msgspec
 
 from idsvc.verify.errors import VerificationError
 from idsvc.verify.verifier import Verifier
 
-__all__ = ["add_arguments", "verify_token_command"]
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,9 +42,3 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(msgspec.json.format(msgspec.json.encode(claims), indent=2).decode())
     return 0
-
-
-def verify_token_command(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="idsvc verify-token", description=__doc__)
-    add_arguments(parser)
-    return run(parser.parse_args(argv))

@@ -15,9 +15,9 @@ from litestar.response import Template
 
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import Viewer
-from idsvc.console.org_admin.errors import InvalidCsvRequest
 from idsvc.console.org_admin.service import admin_menu, org_overview
 from idsvc.db import Connection
+from idsvc.errors import InvalidCsvRequest
 from idsvc.http.inject import Injected, Now
 from idsvc.http.pages import page
 from idsvc.orgs.members.member_list import MemberQuery

@@ -10,9 +10,9 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.params import FromPath
 
+from idsvc.errors import InvalidCsv, InvalidCsvRequest, UnsupportedMediaType
 from idsvc.http.inject import Actor, Now, Transaction
 from idsvc.http.openapi import documented
-from idsvc.orgs.enrolment.errors import InvalidCsv, InvalidCsvRequest, UnsupportedMediaType
 from idsvc.orgs.enrolment.service import ImportPlan, apply_import, parse_members_csv, plan_import
 from idsvc.orgs.guards import org_admin
 

@@ -69,7 +69,7 @@ async def new_token(
     settings: Injected[Settings],
 ) -> Response[CreatedToken]:
     body = await read_json(request, NewToken)
-    token_id, token = await service.issue_token(
+    token_id, token = await service.issue_scim_token(
         conn, org_id=org_id, label=body.label, created_by=session.user_id, now=now
     )
     return Response(

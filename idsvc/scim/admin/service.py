@@ -19,13 +19,13 @@ __all__ = [
     "choose_group_role",
     "group_view",
     "groups",
-    "issue_token",
+    "issue_scim_token",
     "revoke",
     "tokens",
 ]
 
 
-async def issue_token(
+async def issue_scim_token(
     conn: Connection, *, org_id: uuid.UUID, label: str, created_by: uuid.UUID, now: datetime
 ) -> tuple[uuid.UUID, str]:
     """(token id, the token itself): shown to its creator this once, stored hashed."""

@@ -12,9 +12,9 @@ from idsvc.audit.verify import verify_chain
 from idsvc.console.audit_query import AuditFilter
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import Viewer, form_csrf, operator_viewer
-from idsvc.console.operator.audit.errors import BadRequest
 from idsvc.console.operator.audit.service import export_lines, read_events
 from idsvc.db.database import Database
+from idsvc.errors import BadRequest
 from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.pages import page
 

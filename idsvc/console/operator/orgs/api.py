@@ -15,9 +15,9 @@ from litestar.response import Redirect, Template
 
 from idsvc.console.forms import FormErrors, read_form, validate_form
 from idsvc.console.guard import Viewer, form_csrf, operator_viewer
-from idsvc.console.operator.orgs.errors import Conflict, Forbidden
 from idsvc.console.operator.orgs.service import org_queue, org_review
 from idsvc.db import Connection, keeping_refusals
+from idsvc.errors import Conflict, Forbidden
 from idsvc.four_eyes.service import FourEyes, Proposed
 from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.pages import page

@@ -14,14 +14,6 @@ from litestar.response import Redirect, Template
 
 from idsvc.console.forms import FormErrors, read_form, validate_form
 from idsvc.console.guard import Viewer, form_csrf, operator_viewer
-from idsvc.console.operator.users.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    LastAdmin,
-    RetentionDuty,
-    UnderLegalHold,
-)
 from idsvc.console.operator.users.service import (
     UserRow,
     erase_user,
@@ -31,6 +23,8 @@ from idsvc.console.operator.users.service import (
     user_view,
 )
 from idsvc.db import Connection, keeping_refusals
+from idsvc.erasure.service import LastAdmin, RetentionDuty, UnderLegalHold
+from idsvc.errors import BadRequest, Conflict, Forbidden
 from idsvc.four_eyes.service import FourEyes, Proposed
 from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.pages import page

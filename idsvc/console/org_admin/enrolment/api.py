@@ -12,7 +12,6 @@ from litestar.response import Redirect, Template
 
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import form_csrf
-from idsvc.console.org_admin.enrolment.errors import DnsUnavailable, IdsvcError
 from idsvc.console.org_admin.enrolment.service import claimed_domain, verify_domain
 from idsvc.console.org_admin.guard import administers
 from idsvc.console.org_admin.pages import (
@@ -23,7 +22,9 @@ from idsvc.console.org_admin.pages import (
     TokenForm,
 )
 from idsvc.db.database import Database
+from idsvc.errors import IdsvcError
 from idsvc.http.inject import Actor, Injected, Now, Transaction
+from idsvc.orgs.domains.dns_txt import DnsUnavailable
 from idsvc.orgs.domains.domain_names import normalize_domain
 from idsvc.orgs.domains.service import claim_domain, delete_domain, set_auto_join
 from idsvc.scim.groups import set_group_role

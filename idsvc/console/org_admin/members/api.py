@@ -14,7 +14,6 @@ from idsvc.clock import Clock
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import FORM_LIMIT_OPT, form_csrf
 from idsvc.console.org_admin.guard import administers
-from idsvc.console.org_admin.members.errors import IdsvcError, InvalidCsvRequest
 from idsvc.console.org_admin.members.service import import_members, preview_import
 from idsvc.console.org_admin.pages import (
     MAX_CSV_BYTES,
@@ -26,6 +25,7 @@ from idsvc.console.org_admin.pages import (
     split_list,
 )
 from idsvc.db.database import Database
+from idsvc.errors import IdsvcError, InvalidCsvRequest
 from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.pages import page
 from idsvc.mail.senders import Mailer

@@ -14,9 +14,9 @@ from litestar.response import Redirect, Template
 from idsvc.console.forms import read_form, validate_form
 from idsvc.console.guard import form_csrf, signed_in_viewer
 from idsvc.console.org_admin.guard import administers
-from idsvc.console.org_admin.orgs.errors import IdsvcError
 from idsvc.console.org_admin.orgs.service import org_trail
 from idsvc.console.org_admin.pages import OrgAdminPages, RequestForm, split_list
+from idsvc.errors import IdsvcError
 from idsvc.http.inject import Injected, Transaction
 from idsvc.http.pages import page
 from idsvc.orgs.vetting.requests import OrgRequest

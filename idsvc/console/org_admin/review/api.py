@@ -14,9 +14,9 @@ from idsvc.console.forms import read_form
 from idsvc.console.guard import form_csrf
 from idsvc.console.org_admin.guard import administers
 from idsvc.console.org_admin.pages import OrgAdminPages
-from idsvc.console.org_admin.review.errors import IdsvcError
 from idsvc.console.org_admin.review.service import open_review, parse_decisions, record_decisions
 from idsvc.db import Connection
+from idsvc.errors import IdsvcError
 from idsvc.http.inject import Actor, Injected, Now, Transaction
 from idsvc.http.pages import page
 

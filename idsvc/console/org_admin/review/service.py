@@ -7,8 +7,8 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
-from idsvc.console.org_admin.review.errors import BadRequest
 from idsvc.db import Connection
+from idsvc.errors import BadRequest
 from idsvc.orgs.members.reviews import Review, current_review, decide_review
 from idsvc.orgs.records import Organisation
 from idsvc.orgs.vetting.organisations import get_organisation
