@@ -450,7 +450,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose value is opaque and may begin with "-" (a jti is base64url: one in 64
+# begins so), which argparse would otherwise take for an option of its own.
+_OPAQUE_VALUES = frozenset({"--token-jti"})
+
+
+def _opaque_values_joined(argv: Sequence[str]) -> list[str]:
+    """``--token-jti -abc`` as ``--token-jti=-abc``."""
+    joined: list[str] = []
+    pending = False
+    for arg in argv:
+        if pending:
+            joined[-1] = f"{joined[-1]}={arg}"
+            pending = False
+            continue
+        joined.append(arg)
+        pending = arg in _OPAQUE_VALUES
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(_opaque_values_joined(given))
     run: Command = args.run
     return run(args)

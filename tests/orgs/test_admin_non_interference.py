@@ -79,8 +79,18 @@ secrets = st.fixed_dictionaries(
 async def _world(
     databases: TestDatabases, tmp_path: Path, secret: dict[str, Any], *, sees: bool
 ) -> dict[str, str]:
-    """Build one world and render every surface its organisation's admin reaches."""
+    """Build one world and render every surface its organisation's admin reaches; its
+    database goes with it (Hypothesis builds dozens)."""
     url = await databases.create()
+    try:
+        return await _rendered_world(url, tmp_path, secret, sees=sees)
+    finally:
+        await databases.drop(url)
+
+
+async def _rendered_world(
+    url: str, tmp_path: Path, secret: dict[str, Any], *, sees: bool
+) -> dict[str, str]:
     clock = FakeClock(START)
     pool = await db.create_pool(url, min_size=1, max_size=2)
     try:
