@@ -30,10 +30,11 @@ if TYPE_CHECKING:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist (`make test`: -n), the slow tier first: xdist hands the first quarter of
-    the tests out round robin, so the long tests (fuzzing, chaos, gateways) start at once on
-    different workers and the many short ones fill in behind them, instead of one long test
-    starting last and running alone. A serial run keeps the file order."""
+    """Under xdist the slow tier first. The Makefile hands tests out one at a time
+    (--maxschedchunk 1) to whichever worker is free, so the long tests (chaos, fuzzing,
+    gateways) start at once on different workers and the many short ones fill in behind
+    them, instead of one long test starting last and running alone. A serial run keeps
+    the file order."""
     if hasattr(config, "workerinput"):  # a worker: every worker sorts the same way
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
