@@ -75,9 +75,10 @@ $(HAPROXY):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy
 
 # Both test targets run on pytest-xdist workers (tests/support/pg.py names each worker's
-# databases by its PID). Most of the suite's time is servers, subprocesses and browsers
-# waiting, so workers overlap it; measured on the 2-core machine, -n 2 was the fastest
-# (docs/testing.md has the figures). TEST_WORKERS=0 runs serially, in file order.
+# databases by its PID). Workers overlap the time tests spend waiting on servers,
+# subprocesses and browsers. On the 2-core machine (docs/performance.md) 3 workers were
+# within 5 % of 2 and 4 no faster; 2 keeps the timed tests (revocations within the ttl,
+# recovery from faults) from sharing the cores three ways. TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= 2
 # One test at a time to whichever worker is free (xdist's default deals out blocks of
 # consecutive tests), and the slow tier first (tests/conftest.py): the long tests start at
