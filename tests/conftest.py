@@ -29,6 +29,16 @@ if TYPE_CHECKING:
     from playwright.async_api import Browser
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist the slow tier first. The Makefile hands tests out one at a time
+    (--maxschedchunk 1) to whichever worker is free, so the long tests (chaos, fuzzing,
+    gateways) start at once on different workers and the many short ones fill in behind
+    them, instead of one long test starting last and running alone. A serial run keeps
+    the file order."""
+    if hasattr(config, "workerinput"):  # a worker: every worker sorts the same way
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("IDSVC_TEST_DATABASE_URL")

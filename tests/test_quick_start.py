@@ -91,6 +91,9 @@ def _run_quick_start(service: str, persona: str, audience: str, workdir: Path) -
     return answer
 
 
+# Slow tier (`make test-fast` leaves it out): the README's shell lines, run by bash and curl
+# against a served demo, twice for each persona (8 s serial).
+@pytest.mark.slow
 @pytest.mark.parametrize("persona", sorted(EXPECTED))
 def test_the_readme_quick_start_gets_each_persona_a_token_or_a_clear_refusal(
     service: str, persona: str, tmp_path: Path

@@ -24,6 +24,10 @@ from tests.support.factories import create_org
 from tests.support.signin import open_signed_in_page
 from tests.support.web import assert_accessible
 
+# Slow tier: `make test` runs it, `make test-fast` leaves it out.
+# A real Chromium (Playwright) through the console.
+pytestmark = pytest.mark.slow
+
 OPERATOR = "demo:demo-0a6b3c88-email-only"  # the e-mail-only persona acts as the operator
 # A second operator, for decisions that need four eyes.
 SECOND_OPERATOR = "demo:demo-2b9e4d71-permanent-resident"

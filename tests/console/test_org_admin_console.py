@@ -24,6 +24,10 @@ from tests.support.scim import claim
 from tests.support.signin import open_signed_in_page
 from tests.support.web import assert_accessible
 
+# Slow tier: `make test` runs it, `make test-fast` leaves it out.
+# A real Chromium (Playwright) through the console.
+pytestmark = pytest.mark.slow
+
 POLICY = PolicySettings(
     id="ci",
     version=1,

@@ -20,6 +20,10 @@ from tests.support.gateways.apache import apache_in_front
 from tests.support.gateways.tls import https_in_front
 from tests.support.signin import sign_in
 
+# Slow tier: `make test` runs it, `make test-fast` leaves it out.
+# A real Apache with mod_auth_openidc in front of the service.
+pytestmark = pytest.mark.slow
+
 MODEL = "https://api.example.com/mythos-5"
 OTHER = "https://api.example.com/other-model"
 SHORT = "https://api.example.com/mythos-5-short"

@@ -25,6 +25,10 @@ from tests.support.gateways.caddy import caddy_in_front, eligibility_echo
 from tests.support.gateways.nginx import sidecar
 from tests.support.signin import sign_in
 
+# Slow tier: `make test` runs it, `make test-fast` leaves it out.
+# A real Caddy in front of the service, waiting out the status lists' ttl.
+pytestmark = pytest.mark.slow
+
 MODEL = "https://api.example.com/mythos-5"
 OTHER = "https://api.example.com/other-model"
 CI_MODEL = "https://api.example.com/ci-model"

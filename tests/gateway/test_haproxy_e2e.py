@@ -33,6 +33,10 @@ from tests.support.gateways.haproxy import haproxy_in_front, signing_key_blocks,
 from tests.support.gateways.nginx import sidecar
 from tests.support.signin import sign_in
 
+# Slow tier: `make test` runs it, `make test-fast` leaves it out.
+# A real HAProxy in front of the service.
+pytestmark = pytest.mark.slow
+
 MODEL = "https://api.example.com/mythos-5"
 OTHER = "https://api.example.com/other-model"
 SHORT = "https://api.example.com/mythos-5-short"

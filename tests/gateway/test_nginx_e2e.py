@@ -15,6 +15,10 @@ from tests.support.forge import Key, dpop_proof
 from tests.support.gateways.nginx import nginx_in_front, sidecar
 from tests.support.signin import sign_in
 
+# Slow tier: `make test` runs it, `make test-fast` leaves it out.
+# A real NGINX in front of the service.
+pytestmark = pytest.mark.slow
+
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("model:invoke",))
 

@@ -29,6 +29,10 @@ from tests.support.four_eyes import ONE_OPERATOR
 from tests.support.gateways.nginx import nginx_in_front, sidecar
 from tests.support.signin import sign_in
 
+# Slow tier: `make test` runs it, `make test-fast` leaves it out.
+# A real NGINX, waiting for revocations to reach it (~95 s serial).
+pytestmark = pytest.mark.slow
+
 MODEL = "https://api.example.com/ci-model"
 TTL = 10
 POLICY = PolicySettings(

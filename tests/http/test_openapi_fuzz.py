@@ -29,6 +29,10 @@ from tests.support.serving import serve_in_thread
 from tests.support.settings import make_settings
 from tests.support.signin import Caller, session_caller
 
+# Slow tier: `make test` runs it, `make test-fast` leaves it out.
+# Fuzzing: four schemathesis runs of up to 60 s each (~250 s serial).
+pytestmark = pytest.mark.slow
+
 OPERATOR = "fuzz-operator"
 POLICY = PolicySettings(
     id="model", version=1, audience="https://model.example", entitlements=("model:invoke",)

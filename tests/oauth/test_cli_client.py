@@ -22,6 +22,10 @@ from tests.support.demo import demo_service
 from tests.support.device_client import approve
 from tests.support.signin import sign_in
 
+# Slow tier: `make test` runs it, `make test-fast` leaves it out.
+# `idsvc login` as a separate process, polling while the browser approves.
+pytestmark = pytest.mark.slow
+
 MODEL = "https://api.example.com/mythos-5"
 POLICY = PolicySettings(id="mythos-5", version=1, audience=MODEL, entitlements=("model:invoke",))
 

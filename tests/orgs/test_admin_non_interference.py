@@ -243,6 +243,9 @@ def _render_pair(
         loop.close()
 
 
+# Slow tier (`make test-fast` leaves it out): every example builds two worlds, each a fresh
+# database served by its own app (11 s serial, the fast tier's longest test).
+@pytest.mark.slow
 @pytest.mark.parametrize(("sees", "examples"), [(True, 8), (False, 3)])
 def test_an_admin_learns_nothing_but_the_declared_states(
     databases: TestDatabases, tmp_path: Path, sees: bool, examples: int

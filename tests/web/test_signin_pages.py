@@ -12,6 +12,10 @@ from tests.support.clock import FakeClock
 from tests.support.demo import demo_service
 from tests.support.web import assert_accessible
 
+# Slow tier: `make test` runs it, `make test-fast` leaves it out.
+# A real Chromium (Playwright) through the pages.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def service(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[str]:
