@@ -55,8 +55,10 @@ __all__ = [
 
 AdminState = Literal["eligible", "under_review", "needs_verification", "not_eligible"]
 
-# Audit actions (prefixes) an organisation's admins never see on its trail.
-OPERATOR_ONLY_EVENTS: tuple[str, ...] = ("org.screen",)
+# Audit actions (prefixes) an organisation's admins never see on its trail: its screening,
+# a legal hold on it (an investigation it must not be tipped off about), and the operators'
+# four-eyes steps on a decision not yet taken (the decision itself shows when taken).
+OPERATOR_ONLY_EVENTS: tuple[str, ...] = ("org.screen", "legal_hold.", "four_eyes.")
 
 _UNDER_REVIEW = frozenset({"org_not_approved", "membership_inactive"})
 _NEEDS_VERIFICATION = frozenset(
