@@ -23,13 +23,14 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from idsvc.cli.connection import connected
 from idsvc.db import keeping_refusals
 from idsvc.errors import IdsvcError
-from idsvc.four_eyes.service import Approved, Proposed, propose_or_approve, rule_of
+from idsvc.four_eyes.service import Proposed, propose_or_approve, rule_of
 from idsvc.policy.country_groups import GroupsFile, parse_groups_file
 from idsvc.policy.sign_off import SIGN_OFF_KEYS, review_date_problem, reviewer_problem
 from idsvc.settings import Settings
@@ -65,31 +66,40 @@ def sign_off_country_groups(
     if problem := reviewer_problem(name) or review_date_problem(reviewed_on, now):
         print(f"{_COMMAND}: {problem}", file=sys.stderr)
         return 2
-    reviewers = _reviewers(path, settings, before.content_sha256, name, now)
-    if isinstance(reviewers, int):
-        return reviewers
-    first, second = reviewers
-    signed = _signed_text(text, (first, reviewed_on, before.content_sha256, second))
-    # Read back what would be written: the same data, and a sign-off start-up accepts. A
-    # layout the line edit cannot handle (a multi-line value, a dotted key) fails here,
-    # before the file is touched.
+
+    def signed_text(first: str, second: str) -> str:
+        """The file with this sign-off; ``_Refused`` when it cannot be written."""
+        if second and first.strip().casefold() == second.casefold():
+            raise _Refused("the approving reviewer must be another person")
+        signed = _signed_text(text, (first, reviewed_on, before.content_sha256, second))
+        # Read back what would be written: the same data, and a sign-off start-up accepts.
+        # A layout the line edit cannot handle (a multi-line value, a dotted key) fails
+        # here, before the file is touched (and, with four eyes, before the approval).
+        try:
+            after: GroupsFile | None = parse_groups_file(signed)
+        except ValueError:
+            after = None
+        if (
+            after is None
+            or after.content_sha256 != before.content_sha256
+            or after.groups.reviewed_by != first
+            or after.sign_off_problem(now, four_eyes=four_eyes) is not None
+        ):
+            raise _Refused(
+                f"cannot place the sign-off in {path}: write the top-level keys reviewed_by, "
+                f"reviewed_on and reviewed_sha256 = {before.content_sha256!r} on lines of "
+                "their own"
+            )
+        return signed
+
     try:
-        after: GroupsFile | None = parse_groups_file(signed)
-    except ValueError:
-        after = None
-    if (
-        after is None
-        or after.content_sha256 != before.content_sha256
-        or after.groups.reviewed_by != first
-        or after.sign_off_problem(now, four_eyes=four_eyes) is not None
-    ):
-        print(
-            f"{_COMMAND}: cannot place the sign-off in {path}: write the top-level keys "
-            f"reviewed_by, reviewed_on and reviewed_sha256 = {before.content_sha256!r} "
-            "on lines of their own",
-            file=sys.stderr,
-        )
+        outcome = _reviewed(path, settings, before.content_sha256, name, now=now, sign=signed_text)
+    except _Refused as exc:
+        print(f"{_COMMAND}: {exc}", file=sys.stderr)
         return 2
+    if isinstance(outcome, int):
+        return outcome
+    (first, second), signed = outcome
     _replace(path, signed)
     previous = before.groups
     if previous.reviewed_sha256:
@@ -104,14 +114,21 @@ def sign_off_country_groups(
     return 0
 
 
-def _reviewers(
-    path: Path, settings: Settings, sha256: str, name: str, now: datetime
-) -> tuple[str, str] | int:
-    """(reviewed_by, approved_by) to write; an exit status where nothing is written yet (a
-    proposal for the second reviewer, or a refusal)."""
+class _Refused(Exception):
+    """The sign-off cannot be written (nothing is: an approval it came with rolls back)."""
+
+
+SignedText = Callable[[str, str], str]
+
+
+def _reviewed(
+    path: Path, settings: Settings, sha256: str, name: str, *, now: datetime, sign: SignedText
+) -> tuple[tuple[str, str], str] | int:
+    """((reviewed_by, approved_by), the signed file) to write, or an exit status where
+    nothing is written yet (a proposal for the second reviewer, or a refusal)."""
     if not settings.config.compliance.four_eyes:
-        return name, ""
-    outcome = asyncio.run(_propose_or_approve(settings, sha256, name, now))
+        return (name, ""), sign(name, "")
+    outcome = asyncio.run(_propose_or_approve(settings, sha256, name, now, sign))
     if isinstance(outcome, Proposed):
         print(
             f"{path}: sign-off by {name} proposed (decision {outcome.decision}); a second "
@@ -124,10 +141,12 @@ def _reviewers(
 
 
 async def _propose_or_approve(
-    settings: Settings, sha256: str, reviewer: str, now: datetime
-) -> Proposed | tuple[str, str] | int:
-    """The first reviewer's proposal, or (first reviewer, second reviewer) once a second
-    login approves it; an exit status where the database refuses."""
+    settings: Settings, sha256: str, reviewer: str, now: datetime, sign: SignedText
+) -> Proposed | tuple[tuple[str, str], str] | int:
+    """The first reviewer's proposal, or the reviewers and the signed file once a second
+    login approves it, checked inside the approval's transaction: a sign-off that cannot be
+    written takes its approval back (``_Refused``, rolled back). An exit status where the
+    database refuses."""
     actor = f"cli:{getpass.getuser()}"
     target = f"country-groups:{sha256}"
     async with connected(settings) as conn:
@@ -140,15 +159,11 @@ async def _propose_or_approve(
                 )  # fmt: skip
                 if isinstance(outcome, Proposed):
                     return outcome
-                first = await conn.fetchval(_PROPOSER, outcome.decision)
+                first = str(await conn.fetchval(_PROPOSER, outcome.decision) or "")
+                return (first, reviewer), sign(first, reviewer)
         except IdsvcError as exc:
             print(f"{_COMMAND}: {exc.detail}", file=sys.stderr)
             return 2
-    assert isinstance(outcome, Approved)
-    if first is None or str(first).strip().casefold() == reviewer.casefold():
-        print(f"{_COMMAND}: the approving reviewer must be another person", file=sys.stderr)
-        return 2
-    return str(first), reviewer
 
 
 # The proposing reviewer's name (the proposal's note; the sign-off names no person's data).

@@ -88,3 +88,30 @@ async def test_two_reviewers_sign_off_and_production_starts(
     twice.write_text(text.replace('approved_by = "K. Second"', 'approved_by = "j. officer"'))
     with pytest.raises(ConfigError, match="names the reviewer again"):
         _start_in_production(twice, tmp_path)
+
+
+async def test_a_sign_off_refused_after_approval_takes_the_approval_back(
+    tmp_path: Path, database_url: str, pool: db.Pool
+) -> None:
+    groups = tmp_path / "groups.toml"
+    groups.write_text(DATA_FILE.read_text())
+
+    async def sign(login: str, reviewer: str) -> int:
+        code, _, _ = await run_idsvc(
+            "policy", "sign-off-country-groups", "--reviewer", reviewer, "--date", DAY,
+            "--file", str(groups), database_url=database_url, login=login,
+        )  # fmt: skip
+        return code
+
+    assert await sign("jofficer", "J. Officer") == 3
+    # Another login, but the same reviewer's name: refused, and the proposal still waits.
+    assert await sign("jofficer2", "j. officer") == 2
+    assert groups.read_text() == DATA_FILE.read_text()
+    states = await pool.fetch("SELECT state FROM pending_decisions")
+    assert [r["state"] for r in states] == ["pending"]
+    assert (
+        await pool.fetchval("SELECT count(*) FROM audit_events WHERE action = 'four_eyes.approved'")
+        == 0
+    )
+    assert await sign("ksecond", "K. Second") == 0
+    assert 'approved_by = "K. Second"' in groups.read_text()
