@@ -168,13 +168,15 @@ async def erase_person(
     an operator who knows no such duty applies erases without it. The last admin of an
     organisation is refused (LastAdmin) until it has another."""
     await _ensure_erasable(conn, user_id, reason)
-    if retention is not None:
-        kept_until = await _kept_until(conn, user_id, retention)
-        if kept_until > now:
-            raise RetentionDuty(
-                f"their records are kept until {kept_until:%Y-%m-%d} (retention period after "
-                "their last activity; 15 CFR 762.6); erase only if no such duty applies"
-            )
+    if retention is not None and (kept_until := await _kept_until(conn, user_id, retention)) > now:
+        raise _retention_duty(kept_until)
+    return await _erase(conn, user_id=user_id, reason=reason, actor=actor, now=now)
+
+
+async def _erase(
+    conn: Connection, *, user_id: uuid.UUID, reason: str, actor: str, now: datetime
+) -> ErasureReport:
+    """The erasure itself, once ``_ensure_erasable`` and retention allow it."""
     # Enrolments are keyed by the folded form (idsvc.accounts.addresses): both are looked for.
     addresses = sorted(
         {a for r in await conn.fetch(_ADDRESSES, user_id) for a in (r[1], fold_stored(r[0]))}
@@ -211,22 +213,18 @@ async def erase_by_operator(
     refused (``RetentionDuty``) unless the operator says no such duty applies; then a
     second operator must agree (four eyes under ``rule``): the first call returns the
     ``Proposed`` decision and erases nothing."""
-    if not despite_retention or retention is None:
-        return await erase_person(
-            conn, user_id=user_id, reason=reason, actor=actor, now=now, retention=retention
-        )
-    # Refuse first what no approval could make possible (a held person, a bad reason).
+    # Refused first: what no approval could make possible (a held person, a bad reason).
     await _ensure_erasable(conn, user_id, reason)
-    if await _kept_until(conn, user_id, retention) > now:
+    if retention is not None and (kept_until := await _kept_until(conn, user_id, retention)) > now:
+        if not despite_retention:
+            raise _retention_duty(kept_until)
         decided = await propose_or_approve(
             conn, kind="erasure.despite_retention", target=f"user:{user_id}", actor=actor,
             now=now, rule=rule, owner=for_person(user_id), note=reason,
         )  # fmt: skip
         if isinstance(decided, Proposed):
             return decided
-    return await erase_person(
-        conn, user_id=user_id, reason=reason, actor=actor, now=now, retention=None
-    )
+    return await _erase(conn, user_id=user_id, reason=reason, actor=actor, now=now)
 
 
 async def _ensure_erasable(conn: Connection, user_id: uuid.UUID, reason: str) -> None:
@@ -244,6 +242,13 @@ async def _ensure_erasable(conn: Connection, user_id: uuid.UUID, reason: str) ->
     await ensure_not_held(conn, user_id)
     memberships = [r["id"] for r in await conn.fetch(_MEMBERSHIPS, user_id)]
     await keep_an_admin(conn, memberships)
+
+
+def _retention_duty(kept_until: datetime) -> RetentionDuty:
+    return RetentionDuty(
+        f"their records are kept until {kept_until:%Y-%m-%d} (retention period after their "
+        "last activity; 15 CFR 762.6); erase only if no such duty applies"
+    )
 
 
 async def _kept_until(conn: Connection, user_id: uuid.UUID, retention: timedelta) -> datetime:
